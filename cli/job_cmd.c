@@ -1,0 +1,690 @@
+/* job_cmd.c - `wfp job ...` and `wfp status`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "wfp/codec.h"
+#include "wfp/keys.h"
+#include "wfp/util.h"
+
+#define JOB_FILE_MAX (1024 * 1024) /* a job file, bytes */
+#define LIST_LIMIT_MAX 10000
+#define WAIT_POLL_MS 100
+
+/* ------------------------------------------------------------------ */
+/* post                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Loads FILE ("-" for stdin) as one JSON object within JOB_FILE_MAX. */
+static json_t *load_job_file(const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *buf;
+	size_t n;
+	json_error_t je;
+	json_t *v;
+
+	if (f == NULL)
+		return cli_error(EXIT_USAGE, "cannot open '%s': %s", path,
+				 strerror(errno)), NULL;
+	buf = malloc(JOB_FILE_MAX + 1);
+	n = buf ? fread(buf, 1, JOB_FILE_MAX + 1, f) : 0;
+	if (f != stdin)
+		fclose(f);
+	if (buf == NULL || n > JOB_FILE_MAX) {
+		free(buf);
+		return cli_error(EXIT_USAGE, "'%s' is larger than %d bytes", path,
+				 JOB_FILE_MAX), NULL;
+	}
+	v = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+	free(buf);
+	if (v == NULL)
+		return cli_error(EXIT_USAGE, "%s:%d:%d: bad JSON: %s", path,
+				 je.line, je.column, je.text), NULL;
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return cli_error(EXIT_USAGE, "'%s' is not a JSON object", path), NULL;
+	}
+	return v;
+}
+
+/* Packs one job-file field into the request body, checking its type. */
+static int pack_job_field(msgpack_packer *pk, const char *key, json_t *v,
+			  const char *path)
+{
+	wfp_pack_cstr(pk, key);
+	if (strcmp(key, "payload") == 0) {
+		char *text;
+
+		if (!json_is_object(v))
+			return cli_error(EXIT_USAGE, "%s: 'payload' is not an object", path), -1;
+		text = json_dumps(v, JSON_COMPACT);
+		if (text == NULL)
+			return cli_error(EXIT_FAIL, "out of memory"), -1;
+		wfp_pack_cstr(pk, text);
+		free(text);
+	} else if (strcmp(key, "max_attempts") == 0 ||
+		   strcmp(key, "idempotency_ttl_ms") == 0) {
+		if (!json_is_integer(v))
+			return cli_error(EXIT_USAGE, "%s: '%s' is not an integer", path, key), -1;
+		msgpack_pack_int64(pk, json_integer_value(v));
+	} else {
+		if (!json_is_string(v))
+			return cli_error(EXIT_USAGE, "%s: '%s' is not a string", path, key), -1;
+		wfp_pack_cstr(pk, json_string_value(v));
+	}
+	return 0;
+}
+
+/* Turns the job file into the msgpack body of a post request. */
+static int job_body(json_t *job, const char *path, msgpack_sbuffer *buf)
+{
+	static const char *const known[] = { "id", "name", "max_attempts",
+		"payload", "idempotency_key", "idempotency_ttl_ms", NULL };
+	msgpack_packer pk;
+	const char *key;
+	json_t *v;
+
+	if (json_object_get(job, "name") == NULL)
+		return cli_error(EXIT_USAGE, "%s: missing field 'name'", path), -1;
+	msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, json_object_size(job));
+	json_object_foreach(job, key, v) {
+		int ok = 0;
+
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = strcmp(*k, key) == 0;
+		if (!ok)
+			return cli_error(EXIT_USAGE, "%s: unknown field '%s'", path, key), -1;
+		if (pack_job_field(&pk, key, v, path) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Prints the post reply: the id, or {id, created} with --json. */
+static int post_print(const struct cli *c, const msgpack_object *reply)
+{
+	char id[WFP_ID_MAX], err[256];
+	int64_t created = 1;
+
+	if (wfp_codec_str(reply, "id", 1, id, sizeof(id), err, sizeof(err)) ||
+	    wfp_codec_int(reply, "created", 0, 0, 1, &created, err, sizeof(err)))
+		return cli_error(EXIT_FAIL, "bad reply: %s", err);
+	if (c->json) {
+		json_t *o = json_pack("{s:s, s:s, s:b}", "id", id, "state",
+				      "posted", "created", (int)created);
+		cli_print_json(o);
+	} else {
+		printf("%s\n", id);
+	}
+	return EXIT_OK;
+}
+
+/* Sends op/body to the job board service and prints with print. */
+static int board_request(struct cli *c, const char *op,
+			 const msgpack_sbuffer *body,
+			 int (*print)(const struct cli *, const msgpack_object *))
+{
+	struct wfp_client *cl = cli_client(c);
+	struct wfp_msg reply;
+	int rc;
+
+	if (cl == NULL)
+		return EXIT_FAIL;
+	if (wfp_request(cl, "jobboard", op, body->data, body->size,
+			c->cfg.timeout_ms, &reply) != 0)
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+	rc = print(c, &reply.u.data);
+	wfp_msg_destroy(&reply);
+	return rc;
+}
+
+static int job_post(struct cli *c)
+{
+	static const char *const opts[] = { NULL };
+	msgpack_sbuffer body;
+	json_t *job;
+	int rc;
+
+	if (cli_expect(c, 3, 3, opts, "wfp job post FILE.json") != 0)
+		return EXIT_USAGE;
+	job = load_job_file(c->pos[2]);
+	if (job == NULL)
+		return EXIT_USAGE;
+	msgpack_sbuffer_init(&body);
+	rc = job_body(job, c->pos[2], &body) != 0
+		     ? EXIT_USAGE
+		     : board_request(c, "post", &body, post_print);
+	msgpack_sbuffer_destroy(&body);
+	json_decref(job);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* show, list, log, wait                                               */
+/* ------------------------------------------------------------------ */
+
+/* Reads a stream key with XRANGE as a JSON array (empty when missing). */
+static json_t *stream_json(struct wfp_client *cl, const struct wfp_key *key)
+{
+	redisReply *r = wfp_client_commandf(cl, "XRANGE %s - + COUNT 1000", key->s);
+	json_t *a = r ? cli_entries_json(r) : json_array();
+
+	if (r)
+		freeReplyObject(r);
+	return a;
+}
+
+/* Prints a JSON object's fields as "name: value" lines. */
+static void print_fields(json_t *o, const char *indent)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		printf("%s%-14s %s\n", indent, k, s ? s : json_string_value(v));
+		free(s);
+	}
+}
+
+static int job_show(struct cli *c)
+{
+	static const char *const opts[] = { NULL };
+	struct wfp_client *cl;
+	struct wfp_key dk;
+	redisReply *r;
+	json_t *job, *del;
+
+	if (cli_expect(c, 3, 3, opts, "wfp job show ID") != 0)
+		return EXIT_USAGE;
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	r = wfp_job_fields(cl, c->pos[2]);
+	if (r == NULL)
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+	job = cli_fields_json(r);
+	freeReplyObject(r);
+	json_object_del(job, "token"); /* the owner's secret: not shown */
+	dk = wfp_key_deliveries(wfp_client_tag(cl), c->pos[2]);
+	del = stream_json(cl, &dk);
+	if (c->json) {
+		json_object_set_new(job, "deliveries", del);
+		cli_print_json(job);
+		return EXIT_OK;
+	}
+	print_fields(job, "");
+	for (size_t i = 0; i < json_array_size(del); i++) {
+		printf("redelivery:\n");
+		print_fields(json_array_get(del, i), "  ");
+	}
+	json_decref(del);
+	json_decref(job);
+	return EXIT_OK;
+}
+
+/* Appends the summary of job id to list (skipping vanished jobs). */
+static void list_add(struct wfp_client *cl, const char *id, json_t *list)
+{
+	struct wfp_key k = wfp_key_job(wfp_client_tag(cl), id);
+	redisReply *r = wfp_client_commandf(cl,
+		"HMGET %s id state owner attempts max_attempts name updated_at",
+		k.s);
+	static const char *const names[] = { "id", "state", "owner", "attempts",
+		"max_attempts", "name", "updated_at" };
+	json_t *o;
+
+	if (r == NULL || r->elements != 7 || r->element[0]->str == NULL) {
+		if (r)
+			freeReplyObject(r);
+		return;
+	}
+	o = json_object();
+	for (int i = 0; i < 7; i++) {
+		const char *s = r->element[i]->str ? r->element[i]->str : "";
+		int64_t n;
+
+		if (i == 3 || i == 4 || i == 6)
+			json_object_set_new(o, names[i], wfp_parse_i64(s, &n) == 0
+						 ? json_integer(n) : json_null());
+		else
+			json_object_set_new(o, names[i], json_string(s));
+	}
+	json_array_append_new(list, o);
+	freeReplyObject(r);
+}
+
+/* Adds up to limit jobs of one state to list, oldest change first. */
+static int list_state(struct wfp_client *cl, const char *state,
+		      long long limit, json_t *list)
+{
+	struct wfp_key idx = wfp_key_index(wfp_client_tag(cl), state);
+	redisReply *r = wfp_client_commandf(cl, "ZRANGE %s 0 %lld", idx.s,
+					    limit - 1);
+
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < r->elements; i++)
+		list_add(cl, r->element[i]->str, list);
+	freeReplyObject(r);
+	return 0;
+}
+
+static void list_print(json_t *list)
+{
+	printf("%-18s %-10s %-20s %-8s %s\n", "ID", "STATE", "OWNER", "ATTEMPTS",
+	       "NAME");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *o = json_array_get(list, i);
+
+		printf("%-18s %-10s %-20s %lld/%-6lld %s\n",
+		       json_string_value(json_object_get(o, "id")),
+		       json_string_value(json_object_get(o, "state")),
+		       json_string_value(json_object_get(o, "owner")),
+		       json_integer_value(json_object_get(o, "attempts")),
+		       json_integer_value(json_object_get(o, "max_attempts")),
+		       json_string_value(json_object_get(o, "name")));
+	}
+}
+
+static int job_list(struct cli *c)
+{
+	static const char *const opts[] = { "state", "limit", NULL };
+	const char *state = cli_opt(c, "state");
+	long long limit = 100;
+	enum wfp_job_state st;
+	struct wfp_client *cl;
+	json_t *list;
+
+	if (cli_expect(c, 2, 2, opts, "wfp job list [--state S] [--limit N]") ||
+	    cli_opt_int(c, "limit", 1, LIST_LIMIT_MAX, &limit))
+		return EXIT_USAGE;
+	if (state && wfp_job_state_parse(state, &st) != 0)
+		return cli_error(EXIT_USAGE, "unknown state '%s' (posted, claimed, "
+				 "completed, reverted, failed, dead)", state);
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	list = json_array();
+	for (int s = 0; s < WFP_JOB_STATE_COUNT; s++) {
+		long long left = limit - (long long)json_array_size(list);
+
+		if ((state && s != (int)st) || left <= 0)
+			continue;
+		if (list_state(cl, wfp_job_state_name(s), left, list) != 0) {
+			json_decref(list);
+			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		}
+	}
+	if (c->json)
+		cli_print_json(list);
+	else {
+		list_print(list);
+		json_decref(list);
+	}
+	return EXIT_OK;
+}
+
+static int job_log(struct cli *c)
+{
+	static const char *const opts[] = { NULL };
+	struct wfp_client *cl;
+	struct wfp_key lk;
+	redisReply *r;
+	json_t *log;
+
+	if (cli_expect(c, 3, 3, opts, "wfp job log ID") != 0)
+		return EXIT_USAGE;
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	r = wfp_job_fields(cl, c->pos[2]);
+	if (r == NULL)
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+	freeReplyObject(r);
+	lk = wfp_key_log(wfp_client_tag(cl), c->pos[2]);
+	log = stream_json(cl, &lk);
+	if (c->json) {
+		cli_print_json(log);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		print_fields(json_array_get(log, i), "");
+		printf("\n");
+	}
+	json_decref(log);
+	return EXIT_OK;
+}
+
+/* Reads one field of job id into out; returns 0, or -1 (printed). */
+static int job_field(struct wfp_client *cl, const char *id, const char *field,
+		     char *out, size_t n)
+{
+	struct wfp_key k = wfp_key_job(wfp_client_tag(cl), id);
+	redisReply *r = wfp_client_commandf(cl, "HGET %s %s", k.s, field);
+
+	if (r == NULL)
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl)), -1;
+	if (r->str == NULL) {
+		freeReplyObject(r);
+		return cli_error(EXIT_FAIL, "NOJOB job %s does not exist", id), -1;
+	}
+	wfp_strlcpy(out, r->str, n);
+	freeReplyObject(r);
+	return 0;
+}
+
+static int job_wait(struct cli *c)
+{
+	static const char *const opts[] = { "timeout-ms", NULL };
+	long long timeout = 60000;
+	struct wfp_client *cl;
+	char state[32];
+	enum wfp_job_state st;
+	int64_t deadline;
+
+	if (cli_expect(c, 3, 3, opts, "wfp job wait ID [--timeout-ms MS]") ||
+	    cli_opt_int(c, "timeout-ms", 0, 86400000LL, &timeout))
+		return EXIT_USAGE;
+	if (wfp_check_id("job id", c->pos[2], state, sizeof(state)) != 0)
+		return cli_error(EXIT_USAGE, "bad job id '%s'", c->pos[2]);
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	deadline = wfp_now_ms() + timeout;
+	for (;;) {
+		if (job_field(cl, c->pos[2], "state", state, sizeof(state)) != 0)
+			return EXIT_FAIL;
+		if (wfp_job_state_parse(state, &st) == 0 && wfp_job_state_final(st))
+			break;
+		if (wfp_now_ms() >= deadline)
+			return cli_error(EXIT_NOTHING, "job %s still %s after %lld ms",
+					 c->pos[2], state, timeout);
+		wfp_sleep_ms(WAIT_POLL_MS);
+	}
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
+	else
+		printf("%s %s\n", c->pos[2], state);
+	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------ */
+/* transfer, repost                                                    */
+/* ------------------------------------------------------------------ */
+
+static int transfer_print(const struct cli *c, const msgpack_object *reply)
+{
+	char state[32] = "", owner[WFP_NAME_MAX] = "", token[WFP_TOKEN_MAX] = "";
+	char err[256];
+	int64_t fence = 0;
+
+	wfp_codec_str(reply, "state", 0, state, sizeof(state), err, sizeof(err));
+	wfp_codec_str(reply, "owner", 0, owner, sizeof(owner), err, sizeof(err));
+	wfp_codec_str(reply, "token", 0, token, sizeof(token), err, sizeof(err));
+	wfp_codec_int(reply, "fence", 0, 0, INT64_MAX, &fence, err, sizeof(err));
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", c->pos[2],
+					 "state", state, "owner", owner,
+					 "token", token, "fence", (json_int_t)fence));
+	else
+		printf("%s %s %s %s %lld\n", c->pos[2], state, owner[0] ? owner : "-",
+		       token[0] ? token : "-", (long long)fence);
+	return EXIT_OK;
+}
+
+static int state_print(const struct cli *c, const msgpack_object *reply)
+{
+	char state[32] = "", err[256];
+
+	wfp_codec_str(reply, "state", 0, state, sizeof(state), err, sizeof(err));
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
+	else
+		printf("%s %s\n", c->pos[2], state);
+	return EXIT_OK;
+}
+
+/* transfer ID --to OWNER | --board, and repost ID. */
+static int job_move(struct cli *c, int is_transfer)
+{
+	static const char *const topts[] = { "to", "board", NULL };
+	static const char *const ropts[] = { NULL };
+	const char *to = cli_opt(c, "to");
+	msgpack_sbuffer body;
+	msgpack_packer pk;
+	int rc;
+
+	if (cli_expect(c, 3, 3, is_transfer ? topts : ropts,
+		       is_transfer ? "wfp job transfer ID --to OWNER | --board"
+				   : "wfp job repost ID"))
+		return EXIT_USAGE;
+	if (is_transfer && (to == NULL) == !cli_switch(c, "board"))
+		return cli_error(EXIT_USAGE, "give exactly one of --to OWNER or --board");
+	msgpack_sbuffer_init(&body);
+	msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, is_transfer ? 2 : 1);
+	wfp_pack_kv(&pk, "id", c->pos[2]);
+	if (is_transfer)
+		wfp_pack_kv(&pk, "to", to ? to : "");
+	rc = board_request(c, is_transfer ? "transfer" : "repost", &body,
+			   is_transfer ? transfer_print : state_print);
+	msgpack_sbuffer_destroy(&body);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* claim, heartbeat, complete, fail                                    */
+/* ------------------------------------------------------------------ */
+
+/* One claim as JSON. */
+static json_t *claim_json(const struct wfp_claim *w)
+{
+	json_t *payload = json_loads(w->payload, 0, NULL);
+
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id", w->id,
+			 "state", "claimed", "token", w->token,
+			 "fence", (json_int_t)w->fence,
+			 "attempts", (json_int_t)w->attempts,
+			 "max_attempts", (json_int_t)w->max_attempts,
+			 "name", w->name,
+			 "payload", payload ? payload : json_object());
+}
+
+static int job_claim(struct cli *c)
+{
+	static const char *const opts[] = { "owner", "wait", "count", NULL };
+	const char *owner = cli_opt(c, "owner");
+	long long wait = 0, count = 1;
+	struct wfp_claim got[WFP_CLAIM_BATCH_MAX];
+	struct wfp_client *cl;
+	int n = 0;
+
+	if (cli_expect(c, 2, 2, opts, "wfp job claim --owner NAME [--wait MS] [--count N]") ||
+	    cli_opt_int(c, "wait", 0, 3600000, &wait) ||
+	    cli_opt_int(c, "count", 1, WFP_CLAIM_BATCH_MAX, &count))
+		return EXIT_USAGE;
+	if (owner == NULL)
+		return cli_error(EXIT_USAGE, "missing --owner NAME");
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	if (wfp_job_claim(cl, owner, (int)count, c->cfg.visibility_ms, wait, got, &n))
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+	if (n == 0)
+		return cli_error(EXIT_NOTHING, "no job to claim within %lld ms", wait);
+	if (c->json && count == 1) {
+		cli_print_json(claim_json(&got[0]));
+	} else if (c->json) {
+		json_t *a = json_array();
+
+		for (int i = 0; i < n; i++)
+			json_array_append_new(a, claim_json(&got[i]));
+		cli_print_json(a);
+	} else {
+		for (int i = 0; i < n; i++)
+			printf("%s %s %lld %lld %s\n", got[i].id, got[i].token,
+			       (long long)got[i].fence, (long long)got[i].attempts,
+			       got[i].name);
+	}
+	wfp_claims_release(got, n);
+	return EXIT_OK;
+}
+
+static int job_heartbeat(struct cli *c)
+{
+	static const char *const opts[] = { NULL };
+	struct wfp_client *cl;
+	int64_t lease = 0;
+
+	if (cli_expect(c, 4, 4, opts, "wfp job heartbeat ID TOKEN") != 0)
+		return EXIT_USAGE;
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	if (wfp_job_heartbeat(cl, c->pos[2], c->pos[3], c->cfg.visibility_ms, &lease))
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s, s:I}", "id", c->pos[2], "state",
+					 "claimed", "lease_until", (json_int_t)lease));
+	else
+		printf("%s lease until %lld\n", c->pos[2], (long long)lease);
+	return EXIT_OK;
+}
+
+/* complete ID TOKEN [--fence F] and fail ID TOKEN --reason R [--final S]. */
+static int job_finish(struct cli *c, int is_fail)
+{
+	static const char *const copts[] = { "fence", NULL };
+	static const char *const fopts[] = { "fence", "reason", "final", NULL };
+	const char *reason = cli_opt(c, "reason");
+	const char *final = cli_opt(c, "final");
+	enum wfp_job_op op = is_fail ? WFP_OP_RETRY : WFP_OP_COMPLETE;
+	long long fence = 0;
+	struct wfp_client *cl;
+	char state[16];
+
+	if (cli_expect(c, 4, 4, is_fail ? fopts : copts,
+		       is_fail ? "wfp job fail ID TOKEN --reason TEXT [--final reverted|failed]"
+			       : "wfp job complete ID TOKEN [--fence F]") ||
+	    cli_opt_int(c, "fence", 1, INT64_MAX, &fence))
+		return EXIT_USAGE;
+	if (is_fail && (reason == NULL || reason[0] == '\0'))
+		return cli_error(EXIT_USAGE, "missing --reason TEXT");
+	if (final && strcmp(final, "reverted") == 0)
+		op = WFP_OP_REVERT;
+	else if (final && strcmp(final, "failed") == 0)
+		op = WFP_OP_FAIL;
+	else if (final)
+		return cli_error(EXIT_USAGE, "--final: '%s' is not reverted or failed", final);
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	if (wfp_job_finish(cl, c->pos[2], c->pos[3], fence, op, reason, state))
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
+	else
+		printf("%s %s\n", c->pos[2], state);
+	return EXIT_OK;
+}
+
+int cmd_job(struct cli *c)
+{
+	const char *verb = c->npos > 1 ? c->pos[1] : "";
+
+	if (strcmp(verb, "post") == 0)
+		return job_post(c);
+	if (strcmp(verb, "show") == 0)
+		return job_show(c);
+	if (strcmp(verb, "list") == 0)
+		return job_list(c);
+	if (strcmp(verb, "log") == 0)
+		return job_log(c);
+	if (strcmp(verb, "wait") == 0)
+		return job_wait(c);
+	if (strcmp(verb, "transfer") == 0 || strcmp(verb, "repost") == 0)
+		return job_move(c, verb[0] == 't');
+	if (strcmp(verb, "claim") == 0)
+		return job_claim(c);
+	if (strcmp(verb, "heartbeat") == 0)
+		return job_heartbeat(c);
+	if (strcmp(verb, "complete") == 0 || strcmp(verb, "fail") == 0)
+		return job_finish(c, verb[0] == 'f');
+	return cli_error(EXIT_USAGE, "unknown verb 'job %s' (try: wfp --help)", verb);
+}
+
+/* ------------------------------------------------------------------ */
+/* status                                                              */
+/* ------------------------------------------------------------------ */
+
+/* An integer reply of a printf-style command, or -1. */
+static long long int_of(struct wfp_client *cl, const char *fmt, const char *key)
+{
+	redisReply *r = wfp_client_commandf(cl, fmt, key);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+	if (r)
+		freeReplyObject(r);
+	return v;
+}
+
+/* Owners seen (claim or heartbeat) within the visibility timeout. */
+static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
+{
+	struct wfp_key k = wfp_key_owners(wfp_client_tag(cl));
+	redisReply *r = wfp_client_commandf(cl, "ZRANGEBYSCORE %s %lld +inf",
+		k.s, (long long)(wfp_now_ms() - visibility_ms));
+	json_t *a = json_array();
+
+	for (size_t i = 0; r && i < r->elements; i++)
+		json_array_append_new(a, json_string(r->element[i]->str));
+	if (r)
+		freeReplyObject(r);
+	return a;
+}
+
+int cmd_status(struct cli *c)
+{
+	static const char *const opts[] = { NULL };
+	struct wfp_client *cl;
+	json_t *o, *counts;
+	const char *tag;
+
+	if (cli_expect(c, 1, 1, opts, "wfp status") != 0)
+		return EXIT_USAGE;
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	tag = wfp_client_tag(cl);
+	counts = json_object();
+	for (int s = 0; s < WFP_JOB_STATE_COUNT; s++) {
+		struct wfp_key k = wfp_key_index(tag, wfp_job_state_name(s));
+		long long n = int_of(cl, "ZCARD %s", k.s);
+
+		if (n < 0) {
+			json_decref(counts);
+			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		}
+		json_object_set_new(counts, wfp_job_state_name(s), json_integer(n));
+	}
+	struct wfp_key dl = wfp_key_deadletter(tag);
+	o = json_pack("{s:o, s:o, s:I}", "jobs", counts, "owners",
+		      live_owners(cl, c->cfg.visibility_ms), "deadletter",
+		      (json_int_t)int_of(cl, "XLEN %s", dl.s));
+	if (c->json) {
+		cli_print_json(o);
+		return EXIT_OK;
+	}
+	print_fields(counts, "jobs ");
+	print_fields(json_pack("{s:O, s:O}", "live owners",
+			       json_object_get(o, "owners"), "dead letters",
+			       json_object_get(o, "deadletter")), "");
+	json_decref(o);
+	return EXIT_OK;
+}

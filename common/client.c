@@ -1,0 +1,563 @@
+/* client.c - the blocking client library (see wfp/client.h). */
+#include "wfp/client.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wfp/codec.h"
+#include "wfp/keys.h"
+#include "wfp/util.h"
+
+struct wfp_client {
+	struct wfp_config cfg;
+	char tag[WFP_TAG_MAX];
+	redisContext *rc; /* NULL while disconnected */
+	char err[512];
+};
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Records a printf-style reason in c->err; returns -1. */
+static int client_fail(struct wfp_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int client_fail(struct wfp_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Sets the socket timeout of the live connection to ms. */
+static void client_set_timeout(struct wfp_client *c, int64_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	redisSetTimeout(c->rc, tv);
+}
+
+/* Sends AUTH and SELECT when the URL asks for them. */
+static int client_handshake(struct wfp_client *c)
+{
+	const struct wfp_redis_addr *a = &c->cfg.redis;
+	redisReply *r = NULL;
+
+	if (a->password[0] != '\0') {
+		r = a->user[0] ? redisCommand(c->rc, "AUTH %s %s", a->user,
+					      a->password)
+			       : redisCommand(c->rc, "AUTH %s", a->password);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR)
+			goto fail;
+		freeReplyObject(r);
+	}
+	if (a->db != 0) {
+		r = redisCommand(c->rc, "SELECT %d", a->db);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR)
+			goto fail;
+		freeReplyObject(r);
+	}
+	return 0;
+fail:
+	client_fail(c, "redis handshake failed: %s",
+		    r ? r->str : c->rc->errstr);
+	if (r)
+		freeReplyObject(r);
+	return -1;
+}
+
+/* Makes sure c->rc is a live connection. Returns 0 or -1 with c->err. */
+static int client_connect(struct wfp_client *c)
+{
+	const struct wfp_redis_addr *a = &c->cfg.redis;
+	int64_t ms = c->cfg.timeout_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (c->rc != NULL && c->rc->err == 0)
+		return 0;
+	if (c->rc != NULL)
+		redisFree(c->rc);
+	c->rc = redisConnectWithTimeout(a->host, a->port, tv);
+	if (c->rc == NULL || c->rc->err) {
+		client_fail(c, "cannot reach redis at %s:%d: %s", a->host,
+			    a->port, c->rc ? c->rc->errstr : "out of memory");
+		goto drop;
+	}
+	client_set_timeout(c, ms);
+	if (client_handshake(c) == 0)
+		return 0;
+drop:
+	if (c->rc)
+		redisFree(c->rc);
+	c->rc = NULL;
+	return -1;
+}
+
+struct wfp_client *wfp_client_new(const struct wfp_config *cfg, char *err,
+				  size_t errlen)
+{
+	struct wfp_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->cfg = *cfg;
+	wfp_config_tag(cfg, c->tag, sizeof(c->tag));
+	if (client_connect(c) != 0) {
+		snprintf(err, errlen, "%s", c->err);
+		wfp_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void wfp_client_free(struct wfp_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->rc)
+		redisFree(c->rc);
+	free(c);
+}
+
+const char *wfp_client_error(const struct wfp_client *c)
+{
+	return c->err;
+}
+
+const char *wfp_client_tag(const struct wfp_client *c)
+{
+	return c->tag;
+}
+
+const struct wfp_config *wfp_client_config(const struct wfp_client *c)
+{
+	return &c->cfg;
+}
+
+/* Turns a raw reply into the API's convention: error replies and
+ * connection failures become NULL with c->err. */
+static redisReply *client_reply(struct wfp_client *c, redisReply *r)
+{
+	if (r == NULL) {
+		client_fail(c, "redis connection failed: %s", c->rc->errstr);
+		redisFree(c->rc);
+		c->rc = NULL;
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		client_fail(c, "%s", r->str);
+		wfp_script_error_trim(c->err);
+		freeReplyObject(r);
+		return NULL;
+	}
+	c->err[0] = '\0';
+	return r;
+}
+
+redisReply *wfp_client_command(struct wfp_client *c, int argc,
+			       const char **argv, const size_t *lens)
+{
+	if (client_connect(c) != 0)
+		return NULL;
+	return client_reply(c, redisCommandArgv(c->rc, argc, argv, lens));
+}
+
+redisReply *wfp_client_commandf(struct wfp_client *c, const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *r;
+
+	if (client_connect(c) != 0)
+		return NULL;
+	va_start(ap, fmt);
+	r = redisvCommand(c->rc, fmt, ap);
+	va_end(ap);
+	return client_reply(c, r);
+}
+
+redisReply *wfp_client_eval(struct wfp_client *c, enum wfp_script_id id,
+			    int nkeys, int argc, const char **argv,
+			    const size_t *lens)
+{
+	const struct wfp_script *s = wfp_script(id);
+	const char *av[64];
+	size_t lv[64];
+	char nk[16];
+	redisReply *r;
+
+	if (argc + 3 > 64)
+		return client_fail(c, "too many script arguments"), NULL;
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	av[0] = "EVALSHA";
+	av[1] = s->sha;
+	av[2] = nk;
+	for (int i = 0; i < argc; i++) {
+		av[i + 3] = argv[i];
+		lv[i + 3] = lens ? lens[i] : strlen(argv[i]);
+	}
+	lv[0] = 7, lv[1] = 40, lv[2] = strlen(nk);
+	r = wfp_client_command(c, argc + 3, av, lv);
+	if (r != NULL || strncmp(c->err, "NOSCRIPT", 8) != 0)
+		return r;
+	av[0] = "EVAL", lv[0] = 4;
+	av[1] = s->text, lv[1] = s->len;
+	return wfp_client_command(c, argc + 3, av, lv);
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation                                                          */
+/* ------------------------------------------------------------------ */
+
+int wfp_check_id(const char *what, const char *id, char *err, size_t errlen)
+{
+	size_t n = strlen(id);
+
+	for (size_t i = 0; i < n && n < WFP_ID_MAX; i++) {
+		if (!isalnum((unsigned char)id[i]) && !strchr("_.-", id[i]))
+			n = WFP_ID_MAX;
+	}
+	if (n == 0 || n >= WFP_ID_MAX) {
+		snprintf(err, errlen,
+			 "%s '%.80s' is not 1-63 of A-Z a-z 0-9 _ . -", what, id);
+		return -1;
+	}
+	return 0;
+}
+
+int wfp_check_name(const char *what, const char *name, char *err,
+		   size_t errlen)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < n; i++) {
+		if (iscntrl((unsigned char)name[i])) {
+			snprintf(err, errlen, "%s holds a control character",
+				 what);
+			return -1;
+		}
+	}
+	if (n == 0 || n >= WFP_NAME_MAX) {
+		snprintf(err, errlen, "%s must be 1-%d bytes, not %zu", what,
+			 WFP_NAME_MAX - 1, n);
+		return -1;
+	}
+	return 0;
+}
+
+int wfp_post_check(const struct wfp_post *p, char *err, size_t errlen)
+{
+	if (p->id && p->id[0] && wfp_check_id("job id", p->id, err, errlen))
+		return -1;
+	if (p->name == NULL || wfp_check_name("name", p->name, err, errlen))
+		return p->name ? -1 : (snprintf(err, errlen, "missing name"), -1);
+	if (p->payload && strlen(p->payload) > WFP_PAYLOAD_MAX) {
+		snprintf(err, errlen, "payload of %zu bytes exceeds %d",
+			 strlen(p->payload), WFP_PAYLOAD_MAX);
+		return -1;
+	}
+	if (p->max_attempts < 1 || p->max_attempts > WFP_MAX_ATTEMPTS_LIMIT) {
+		snprintf(err, errlen, "max_attempts %lld is not in 1..%d",
+			 (long long)p->max_attempts, WFP_MAX_ATTEMPTS_LIMIT);
+		return -1;
+	}
+	if (p->idem_key && strlen(p->idem_key) >= WFP_IDEM_KEY_MAX) {
+		snprintf(err, errlen, "idempotency_key is longer than %d bytes",
+			 WFP_IDEM_KEY_MAX - 1);
+		return -1;
+	}
+	if (p->idem_ttl_ms < 1 || p->idem_ttl_ms > WFP_IDEM_TTL_MAX_MS) {
+		snprintf(err, errlen, "idempotency_ttl_ms %lld is not in 1..%lld",
+			 (long long)p->idem_ttl_ms,
+			 (long long)WFP_IDEM_TTL_MAX_MS);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Jobs                                                                */
+/* ------------------------------------------------------------------ */
+
+int wfp_job_post(struct wfp_client *c, const struct wfp_post *p,
+		 char id_out[WFP_ID_MAX], int *created)
+{
+	char id[WFP_ID_MAX], max[24], ttl[24];
+	const char *payload = p->payload ? p->payload : "{}";
+	struct wfp_key job;
+	const char *argv[8];
+	redisReply *r;
+
+	if (wfp_post_check(p, c->err, sizeof(c->err)) != 0)
+		return -1;
+	if (p->id && p->id[0])
+		wfp_strlcpy(id, p->id, sizeof(id));
+	else if (wfp_random_hex(id, 8) != 0)
+		return client_fail(c, "no randomness for a job id");
+	job = wfp_key_job(c->tag, id);
+	snprintf(max, sizeof(max), "%lld", (long long)p->max_attempts);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)p->idem_ttl_ms);
+	argv[0] = job.s, argv[1] = c->tag, argv[2] = id, argv[3] = p->name;
+	argv[4] = max, argv[5] = payload;
+	argv[6] = p->idem_key ? p->idem_key : "", argv[7] = ttl;
+	r = wfp_client_eval(c, WFP_LUA_POST, 1, 8, argv, NULL);
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING) {
+		freeReplyObject(r);
+		return client_fail(c, "unexpected reply to post");
+	}
+	wfp_strlcpy(id_out, r->element[0]->str, WFP_ID_MAX);
+	if (created)
+		*created = r->element[1]->integer == 1;
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Copies one claim row {id, token, fence, attempts, max, name, payload}. */
+static int claim_copy(struct wfp_client *c, const redisReply *row,
+		      struct wfp_claim *out)
+{
+	redisReply *const *e = row->element;
+
+	if (row->type != REDIS_REPLY_ARRAY || row->elements != 7)
+		return client_fail(c, "unexpected claim row");
+	memset(out, 0, sizeof(*out));
+	wfp_strlcpy(out->id, e[0]->str ? e[0]->str : "", sizeof(out->id));
+	wfp_strlcpy(out->token, e[1]->str ? e[1]->str : "", sizeof(out->token));
+	out->fence = e[2]->integer;
+	out->attempts = e[3]->integer;
+	out->max_attempts = e[4]->integer;
+	wfp_strlcpy(out->name, e[5]->str ? e[5]->str : "", sizeof(out->name));
+	out->payload = strdup(e[6]->str ? e[6]->str : "{}");
+	return out->payload ? 0 : client_fail(c, "out of memory");
+}
+
+/* One claim script call; *last_id gets the newest stream id when empty. */
+static int claim_once(struct wfp_client *c, const char *owner, int max,
+		      int64_t visibility_ms, struct wfp_claim *out, int *n,
+		      char *last_id, size_t last_len)
+{
+	struct wfp_key stream = wfp_key_job_stream(c->tag);
+	char count[16], vis[24], base[33];
+	const char *argv[6] = { stream.s, c->tag, owner, count, base, vis };
+	redisReply *r;
+
+	if (wfp_random_hex(base, 16) != 0)
+		return client_fail(c, "no randomness for a token");
+	snprintf(count, sizeof(count), "%d", max);
+	snprintf(vis, sizeof(vis), "%lld", (long long)visibility_ms);
+	r = wfp_client_eval(c, WFP_LUA_CLAIM, 1, 6, argv, NULL);
+	if (r == NULL)
+		return -1;
+	*n = 0;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+		freeReplyObject(r);
+		return client_fail(c, "unexpected reply to claim");
+	}
+	wfp_strlcpy(last_id, r->element[0]->str ? r->element[0]->str : "0-0",
+		    last_len);
+	for (size_t i = 1; i < r->elements && *n < max; i++) {
+		if (claim_copy(c, r->element[i], &out[*n]) != 0)
+			break;
+		(*n)++;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Blocks on XREAD until the job stream has an entry after last_id. */
+static int claim_block(struct wfp_client *c, const char *last_id,
+		       int64_t ms)
+{
+	struct wfp_key stream = wfp_key_job_stream(c->tag);
+	redisReply *r;
+
+	client_set_timeout(c, ms + c->cfg.timeout_ms);
+	r = wfp_client_commandf(c, "XREAD COUNT 1 BLOCK %lld STREAMS %s %s",
+				(long long)ms, stream.s, last_id);
+	if (c->rc)
+		client_set_timeout(c, c->cfg.timeout_ms);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+int wfp_job_claim(struct wfp_client *c, const char *owner, int max,
+		  int64_t visibility_ms, int64_t wait_ms, struct wfp_claim *out,
+		  int *n)
+{
+	int64_t deadline = wfp_mono_us() + wait_ms * 1000;
+	char last_id[64];
+
+	*n = 0;
+	if (wfp_check_name("owner", owner, c->err, sizeof(c->err)) != 0)
+		return -1;
+	if (max < 1 || max > WFP_CLAIM_BATCH_MAX)
+		return client_fail(c, "claim count %d is not in 1..%d", max,
+				   WFP_CLAIM_BATCH_MAX);
+	for (;;) {
+		int64_t left_ms;
+
+		if (claim_once(c, owner, max, visibility_ms, out, n, last_id,
+			       sizeof(last_id)) != 0)
+			return -1;
+		left_ms = (deadline - wfp_mono_us()) / 1000;
+		if (*n > 0 || left_ms <= 0)
+			return 0;
+		if (claim_block(c, last_id, left_ms) != 0)
+			return -1;
+	}
+}
+
+void wfp_claims_release(struct wfp_claim *claims, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(claims[i].payload);
+		claims[i].payload = NULL;
+	}
+}
+
+int wfp_job_heartbeat(struct wfp_client *c, const char *id, const char *token,
+		      int64_t visibility_ms, int64_t *lease_until)
+{
+	struct wfp_key job = wfp_key_job(c->tag, id);
+	char vis[24];
+	const char *argv[5] = { job.s, c->tag, id, token, vis };
+	redisReply *r;
+
+	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
+		return -1;
+	snprintf(vis, sizeof(vis), "%lld", (long long)visibility_ms);
+	r = wfp_client_eval(c, WFP_LUA_HEARTBEAT, 1, 5, argv, NULL);
+	if (r == NULL)
+		return -1;
+	if (lease_until)
+		*lease_until = r->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
+		   int64_t fence, enum wfp_job_op op, const char *reason,
+		   char *state_out)
+{
+	struct wfp_key job = wfp_key_job(c->tag, id);
+	char f[24], ret[24];
+	const char *argv[8] = { job.s, c->tag, id, token, f,
+				wfp_job_op_name(op), reason ? reason : "", ret };
+	redisReply *r;
+
+	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
+		return -1;
+	if (op != WFP_OP_COMPLETE && op != WFP_OP_REVERT && op != WFP_OP_FAIL &&
+	    op != WFP_OP_RETRY)
+		return client_fail(c, "'%s' does not end an attempt",
+				   wfp_job_op_name(op));
+	if (reason && strlen(reason) >= WFP_REASON_MAX)
+		return client_fail(c, "reason is longer than %d bytes",
+				   WFP_REASON_MAX - 1);
+	snprintf(f, sizeof(f), "%lld", (long long)fence);
+	snprintf(ret, sizeof(ret), "%lld", (long long)c->cfg.retention_ms);
+	r = wfp_client_eval(c, WFP_LUA_FINISH, 1, 8, argv, NULL);
+	if (r == NULL)
+		return -1;
+	if (state_out)
+		wfp_strlcpy(state_out, r->str ? r->str : "", 16);
+	freeReplyObject(r);
+	return 0;
+}
+
+redisReply *wfp_job_fields(struct wfp_client *c, const char *id)
+{
+	struct wfp_key job;
+	redisReply *r;
+
+	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
+		return NULL;
+	job = wfp_key_job(c->tag, id);
+	r = wfp_client_commandf(c, "HGETALL %s", job.s);
+	if (r != NULL && r->elements == 0) {
+		freeReplyObject(r);
+		client_fail(c, "NOJOB job %s does not exist", id);
+		return NULL;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests to services                                                */
+/* ------------------------------------------------------------------ */
+
+/* Decodes a reply body and turns {ok: false} into -1 with its error. */
+static int request_reply(struct wfp_client *c, const redisReply *r,
+			 struct wfp_msg *reply)
+{
+	const msgpack_object *ok;
+	char why[WFP_REASON_MAX];
+
+	if (wfp_msg_decode(reply, r->str, r->len, c->err, sizeof(c->err)))
+		return -1;
+	ok = wfp_codec_get(&reply->u.data, "ok");
+	if (ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean)
+		return 0;
+	if (wfp_codec_str(&reply->u.data, "error", 1, why, sizeof(why), c->err,
+			  sizeof(c->err)) == 0)
+		client_fail(c, "%s", why);
+	wfp_msg_destroy(reply);
+	return -1;
+}
+
+int wfp_request(struct wfp_client *c, const char *service, const char *op,
+		const char *body, size_t body_len, int64_t timeout_ms,
+		struct wfp_msg *reply)
+{
+	struct wfp_key stream = wfp_key_requests(c->tag, service);
+	struct wfp_key rkey;
+	char nonce[33], deadline[24], secs[32];
+	const char *argv[11];
+	size_t lens[11];
+	redisReply *r;
+
+	if (wfp_random_hex(nonce, 16) != 0)
+		return client_fail(c, "no randomness for a reply key");
+	rkey = wfp_key_reply(c->tag, nonce);
+	snprintf(deadline, sizeof(deadline), "%lld",
+		 (long long)(wfp_now_ms() + timeout_ms));
+	argv[0] = "XADD", argv[1] = stream.s, argv[2] = "*";
+	argv[3] = "op", argv[4] = op, argv[5] = "reply", argv[6] = rkey.s;
+	argv[7] = "deadline_ms", argv[8] = deadline;
+	argv[9] = "body", argv[10] = body;
+	for (int i = 0; i < 10; i++)
+		lens[i] = strlen(argv[i]);
+	lens[10] = body_len;
+	r = wfp_client_command(c, 11, argv, lens);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	snprintf(secs, sizeof(secs), "%.3f", (double)timeout_ms / 1000.0);
+	client_set_timeout(c, timeout_ms + c->cfg.timeout_ms);
+	r = wfp_client_commandf(c, "BLPOP %s %s", rkey.s, secs);
+	if (c->rc)
+		client_set_timeout(c, c->cfg.timeout_ms);
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		freeReplyObject(r);
+		return client_fail(c,
+				   "no reply from wfp-%s within %lld ms (is it running?)",
+				   service, (long long)timeout_ms);
+	}
+	int rc = request_reply(c, r->element[1], reply);
+	freeReplyObject(r);
+	return rc;
+}

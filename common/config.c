@@ -1,0 +1,281 @@
+/* config.c - settings from the environment and flags (see wfp/config.h). */
+#include "wfp/config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wfp/util.h"
+
+enum opt_kind { OPT_URL, OPT_PREFIX, OPT_INT, OPT_LEVEL, OPT_ADDR };
+
+/* One setting: flag name, variable, kind, bounds for integers, field. */
+struct opt {
+	const char *flag;
+	const char *env;
+	enum opt_kind kind;
+	int64_t min, max;
+	size_t offset;
+};
+
+#define FIELD(f) offsetof(struct wfp_config, f)
+static const struct opt opts[] = {
+	{ "redis", "WFP_REDIS_URL", OPT_URL, 0, 0, FIELD(redis_url) },
+	{ "prefix", "WFP_PREFIX", OPT_PREFIX, 0, 0, FIELD(prefix) },
+	{ "visibility-ms", "WFP_VISIBILITY_MS", OPT_INT, 100, 86400000,
+	  FIELD(visibility_ms) },
+	{ "retention-ms", "WFP_RETENTION_MS", OPT_INT, 100, 31536000000LL,
+	  FIELD(retention_ms) },
+	{ "timeout-ms", "WFP_TIMEOUT_MS", OPT_INT, 10, 600000,
+	  FIELD(timeout_ms) },
+	{ "concurrency", "WFP_CONCURRENCY", OPT_INT, 1, 256,
+	  FIELD(concurrency) },
+	{ "log-level", "WFP_LOG_LEVEL", OPT_LEVEL, 0, 0, FIELD(log_level) },
+	{ "metrics-addr", "WFP_METRICS_ADDR", OPT_ADDR, 0, 0,
+	  FIELD(metrics_addr) },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+void wfp_config_defaults(struct wfp_config *cfg)
+{
+	char err[128];
+
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->redis_url, "redis://127.0.0.1:6379");
+	wfp_redis_url_parse(cfg->redis_url, &cfg->redis, err, sizeof(err));
+	strcpy(cfg->prefix, "wfp");
+	cfg->visibility_ms = 15000;
+	cfg->retention_ms = 7LL * 24 * 3600 * 1000;
+	cfg->timeout_ms = 5000;
+	cfg->concurrency = 8;
+	cfg->log_level = WFP_LOG_INFO;
+}
+
+/* Returns the setting whose flag is name, or NULL. */
+static const struct opt *opt_find(const char *name)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (strcmp(opts[i].flag, name) == 0)
+			return &opts[i];
+	}
+	return NULL;
+}
+
+int wfp_config_is_flag(const char *name)
+{
+	return opt_find(name) != NULL;
+}
+
+/* A prefix is 1..31 characters of [A-Za-z0-9_.-]: no braces, colons or
+ * spaces, so it can sit inside a hash tag. */
+static int prefix_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= WFP_PREFIX_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* An address is "" (off) or host:port with a port in 1..65535. */
+static int addr_ok(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	int64_t port;
+
+	if (*s == '\0')
+		return 1;
+	if (colon == NULL || colon == s || strlen(s) >= WFP_ADDR_MAX)
+		return 0;
+	if (wfp_parse_i64(colon + 1, &port) != 0)
+		return 0;
+	return port >= 1 && port <= 65535;
+}
+
+/* Validates and stores one integer setting. */
+static int set_int(struct wfp_config *cfg, const struct opt *o,
+		   const char *value, const char *source, char *err,
+		   size_t errlen)
+{
+	int64_t v;
+
+	if (wfp_parse_i64(value, &v) != 0 || v < o->min || v > o->max) {
+		snprintf(err, errlen,
+			 "%s: '%s' is not a whole number from %lld to %lld",
+			 source, value, (long long)o->min, (long long)o->max);
+		return -1;
+	}
+	*(int64_t *)((char *)cfg + o->offset) = v;
+	return 0;
+}
+
+int wfp_config_set(struct wfp_config *cfg, const char *name, const char *value,
+		   const char *source, char *err, size_t errlen)
+{
+	const struct opt *o = opt_find(name);
+	char *field;
+
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown setting '%s'", name);
+		return -1;
+	}
+	field = (char *)cfg + o->offset;
+	switch (o->kind) {
+	case OPT_INT:
+		return set_int(cfg, o, value, source, err, errlen);
+	case OPT_URL: {
+		char why[WFP_URL_MAX + 64];
+
+		if (wfp_redis_url_parse(value, &cfg->redis, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: %s", source, why);
+			return -1;
+		}
+		wfp_strlcpy(field, value, WFP_URL_MAX);
+		return 0;
+	}
+	case OPT_PREFIX:
+		if (!prefix_ok(value)) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not a prefix (1-31 of A-Z a-z 0-9 _ . -)",
+				 source, value);
+			return -1;
+		}
+		wfp_strlcpy(field, value, WFP_PREFIX_MAX);
+		return 0;
+	case OPT_LEVEL:
+		if (wfp_log_level_parse(value, &cfg->log_level) != 0) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not one of debug, info, warn, error",
+				 source, value);
+			return -1;
+		}
+		return 0;
+	case OPT_ADDR:
+		if (!addr_ok(value)) {
+			snprintf(err, errlen, "%s: '%s' is not host:port", source,
+				 value);
+			return -1;
+		}
+		wfp_strlcpy(field, value, WFP_ADDR_MAX);
+		return 0;
+	}
+	return -1;
+}
+
+int wfp_config_from_env(struct wfp_config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const char *v = getenv(opts[i].env);
+
+		if (v == NULL)
+			continue;
+		if (wfp_config_set(cfg, opts[i].flag, v, opts[i].env, err,
+				   errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int wfp_config_from_args(struct wfp_config *cfg, int argc, char **argv,
+			 int *pos, char *err, size_t errlen)
+{
+	while (*pos < argc && strncmp(argv[*pos], "--", 2) == 0) {
+		char name[64];
+		const char *arg = argv[*pos] + 2;
+		const char *eq = strchr(arg, '=');
+		size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+		const char *value;
+
+		if (n >= sizeof(name))
+			return 0;
+		memcpy(name, arg, n);
+		name[n] = '\0';
+		if (!wfp_config_is_flag(name))
+			return 0;
+		if (eq == NULL && *pos + 1 >= argc) {
+			snprintf(err, errlen, "--%s needs a value", name);
+			return -1;
+		}
+		value = eq ? eq + 1 : argv[*pos + 1];
+		if (wfp_config_set(cfg, name, value, argv[*pos], err, errlen))
+			return -1;
+		*pos += eq ? 1 : 2;
+	}
+	return 0;
+}
+
+/* Splits "[[user]:password@]" off the authority into out. */
+static const char *url_userinfo(const char *s, struct wfp_redis_addr *out)
+{
+	const char *at = strrchr(s, '@');
+	const char *colon;
+
+	if (at == NULL)
+		return s;
+	colon = memchr(s, ':', (size_t)(at - s));
+	if (colon == NULL) {
+		snprintf(out->password, sizeof(out->password), "%.*s",
+			 (int)(at - s), s);
+	} else {
+		snprintf(out->user, sizeof(out->user), "%.*s",
+			 (int)(colon - s), s);
+		snprintf(out->password, sizeof(out->password), "%.*s",
+			 (int)(at - colon - 1), colon + 1);
+	}
+	return at + 1;
+}
+
+int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out,
+			char *err, size_t errlen)
+{
+	const char *s;
+	const char *slash, *colon;
+	size_t hostlen;
+	int64_t v = 6379;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(url, "redis://", 8) != 0 || strlen(url) >= WFP_URL_MAX)
+		goto bad;
+	s = url_userinfo(url + 8, out);
+	slash = strchr(s, '/');
+	colon = strchr(s, ':');
+	if (colon && slash && colon > slash)
+		colon = NULL;
+	hostlen = colon ? (size_t)(colon - s)
+			: (slash ? (size_t)(slash - s) : strlen(s));
+	if (hostlen == 0 || hostlen >= sizeof(out->host))
+		goto bad;
+	memcpy(out->host, s, hostlen);
+	if (colon) {
+		char port[8] = "";
+		size_t n = slash ? (size_t)(slash - colon - 1)
+				 : strlen(colon + 1);
+		if (n == 0 || n >= sizeof(port))
+			goto bad;
+		memcpy(port, colon + 1, n);
+		if (wfp_parse_i64(port, &v) != 0 || v < 1 || v > 65535)
+			goto bad;
+	}
+	out->port = (int)v;
+	if (slash && slash[1] != '\0') {
+		if (wfp_parse_i64(slash + 1, &v) != 0 || v < 0 || v > 1000)
+			goto bad;
+		out->db = (int)v;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "'%s' is not a redis://[[user]:password@]host[:port][/db] URL",
+		 url);
+	return -1;
+}
+
+void wfp_config_tag(const struct wfp_config *cfg, char *out, size_t n)
+{
+	snprintf(out, n, "{%s}", cfg->prefix);
+}

@@ -1,0 +1,79 @@
+/* keys.c - the one module that builds key names (see wfp/keys.h). */
+#include "wfp/keys.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Formats tag followed by the printf-style suffix. */
+static struct wfp_key key_fmt(const char *tag, const char *fmt, ...)
+{
+	struct wfp_key k;
+	va_list ap;
+	int n = snprintf(k.s, sizeof(k.s), "%s:", tag);
+
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(k.s))
+		vsnprintf(k.s + n, sizeof(k.s) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return k;
+}
+
+struct wfp_key wfp_key_job(const char *tag, const char *id)
+{
+	return key_fmt(tag, "job:%s", id);
+}
+
+struct wfp_key wfp_key_deliveries(const char *tag, const char *id)
+{
+	return key_fmt(tag, "job:%s:deliveries", id);
+}
+
+struct wfp_key wfp_key_log(const char *tag, const char *id)
+{
+	return key_fmt(tag, "job:%s:log", id);
+}
+
+struct wfp_key wfp_key_index(const char *tag, const char *state)
+{
+	return key_fmt(tag, "jobs:%s", state);
+}
+
+struct wfp_key wfp_key_job_stream(const char *tag)
+{
+	return key_fmt(tag, "jobs:stream");
+}
+
+struct wfp_key wfp_key_leases(const char *tag)
+{
+	return key_fmt(tag, "jobs:leases");
+}
+
+struct wfp_key wfp_key_owners(const char *tag)
+{
+	return key_fmt(tag, "owners");
+}
+
+struct wfp_key wfp_key_deadletter(const char *tag)
+{
+	return key_fmt(tag, "deadletter");
+}
+
+struct wfp_key wfp_key_events(const char *tag)
+{
+	return key_fmt(tag, "events");
+}
+
+struct wfp_key wfp_key_idem(const char *tag, const char *key)
+{
+	return key_fmt(tag, "idem:%s", key);
+}
+
+struct wfp_key wfp_key_requests(const char *tag, const char *service)
+{
+	return key_fmt(tag, "%s:requests", service);
+}
+
+struct wfp_key wfp_key_reply(const char *tag, const char *nonce)
+{
+	return key_fmt(tag, "reply:%s", nonce);
+}

@@ -1,0 +1,53 @@
+-- claim.lua: hands up to `count` posted jobs to one owner. Each claim gets
+-- a new owner token and the job's next fencing token, and a lease that
+-- ends visibility_ms from now unless heartbeats extend it.
+-- The stream entry is acknowledged and deleted here: from now on the job's
+-- hash and the lease set say who holds it, so the stream only ever holds
+-- jobs waiting on the board.
+-- KEYS[1] job stream. ARGV: [1] tag, [2] owner, [3] count, [4] random token
+-- base (128 bits, hex), [5] visibility_ms.
+-- Returns {last_stream_id, {id, token, fence, attempts, max_attempts,
+-- name, payload}, ...}; last_stream_id lets an idle claimer block on XREAD
+-- for anything newer.
+local owner, count, base = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local vis = tonumber(ARGV[5])
+local out = { '0-0' }
+local now = now_ms()
+
+local res = redis.pcall('XREADGROUP', 'GROUP', GROUP, 'claim', 'COUNT', count,
+  'STREAMS', K.stream, '>')
+if type(res) ~= 'table' or res.err or not res[1] then
+  local top = redis.call('XREVRANGE', K.stream, '+', '-', 'COUNT', 1)
+  if top[1] then out[1] = top[1][1] end
+  return out
+end
+
+for i, e in ipairs(res[1][2]) do
+  local eid = e[1]
+  local id = field(e[2], 'id')
+  redis.call('XACK', K.stream, GROUP, eid)
+  redis.call('XDEL', K.stream, eid)
+  local f = id and redis.call('HMGET', K.job(id), 'state', 'entry', 'name',
+    'max_attempts', 'payload')
+  if not id or not f[1] then
+    redis.call('XADD', K.dead, '*', 'source', 'jobboard', 'kind', 'job-entry',
+      'entry', eid, 'id', id or '', 'at', now, 'reason',
+      id and 'job hash missing for stream entry' or 'stream entry without an id')
+  elseif f[1] == 'posted' and f[2] == eid then
+    next_state(id, 'posted', 'claim')
+    local job = K.job(id)
+    local fence = redis.call('HINCRBY', job, 'fence', 1)
+    local attempts = redis.call('HINCRBY', job, 'attempts', 1)
+    local token = base .. '.' .. i
+    local lease = now + vis
+    redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'token', token,
+      'claimed_at', now, 'heartbeat_at', now, 'lease_until', lease,
+      'updated_at', now)
+    redis.call('ZADD', K.leases, lease, id)
+    move_index(id, 'posted', 'claimed', now)
+    emit(id, 'claimed', owner, 'attempt ' .. attempts)
+    out[#out + 1] = { id, token, fence, attempts, tonumber(f[4]), f[3], f[5] }
+  end
+end
+redis.call('ZADD', K.owners, now, owner)
+return out

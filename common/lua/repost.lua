@@ -1,0 +1,16 @@
+-- repost.lua: an operator puts a job back on the board: a dead or failed
+-- job gets a fresh set of attempts, a claimed one is taken from its owner.
+-- Keys that were set to expire are kept again.
+-- KEYS[1] job hash. ARGV: [1] tag, [2] id. Returns 'posted'.
+local id = ARGV[2]
+local job = K.job(id)
+local f = redis.call('HMGET', job, 'state', 'owner', 'fence')
+if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
+next_state(id, f[1], 'repost')
+local now = now_ms()
+for _, k in ipairs({ job, K.deliveries(id), K.log(id) }) do
+  redis.call('PERSIST', k)
+end
+redis.call('HSET', job, 'attempts', 0, 'error', '', 'finished_at', 0)
+to_board(id, f[1], now, 'reposted', f[2], f[3], 'reposted by an operator')
+return 'posted'

@@ -1,0 +1,40 @@
+/*
+ * keys.h - every Redis key name wfp uses, built in one place.
+ *
+ * All keys start with the hash tag "{prefix}" (default "{wfp}"), so every
+ * script's keys share one Redis Cluster slot. The Lua side builds the same
+ * names in common/lua/lib.lua; the README lists them for redis-cli users.
+ */
+#ifndef WFP_KEYS_H
+#define WFP_KEYS_H
+
+#define WFP_KEY_MAX 320
+#define WFP_TAG_MAX 40
+
+/* A key name, returned by value so callers need no buffers. */
+struct wfp_key {
+	char s[WFP_KEY_MAX];
+};
+
+/* The consumer group executors' claims read the job stream through. */
+#define WFP_JOB_GROUP "executors"
+
+struct wfp_key wfp_key_job(const char *tag, const char *id);	/* hash */
+struct wfp_key wfp_key_deliveries(const char *tag, const char *id); /* stream */
+struct wfp_key wfp_key_log(const char *tag, const char *id);	/* stream */
+struct wfp_key wfp_key_index(const char *tag, const char *state); /* zset */
+struct wfp_key wfp_key_job_stream(const char *tag);		/* stream */
+struct wfp_key wfp_key_leases(const char *tag);			/* zset */
+struct wfp_key wfp_key_owners(const char *tag);			/* zset */
+struct wfp_key wfp_key_deadletter(const char *tag);		/* stream */
+struct wfp_key wfp_key_events(const char *tag);			/* stream */
+struct wfp_key wfp_key_idem(const char *tag, const char *key);	/* string */
+
+/* Request stream of a service ("jobboard", ...); its group has the same
+ * name as the service. */
+struct wfp_key wfp_key_requests(const char *tag, const char *service);
+
+/* A reply list a client waits on for one request. */
+struct wfp_key wfp_key_reply(const char *tag, const char *nonce);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * redis.h - one asynchronous Redis connection on a libevent loop, for the
+ * daemons.
+ *
+ * Rules that always hold:
+ *  - The connection reconnects by itself after any failure, with
+ *    exponential backoff (100 ms doubling to 5 s) and +-25% jitter; the
+ *    on_up hook runs after every (re)connect, before queued work resumes.
+ *  - Every command has a timeout. When it fires, the command's callback
+ *    gets NULL and the whole connection is dropped (hiredis 0.14 has no
+ *    timeouts, and a server that stopped answering answers nothing else
+ *    either); every other pending command then gets NULL too.
+ *  - Scripts go out as EVALSHA; a NOSCRIPT reply (a restarted or flushed
+ *    server) is answered by sending the same call as EVAL, once.
+ *  - The reply handed to a callback is valid only during the callback.
+ *  - Callbacks never free the connection; wfp_redis_free() must not be
+ *    called from inside one.
+ */
+#ifndef WFP_REDIS_H
+#define WFP_REDIS_H
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <stdint.h>
+
+#include "wfp/config.h"
+#include "wfp/scripts.h"
+
+struct wfp_redis;
+
+/*
+ * Called with the reply, or with NULL when the command failed (timeout,
+ * lost connection, not connected); an error reply is passed as it is.
+ */
+typedef void wfp_redis_fn(struct wfp_redis *r, redisReply *reply, void *arg);
+
+/* Called after each successful connect (and AUTH/SELECT). */
+typedef void wfp_redis_up_fn(struct wfp_redis *r, void *arg);
+
+/*
+ * Makes a connection to addr on base; `name` labels its log lines.
+ * Connecting starts at once in the background. Returns NULL on no memory.
+ */
+struct wfp_redis *wfp_redis_new(struct event_base *base,
+				const struct wfp_redis_addr *addr,
+				const char *name, int64_t timeout_ms);
+
+/* Sets the hook run after each connect. */
+void wfp_redis_on_up(struct wfp_redis *r, wfp_redis_up_fn *fn, void *arg);
+
+/* Returns 1 while connected and ready, else 0. */
+int wfp_redis_ready(const struct wfp_redis *r);
+
+/* Number of successful connects so far (1 after the first). */
+int64_t wfp_redis_connects(const struct wfp_redis *r);
+
+/*
+ * Sends argv as one command with a timeout of timeout_ms (0: the default
+ * given to wfp_redis_new). fn (may be NULL) gets the reply.
+ * Returns 0, or -1 when not connected (fn is not called then).
+ */
+int wfp_redis_command(struct wfp_redis *r, int64_t timeout_ms,
+		      wfp_redis_fn *fn, void *arg, int argc, const char **argv,
+		      const size_t *lens);
+
+/*
+ * Runs script id with nkeys keys and args (as EVALSHA, falling back to
+ * EVAL on NOSCRIPT). Returns as wfp_redis_command does.
+ */
+int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
+		     wfp_redis_fn *fn, void *arg, int nkeys, int argc,
+		     const char **argv, const size_t *lens);
+
+/* Drops the connection (pending callbacks get NULL) and frees r. */
+void wfp_redis_free(struct wfp_redis *r);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * scripts.h - the Lua scripts, ready to send.
+ *
+ * Each script's text is the job state table (from job.c), lib.lua and the
+ * script's own file, joined once at first use; its SHA-1 is what EVALSHA
+ * names. Callers send EVALSHA and, on a NOSCRIPT error (a restarted or
+ * flushed Redis), the full text with EVAL, which loads it again.
+ * Every script takes ARGV[1] = the hash tag "{prefix}".
+ */
+#ifndef WFP_SCRIPTS_H
+#define WFP_SCRIPTS_H
+
+#include <stddef.h>
+
+enum wfp_script_id {
+	WFP_LUA_POST,	    /* post.lua */
+	WFP_LUA_CLAIM,	    /* claim.lua */
+	WFP_LUA_HEARTBEAT,  /* heartbeat.lua */
+	WFP_LUA_FINISH,	    /* finish.lua */
+	WFP_LUA_REAP,	    /* reap.lua */
+	WFP_LUA_TRANSFER,   /* transfer.lua */
+	WFP_LUA_REPOST,	    /* repost.lua */
+	WFP_LUA_CLEANUP,    /* cleanup.lua */
+	WFP_LUA_DEADLETTER, /* deadletter.lua */
+	WFP_LUA_COUNT
+};
+
+struct wfp_script {
+	const char *name; /* file name without .lua */
+	const char *text; /* full text sent with EVAL */
+	size_t len;
+	char sha[41];	  /* SHA-1 of text, for EVALSHA */
+};
+
+/* The script id; built on first call (aborts if memory runs out). The
+ * result lives until exit. Not thread-safe on its first call. */
+const struct wfp_script *wfp_script(enum wfp_script_id id);
+
+/* Strips the " script: ..." suffix Redis adds to errors raised by
+ * scripts, in place. */
+void wfp_script_error_trim(char *msg);
+
+#endif

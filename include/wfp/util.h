@@ -1,0 +1,39 @@
+/*
+ * util.h - small helpers every wfp program uses: clocks, randomness,
+ * bounded string copies.
+ *
+ * Rules: no function here allocates; all of them are safe to call from any
+ * thread.
+ */
+#ifndef WFP_UTIL_H
+#define WFP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds since the epoch (wall clock). */
+int64_t wfp_now_ms(void);
+
+/* Microseconds from a monotonic clock, for measuring durations. */
+int64_t wfp_mono_us(void);
+
+/* Sleeps for ms milliseconds (restarts on EINTR). */
+void wfp_sleep_ms(int64_t ms);
+
+/*
+ * Fills out with 2*nbytes lowercase hex digits of randomness from
+ * getrandom() and a terminating NUL; out must hold 2*nbytes+1 bytes.
+ * Returns 0, or -1 when the kernel gave no randomness.
+ */
+int wfp_random_hex(char *out, size_t nbytes);
+
+/*
+ * Copies src into dst (size n), always NUL-terminated.
+ * Returns 0, or -1 when src did not fit (dst then holds a truncated copy).
+ */
+int wfp_strlcpy(char *dst, const char *src, size_t n);
+
+/* Parses a whole decimal int64; returns 0, or -1 on junk or overflow. */
+int wfp_parse_i64(const char *s, int64_t *out);
+
+#endif

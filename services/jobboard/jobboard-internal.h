@@ -1,0 +1,42 @@
+/*
+ * jobboard-internal.h - the job-board daemon's parts.
+ *
+ * jobboard.c serves the request stream {prefix}:jobboard:requests (post,
+ * transfer, repost), runs the reaper (leases that ran out) and the
+ * retention cleaner on a timer, and dead-letters unreadable requests.
+ * main.c reads the configuration and hands over.
+ */
+#ifndef WFP_JOBBOARD_INTERNAL_H
+#define WFP_JOBBOARD_INTERNAL_H
+
+#include <msgpack.h>
+#include <stddef.h>
+
+#include "wfp/daemon.h"
+
+struct jobboard;
+
+/* Sets up the board on d's loop. Returns NULL on failure (logged). */
+struct jobboard *jobboard_new(struct wfp_daemon *d);
+
+/* Exit status the daemon should return (non-zero after a refusal to run). */
+int jobboard_exit_code(const struct jobboard *jb);
+
+void jobboard_free(struct jobboard *jb);
+
+/*
+ * Checks a decoded post body (pure: no I/O). Fills the post fields, with
+ * strings copied into the caller's buffers. Returns 0 or -1 with err.
+ */
+struct jobboard_post {
+	char id[64];
+	char name[128];
+	char idem[128];
+	char *payload; /* malloc'd JSON text; the caller frees it */
+	long long max_attempts;
+	long long idem_ttl_ms;
+};
+int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
+			char *err, size_t errlen);
+
+#endif
