@@ -1,0 +1,107 @@
+/* Unit tests of configuration parsing and validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wfp/config.h"
+
+static char err[512];
+
+static void test_defaults(void **state)
+{
+	struct wfp_config c;
+
+	(void)state;
+	wfp_config_defaults(&c);
+	assert_int_equal(c.visibility_ms, 15000);
+	assert_int_equal(c.concurrency, 8);
+	assert_string_equal(c.prefix, "wfp");
+	assert_string_equal(c.redis.host, "127.0.0.1");
+	assert_int_equal(c.redis.port, 6379);
+}
+
+static void test_env_bad_value_names_variable(void **state)
+{
+	struct wfp_config c;
+
+	(void)state;
+	wfp_config_defaults(&c);
+	setenv("WFP_VISIBILITY_MS", "soon", 1);
+	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "WFP_VISIBILITY_MS"));
+	assert_non_null(strstr(err, "'soon'"));
+	setenv("WFP_VISIBILITY_MS", "0", 1);
+	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), -1);
+	setenv("WFP_VISIBILITY_MS", "2500", 1);
+	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.visibility_ms, 2500);
+	unsetenv("WFP_VISIBILITY_MS");
+}
+
+static void test_flags_override_env(void **state)
+{
+	struct wfp_config c;
+	char *argv[] = { "prog", "--concurrency", "4", "--prefix=t1", "rest" };
+	int pos = 1;
+
+	(void)state;
+	wfp_config_defaults(&c);
+	setenv("WFP_CONCURRENCY", "2", 1);
+	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.concurrency, 2);
+	assert_int_equal(wfp_config_from_args(&c, 5, argv, &pos, err, sizeof(err)), 0);
+	assert_int_equal(c.concurrency, 4);
+	assert_string_equal(c.prefix, "t1");
+	assert_int_equal(pos, 4);
+	unsetenv("WFP_CONCURRENCY");
+}
+
+static void test_bad_values(void **state)
+{
+	struct wfp_config c;
+
+	(void)state;
+	wfp_config_defaults(&c);
+	assert_int_equal(wfp_config_set(&c, "prefix", "a{b}", "WFP_PREFIX", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "WFP_PREFIX"));
+	assert_int_equal(wfp_config_set(&c, "log-level", "loud", "WFP_LOG_LEVEL", err, sizeof(err)), -1);
+	assert_int_equal(wfp_config_set(&c, "metrics-addr", "nope", "WFP_METRICS_ADDR", err, sizeof(err)), -1);
+	assert_int_equal(wfp_config_set(&c, "metrics-addr", "0.0.0.0:9100", "x", err, sizeof(err)), 0);
+	assert_int_equal(wfp_config_set(&c, "concurrency", "257", "WFP_CONCURRENCY", err, sizeof(err)), -1);
+	assert_int_equal(wfp_config_set(&c, "nosuch", "1", "x", err, sizeof(err)), -1);
+}
+
+static void test_redis_urls(void **state)
+{
+	struct wfp_redis_addr a;
+
+	(void)state;
+	assert_int_equal(wfp_redis_url_parse("redis://h:7000/2", &a, err, sizeof(err)), 0);
+	assert_string_equal(a.host, "h");
+	assert_int_equal(a.port, 7000);
+	assert_int_equal(a.db, 2);
+	assert_int_equal(wfp_redis_url_parse("redis://u:pw@h", &a, err, sizeof(err)), 0);
+	assert_string_equal(a.user, "u");
+	assert_string_equal(a.password, "pw");
+	assert_int_equal(a.port, 6379);
+	assert_int_equal(wfp_redis_url_parse("http://h", &a, err, sizeof(err)), -1);
+	assert_int_equal(wfp_redis_url_parse("redis://h:99999", &a, err, sizeof(err)), -1);
+	assert_int_equal(wfp_redis_url_parse("redis://:1", &a, err, sizeof(err)), -1);
+	assert_int_equal(wfp_redis_url_parse("redis://h:12x", &a, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_env_bad_value_names_variable),
+		cmocka_unit_test(test_flags_override_env),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_redis_urls),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,95 @@
+/* Unit tests of the job state machine and its Lua rendering. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "wfp/job.h"
+#include "wfp/scripts.h"
+#include "wfp/sha1.h"
+
+static void test_words_round_trip(void **state)
+{
+	(void)state;
+	for (int s = 0; s < WFP_JOB_STATE_COUNT; s++) {
+		enum wfp_job_state back;
+
+		assert_int_equal(wfp_job_state_parse(wfp_job_state_name(s), &back), 0);
+		assert_int_equal(back, s);
+	}
+	enum wfp_job_state x;
+	assert_int_equal(wfp_job_state_parse("running", &x), -1);
+	assert_string_equal(wfp_job_state_name(WFP_JOB_DEAD), "dead");
+}
+
+static void test_moves(void **state)
+{
+	enum wfp_job_state to;
+
+	(void)state;
+	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_CLAIM, &to), 0);
+	assert_int_equal(to, WFP_JOB_CLAIMED);
+	assert_int_equal(wfp_job_next(WFP_JOB_CLAIMED, WFP_OP_EXPIRE, &to), 0);
+	assert_int_equal(to, WFP_JOB_POSTED);
+	assert_int_equal(wfp_job_next(WFP_JOB_CLAIMED, WFP_OP_GIVE_UP, &to), 0);
+	assert_int_equal(to, WFP_JOB_DEAD);
+	/* Nothing but repost leaves a final state. */
+	for (int s = WFP_JOB_COMPLETED; s < WFP_JOB_STATE_COUNT; s++) {
+		for (int op = 0; op < WFP_OP_COUNT; op++) {
+			int ok = wfp_job_next(s, op, &to) == 0;
+			assert_int_equal(ok, op == WFP_OP_REPOST);
+		}
+	}
+	/* A posted job cannot be completed, heartbeated into dead, reposted. */
+	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_COMPLETE, &to), -1);
+	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_REPOST, &to), -1);
+	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_RELEASE, &to), -1);
+	assert_true(wfp_job_state_final(WFP_JOB_REVERTED));
+	assert_false(wfp_job_state_final(WFP_JOB_CLAIMED));
+}
+
+static void test_lua_table(void **state)
+{
+	char buf[2048];
+	int n;
+
+	(void)state;
+	n = wfp_job_table_lua(buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "[\"posted\"]={[\"claim\"]=\"claimed\","));
+	assert_non_null(strstr(buf, "[\"dead\"]={[\"repost\"]=\"posted\",}"));
+	assert_int_equal(wfp_job_table_lua(buf, 20), -1);
+}
+
+static void test_sha1_and_scripts(void **state)
+{
+	char hex[41];
+	const struct wfp_script *s;
+
+	(void)state;
+	wfp_sha1_hex("abc", 3, hex);
+	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	wfp_sha1_hex("", 0, hex);
+	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	/* 56 bytes: the padding spills into a second block. */
+	wfp_sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	s = wfp_script(WFP_LUA_CLAIM);
+	assert_non_null(strstr(s->text, "local NEXT = {"));
+	assert_non_null(strstr(s->text, "XREADGROUP"));
+	wfp_sha1_hex(s->text, s->len, hex);
+	assert_string_equal(hex, s->sha);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_words_round_trip),
+		cmocka_unit_test(test_moves),
+		cmocka_unit_test(test_lua_table),
+		cmocka_unit_test(test_sha1_and_scripts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
