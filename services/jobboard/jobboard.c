@@ -21,7 +21,7 @@
 #define READ_BLOCK_MS 1000	/* one blocking read */
 #define REAP_LIMIT 500		/* leases looked at per reaper pass */
 #define CLEAN_LIMIT 500		/* jobs removed per cleaner pass */
-#define CLEAN_EVERY_MS 5000
+#define CLEAN_EVERY_MS 5000	/* at most; sooner for short retention */
 #define ORPHAN_EVERY_MS 10000
 #define ORPHAN_IDLE_MS 30000	/* a replica's request unacked this long */
 #define OWNER_TTL_MS 3600000	/* owners not seen for an hour are forgotten */
@@ -634,7 +634,8 @@ static void tick_run(struct jobboard *jb)
 	snprintf(ret, sizeof(ret), "%lld", (long long)cfg->retention_ms);
 	const char *reap[4] = { leases.s, jb->tag, limit, ret };
 	wfp_redis_script(jb->cmd, WFP_LUA_REAP, on_reaped, jb, 1, 4, reap, NULL);
-	if (now - jb->last_clean_ms >= CLEAN_EVERY_MS) {
+	if (now - jb->last_clean_ms >= CLEAN_EVERY_MS ||
+	    now - jb->last_clean_ms >= cfg->retention_ms / 2) {
 		jb->last_clean_ms = now;
 		snprintf(clean, sizeof(clean), "%d", CLEAN_LIMIT);
 		snprintf(owners, sizeof(owners), "%d", OWNER_TTL_MS);

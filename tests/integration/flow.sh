@@ -1,0 +1,54 @@
+# post -> claim -> complete through the daemon and the CLI, with the states
+# visible in redis-cli HGETALL and `wfp job show --json`; CLI errors.
+. "$(dirname "$0")/lib.sh"
+start_board
+
+f=$(job_file provision '"max_attempts": 4')
+id=$("$WFP" job post "$f")
+ok "post printed an id" test -n "$id"
+eq "posted in the hash" "$(rcli HGET "$tag:job:$id" state)" posted
+eq "show --json state" "$("$WFP" job show "$id" --json | jq -r .state)" posted
+eq "max_attempts kept" "$("$WFP" job show "$id" --json | jq -r .max_attempts)" 4
+eq "payload kept" "$("$WFP" job show "$id" --json | jq -c .payload)" '{"step":1}'
+
+claim=$("$WFP" job claim --owner exec-1 --json)
+eq "claimed id" "$(jq -r .id <<<"$claim")" "$id"
+token=$(jq -r .token <<<"$claim")
+eq "fence" "$(jq -r .fence <<<"$claim")" 1
+eq "claimed in the hash" "$(rcli HGET "$tag:job:$id" state)" claimed
+eq "owner in the hash" "$(rcli HGET "$tag:job:$id" owner)" exec-1
+show=$("$WFP" job show "$id" --json)
+eq "show owner" "$(jq -r .owner <<<"$show")" exec-1
+eq "show attempts" "$(jq -r .attempts <<<"$show")" 1
+eq "token hidden from show" "$(jq -r 'has("token")' <<<"$show")" false
+
+ok "heartbeat" "$WFP" job heartbeat "$id" "$token"
+eq "complete" "$("$WFP" job complete "$id" "$token" --json | jq -r .state)" completed
+eq "completed in the hash" "$(rcli HGETALL "$tag:job:$id" | paste - - | awk '$1=="state"{print $2}')" completed
+ok "wait exits 0 on completed" "$WFP" job wait "$id" --timeout-ms 1000
+eq "list --state completed" "$("$WFP" job list --state completed --json | jq -r '.[0].id')" "$id"
+eq "status counts" "$("$WFP" status --json | jq -r .jobs.completed)" 1
+ok "events recorded" bash -c "redis-cli -u '$WFP_REDIS_URL' XRANGE '$tag:events' - + | grep -q '$id'"
+
+# A second complete with the same token is refused, non-zero, one line.
+eq "second complete refused" "$(status_of "$WFP" job complete "$id" "$token")" 1
+err=$("$WFP" job complete "$id" "$token" 2>&1 || true)
+ok "refusal says STALE" grep -q "STALE" <<<"$err"
+eq "one line" "$(wc -l <<<"$err")" 1
+
+# Bad input: exit 2 with a clear message.
+eq "missing file" "$(status_of "$WFP" job post /nonexistent.json)" 2
+echo '{"name": "x", ' >"$TMP/bad.json"
+eq "bad JSON" "$(status_of "$WFP" job post "$TMP/bad.json")" 2
+ok "bad JSON message" bash -c "'$WFP' job post '$TMP/bad.json' 2>&1 | grep -q 'bad JSON'"
+echo '{"name": "x", "colour": "red"}' >"$TMP/unknown.json"
+ok "unknown field message" bash -c "'$WFP' job post '$TMP/unknown.json' 2>&1 | grep -q \"unknown field 'colour'\""
+echo '{"name": "x", "max_attempts": 0}' >"$TMP/zero.json"
+ok "max_attempts 0 refused by the board" bash -c "'$WFP' job post '$TMP/zero.json' 2>&1 | grep -q max_attempts"
+eq "unknown job" "$(status_of "$WFP" job show deadbeef)" 1
+ok "unknown job message" bash -c "'$WFP' job show deadbeef 2>&1 | grep -q 'does not exist'"
+eq "redis down" "$(status_of "$WFP" job list --redis redis://127.0.0.1:1)" 1
+ok "redis down message" bash -c "'$WFP' job list --redis redis://127.0.0.1:1 2>&1 | grep -q 'cannot reach redis'"
+eq "bad URL" "$(status_of "$WFP" status --redis http://x)" 2
+eq "unknown verb" "$(status_of "$WFP" job explode)" 2
+eq "nothing to claim" "$(status_of "$WFP" job claim --owner x)" 3

@@ -1,0 +1,37 @@
+# Malformed entries on the board's request stream are dead-lettered with a
+# reason, nothing is left behind, and the daemon keeps serving.
+. "$(dirname "$0")/lib.sh"
+port=$(wfp_free_port)
+start_board WFP_METRICS_ADDR="127.0.0.1:$port"
+req="$tag:jobboard:requests"
+
+printf '\xc1' | rcli -x XADD "$req" '*' op post body >/dev/null           # invalid msgpack
+printf '\xdd\xff\x00\x00\x00' | rcli -x XADD "$req" '*' op post body >/dev/null # 4G-element array
+printf '\xdb\x7f\xff\xff\xff' | rcli -x XADD "$req" '*' op post body >/dev/null # 2 GiB string
+printf '\x81\xa7payload\xa2{}' | rcli -x XADD "$req" '*' op post body >/dev/null # no name
+printf '\x81\xa2id\xa1x' | rcli -x XADD "$req" '*' op explode body >/dev/null # unknown op
+rcli XADD "$req" '*' body x >/dev/null                                         # no op
+rcli XADD "$req" '*' op post reply "not-a-reply-key" body x >/dev/null          # foreign reply key
+printf '\x82\xa4name\xa1x\xa5extra\x01' | rcli -x XADD "$req" '*' op post body >/dev/null # unknown field
+
+ok "all dead-lettered" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XLEN '$tag:deadletter')\" = 8 ]"
+dl=$(rcli --no-raw XRANGE "$tag:deadletter" - +)
+ok "reason: invalid byte" grep -q "invalid type byte" <<<"$dl"
+ok "reason: huge array" grep -q "declared 4278190080 elements exceed" <<<"$dl"
+ok "reason: huge string" grep -q "declared size 2147483647 exceeds" <<<"$dl"
+ok "reason: missing name" grep -q "missing field 'name'" <<<"$dl"
+ok "reason: unknown op" grep -q "unknown op 'explode'" <<<"$dl"
+ok "reason: missing op" grep -q "missing or overlong field 'op'" <<<"$dl"
+ok "reason: reply key" grep -q "not a reply key" <<<"$dl"
+ok "reason: unknown field" grep -q "unknown field 'extra'" <<<"$dl"
+ok "original fields kept" grep -q "orig_op" <<<"$dl"
+eq "nothing left on the request stream" "$(rcli XLEN "$req")" 0
+eq "nothing pending" "$(rcli XPENDING "$req" jobboard | head -1)" 0
+ok "no stray key written" bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' EXISTS not-a-reply-key)\" = 0 ]"
+
+# Still serving: a good post goes through, and /healthz and /metrics answer.
+id=$("$WFP" job post "$(job_file after)")
+eq "serving after junk" "$(rcli HGET "$tag:job:$id" state)" posted
+ok "daemon alive" kill -0 "$BOARD_PID"
+ok "healthz" grep -q "200 OK" <<<"$(http_get 127.0.0.1 "$port" /healthz)"
+ok "metrics count dead letters" grep -q "^wfp_jobboard_deadletter_total 8" <<<"$(http_get 127.0.0.1 "$port" /metrics)"
