@@ -178,17 +178,42 @@ static json_t *stream_json(struct wfp_client *cl, const struct wfp_key *key)
 	return a;
 }
 
-/* Prints a JSON object's fields as "name: value" lines. */
+/* Fields shown first, in this order; any others follow. */
+static const char *const field_order[] = {
+	"id", "name", "state", "owner", "attempts", "max_attempts", "fence",
+	"redeliveries", "error", "created_at", "updated_at", "claimed_at",
+	"heartbeat_at", "lease_until", "finished_at", "idempotency_key",
+	"n", "reason", "prev_owner", "prev_fence", "detail", "at", NULL,
+};
+
+/* Prints one "name value" line. */
+static void print_field(const char *indent, const char *k, json_t *v)
+{
+	char *s = json_is_string(v) ? NULL
+				    : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	printf("%s%-15s %s\n", indent, k, s ? s : json_string_value(v));
+	free(s);
+}
+
+/* Prints a JSON object's fields as "name value" lines, known ones first. */
 static void print_fields(json_t *o, const char *indent)
 {
 	const char *k;
 	json_t *v;
 
+	for (const char *const *f = field_order; *f; f++) {
+		v = json_object_get(o, *f);
+		if (v != NULL)
+			print_field(indent, *f, v);
+	}
 	json_object_foreach(o, k, v) {
-		char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		int known = 0;
 
-		printf("%s%-14s %s\n", indent, k, s ? s : json_string_value(v));
-		free(s);
+		for (const char *const *f = field_order; *f && !known; f++)
+			known = strcmp(*f, k) == 0;
+		if (!known)
+			print_field(indent, k, v);
 	}
 }
 
