@@ -14,19 +14,30 @@ local vis = tonumber(ARGV[5])
 local out = { '0-0' }
 local now = now_ms()
 
-local res = redis.pcall('XREADGROUP', 'GROUP', GROUP, 'claim', 'COUNT', count,
-  'STREAMS', K.stream, '>')
+local function read()
+  return redis.pcall('XREADGROUP', 'GROUP', GROUP, 'claim', 'COUNT', count,
+    'STREAMS', K.stream, '>')
+end
+local res = read()
+if type(res) == 'table' and res.err and string.sub(res.err, 1, 7) == 'NOGROUP' then
+  -- First claim on this board: the group reads from the stream's start.
+  redis.call('XGROUP', 'CREATE', K.stream, GROUP, '0', 'MKSTREAM')
+  res = read()
+end
 if type(res) ~= 'table' or res.err or not res[1] then
   local top = redis.call('XREVRANGE', K.stream, '+', '-', 'COUNT', 1)
   if top[1] then out[1] = top[1][1] end
   return out
 end
 
+local eids = {}
+for i, e in ipairs(res[1][2]) do eids[i] = e[1] end
+redis.call('XACK', K.stream, GROUP, unpack(eids))
+redis.call('XDEL', K.stream, unpack(eids))
+
 for i, e in ipairs(res[1][2]) do
   local eid = e[1]
   local id = field(e[2], 'id')
-  redis.call('XACK', K.stream, GROUP, eid)
-  redis.call('XDEL', K.stream, eid)
   local f = id and redis.call('HMGET', K.job(id), 'state', 'entry', 'name',
     'max_attempts', 'payload')
   if not id or not f[1] then

@@ -102,8 +102,10 @@ local function finalize(id, from, to, now, reason, retention_ms, owner)
   redis.call('ZREM', K.leases, id)
   move_index(id, from, to, now)
   local ttl = retention_ms + TTL_MARGIN_MS
-  for _, k in ipairs({ job, K.deliveries(id), K.log(id) }) do
-    redis.call('PEXPIRE', k, ttl)
+  redis.call('PEXPIRE', job, ttl)
+  redis.call('PEXPIRE', K.log(id), ttl)
+  if redis.call('HGET', job, 'redeliveries') ~= '0' then
+    redis.call('PEXPIRE', K.deliveries(id), ttl)
   end
   if to == 'dead' then
     redis.call('XADD', K.dead, '*', 'source', 'jobboard', 'kind', 'job',

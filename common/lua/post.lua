@@ -14,9 +14,6 @@ end
 if redis.call('EXISTS', K.job(id)) == 1 then
   fail('EXISTS job ' .. id .. ' already exists')
 end
-if redis.call('EXISTS', K.stream) == 0 then
-  redis.call('XGROUP', 'CREATE', K.stream, GROUP, '0', 'MKSTREAM')
-end
 local now = now_ms()
 local entry = redis.call('XADD', K.stream, '*', 'id', id)
 redis.call('HSET', K.job(id), 'id', id, 'name', name, 'state', 'posted',
