@@ -1,0 +1,9 @@
+# Redis from Debian's archive, so the deployment builds without pulling
+# from any image registry. noeviction: an evicted key is a lost job.
+FROM debian:bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+      --no-install-recommends redis-server \
+    && rm -rf /var/lib/apt/lists/*
+EXPOSE 6379
+CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", \
+     "--appendonly", "yes", "--dir", "/data", "--maxmemory-policy", "noeviction"]
