@@ -707,9 +707,8 @@ int cmd_status(struct cli *c)
 		return EXIT_OK;
 	}
 	print_fields(counts, "jobs ");
-	print_fields(json_pack("{s:O, s:O}", "live owners",
-			       json_object_get(o, "owners"), "dead letters",
-			       json_object_get(o, "deadletter")), "");
+	print_field("", "live owners", json_object_get(o, "owners"));
+	print_field("", "dead letters", json_object_get(o, "deadletter"));
 	json_decref(o);
 	return EXIT_OK;
 }

@@ -42,9 +42,9 @@ void wfp_config_defaults(struct wfp_config *cfg)
 	char err[128];
 
 	memset(cfg, 0, sizeof(*cfg));
-	strcpy(cfg->redis_url, "redis://127.0.0.1:6379");
+	wfp_strlcpy(cfg->redis_url, "redis://127.0.0.1:6379", sizeof(cfg->redis_url));
 	wfp_redis_url_parse(cfg->redis_url, &cfg->redis, err, sizeof(err));
-	strcpy(cfg->prefix, "wfp");
+	wfp_strlcpy(cfg->prefix, "wfp", sizeof(cfg->prefix));
 	cfg->visibility_ms = 15000;
 	cfg->retention_ms = 7LL * 24 * 3600 * 1000;
 	cfg->timeout_ms = 5000;

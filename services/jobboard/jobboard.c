@@ -118,7 +118,7 @@ int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 			  &ttl, err, errlen))
 		return -1;
 	if (p->payload[0] == '\0')
-		strcpy(p->payload, "{}");
+		wfp_strlcpy(p->payload, "{}", WFP_PAYLOAD_MAX + 1);
 	p->max_attempts = max;
 	p->idem_ttl_ms = ttl;
 	post = (struct wfp_post){ p->id, p->name, p->payload, max, p->idem, ttl };

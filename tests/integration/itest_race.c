@@ -49,8 +49,10 @@ static void check_once(char ids[JOBS][WFP_ID_MAX], char *buf)
 {
 	static int seen[JOBS];
 	int lines = 0;
+	char *save = NULL;
 
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+	for (char *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		int found = 0;
 
 		lines++;

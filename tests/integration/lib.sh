@@ -35,7 +35,7 @@ status_of() { local rc=0; "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 # start_board [VAR=value...]: starts wfp-jobboard with extra environment;
 # waits until it has connected both its links.
 start_board() {
-  env "$@" "$WFP_BIN/wfp-jobboard" >"$TMP/board.log" 2>&1 &
+  env "$@" ${WFP_WRAP:-} "$WFP_BIN/wfp-jobboard" >"$TMP/board.log" 2>&1 &
   BOARD_PID=$!
   wfp_wait_for grep -q "redis-reader: connected" "$TMP/board.log" \
     || { cat "$TMP/board.log" >&2; fail "board did not connect"; }
