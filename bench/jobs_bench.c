@@ -74,8 +74,8 @@ static void load_scripts(redisContext *rc)
 {
 	for (int i = 0; i < WFP_LUA_COUNT; i++) {
 		const struct wfp_script *s = wfp_script(i);
-		const char *argv[3] = { "SCRIPT", "LOAD", s->text };
-		size_t lens[3] = { 6, 4, s->len };
+		const char *argv[3] = {"SCRIPT", "LOAD", s->text};
+		size_t lens[3] = {6, 4, s->len};
 
 		redisAppendCommandArgv(rc, 3, argv, lens);
 		drain(rc, 1);
@@ -84,7 +84,7 @@ static void load_scripts(redisContext *rc)
 
 static void flush_all(redisContext *rc)
 {
-	const char *argv[2] = { "FLUSHDB", NULL };
+	const char *argv[2] = {"FLUSHDB", NULL};
 
 	freeReplyObject(call(rc, 1, argv));
 }
@@ -99,8 +99,12 @@ static void append_post(redisContext *rc, int i)
 
 	snprintf(id, sizeof(id), "b%d", i);
 	job = wfp_key_job(tag, id);
-	const char *argv[11] = { "EVALSHA", wfp_script(WFP_LUA_POST)->sha, "1",
-				 job.s, tag, id, "bench", "1", "{}", "", "1000" };
+	const char *argv[11] = {"EVALSHA", wfp_script(WFP_LUA_POST)->sha,
+				"1",	   job.s,
+				tag,	   id,
+				"bench",   "1",
+				"{}",	   "",
+				"1000"};
 	redisAppendCommandArgv(rc, 11, argv, NULL);
 }
 
@@ -127,18 +131,25 @@ static int board_claimer(int k)
 	snprintf(count, sizeof(count), "%d", batch);
 	for (;;) {
 		wfp_random_hex(base, 16);
-		const char *argv[9] = { "EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha,
-					"1", stream.s, tag, owner, count, base,
-					"60000" };
+		const char *argv[9] = {
+		    "EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha,
+		    "1",       stream.s,
+		    tag,       owner,
+		    count,     base,
+		    "60000"};
 		redisReply *r = call(rc, 9, argv);
 		size_t got = r->type == REDIS_REPLY_ARRAY ? r->elements - 1 : 0;
 
 		for (size_t i = 1; i <= got; i++) {
 			redisReply **e = r->element[i]->element;
 			struct wfp_key job = wfp_key_job(tag, e[0]->str);
-			const char *fin[11] = { "EVALSHA",
-				wfp_script(WFP_LUA_FINISH)->sha, "1", job.s, tag,
-				e[0]->str, e[1]->str, "0", "complete", "", "60000" };
+			const char *fin[11] = {
+			    "EVALSHA",	wfp_script(WFP_LUA_FINISH)->sha,
+			    "1",	job.s,
+			    tag,	e[0]->str,
+			    e[1]->str,	"0",
+			    "complete", "",
+			    "60000"};
 			redisAppendCommandArgv(rc, 11, fin, NULL);
 		}
 		freeReplyObject(r);
@@ -162,7 +173,8 @@ static void raw_post(redisContext *rc, int n)
 			char id[32];
 
 			snprintf(id, sizeof(id), "b%d", i + j);
-			const char *argv[5] = { "XADD", "raw:stream", "*", "id", id };
+			const char *argv[5] = {"XADD", "raw:stream", "*", "id",
+					       id};
 			redisAppendCommandArgv(rc, 5, argv, NULL);
 		}
 		drain(rc, w);
@@ -178,15 +190,19 @@ static int raw_claimer(int k)
 	snprintf(consumer, sizeof(consumer), "c%d", k);
 	snprintf(count, sizeof(count), "%d", batch);
 	for (;;) {
-		const char *argv[9] = { "XREADGROUP", "GROUP", "g", consumer, "COUNT",
-					count, "STREAMS", "raw:stream", ">" };
+		const char *argv[9] = {"XREADGROUP", "GROUP",	   "g",
+				       consumer,     "COUNT",	   count,
+				       "STREAMS",    "raw:stream", ">"};
 		redisReply *r = call(rc, 9, argv);
-		redisReply *list = r->type == REDIS_REPLY_ARRAY ? r->element[0]->element[1] : NULL;
+		redisReply *list = r->type == REDIS_REPLY_ARRAY
+				       ? r->element[0]->element[1]
+				       : NULL;
 		size_t got = list ? list->elements : 0;
 
 		for (size_t i = 0; i < got; i++) {
-			const char *ack[4] = { "XACK", "raw:stream", "g",
-					       list->element[i]->element[0]->str };
+			const char *ack[4] = {
+			    "XACK", "raw:stream", "g",
+			    list->element[i]->element[0]->str};
 			redisAppendCommandArgv(rc, 4, ack, NULL);
 		}
 		freeReplyObject(r);
@@ -222,8 +238,8 @@ static double round_trip(redisContext *rc, int k, int raw, double *post_rate,
 	flush_all(rc);
 	load_scripts(rc);
 	if (raw) {
-		const char *argv[6] = { "XGROUP", "CREATE", "raw:stream", "g", "0",
-					"MKSTREAM" };
+		const char *argv[6] = {"XGROUP", "CREATE", "raw:stream",
+				       "g",	 "0",	   "MKSTREAM"};
 		freeReplyObject(call(rc, 6, argv));
 	}
 	t0 = wfp_mono_us();
@@ -261,24 +277,33 @@ static void latency(redisContext *rc)
 		append_post(rc, i);
 		drain(rc, 1);
 		wfp_random_hex(base, 16);
-		const char *argv[9] = { "EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha, "1",
-					stream.s, tag, "lat", "1", base, "60000" };
+		const char *argv[9] = {
+		    "EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha,
+		    "1",       stream.s,
+		    tag,       "lat",
+		    "1",       base,
+		    "60000"};
 		redisReply *r = call(rc, 9, argv);
 		redisReply **e = r->element[1]->element;
 		struct wfp_key job = wfp_key_job(tag, e[0]->str);
-		const char *fin[11] = { "EVALSHA", wfp_script(WFP_LUA_FINISH)->sha,
-			"1", job.s, tag, e[0]->str, e[1]->str, "0", "complete", "",
-			"60000" };
+		const char *fin[11] = {
+		    "EVALSHA",	wfp_script(WFP_LUA_FINISH)->sha,
+		    "1",	job.s,
+		    tag,	e[0]->str,
+		    e[1]->str,	"0",
+		    "complete", "",
+		    "60000"};
 		redisAppendCommandArgv(rc, 11, fin, NULL);
 		freeReplyObject(r);
 		drain(rc, 1);
 		us[i] = wfp_mono_us() - t0;
 	}
 	qsort(us, (size_t)samples, sizeof(*us), cmp_i64);
-	printf("latency post->claim->complete, idle board, %d jobs one at a time:\n"
-	       "  p50 %.3f ms   p99 %.3f ms   max %.3f ms\n", samples,
-	       us[samples / 2] / 1000.0, us[samples * 99 / 100] / 1000.0,
-	       us[samples - 1] / 1000.0);
+	printf("latency post->claim->complete, idle board, %d jobs one at a "
+	       "time:\n"
+	       "  p50 %.3f ms   p99 %.3f ms   max %.3f ms\n",
+	       samples, us[samples / 2] / 1000.0,
+	       us[samples * 99 / 100] / 1000.0, us[samples - 1] / 1000.0);
 	free(us);
 }
 
@@ -289,12 +314,14 @@ static void parse_args(int argc, char **argv)
 
 		if (strcmp(argv[i], "--jobs") == 0 && v > 0)
 			njobs = v;
-		else if (strcmp(argv[i], "--batch") == 0 && v > 0 && v <= WFP_CLAIM_BATCH_MAX)
+		else if (strcmp(argv[i], "--batch") == 0 && v > 0 &&
+			 v <= WFP_CLAIM_BATCH_MAX)
 			batch = v;
 		else if (strcmp(argv[i], "--samples") == 0 && v > 0)
 			samples = v;
 		else {
-			fprintf(stderr, "usage: jobs_bench [--jobs N] [--batch B] [--samples S]\n");
+			fprintf(stderr, "usage: jobs_bench [--jobs N] [--batch "
+					"B] [--samples S]\n");
 			exit(2);
 		}
 	}
@@ -302,7 +329,7 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const int claimers[] = { 1, 4 };
+	static const int claimers[] = {1, 4};
 	char err[256];
 	redisContext *rc;
 
@@ -314,18 +341,21 @@ int main(int argc, char **argv)
 	}
 	wfp_config_tag(&cfg, tag, sizeof(tag));
 	rc = connect_raw();
-	printf("jobs_bench: %d empty jobs, claim batch %d, redis %s (db flushed)\n",
+	printf("jobs_bench: %d empty jobs, claim batch %d, redis %s (db "
+	       "flushed)\n",
 	       njobs, batch, cfg.redis_url);
 	for (size_t i = 0; i < sizeof(claimers) / sizeof(claimers[0]); i++) {
 		double bp, bw, rp, rw;
 		double board = round_trip(rc, claimers[i], 0, &bp, &bw);
 		double raw = round_trip(rc, claimers[i], 1, &rp, &rw);
 
-		printf("%d claimer%s: wfp %.0f jobs/s (post %.0f/s, claim+complete %.0f/s)\n"
-		       "            raw %.0f jobs/s (XADD %.0f/s, XREADGROUP+XACK %.0f/s)\n"
+		printf("%d claimer%s: wfp %.0f jobs/s (post %.0f/s, "
+		       "claim+complete %.0f/s)\n"
+		       "            raw %.0f jobs/s (XADD %.0f/s, "
+		       "XREADGROUP+XACK %.0f/s)\n"
 		       "            ratio wfp/raw %.2f\n",
-		       claimers[i], claimers[i] > 1 ? "s" : " ", board, bp, bw, raw,
-		       rp, rw, board / raw);
+		       claimers[i], claimers[i] > 1 ? "s" : " ", board, bp, bw,
+		       raw, rp, rw, board / raw);
 	}
 	latency(rc);
 	flush_all(rc);

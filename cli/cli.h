@@ -16,7 +16,7 @@
 #include "wfp/client.h"
 #include "wfp/config.h"
 
-#define CLI_MAX_POS 8
+#define CLI_MAX_POS  8
 #define CLI_MAX_OPTS 8
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTHING = 3 };
@@ -24,18 +24,18 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTHING = 3 };
 /* A parsed command line. */
 struct cli {
 	struct wfp_config cfg;
-	int json;		     /* --json */
+	int json; /* --json */
 	int npos;
 	const char *pos[CLI_MAX_POS]; /* noun, verb, arguments */
 	int nopts;
 	const char *opt_name[CLI_MAX_OPTS];  /* without "--" */
 	const char *opt_value[CLI_MAX_OPTS]; /* NULL for a bare switch */
-	struct wfp_client *client;   /* connected on first use */
+	struct wfp_client *client;	     /* connected on first use */
 };
 
 /* Prints "wfp: <message>" to stderr and returns status. */
 int cli_error(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* The client, connected on first use; NULL after printing why. */
 struct wfp_client *cli_client(struct cli *c);

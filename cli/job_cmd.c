@@ -9,9 +9,9 @@
 #include "wfp/keys.h"
 #include "wfp/util.h"
 
-#define JOB_FILE_MAX (1024 * 1024) /* a job file, bytes */
+#define JOB_FILE_MAX   (1024 * 1024) /* a job file, bytes */
 #define LIST_LIMIT_MAX 10000
-#define WAIT_POLL_MS 100
+#define WAIT_POLL_MS   100
 
 /* ------------------------------------------------------------------ */
 /* post                                                                */
@@ -28,24 +28,28 @@ static json_t *load_job_file(const char *path)
 
 	if (f == NULL)
 		return cli_error(EXIT_USAGE, "cannot open '%s': %s", path,
-				 strerror(errno)), NULL;
+				 strerror(errno)),
+		       NULL;
 	buf = malloc(JOB_FILE_MAX + 1);
 	n = buf ? fread(buf, 1, JOB_FILE_MAX + 1, f) : 0;
 	if (f != stdin)
 		fclose(f);
 	if (buf == NULL || n > JOB_FILE_MAX) {
 		free(buf);
-		return cli_error(EXIT_USAGE, "'%s' is larger than %d bytes", path,
-				 JOB_FILE_MAX), NULL;
+		return cli_error(EXIT_USAGE, "'%s' is larger than %d bytes",
+				 path, JOB_FILE_MAX),
+		       NULL;
 	}
 	v = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
 	free(buf);
 	if (v == NULL)
 		return cli_error(EXIT_USAGE, "%s:%d:%d: bad JSON: %s", path,
-				 je.line, je.column, je.text), NULL;
+				 je.line, je.column, je.text),
+		       NULL;
 	if (!json_is_object(v)) {
 		json_decref(v);
-		return cli_error(EXIT_USAGE, "'%s' is not a JSON object", path), NULL;
+		return cli_error(EXIT_USAGE, "'%s' is not a JSON object", path),
+		       NULL;
 	}
 	return v;
 }
@@ -59,7 +63,10 @@ static int pack_job_field(msgpack_packer *pk, const char *key, json_t *v,
 		char *text;
 
 		if (!json_is_object(v))
-			return cli_error(EXIT_USAGE, "%s: 'payload' is not an object", path), -1;
+			return cli_error(EXIT_USAGE,
+					 "%s: 'payload' is not an object",
+					 path),
+			       -1;
 		text = json_dumps(v, JSON_COMPACT);
 		if (text == NULL)
 			return cli_error(EXIT_FAIL, "out of memory"), -1;
@@ -68,11 +75,16 @@ static int pack_job_field(msgpack_packer *pk, const char *key, json_t *v,
 	} else if (strcmp(key, "max_attempts") == 0 ||
 		   strcmp(key, "idempotency_ttl_ms") == 0) {
 		if (!json_is_integer(v))
-			return cli_error(EXIT_USAGE, "%s: '%s' is not an integer", path, key), -1;
+			return cli_error(EXIT_USAGE,
+					 "%s: '%s' is not an integer", path,
+					 key),
+			       -1;
 		msgpack_pack_int64(pk, json_integer_value(v));
 	} else {
 		if (!json_is_string(v))
-			return cli_error(EXIT_USAGE, "%s: '%s' is not a string", path, key), -1;
+			return cli_error(EXIT_USAGE, "%s: '%s' is not a string",
+					 path, key),
+			       -1;
 		wfp_pack_cstr(pk, json_string_value(v));
 	}
 	return 0;
@@ -81,23 +93,32 @@ static int pack_job_field(msgpack_packer *pk, const char *key, json_t *v,
 /* Turns the job file into the msgpack body of a post request. */
 static int job_body(json_t *job, const char *path, msgpack_sbuffer *buf)
 {
-	static const char *const known[] = { "id", "name", "max_attempts",
-		"payload", "idempotency_key", "idempotency_ttl_ms", NULL };
+	static const char *const known[] = {"id",
+					    "name",
+					    "max_attempts",
+					    "payload",
+					    "idempotency_key",
+					    "idempotency_ttl_ms",
+					    NULL};
 	msgpack_packer pk;
 	const char *key;
 	json_t *v;
 
 	if (json_object_get(job, "name") == NULL)
-		return cli_error(EXIT_USAGE, "%s: missing field 'name'", path), -1;
+		return cli_error(EXIT_USAGE, "%s: missing field 'name'", path),
+		       -1;
 	msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, json_object_size(job));
-	json_object_foreach(job, key, v) {
+	json_object_foreach(job, key, v)
+	{
 		int ok = 0;
 
 		for (const char *const *k = known; *k && !ok; k++)
 			ok = strcmp(*k, key) == 0;
 		if (!ok)
-			return cli_error(EXIT_USAGE, "%s: unknown field '%s'", path, key), -1;
+			return cli_error(EXIT_USAGE, "%s: unknown field '%s'",
+					 path, key),
+			       -1;
 		if (pack_job_field(&pk, key, v, path) != 0)
 			return -1;
 	}
@@ -111,7 +132,8 @@ static int post_print(const struct cli *c, const msgpack_object *reply)
 	int64_t created = 1;
 
 	if (wfp_codec_str(reply, "id", 1, id, sizeof(id), err, sizeof(err)) ||
-	    wfp_codec_int(reply, "created", 0, 0, 1, &created, err, sizeof(err)))
+	    wfp_codec_int(reply, "created", 0, 0, 1, &created, err,
+			  sizeof(err)))
 		return cli_error(EXIT_FAIL, "bad reply: %s", err);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:s, s:b}", "id", id, "state",
@@ -124,9 +146,9 @@ static int post_print(const struct cli *c, const msgpack_object *reply)
 }
 
 /* Sends op/body to the job board service and prints with print. */
-static int board_request(struct cli *c, const char *op,
-			 const msgpack_sbuffer *body,
-			 int (*print)(const struct cli *, const msgpack_object *))
+static int
+board_request(struct cli *c, const char *op, const msgpack_sbuffer *body,
+	      int (*print)(const struct cli *, const msgpack_object *))
 {
 	struct wfp_client *cl = cli_client(c);
 	struct wfp_msg reply;
@@ -144,7 +166,7 @@ static int board_request(struct cli *c, const char *op,
 
 static int job_post(struct cli *c)
 {
-	static const char *const opts[] = { NULL };
+	static const char *const opts[] = {NULL};
 	msgpack_sbuffer body;
 	json_t *job;
 	int rc;
@@ -156,8 +178,8 @@ static int job_post(struct cli *c)
 		return EXIT_USAGE;
 	msgpack_sbuffer_init(&body);
 	rc = job_body(job, c->pos[2], &body) != 0
-		     ? EXIT_USAGE
-		     : board_request(c, "post", &body, post_print);
+		 ? EXIT_USAGE
+		 : board_request(c, "post", &body, post_print);
 	msgpack_sbuffer_destroy(&body);
 	json_decref(job);
 	return rc;
@@ -170,7 +192,8 @@ static int job_post(struct cli *c)
 /* Reads a stream key with XRANGE as a JSON array (empty when missing). */
 static json_t *stream_json(struct wfp_client *cl, const struct wfp_key *key)
 {
-	redisReply *r = wfp_client_commandf(cl, "XRANGE %s - + COUNT 1000", key->s);
+	redisReply *r =
+	    wfp_client_commandf(cl, "XRANGE %s - + COUNT 1000", key->s);
 	json_t *a = r ? cli_entries_json(r) : json_array();
 
 	if (r)
@@ -180,17 +203,37 @@ static json_t *stream_json(struct wfp_client *cl, const struct wfp_key *key)
 
 /* Fields shown first, in this order; any others follow. */
 static const char *const field_order[] = {
-	"id", "name", "state", "owner", "attempts", "max_attempts", "fence",
-	"redeliveries", "error", "created_at", "updated_at", "claimed_at",
-	"heartbeat_at", "lease_until", "finished_at", "idempotency_key",
-	"n", "reason", "prev_owner", "prev_fence", "detail", "at", NULL,
+    "id",
+    "name",
+    "state",
+    "owner",
+    "attempts",
+    "max_attempts",
+    "fence",
+    "redeliveries",
+    "error",
+    "created_at",
+    "updated_at",
+    "claimed_at",
+    "heartbeat_at",
+    "lease_until",
+    "finished_at",
+    "idempotency_key",
+    "n",
+    "reason",
+    "prev_owner",
+    "prev_fence",
+    "detail",
+    "at",
+    NULL,
 };
 
 /* Prints one "name value" line. */
 static void print_field(const char *indent, const char *k, json_t *v)
 {
-	char *s = json_is_string(v) ? NULL
-				    : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_is_string(v)
+		      ? NULL
+		      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
 	printf("%s%-15s %s\n", indent, k, s ? s : json_string_value(v));
 	free(s);
@@ -207,7 +250,8 @@ static void print_fields(json_t *o, const char *indent)
 		if (v != NULL)
 			print_field(indent, *f, v);
 	}
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		int known = 0;
 
 		for (const char *const *f = field_order; *f && !known; f++)
@@ -219,7 +263,7 @@ static void print_fields(json_t *o, const char *indent)
 
 static int job_show(struct cli *c)
 {
-	static const char *const opts[] = { NULL };
+	static const char *const opts[] = {NULL};
 	struct wfp_client *cl;
 	struct wfp_key dk;
 	redisReply *r;
@@ -257,11 +301,12 @@ static int job_show(struct cli *c)
 static void list_add(struct wfp_client *cl, const char *id, json_t *list)
 {
 	struct wfp_key k = wfp_key_job(wfp_client_tag(cl), id);
-	redisReply *r = wfp_client_commandf(cl,
-		"HMGET %s id state owner attempts max_attempts name updated_at",
-		k.s);
-	static const char *const names[] = { "id", "state", "owner", "attempts",
-		"max_attempts", "name", "updated_at" };
+	redisReply *r = wfp_client_commandf(
+	    cl, "HMGET %s id state owner attempts max_attempts name updated_at",
+	    k.s);
+	static const char *const names[] = {
+	    "id",	    "state", "owner",	  "attempts",
+	    "max_attempts", "name",  "updated_at"};
 	json_t *o;
 
 	if (r == NULL || r->elements != 7 || r->element[0]->str == NULL) {
@@ -275,8 +320,10 @@ static void list_add(struct wfp_client *cl, const char *id, json_t *list)
 		int64_t n;
 
 		if (i == 3 || i == 4 || i == 6)
-			json_object_set_new(o, names[i], wfp_parse_i64(s, &n) == 0
-						 ? json_integer(n) : json_null());
+			json_object_set_new(o, names[i],
+					    wfp_parse_i64(s, &n) == 0
+						? json_integer(n)
+						: json_null());
 		else
 			json_object_set_new(o, names[i], json_string(s));
 	}
@@ -285,12 +332,12 @@ static void list_add(struct wfp_client *cl, const char *id, json_t *list)
 }
 
 /* Adds up to limit jobs of one state to list, oldest change first. */
-static int list_state(struct wfp_client *cl, const char *state,
-		      long long limit, json_t *list)
+static int list_state(struct wfp_client *cl, const char *state, long long limit,
+		      json_t *list)
 {
 	struct wfp_key idx = wfp_key_index(wfp_client_tag(cl), state);
-	redisReply *r = wfp_client_commandf(cl, "ZRANGE %s 0 %lld", idx.s,
-					    limit - 1);
+	redisReply *r =
+	    wfp_client_commandf(cl, "ZRANGE %s 0 %lld", idx.s, limit - 1);
 
 	if (r == NULL)
 		return -1;
@@ -302,8 +349,8 @@ static int list_state(struct wfp_client *cl, const char *state,
 
 static void list_print(json_t *list)
 {
-	printf("%-18s %-10s %-20s %-8s %s\n", "ID", "STATE", "OWNER", "ATTEMPTS",
-	       "NAME");
+	printf("%-18s %-10s %-20s %-8s %s\n", "ID", "STATE", "OWNER",
+	       "ATTEMPTS", "NAME");
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		json_t *o = json_array_get(list, i);
 
@@ -319,7 +366,7 @@ static void list_print(json_t *list)
 
 static int job_list(struct cli *c)
 {
-	static const char *const opts[] = { "state", "limit", NULL };
+	static const char *const opts[] = {"state", "limit", NULL};
 	const char *state = cli_opt(c, "state");
 	long long limit = 100;
 	enum wfp_job_state st;
@@ -330,8 +377,10 @@ static int job_list(struct cli *c)
 	    cli_opt_int(c, "limit", 1, LIST_LIMIT_MAX, &limit))
 		return EXIT_USAGE;
 	if (state && wfp_job_state_parse(state, &st) != 0)
-		return cli_error(EXIT_USAGE, "unknown state '%s' (posted, claimed, "
-				 "completed, reverted, failed, dead)", state);
+		return cli_error(EXIT_USAGE,
+				 "unknown state '%s' (posted, claimed, "
+				 "completed, reverted, failed, dead)",
+				 state);
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
@@ -357,7 +406,7 @@ static int job_list(struct cli *c)
 
 static int job_log(struct cli *c)
 {
-	static const char *const opts[] = { NULL };
+	static const char *const opts[] = {NULL};
 	struct wfp_client *cl;
 	struct wfp_key lk;
 	redisReply *r;
@@ -397,7 +446,8 @@ static int job_field(struct wfp_client *cl, const char *id, const char *field,
 		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl)), -1;
 	if (r->str == NULL) {
 		freeReplyObject(r);
-		return cli_error(EXIT_FAIL, "NOJOB job %s does not exist", id), -1;
+		return cli_error(EXIT_FAIL, "NOJOB job %s does not exist", id),
+		       -1;
 	}
 	wfp_strlcpy(out, r->str, n);
 	freeReplyObject(r);
@@ -406,7 +456,7 @@ static int job_field(struct wfp_client *cl, const char *id, const char *field,
 
 static int job_wait(struct cli *c)
 {
-	static const char *const opts[] = { "timeout-ms", NULL };
+	static const char *const opts[] = {"timeout-ms", NULL};
 	long long timeout = 60000;
 	struct wfp_client *cl;
 	char state[32];
@@ -423,17 +473,21 @@ static int job_wait(struct cli *c)
 		return EXIT_FAIL;
 	deadline = wfp_now_ms() + timeout;
 	for (;;) {
-		if (job_field(cl, c->pos[2], "state", state, sizeof(state)) != 0)
+		if (job_field(cl, c->pos[2], "state", state, sizeof(state)) !=
+		    0)
 			return EXIT_FAIL;
-		if (wfp_job_state_parse(state, &st) == 0 && wfp_job_state_final(st))
+		if (wfp_job_state_parse(state, &st) == 0 &&
+		    wfp_job_state_final(st))
 			break;
 		if (wfp_now_ms() >= deadline)
-			return cli_error(EXIT_NOTHING, "job %s still %s after %lld ms",
+			return cli_error(EXIT_NOTHING,
+					 "job %s still %s after %lld ms",
 					 c->pos[2], state, timeout);
 		wfp_sleep_ms(WAIT_POLL_MS);
 	}
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
+		cli_print_json(
+		    json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
 	else
 		printf("%s %s\n", c->pos[2], state);
 	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
@@ -445,21 +499,28 @@ static int job_wait(struct cli *c)
 
 static int transfer_print(const struct cli *c, const msgpack_object *reply)
 {
-	char state[32] = "", owner[WFP_NAME_MAX] = "", token[WFP_TOKEN_MAX] = "";
+	char state[32] = "", owner[WFP_NAME_MAX] = "",
+	     token[WFP_TOKEN_MAX] = "";
 	char err[256];
 	int64_t fence = 0;
 
-	wfp_codec_str(reply, "state", 0, state, sizeof(state), err, sizeof(err));
-	wfp_codec_str(reply, "owner", 0, owner, sizeof(owner), err, sizeof(err));
-	wfp_codec_str(reply, "token", 0, token, sizeof(token), err, sizeof(err));
-	wfp_codec_int(reply, "fence", 0, 0, INT64_MAX, &fence, err, sizeof(err));
+	wfp_codec_str(reply, "state", 0, state, sizeof(state), err,
+		      sizeof(err));
+	wfp_codec_str(reply, "owner", 0, owner, sizeof(owner), err,
+		      sizeof(err));
+	wfp_codec_str(reply, "token", 0, token, sizeof(token), err,
+		      sizeof(err));
+	wfp_codec_int(reply, "fence", 0, 0, INT64_MAX, &fence, err,
+		      sizeof(err));
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", c->pos[2],
-					 "state", state, "owner", owner,
-					 "token", token, "fence", (json_int_t)fence));
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I}", "id",
+					 c->pos[2], "state", state, "owner",
+					 owner, "token", token, "fence",
+					 (json_int_t)fence));
 	else
-		printf("%s %s %s %s %lld\n", c->pos[2], state, owner[0] ? owner : "-",
-		       token[0] ? token : "-", (long long)fence);
+		printf("%s %s %s %s %lld\n", c->pos[2], state,
+		       owner[0] ? owner : "-", token[0] ? token : "-",
+		       (long long)fence);
 	return EXIT_OK;
 }
 
@@ -467,9 +528,11 @@ static int state_print(const struct cli *c, const msgpack_object *reply)
 {
 	char state[32] = "", err[256];
 
-	wfp_codec_str(reply, "state", 0, state, sizeof(state), err, sizeof(err));
+	wfp_codec_str(reply, "state", 0, state, sizeof(state), err,
+		      sizeof(err));
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
+		cli_print_json(
+		    json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
 	else
 		printf("%s %s\n", c->pos[2], state);
 	return EXIT_OK;
@@ -478,8 +541,8 @@ static int state_print(const struct cli *c, const msgpack_object *reply)
 /* transfer ID --to OWNER | --board, and repost ID. */
 static int job_move(struct cli *c, int is_transfer)
 {
-	static const char *const topts[] = { "to", "board", NULL };
-	static const char *const ropts[] = { NULL };
+	static const char *const topts[] = {"to", "board", NULL};
+	static const char *const ropts[] = {NULL};
 	const char *to = cli_opt(c, "to");
 	msgpack_sbuffer body;
 	msgpack_packer pk;
@@ -490,7 +553,8 @@ static int job_move(struct cli *c, int is_transfer)
 				   : "wfp job repost ID"))
 		return EXIT_USAGE;
 	if (is_transfer && (to == NULL) == !cli_switch(c, "board"))
-		return cli_error(EXIT_USAGE, "give exactly one of --to OWNER or --board");
+		return cli_error(EXIT_USAGE,
+				 "give exactly one of --to OWNER or --board");
 	msgpack_sbuffer_init(&body);
 	msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, is_transfer ? 2 : 1);
@@ -512,25 +576,25 @@ static json_t *claim_json(const struct wfp_claim *w)
 {
 	json_t *payload = json_loads(w->payload, 0, NULL);
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id", w->id,
-			 "state", "claimed", "token", w->token,
-			 "fence", (json_int_t)w->fence,
-			 "attempts", (json_int_t)w->attempts,
-			 "max_attempts", (json_int_t)w->max_attempts,
-			 "name", w->name,
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id",
+			 w->id, "state", "claimed", "token", w->token, "fence",
+			 (json_int_t)w->fence, "attempts",
+			 (json_int_t)w->attempts, "max_attempts",
+			 (json_int_t)w->max_attempts, "name", w->name,
 			 "payload", payload ? payload : json_object());
 }
 
 static int job_claim(struct cli *c)
 {
-	static const char *const opts[] = { "owner", "wait", "count", NULL };
+	static const char *const opts[] = {"owner", "wait", "count", NULL};
 	const char *owner = cli_opt(c, "owner");
 	long long wait = 0, count = 1;
 	struct wfp_claim got[WFP_CLAIM_BATCH_MAX];
 	struct wfp_client *cl;
 	int n = 0;
 
-	if (cli_expect(c, 2, 2, opts, "wfp job claim --owner NAME [--wait MS] [--count N]") ||
+	if (cli_expect(c, 2, 2, opts,
+		       "wfp job claim --owner NAME [--wait MS] [--count N]") ||
 	    cli_opt_int(c, "wait", 0, 3600000, &wait) ||
 	    cli_opt_int(c, "count", 1, WFP_CLAIM_BATCH_MAX, &count))
 		return EXIT_USAGE;
@@ -539,10 +603,12 @@ static int job_claim(struct cli *c)
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
-	if (wfp_job_claim(cl, owner, (int)count, c->cfg.visibility_ms, wait, got, &n))
+	if (wfp_job_claim(cl, owner, (int)count, c->cfg.visibility_ms, wait,
+			  got, &n))
 		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
 	if (n == 0)
-		return cli_error(EXIT_NOTHING, "no job to claim within %lld ms", wait);
+		return cli_error(EXIT_NOTHING, "no job to claim within %lld ms",
+				 wait);
 	if (c->json && count == 1) {
 		cli_print_json(claim_json(&got[0]));
 	} else if (c->json) {
@@ -554,8 +620,8 @@ static int job_claim(struct cli *c)
 	} else {
 		for (int i = 0; i < n; i++)
 			printf("%s %s %lld %lld %s\n", got[i].id, got[i].token,
-			       (long long)got[i].fence, (long long)got[i].attempts,
-			       got[i].name);
+			       (long long)got[i].fence,
+			       (long long)got[i].attempts, got[i].name);
 	}
 	wfp_claims_release(got, n);
 	return EXIT_OK;
@@ -563,7 +629,7 @@ static int job_claim(struct cli *c)
 
 static int job_heartbeat(struct cli *c)
 {
-	static const char *const opts[] = { NULL };
+	static const char *const opts[] = {NULL};
 	struct wfp_client *cl;
 	int64_t lease = 0;
 
@@ -572,11 +638,13 @@ static int job_heartbeat(struct cli *c)
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
-	if (wfp_job_heartbeat(cl, c->pos[2], c->pos[3], c->cfg.visibility_ms, &lease))
+	if (wfp_job_heartbeat(cl, c->pos[2], c->pos[3], c->cfg.visibility_ms,
+			      &lease))
 		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:s, s:I}", "id", c->pos[2], "state",
-					 "claimed", "lease_until", (json_int_t)lease));
+		cli_print_json(json_pack("{s:s, s:s, s:I}", "id", c->pos[2],
+					 "state", "claimed", "lease_until",
+					 (json_int_t)lease));
 	else
 		printf("%s lease until %lld\n", c->pos[2], (long long)lease);
 	return EXIT_OK;
@@ -585,8 +653,8 @@ static int job_heartbeat(struct cli *c)
 /* complete ID TOKEN [--fence F] and fail ID TOKEN --reason R [--final S]. */
 static int job_finish(struct cli *c, int is_fail)
 {
-	static const char *const copts[] = { "fence", NULL };
-	static const char *const fopts[] = { "fence", "reason", "final", NULL };
+	static const char *const copts[] = {"fence", NULL};
+	static const char *const fopts[] = {"fence", "reason", "final", NULL};
 	const char *reason = cli_opt(c, "reason");
 	const char *final = cli_opt(c, "final");
 	enum wfp_job_op op = is_fail ? WFP_OP_RETRY : WFP_OP_COMPLETE;
@@ -595,7 +663,8 @@ static int job_finish(struct cli *c, int is_fail)
 	char state[16];
 
 	if (cli_expect(c, 4, 4, is_fail ? fopts : copts,
-		       is_fail ? "wfp job fail ID TOKEN --reason TEXT [--final reverted|failed]"
+		       is_fail ? "wfp job fail ID TOKEN --reason TEXT [--final "
+				 "reverted|failed]"
 			       : "wfp job complete ID TOKEN [--fence F]") ||
 	    cli_opt_int(c, "fence", 1, INT64_MAX, &fence))
 		return EXIT_USAGE;
@@ -606,14 +675,17 @@ static int job_finish(struct cli *c, int is_fail)
 	else if (final && strcmp(final, "failed") == 0)
 		op = WFP_OP_FAIL;
 	else if (final)
-		return cli_error(EXIT_USAGE, "--final: '%s' is not reverted or failed", final);
+		return cli_error(EXIT_USAGE,
+				 "--final: '%s' is not reverted or failed",
+				 final);
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
 	if (wfp_job_finish(cl, c->pos[2], c->pos[3], fence, op, reason, state))
 		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
+		cli_print_json(
+		    json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
 	else
 		printf("%s %s\n", c->pos[2], state);
 	return EXIT_OK;
@@ -641,7 +713,8 @@ int cmd_job(struct cli *c)
 		return job_heartbeat(c);
 	if (strcmp(verb, "complete") == 0 || strcmp(verb, "fail") == 0)
 		return job_finish(c, verb[0] == 'f');
-	return cli_error(EXIT_USAGE, "unknown verb 'job %s' (try: wfp --help)", verb);
+	return cli_error(EXIT_USAGE, "unknown verb 'job %s' (try: wfp --help)",
+			 verb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -663,8 +736,9 @@ static long long int_of(struct wfp_client *cl, const char *fmt, const char *key)
 static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
 {
 	struct wfp_key k = wfp_key_owners(wfp_client_tag(cl));
-	redisReply *r = wfp_client_commandf(cl, "ZRANGEBYSCORE %s %lld +inf",
-		k.s, (long long)(wfp_now_ms() - visibility_ms));
+	redisReply *r =
+	    wfp_client_commandf(cl, "ZRANGEBYSCORE %s %lld +inf", k.s,
+				(long long)(wfp_now_ms() - visibility_ms));
 	json_t *a = json_array();
 
 	for (size_t i = 0; r && i < r->elements; i++)
@@ -676,7 +750,7 @@ static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
 
 int cmd_status(struct cli *c)
 {
-	static const char *const opts[] = { NULL };
+	static const char *const opts[] = {NULL};
 	struct wfp_client *cl;
 	json_t *o, *counts;
 	const char *tag;
@@ -696,7 +770,8 @@ int cmd_status(struct cli *c)
 			json_decref(counts);
 			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
 		}
-		json_object_set_new(counts, wfp_job_state_name(s), json_integer(n));
+		json_object_set_new(counts, wfp_job_state_name(s),
+				    json_integer(n));
 	}
 	struct wfp_key dl = wfp_key_deadletter(tag);
 	o = json_pack("{s:o, s:o, s:I}", "jobs", counts, "owners",

@@ -8,9 +8,9 @@
 
 /* Fields of job hashes and stream entries that hold whole numbers. */
 static const char *const number_fields[] = {
-	"fence", "attempts", "max_attempts", "redeliveries", "created_at",
-	"updated_at", "claimed_at", "heartbeat_at", "lease_until",
-	"finished_at", "n", "prev_fence", "at", NULL,
+    "fence",	  "attempts",	"max_attempts", "redeliveries", "created_at",
+    "updated_at", "claimed_at", "heartbeat_at", "lease_until",	"finished_at",
+    "n",	  "prev_fence", "at",		NULL,
 };
 
 /* Returns 1 when name holds a number. */
@@ -49,7 +49,8 @@ json_t *cli_fields_json(const redisReply *flat)
 		const char *k = flat->element[i]->str;
 
 		if (k != NULL)
-			json_object_set_new(o, k, field_value(k, flat->element[i + 1]));
+			json_object_set_new(
+			    o, k, field_value(k, flat->element[i + 1]));
 	}
 	return o;
 }
@@ -65,7 +66,8 @@ json_t *cli_entries_json(const redisReply *entries)
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
 			continue;
 		o = cli_fields_json(e->element[1]);
-		json_object_set_new(o, "entry", json_string(e->element[0]->str));
+		json_object_set_new(o, "entry",
+				    json_string(e->element[0]->str));
 		json_array_append_new(a, o);
 	}
 	return a;

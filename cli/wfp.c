@@ -9,25 +9,26 @@
 #include "wfp/util.h"
 
 static const char usage_text[] =
-	"usage: wfp <noun> <verb> [args] [--json] [--redis URL] [--prefix P]\n"
-	"  wfp job post FILE.json        post a job ({name, max_attempts, payload})\n"
-	"  wfp job show ID               a job, its redeliveries\n"
-	"  wfp job list [--state S] [--limit N]\n"
-	"  wfp job log ID                the job's task log\n"
-	"  wfp job wait ID [--timeout-ms MS]   exits 0 only when completed\n"
-	"  wfp job transfer ID --to OWNER | --board\n"
-	"  wfp job repost ID\n"
-	"  wfp job claim --owner NAME [--wait MS] [--count N]\n"
-	"  wfp job heartbeat ID TOKEN\n"
-	"  wfp job complete ID TOKEN [--fence F]\n"
-	"  wfp job fail ID TOKEN --reason TEXT [--final reverted|failed]\n"
-	"  wfp status                    jobs per state, live owners\n"
-	"Settings (also WFP_* variables): --redis --prefix --visibility-ms\n"
-	"  --retention-ms --timeout-ms. Exit: 0 ok, 1 failed, 2 bad usage or\n"
-	"  input, 3 nothing happened in time.\n";
+    "usage: wfp <noun> <verb> [args] [--json] [--redis URL] [--prefix P]\n"
+    "  wfp job post FILE.json        post a job ({name, max_attempts, "
+    "payload})\n"
+    "  wfp job show ID               a job, its redeliveries\n"
+    "  wfp job list [--state S] [--limit N]\n"
+    "  wfp job log ID                the job's task log\n"
+    "  wfp job wait ID [--timeout-ms MS]   exits 0 only when completed\n"
+    "  wfp job transfer ID --to OWNER | --board\n"
+    "  wfp job repost ID\n"
+    "  wfp job claim --owner NAME [--wait MS] [--count N]\n"
+    "  wfp job heartbeat ID TOKEN\n"
+    "  wfp job complete ID TOKEN [--fence F]\n"
+    "  wfp job fail ID TOKEN --reason TEXT [--final reverted|failed]\n"
+    "  wfp status                    jobs per state, live owners\n"
+    "Settings (also WFP_* variables): --redis --prefix --visibility-ms\n"
+    "  --retention-ms --timeout-ms. Exit: 0 ok, 1 failed, 2 bad usage or\n"
+    "  input, 3 nothing happened in time.\n";
 
 /* Switches: options that take no value. */
-static const char *const switches[] = { "json", "board", "help", NULL };
+static const char *const switches[] = {"json", "board", "help", NULL};
 
 int cli_error(int status, const char *fmt, ...)
 {
@@ -71,10 +72,12 @@ static int parse_option(struct cli *c, int argc, char **argv, int *i)
 	} else if (*i + 1 < argc) {
 		value = argv[++*i];
 	} else {
-		return cli_error(EXIT_USAGE, "option --%s needs a value", name), -1;
+		return cli_error(EXIT_USAGE, "option --%s needs a value", name),
+		       -1;
 	}
 	if (wfp_config_is_flag(name)) {
-		if (wfp_config_set(&c->cfg, name, value, name, err, sizeof(err)))
+		if (wfp_config_set(&c->cfg, name, value, name, err,
+				   sizeof(err)))
 			return cli_error(EXIT_USAGE, "--%s", err), -1;
 		return 0;
 	}
@@ -142,7 +145,8 @@ int cli_expect(const struct cli *c, int min, int max,
 		for (const char *const *a = allowed; a && *a && !ok; a++)
 			ok = opt_is(c->opt_name[i], *a);
 		if (!ok) {
-			cli_error(EXIT_USAGE, "unknown option '--%.*s' (usage: %s)",
+			cli_error(EXIT_USAGE,
+				  "unknown option '--%.*s' (usage: %s)",
 				  (int)strcspn(c->opt_name[i], "="),
 				  c->opt_name[i], usage);
 			return -1;
@@ -164,7 +168,8 @@ int cli_opt_int(const struct cli *c, const char *name, long long min,
 	if (v == NULL)
 		return 0;
 	if (wfp_parse_i64(v, &n) != 0 || n < min || n > max) {
-		cli_error(EXIT_USAGE, "--%s: '%s' is not a whole number from %lld to %lld",
+		cli_error(EXIT_USAGE,
+			  "--%s: '%s' is not a whole number from %lld to %lld",
 			  name, v, min, max);
 		return -1;
 	}
@@ -187,12 +192,14 @@ struct wfp_client *cli_client(struct cli *c)
 /* Dispatches on the noun. */
 static int dispatch(struct cli *c)
 {
-	static const char *const later[] = { "lock", "rsv", "pool", "executor",
-					     NULL };
+	static const char *const later[] = {"lock", "rsv", "pool", "executor",
+					    NULL};
 
 	if (c->npos == 0 || cli_switch(c, "help")) {
-		fputs(usage_text, c->npos == 0 && !cli_switch(c, "help") ? stderr : stdout);
-		return c->npos == 0 && !cli_switch(c, "help") ? EXIT_USAGE : EXIT_OK;
+		fputs(usage_text,
+		      c->npos == 0 && !cli_switch(c, "help") ? stderr : stdout);
+		return c->npos == 0 && !cli_switch(c, "help") ? EXIT_USAGE
+							      : EXIT_OK;
 	}
 	if (strcmp(c->pos[0], "job") == 0)
 		return cmd_job(c);
@@ -201,7 +208,8 @@ static int dispatch(struct cli *c)
 	for (const char *const *l = later; *l; l++) {
 		if (strcmp(c->pos[0], *l) == 0)
 			return cli_error(EXIT_FAIL,
-					 "'wfp %s' is not built yet (see README, \"Not done yet\")",
+					 "'wfp %s' is not built yet (see "
+					 "README, \"Not done yet\")",
 					 *l);
 	}
 	return cli_error(EXIT_USAGE, "unknown noun '%s' (try: wfp --help)",

@@ -24,7 +24,7 @@ struct wfp_client {
 
 /* Records a printf-style reason in c->err; returns -1. */
 static int client_fail(struct wfp_client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int client_fail(struct wfp_client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -38,7 +38,7 @@ static int client_fail(struct wfp_client *c, const char *fmt, ...)
 /* Sets the socket timeout of the live connection to ms. */
 static void client_set_timeout(struct wfp_client *c, int64_t ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	redisSetTimeout(c->rc, tv);
 }
@@ -77,7 +77,7 @@ static int client_connect(struct wfp_client *c)
 {
 	const struct wfp_redis_addr *a = &c->cfg.redis;
 	int64_t ms = c->cfg.timeout_ms;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	if (c->rc != NULL && c->rc->err == 0)
 		return 0;
@@ -226,14 +226,14 @@ int wfp_check_id(const char *what, const char *id, char *err, size_t errlen)
 	}
 	if (n == 0 || n >= WFP_ID_MAX) {
 		snprintf(err, errlen,
-			 "%s '%.80s' is not 1-63 of A-Z a-z 0-9 _ . -", what, id);
+			 "%s '%.80s' is not 1-63 of A-Z a-z 0-9 _ . -", what,
+			 id);
 		return -1;
 	}
 	return 0;
 }
 
-int wfp_check_name(const char *what, const char *name, char *err,
-		   size_t errlen)
+int wfp_check_name(const char *what, const char *name, char *err, size_t errlen)
 {
 	size_t n = strlen(name);
 
@@ -257,7 +257,8 @@ int wfp_post_check(const struct wfp_post *p, char *err, size_t errlen)
 	if (p->id && p->id[0] && wfp_check_id("job id", p->id, err, errlen))
 		return -1;
 	if (p->name == NULL || wfp_check_name("name", p->name, err, errlen))
-		return p->name ? -1 : (snprintf(err, errlen, "missing name"), -1);
+		return p->name ? -1
+			       : (snprintf(err, errlen, "missing name"), -1);
 	if (p->payload && strlen(p->payload) > WFP_PAYLOAD_MAX) {
 		snprintf(err, errlen, "payload of %zu bytes exceeds %d",
 			 strlen(p->payload), WFP_PAYLOAD_MAX);
@@ -274,9 +275,9 @@ int wfp_post_check(const struct wfp_post *p, char *err, size_t errlen)
 		return -1;
 	}
 	if (p->idem_ttl_ms < 1 || p->idem_ttl_ms > WFP_IDEM_TTL_MAX_MS) {
-		snprintf(err, errlen, "idempotency_ttl_ms %lld is not in 1..%lld",
-			 (long long)p->idem_ttl_ms,
-			 (long long)WFP_IDEM_TTL_MAX_MS);
+		snprintf(
+		    err, errlen, "idempotency_ttl_ms %lld is not in 1..%lld",
+		    (long long)p->idem_ttl_ms, (long long)WFP_IDEM_TTL_MAX_MS);
 		return -1;
 	}
 	return 0;
@@ -348,7 +349,7 @@ static int claim_once(struct wfp_client *c, const char *owner, int max,
 {
 	struct wfp_key stream = wfp_key_job_stream(c->tag);
 	char count[16], vis[24], base[33];
-	const char *argv[6] = { stream.s, c->tag, owner, count, base, vis };
+	const char *argv[6] = {stream.s, c->tag, owner, count, base, vis};
 	redisReply *r;
 
 	if (wfp_random_hex(base, 16) != 0)
@@ -375,8 +376,7 @@ static int claim_once(struct wfp_client *c, const char *owner, int max,
 }
 
 /* Blocks on XREAD until the job stream has an entry after last_id. */
-static int claim_block(struct wfp_client *c, const char *last_id,
-		       int64_t ms)
+static int claim_block(struct wfp_client *c, const char *last_id, int64_t ms)
 {
 	struct wfp_key stream = wfp_key_job_stream(c->tag);
 	redisReply *r;
@@ -432,7 +432,7 @@ int wfp_job_heartbeat(struct wfp_client *c, const char *id, const char *token,
 {
 	struct wfp_key job = wfp_key_job(c->tag, id);
 	char vis[24];
-	const char *argv[5] = { job.s, c->tag, id, token, vis };
+	const char *argv[5] = {job.s, c->tag, id, token, vis};
 	redisReply *r;
 
 	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
@@ -453,8 +453,14 @@ int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
 {
 	struct wfp_key job = wfp_key_job(c->tag, id);
 	char f[24], ret[24];
-	const char *argv[8] = { job.s, c->tag, id, token, f,
-				wfp_job_op_name(op), reason ? reason : "", ret };
+	const char *argv[8] = {job.s,
+			       c->tag,
+			       id,
+			       token,
+			       f,
+			       wfp_job_op_name(op),
+			       reason ? reason : "",
+			       ret};
 	redisReply *r;
 
 	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
@@ -553,9 +559,9 @@ int wfp_request(struct wfp_client *c, const char *service, const char *op,
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
 		freeReplyObject(r);
-		return client_fail(c,
-				   "no reply from wfp-%s within %lld ms (is it running?)",
-				   service, (long long)timeout_ms);
+		return client_fail(
+		    c, "no reply from wfp-%s within %lld ms (is it running?)",
+		    service, (long long)timeout_ms);
 	}
 	int rc = request_reply(c, r->element[1], reply);
 	freeReplyObject(r);

@@ -48,8 +48,7 @@ static int skip_bytes(struct walk *w, uint64_t n)
 }
 
 /* Walks `count` objects (twice that for a map) of a container. */
-static int walk_container(struct walk *w, uint64_t count, int is_map,
-			  int depth)
+static int walk_container(struct walk *w, uint64_t count, int is_map, int depth)
 {
 	uint64_t objects = is_map ? count * 2 : count;
 
@@ -79,16 +78,27 @@ static int walk_sized(struct walk *w, unsigned char b, int depth)
 	uint64_t n;
 
 	switch (b) {
-	case 0xc4: case 0xd9: return take_uint(w, 1, &n) ? -1 : skip_bytes(w, n);
-	case 0xc5: case 0xda: return take_uint(w, 2, &n) ? -1 : skip_bytes(w, n);
-	case 0xc6: case 0xdb: return take_uint(w, 4, &n) ? -1 : skip_bytes(w, n);
+	case 0xc4:
+	case 0xd9: return take_uint(w, 1, &n) ? -1 : skip_bytes(w, n);
+	case 0xc5:
+	case 0xda: return take_uint(w, 2, &n) ? -1 : skip_bytes(w, n);
+	case 0xc6:
+	case 0xdb: return take_uint(w, 4, &n) ? -1 : skip_bytes(w, n);
 	case 0xc7: return take_uint(w, 1, &n) ? -1 : skip_bytes(w, n + 1);
 	case 0xc8: return take_uint(w, 2, &n) ? -1 : skip_bytes(w, n + 1);
 	case 0xc9: return take_uint(w, 4, &n) ? -1 : skip_bytes(w, n + 1);
-	case 0xdc: return take_uint(w, 2, &n) ? -1 : walk_container(w, n, 0, depth);
-	case 0xdd: return take_uint(w, 4, &n) ? -1 : walk_container(w, n, 0, depth);
-	case 0xde: return take_uint(w, 2, &n) ? -1 : walk_container(w, n, 1, depth);
-	case 0xdf: return take_uint(w, 4, &n) ? -1 : walk_container(w, n, 1, depth);
+	case 0xdc:
+		return take_uint(w, 2, &n) ? -1
+					   : walk_container(w, n, 0, depth);
+	case 0xdd:
+		return take_uint(w, 4, &n) ? -1
+					   : walk_container(w, n, 0, depth);
+	case 0xde:
+		return take_uint(w, 2, &n) ? -1
+					   : walk_container(w, n, 1, depth);
+	case 0xdf:
+		return take_uint(w, 4, &n) ? -1
+					   : walk_container(w, n, 1, depth);
 	}
 	snprintf(w->err, w->errlen, "invalid type byte 0x%02x", b);
 	return -1;
@@ -98,11 +108,19 @@ static int walk_sized(struct walk *w, unsigned char b, int depth)
 static int fixed_size(unsigned char b)
 {
 	switch (b) {
-	case 0xc0: case 0xc2: case 0xc3: return 0;
-	case 0xcc: case 0xd0: return 1;
-	case 0xcd: case 0xd1: return 2;
-	case 0xca: case 0xce: case 0xd2: return 4;
-	case 0xcb: case 0xcf: case 0xd3: return 8;
+	case 0xc0:
+	case 0xc2:
+	case 0xc3: return 0;
+	case 0xcc:
+	case 0xd0: return 1;
+	case 0xcd:
+	case 0xd1: return 2;
+	case 0xca:
+	case 0xce:
+	case 0xd2: return 4;
+	case 0xcb:
+	case 0xcf:
+	case 0xd3: return 8;
 	case 0xd4: return 2;
 	case 0xd5: return 3;
 	case 0xd6: return 5;
@@ -141,7 +159,7 @@ static int walk_object(struct walk *w, int depth)
 
 int wfp_codec_check(const char *buf, size_t len, char *err, size_t errlen)
 {
-	struct walk w = { (const unsigned char *)buf, len, 0, err, errlen };
+	struct walk w = {(const unsigned char *)buf, len, 0, err, errlen};
 
 	if (len == 0) {
 		snprintf(err, errlen, "empty message");
@@ -241,9 +259,10 @@ int wfp_codec_only_keys(const msgpack_object *map, const char *const *allowed,
 		for (const char *const *a = allowed; *a && !known; a++)
 			known = str_eq(k, *a);
 		if (!known) {
-			snprintf(err, errlen, "unknown field '%.*s'",
-				 (int)(k->via.str.size > 64 ? 64 : k->via.str.size),
-				 k->via.str.ptr);
+			snprintf(
+			    err, errlen, "unknown field '%.*s'",
+			    (int)(k->via.str.size > 64 ? 64 : k->via.str.size),
+			    k->via.str.ptr);
 			return -1;
 		}
 	}
@@ -267,8 +286,8 @@ int wfp_codec_str(const msgpack_object *map, const char *key, int required,
 		return -1;
 	}
 	if (v->via.str.size >= n) {
-		snprintf(err, errlen, "field '%s' is longer than %zu bytes", key,
-			 n - 1);
+		snprintf(err, errlen, "field '%s' is longer than %zu bytes",
+			 key, n - 1);
 		return -1;
 	}
 	if (memchr(v->via.str.ptr, '\0', v->via.str.size) != NULL) {

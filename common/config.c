@@ -21,19 +21,16 @@ struct opt {
 
 #define FIELD(f) offsetof(struct wfp_config, f)
 static const struct opt opts[] = {
-	{ "redis", "WFP_REDIS_URL", OPT_URL, 0, 0, FIELD(redis_url) },
-	{ "prefix", "WFP_PREFIX", OPT_PREFIX, 0, 0, FIELD(prefix) },
-	{ "visibility-ms", "WFP_VISIBILITY_MS", OPT_INT, 100, 86400000,
-	  FIELD(visibility_ms) },
-	{ "retention-ms", "WFP_RETENTION_MS", OPT_INT, 100, 31536000000LL,
-	  FIELD(retention_ms) },
-	{ "timeout-ms", "WFP_TIMEOUT_MS", OPT_INT, 10, 600000,
-	  FIELD(timeout_ms) },
-	{ "concurrency", "WFP_CONCURRENCY", OPT_INT, 1, 256,
-	  FIELD(concurrency) },
-	{ "log-level", "WFP_LOG_LEVEL", OPT_LEVEL, 0, 0, FIELD(log_level) },
-	{ "metrics-addr", "WFP_METRICS_ADDR", OPT_ADDR, 0, 0,
-	  FIELD(metrics_addr) },
+    {"redis", "WFP_REDIS_URL", OPT_URL, 0, 0, FIELD(redis_url)},
+    {"prefix", "WFP_PREFIX", OPT_PREFIX, 0, 0, FIELD(prefix)},
+    {"visibility-ms", "WFP_VISIBILITY_MS", OPT_INT, 100, 86400000,
+     FIELD(visibility_ms)},
+    {"retention-ms", "WFP_RETENTION_MS", OPT_INT, 100, 31536000000LL,
+     FIELD(retention_ms)},
+    {"timeout-ms", "WFP_TIMEOUT_MS", OPT_INT, 10, 600000, FIELD(timeout_ms)},
+    {"concurrency", "WFP_CONCURRENCY", OPT_INT, 1, 256, FIELD(concurrency)},
+    {"log-level", "WFP_LOG_LEVEL", OPT_LEVEL, 0, 0, FIELD(log_level)},
+    {"metrics-addr", "WFP_METRICS_ADDR", OPT_ADDR, 0, 0, FIELD(metrics_addr)},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -42,7 +39,8 @@ void wfp_config_defaults(struct wfp_config *cfg)
 	char err[128];
 
 	memset(cfg, 0, sizeof(*cfg));
-	wfp_strlcpy(cfg->redis_url, "redis://127.0.0.1:6379", sizeof(cfg->redis_url));
+	wfp_strlcpy(cfg->redis_url, "redis://127.0.0.1:6379",
+		    sizeof(cfg->redis_url));
 	wfp_redis_url_parse(cfg->redis_url, &cfg->redis, err, sizeof(err));
 	wfp_strlcpy(cfg->prefix, "wfp", sizeof(cfg->prefix));
 	cfg->visibility_ms = 15000;
@@ -76,7 +74,8 @@ static int prefix_ok(const char *s)
 	if (n == 0 || n >= WFP_PREFIX_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("_.-", s[i]) == NULL)
 			return 0;
 	}
 	return 1;
@@ -126,8 +125,7 @@ int wfp_config_set(struct wfp_config *cfg, const char *name, const char *value,
 	}
 	field = (char *)cfg + o->offset;
 	switch (o->kind) {
-	case OPT_INT:
-		return set_int(cfg, o, value, source, err, errlen);
+	case OPT_INT: return set_int(cfg, o, value, source, err, errlen);
 	case OPT_URL: {
 		char why[WFP_URL_MAX + 64];
 
@@ -141,7 +139,8 @@ int wfp_config_set(struct wfp_config *cfg, const char *name, const char *value,
 	case OPT_PREFIX:
 		if (!prefix_ok(value)) {
 			snprintf(err, errlen,
-				 "%s: '%s' is not a prefix (1-31 of A-Z a-z 0-9 _ . -)",
+				 "%s: '%s' is not a prefix (1-31 of A-Z a-z "
+				 "0-9 _ . -)",
 				 source, value);
 			return -1;
 		}
@@ -149,16 +148,17 @@ int wfp_config_set(struct wfp_config *cfg, const char *name, const char *value,
 		return 0;
 	case OPT_LEVEL:
 		if (wfp_log_level_parse(value, &cfg->log_level) != 0) {
-			snprintf(err, errlen,
-				 "%s: '%s' is not one of debug, info, warn, error",
-				 source, value);
+			snprintf(
+			    err, errlen,
+			    "%s: '%s' is not one of debug, info, warn, error",
+			    source, value);
 			return -1;
 		}
 		return 0;
 	case OPT_ADDR:
 		if (!addr_ok(value)) {
-			snprintf(err, errlen, "%s: '%s' is not host:port", source,
-				 value);
+			snprintf(err, errlen, "%s: '%s' is not host:port",
+				 source, value);
 			return -1;
 		}
 		wfp_strlcpy(field, value, WFP_ADDR_MAX);
@@ -222,16 +222,16 @@ static const char *url_userinfo(const char *s, struct wfp_redis_addr *out)
 		snprintf(out->password, sizeof(out->password), "%.*s",
 			 (int)(at - s), s);
 	} else {
-		snprintf(out->user, sizeof(out->user), "%.*s",
-			 (int)(colon - s), s);
+		snprintf(out->user, sizeof(out->user), "%.*s", (int)(colon - s),
+			 s);
 		snprintf(out->password, sizeof(out->password), "%.*s",
 			 (int)(at - colon - 1), colon + 1);
 	}
 	return at + 1;
 }
 
-int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out,
-			char *err, size_t errlen)
+int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out, char *err,
+			size_t errlen)
 {
 	const char *s;
 	const char *slash, *colon;
@@ -253,8 +253,8 @@ int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out,
 	memcpy(out->host, s, hostlen);
 	if (colon) {
 		char port[8] = "";
-		size_t n = slash ? (size_t)(slash - colon - 1)
-				 : strlen(colon + 1);
+		size_t n =
+		    slash ? (size_t)(slash - colon - 1) : strlen(colon + 1);
 		if (n == 0 || n >= sizeof(port))
 			goto bad;
 		memcpy(port, colon + 1, n);

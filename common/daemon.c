@@ -56,7 +56,8 @@ static int daemon_http(struct wfp_daemon *d)
 	*colon = '\0';
 	d->http = evhttp_new(d->base);
 	if (d->http == NULL ||
-	    evhttp_bind_socket(d->http, host, (ev_uint16_t)atoi(colon + 1)) != 0)
+	    evhttp_bind_socket(d->http, host, (ev_uint16_t)atoi(colon + 1)) !=
+		0)
 		return wfp_error("cannot listen on WFP_METRICS_ADDR '%s'",
 				 d->cfg.metrics_addr);
 	evhttp_set_cb(d->http, "/healthz", on_healthz, d);
@@ -80,7 +81,7 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct wfp_daemon *d = arg;
-	struct timeval tv = { STOP_GRACE_MS / 1000, 0 };
+	struct timeval tv = {STOP_GRACE_MS / 1000, 0};
 
 	(void)what;
 	if (d->stopping) {
@@ -99,13 +100,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void usage(const char *name)
 {
-	printf("usage: %s [--redis URL] [--prefix P] [--visibility-ms MS]\n"
-	       "       [--retention-ms MS] [--timeout-ms MS] [--concurrency N]\n"
-	       "       [--log-level debug|info|warn|error] [--metrics-addr HOST:PORT]\n"
-	       "Each flag is also an environment variable: WFP_REDIS_URL, WFP_PREFIX,\n"
-	       "WFP_VISIBILITY_MS, WFP_RETENTION_MS, WFP_TIMEOUT_MS, WFP_CONCURRENCY,\n"
-	       "WFP_LOG_LEVEL, WFP_METRICS_ADDR. Flags win.\n",
-	       name);
+	printf(
+	    "usage: %s [--redis URL] [--prefix P] [--visibility-ms MS]\n"
+	    "       [--retention-ms MS] [--timeout-ms MS] [--concurrency N]\n"
+	    "       [--log-level debug|info|warn|error] [--metrics-addr "
+	    "HOST:PORT]\n"
+	    "Each flag is also an environment variable: WFP_REDIS_URL, "
+	    "WFP_PREFIX,\n"
+	    "WFP_VISIBILITY_MS, WFP_RETENTION_MS, WFP_TIMEOUT_MS, "
+	    "WFP_CONCURRENCY,\n"
+	    "WFP_LOG_LEVEL, WFP_METRICS_ADDR. Flags win.\n",
+	    name);
 }
 
 int wfp_daemon_init(struct wfp_daemon *d, const char *name, int argc,
@@ -124,7 +129,8 @@ int wfp_daemon_init(struct wfp_daemon *d, const char *name, int argc,
 	    wfp_config_from_args(&d->cfg, argc, argv, &pos, err, sizeof(err)))
 		return wfp_error("%s", err);
 	if (pos < argc)
-		return wfp_error("unknown argument '%s' (see --help)", argv[pos]);
+		return wfp_error("unknown argument '%s' (see --help)",
+				 argv[pos]);
 	wfp_log_set_level(d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)(getpid() ^ wfp_mono_us()));

@@ -6,12 +6,12 @@
 #include <string.h>
 
 static const char *const state_words[WFP_JOB_STATE_COUNT] = {
-	"posted", "claimed", "completed", "reverted", "failed", "dead",
+    "posted", "claimed", "completed", "reverted", "failed", "dead",
 };
 
 static const char *const op_words[WFP_OP_COUNT] = {
-	"claim", "complete", "revert", "fail", "retry",
-	"expire", "give_up", "transfer", "release", "repost",
+    "claim",  "complete", "revert",   "fail",	 "retry",
+    "expire", "give_up",  "transfer", "release", "repost",
 };
 
 /* One allowed move. */
@@ -22,21 +22,21 @@ struct move {
 };
 
 static const struct move moves[] = {
-	{ WFP_JOB_POSTED, WFP_OP_CLAIM, WFP_JOB_CLAIMED },
-	{ WFP_JOB_POSTED, WFP_OP_TRANSFER, WFP_JOB_CLAIMED },
-	{ WFP_JOB_CLAIMED, WFP_OP_COMPLETE, WFP_JOB_COMPLETED },
-	{ WFP_JOB_CLAIMED, WFP_OP_REVERT, WFP_JOB_REVERTED },
-	{ WFP_JOB_CLAIMED, WFP_OP_FAIL, WFP_JOB_FAILED },
-	{ WFP_JOB_CLAIMED, WFP_OP_RETRY, WFP_JOB_POSTED },
-	{ WFP_JOB_CLAIMED, WFP_OP_EXPIRE, WFP_JOB_POSTED },
-	{ WFP_JOB_CLAIMED, WFP_OP_GIVE_UP, WFP_JOB_DEAD },
-	{ WFP_JOB_CLAIMED, WFP_OP_TRANSFER, WFP_JOB_CLAIMED },
-	{ WFP_JOB_CLAIMED, WFP_OP_RELEASE, WFP_JOB_POSTED },
-	{ WFP_JOB_CLAIMED, WFP_OP_REPOST, WFP_JOB_POSTED },
-	{ WFP_JOB_COMPLETED, WFP_OP_REPOST, WFP_JOB_POSTED },
-	{ WFP_JOB_REVERTED, WFP_OP_REPOST, WFP_JOB_POSTED },
-	{ WFP_JOB_FAILED, WFP_OP_REPOST, WFP_JOB_POSTED },
-	{ WFP_JOB_DEAD, WFP_OP_REPOST, WFP_JOB_POSTED },
+    {WFP_JOB_POSTED, WFP_OP_CLAIM, WFP_JOB_CLAIMED},
+    {WFP_JOB_POSTED, WFP_OP_TRANSFER, WFP_JOB_CLAIMED},
+    {WFP_JOB_CLAIMED, WFP_OP_COMPLETE, WFP_JOB_COMPLETED},
+    {WFP_JOB_CLAIMED, WFP_OP_REVERT, WFP_JOB_REVERTED},
+    {WFP_JOB_CLAIMED, WFP_OP_FAIL, WFP_JOB_FAILED},
+    {WFP_JOB_CLAIMED, WFP_OP_RETRY, WFP_JOB_POSTED},
+    {WFP_JOB_CLAIMED, WFP_OP_EXPIRE, WFP_JOB_POSTED},
+    {WFP_JOB_CLAIMED, WFP_OP_GIVE_UP, WFP_JOB_DEAD},
+    {WFP_JOB_CLAIMED, WFP_OP_TRANSFER, WFP_JOB_CLAIMED},
+    {WFP_JOB_CLAIMED, WFP_OP_RELEASE, WFP_JOB_POSTED},
+    {WFP_JOB_CLAIMED, WFP_OP_REPOST, WFP_JOB_POSTED},
+    {WFP_JOB_COMPLETED, WFP_OP_REPOST, WFP_JOB_POSTED},
+    {WFP_JOB_REVERTED, WFP_OP_REPOST, WFP_JOB_POSTED},
+    {WFP_JOB_FAILED, WFP_OP_REPOST, WFP_JOB_POSTED},
+    {WFP_JOB_DEAD, WFP_OP_REPOST, WFP_JOB_POSTED},
 };
 #define NMOVES (sizeof(moves) / sizeof(moves[0]))
 

@@ -8,7 +8,7 @@
 
 static const char *log_name = "wfp";
 static enum wfp_log_level log_level = WFP_LOG_INFO;
-static const char *const level_words[] = { "debug", "info", "warn", "error" };
+static const char *const level_words[] = {"debug", "info", "warn", "error"};
 
 void wfp_log_set_name(const char *name)
 {

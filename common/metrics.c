@@ -19,8 +19,8 @@ void wfp_metrics_write(struct evbuffer *out)
 	for (int i = 0; i < nmetrics; i++) {
 		const struct wfp_metric *m = metrics[i];
 
-		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRId64 "\n",
-				    m->name, m->help, m->name, m->type, m->name,
-				    m->value);
+		evbuffer_add_printf(
+		    out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRId64 "\n",
+		    m->name, m->help, m->name, m->type, m->name, m->value);
 	}
 }

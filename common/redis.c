@@ -12,7 +12,7 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define MAX_ARGS 64
+#define MAX_ARGS       64
 
 enum conn_state {
 	CONN_DOWN,	 /* no context; a reconnect timer is armed */
@@ -42,9 +42,9 @@ struct pending {
 	struct event *timer;
 	wfp_redis_fn *fn;
 	void *arg;
-	int reported;	   /* fn already called (timed out) */
-	int script;	   /* -1, or a script id to resend on NOSCRIPT */
-	int argc;	   /* saved args for the EVAL resend */
+	int reported; /* fn already called (timed out) */
+	int script;   /* -1, or a script id to resend on NOSCRIPT */
+	int argc;     /* saved args for the EVAL resend */
 	char **argv;
 	size_t *lens;
 };
@@ -116,7 +116,8 @@ static void on_drop(evutil_socket_t fd, short what, void *arg)
 	if (r->ac != NULL) {
 		wfp_log(WFP_LOG_WARN, "%s: dropping connection after a timeout",
 			r->name);
-		redisAsyncFree(r->ac); /* runs on_disconnect and all callbacks */
+		redisAsyncFree(
+		    r->ac); /* runs on_disconnect and all callbacks */
 	}
 	if (r->ac != NULL) {
 		/* Never fully connected: hiredis ran no disconnect callback. */
@@ -139,8 +140,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 /* Sends p on the live context and arms its timer. Returns 0 or -1. */
 static int redis_send(struct wfp_redis *r, struct pending *p)
 {
-	struct timeval tv = { r->timeout_ms / 1000,
-			      (r->timeout_ms % 1000) * 1000 };
+	struct timeval tv = {r->timeout_ms / 1000,
+			     (r->timeout_ms % 1000) * 1000};
 
 	if (redisAsyncCommandArgv(r->ac, on_reply, p, p->argc,
 				  (const char **)p->argv, p->lens) != REDIS_OK)
@@ -238,10 +239,10 @@ static void redis_handshake(struct wfp_redis *r)
 {
 	const struct wfp_redis_addr *a = &r->addr;
 	char db[16];
-	const char *auth[3] = { "AUTH", a->user[0] ? a->user : a->password,
-				a->password };
-	const char *sel[2] = { "SELECT", db };
-	const char *ping[1] = { "PING" };
+	const char *auth[3] = {"AUTH", a->user[0] ? a->user : a->password,
+			       a->password};
+	const char *sel[2] = {"SELECT", db};
+	const char *ping[1] = {"PING"};
 	int last = a->db != 0 ? 2 : (a->password[0] ? 1 : 0);
 	struct pending *p;
 
@@ -365,8 +366,8 @@ static int redis_submit(struct wfp_redis *r, struct pending *p,
 	return rc;
 }
 
-int wfp_redis_command(struct wfp_redis *r, int64_t timeout_ms,
-		      wfp_redis_fn *fn, void *arg, int argc, const char **argv,
+int wfp_redis_command(struct wfp_redis *r, int64_t timeout_ms, wfp_redis_fn *fn,
+		      void *arg, int argc, const char **argv,
 		      const size_t *lens)
 {
 	struct pending *p;

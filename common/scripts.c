@@ -30,10 +30,13 @@ struct source {
 	const size_t *len;
 };
 
-#define SRC(name) { #name, wfp_lua_##name, &wfp_lua_##name##_len }
+#define SRC(name)                                                              \
+	{                                                                      \
+#name, wfp_lua_##name, &wfp_lua_##name##_len                   \
+	}
 static const struct source sources[WFP_LUA_COUNT] = {
-	SRC(post),     SRC(claim),  SRC(heartbeat), SRC(finish),     SRC(reap),
-	SRC(transfer), SRC(repost), SRC(cleanup),   SRC(deadletter),
+    SRC(post),	   SRC(claim),	SRC(heartbeat), SRC(finish),	 SRC(reap),
+    SRC(transfer), SRC(repost), SRC(cleanup),	SRC(deadletter),
 };
 #undef SRC
 

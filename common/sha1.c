@@ -49,10 +49,10 @@ static void sha1_block(uint32_t h[5], const unsigned char *p)
 void wfp_sha1_hex(const void *data, size_t len, char out[41])
 {
 	static const char digits[] = "0123456789abcdef";
-	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
-			  0xc3d2e1f0 };
+	uint32_t h[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
+			 0xc3d2e1f0};
 	const unsigned char *p = data;
-	unsigned char tail[128] = { 0 };
+	unsigned char tail[128] = {0};
 	size_t full = len / 64 * 64, rest = len - full, tail_len;
 	uint64_t bits = (uint64_t)len * 8;
 
@@ -66,7 +66,8 @@ void wfp_sha1_hex(const void *data, size_t len, char out[41])
 	for (size_t i = 0; i < tail_len; i += 64)
 		sha1_block(h, tail + i);
 	for (int i = 0; i < 20; i++) {
-		unsigned char byte = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+		unsigned char byte =
+		    (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
 		out[2 * i] = digits[byte >> 4];
 		out[2 * i + 1] = digits[byte & 15];
 	}

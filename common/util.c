@@ -29,7 +29,7 @@ int64_t wfp_mono_us(void)
 /* Sleeps ms milliseconds, resuming after signals. */
 void wfp_sleep_ms(int64_t ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;

@@ -28,17 +28,17 @@
 #include "wfp/scripts.h"
 
 /* Limits, enforced by the client, the CLI and the service alike. */
-#define WFP_ID_MAX 64			/* job id: 1..63 of [A-Za-z0-9_.-] */
-#define WFP_NAME_MAX 128		/* job name, owner name: 1..127 bytes */
-#define WFP_TOKEN_MAX 80		/* owner token */
-#define WFP_PAYLOAD_MAX (256 * 1024)	/* job payload, bytes of JSON */
-#define WFP_REASON_MAX 1024		/* failure reason */
-#define WFP_IDEM_KEY_MAX 128		/* idempotency key */
-#define WFP_MAX_ATTEMPTS_LIMIT 1000	/* max_attempts of one job */
+#define WFP_ID_MAX		 64  /* job id: 1..63 of [A-Za-z0-9_.-] */
+#define WFP_NAME_MAX		 128 /* job name, owner name: 1..127 bytes */
+#define WFP_TOKEN_MAX		 80  /* owner token */
+#define WFP_PAYLOAD_MAX		 (256 * 1024) /* job payload, bytes of JSON */
+#define WFP_REASON_MAX		 1024	      /* failure reason */
+#define WFP_IDEM_KEY_MAX	 128	      /* idempotency key */
+#define WFP_MAX_ATTEMPTS_LIMIT	 1000	      /* max_attempts of one job */
 #define WFP_DEFAULT_MAX_ATTEMPTS 3
-#define WFP_IDEM_TTL_DEFAULT_MS 86400000LL /* one day */
-#define WFP_IDEM_TTL_MAX_MS (30LL * 86400000LL)
-#define WFP_CLAIM_BATCH_MAX 256		/* jobs in one claim call */
+#define WFP_IDEM_TTL_DEFAULT_MS	 86400000LL /* one day */
+#define WFP_IDEM_TTL_MAX_MS	 (30LL * 86400000LL)
+#define WFP_CLAIM_BATCH_MAX	 256 /* jobs in one claim call */
 
 struct wfp_client;
 
@@ -46,10 +46,10 @@ struct wfp_client;
 struct wfp_post {
 	const char *id;
 	const char *name;
-	const char *payload;	/* a JSON object as text; NULL means "{}" */
-	int64_t max_attempts;	/* 1..WFP_MAX_ATTEMPTS_LIMIT */
-	const char *idem_key;	/* NULL or "": none */
-	int64_t idem_ttl_ms;	/* how long the key dedups posts */
+	const char *payload;  /* a JSON object as text; NULL means "{}" */
+	int64_t max_attempts; /* 1..WFP_MAX_ATTEMPTS_LIMIT */
+	const char *idem_key; /* NULL or "": none */
+	int64_t idem_ttl_ms;  /* how long the key dedups posts */
 };
 
 /* One claimed job. payload is owned by the claim (see wfp_claims_release). */
@@ -154,8 +154,8 @@ redisReply *wfp_job_fields(struct wfp_client *c, const char *id);
 /*
  * Sends op with a msgpack map body to service's request stream and waits
  * up to timeout_ms for its reply, decoded into reply (the caller calls
- * wfp_msg_destroy after a 0 return). A reply {ok: false, error: ...} returns -1 with
- * that error. A request not served in time is dropped by the service.
+ * wfp_msg_destroy after a 0 return). A reply {ok: false, error: ...} returns -1
+ * with that error. A request not served in time is dropped by the service.
  */
 int wfp_request(struct wfp_client *c, const char *service, const char *op,
 		const char *body, size_t body_len, int64_t timeout_ms,

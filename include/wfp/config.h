@@ -15,9 +15,9 @@
 
 #include "wfp/log.h"
 
-#define WFP_URL_MAX 256
+#define WFP_URL_MAX    256
 #define WFP_PREFIX_MAX 32
-#define WFP_ADDR_MAX 128
+#define WFP_ADDR_MAX   128
 
 /* A parsed redis://[[user]:password@]host[:port][/db] address. */
 struct wfp_redis_addr {
@@ -29,15 +29,16 @@ struct wfp_redis_addr {
 };
 
 struct wfp_config {
-	char redis_url[WFP_URL_MAX];	/* WFP_REDIS_URL */
-	struct wfp_redis_addr redis;	/* parsed from redis_url */
-	char prefix[WFP_PREFIX_MAX];	/* WFP_PREFIX: key prefix, [A-Za-z0-9_.-] */
-	int64_t visibility_ms;		/* WFP_VISIBILITY_MS: lease of a claim */
-	int64_t retention_ms;		/* WFP_RETENTION_MS: finished jobs kept */
-	int64_t timeout_ms;		/* WFP_TIMEOUT_MS: one Redis command */
-	int64_t concurrency;		/* WFP_CONCURRENCY: executor slots */
-	enum wfp_log_level log_level;	/* WFP_LOG_LEVEL */
-	char metrics_addr[WFP_ADDR_MAX];/* WFP_METRICS_ADDR: host:port or "" */
+	char redis_url[WFP_URL_MAX]; /* WFP_REDIS_URL */
+	struct wfp_redis_addr redis; /* parsed from redis_url */
+	char
+	    prefix[WFP_PREFIX_MAX]; /* WFP_PREFIX: key prefix, [A-Za-z0-9_.-] */
+	int64_t visibility_ms;	    /* WFP_VISIBILITY_MS: lease of a claim */
+	int64_t retention_ms;	    /* WFP_RETENTION_MS: finished jobs kept */
+	int64_t timeout_ms;	    /* WFP_TIMEOUT_MS: one Redis command */
+	int64_t concurrency;	    /* WFP_CONCURRENCY: executor slots */
+	enum wfp_log_level log_level;	 /* WFP_LOG_LEVEL */
+	char metrics_addr[WFP_ADDR_MAX]; /* WFP_METRICS_ADDR: host:port or "" */
 };
 
 /* Fills cfg with the defaults (laptop and small cluster alike). */
@@ -66,8 +67,8 @@ int wfp_config_from_args(struct wfp_config *cfg, int argc, char **argv,
 int wfp_config_is_flag(const char *name);
 
 /* Parses a Redis URL into out. Returns 0 or -1 with err. */
-int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out,
-			char *err, size_t errlen);
+int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out, char *err,
+			size_t errlen);
 
 /* Writes "{prefix}" (the hash tag all keys share) into out. */
 void wfp_config_tag(const struct wfp_config *cfg, char *out, size_t n);

@@ -25,11 +25,11 @@ typedef void wfp_daemon_stop_fn(struct wfp_daemon *d, void *arg);
 typedef int wfp_daemon_health_fn(void *arg);
 
 struct wfp_daemon {
-	const char *name;	  /* program name, e.g. "wfp-jobboard" */
+	const char *name; /* program name, e.g. "wfp-jobboard" */
 	struct wfp_config cfg;
 	struct event_base *base;
 	struct event *sigterm, *sigint, *sigquit_timer;
-	struct evhttp *http;	  /* NULL unless WFP_METRICS_ADDR is set */
+	struct evhttp *http; /* NULL unless WFP_METRICS_ADDR is set */
 	wfp_daemon_stop_fn *on_stop;
 	wfp_daemon_health_fn *healthy;
 	void *arg;

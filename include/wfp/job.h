@@ -19,7 +19,7 @@ enum wfp_job_state {
 	WFP_JOB_COMPLETED, /* finished successfully (final) */
 	WFP_JOB_REVERTED,  /* failed; every applied task reverted (final) */
 	WFP_JOB_FAILED,	   /* a revert itself failed: needs a person (final) */
-	WFP_JOB_DEAD,	   /* gave up after max attempts, or unreadable (final) */
+	WFP_JOB_DEAD, /* gave up after max attempts, or unreadable (final) */
 	WFP_JOB_STATE_COUNT
 };
 

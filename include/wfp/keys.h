@@ -19,16 +19,16 @@ struct wfp_key {
 /* The consumer group executors' claims read the job stream through. */
 #define WFP_JOB_GROUP "executors"
 
-struct wfp_key wfp_key_job(const char *tag, const char *id);	/* hash */
+struct wfp_key wfp_key_job(const char *tag, const char *id);	    /* hash */
 struct wfp_key wfp_key_deliveries(const char *tag, const char *id); /* stream */
-struct wfp_key wfp_key_log(const char *tag, const char *id);	/* stream */
-struct wfp_key wfp_key_index(const char *tag, const char *state); /* zset */
-struct wfp_key wfp_key_job_stream(const char *tag);		/* stream */
-struct wfp_key wfp_key_leases(const char *tag);			/* zset */
-struct wfp_key wfp_key_owners(const char *tag);			/* zset */
-struct wfp_key wfp_key_deadletter(const char *tag);		/* stream */
-struct wfp_key wfp_key_events(const char *tag);			/* stream */
-struct wfp_key wfp_key_idem(const char *tag, const char *key);	/* string */
+struct wfp_key wfp_key_log(const char *tag, const char *id);	    /* stream */
+struct wfp_key wfp_key_index(const char *tag, const char *state);   /* zset */
+struct wfp_key wfp_key_job_stream(const char *tag);		    /* stream */
+struct wfp_key wfp_key_leases(const char *tag);			    /* zset */
+struct wfp_key wfp_key_owners(const char *tag);			    /* zset */
+struct wfp_key wfp_key_deadletter(const char *tag);		    /* stream */
+struct wfp_key wfp_key_events(const char *tag);			    /* stream */
+struct wfp_key wfp_key_idem(const char *tag, const char *key);	    /* string */
 
 /* Request stream of a service ("jobboard", ...); its group has the same
  * name as the service. */

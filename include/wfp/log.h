@@ -25,13 +25,13 @@ int wfp_log_level_parse(const char *word, enum wfp_log_level *out);
 
 /* Logs one line at level. */
 void wfp_log(enum wfp_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Logs at error level and returns -1, for `return wfp_error(...)`. */
 int wfp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define wfp_debug(...) wfp_log(WFP_LOG_DEBUG, __VA_ARGS__)
-#define wfp_info(...) wfp_log(WFP_LOG_INFO, __VA_ARGS__)
-#define wfp_warn(...) wfp_log(WFP_LOG_WARN, __VA_ARGS__)
+#define wfp_info(...)  wfp_log(WFP_LOG_INFO, __VA_ARGS__)
+#define wfp_warn(...)  wfp_log(WFP_LOG_WARN, __VA_ARGS__)
 
 #endif

@@ -59,8 +59,8 @@ int64_t wfp_redis_connects(const struct wfp_redis *r);
  * given to wfp_redis_new). fn (may be NULL) gets the reply.
  * Returns 0, or -1 when not connected (fn is not called then).
  */
-int wfp_redis_command(struct wfp_redis *r, int64_t timeout_ms,
-		      wfp_redis_fn *fn, void *arg, int argc, const char **argv,
+int wfp_redis_command(struct wfp_redis *r, int64_t timeout_ms, wfp_redis_fn *fn,
+		      void *arg, int argc, const char **argv,
 		      const size_t *lens);
 
 /*

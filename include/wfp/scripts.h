@@ -29,7 +29,7 @@ struct wfp_script {
 	const char *name; /* file name without .lua */
 	const char *text; /* full text sent with EVAL */
 	size_t len;
-	char sha[41];	  /* SHA-1 of text, for EVALSHA */
+	char sha[41]; /* SHA-1 of text, for EVALSHA */
 };
 
 /* The script id; built on first call (aborts if memory runs out). The

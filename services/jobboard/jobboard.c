@@ -16,16 +16,16 @@
 #include "wfp/redis.h"
 #include "wfp/util.h"
 
-#define SERVICE "jobboard"
-#define READ_COUNT 64		/* requests taken per read */
-#define READ_BLOCK_MS 1000	/* one blocking read */
-#define REAP_LIMIT 500		/* leases looked at per reaper pass */
-#define CLEAN_LIMIT 500		/* jobs removed per cleaner pass */
-#define CLEAN_EVERY_MS 5000	/* at most; sooner for short retention */
+#define SERVICE		"jobboard"
+#define READ_COUNT	64   /* requests taken per read */
+#define READ_BLOCK_MS	1000 /* one blocking read */
+#define REAP_LIMIT	500  /* leases looked at per reaper pass */
+#define CLEAN_LIMIT	500  /* jobs removed per cleaner pass */
+#define CLEAN_EVERY_MS	5000 /* at most; sooner for short retention */
 #define ORPHAN_EVERY_MS 10000
-#define ORPHAN_IDLE_MS 30000	/* a replica's request unacked this long */
-#define OWNER_TTL_MS 3600000	/* owners not seen for an hour are forgotten */
-#define REPLY_TTL_MS 60000	/* unread replies expire */
+#define ORPHAN_IDLE_MS	30000	/* a replica's request unacked this long */
+#define OWNER_TTL_MS	3600000 /* owners not seen for an hour are forgotten */
+#define REPLY_TTL_MS	60000	/* unread replies expire */
 
 struct jobboard {
 	struct wfp_daemon *d;
@@ -38,8 +38,8 @@ struct jobboard {
 	struct event *read_again;
 	int64_t tick_ms;
 	int64_t last_clean_ms, last_orphan_ms;
-	int reading;		  /* a read is outstanding */
-	int inflight;		  /* requests being served */
+	int reading;  /* a read is outstanding */
+	int inflight; /* requests being served */
 	int exit_code;
 };
 
@@ -47,28 +47,37 @@ struct jobboard {
 struct request {
 	struct jobboard *jb;
 	char entry[64];
-	struct wfp_key reply;	  /* "" when the client wants none */
+	struct wfp_key reply; /* "" when the client wants none */
 	char op[16];
 };
 
-static struct wfp_metric m_requests = { "wfp_jobboard_requests_total",
-	"Requests served from the request stream", "counter", 0 };
-static struct wfp_metric m_refused = { "wfp_jobboard_requests_refused_total",
-	"Requests answered with an error", "counter", 0 };
-static struct wfp_metric m_deadletter = { "wfp_jobboard_deadletter_total",
-	"Unreadable requests moved to the dead-letter stream", "counter", 0 };
-static struct wfp_metric m_expired = { "wfp_jobboard_requests_expired_total",
-	"Requests dropped because their deadline had passed", "counter", 0 };
-static struct wfp_metric m_reposted = { "wfp_jobboard_reaped_total",
-	"Jobs taken from silent owners and posted again", "counter", 0 };
-static struct wfp_metric m_dead = { "wfp_jobboard_dead_total",
-	"Jobs that went dead after their last attempt expired", "counter", 0 };
-static struct wfp_metric m_cleaned = { "wfp_jobboard_cleaned_total",
-	"Finished jobs removed after the retention time", "counter", 0 };
-static struct wfp_metric m_up = { "wfp_redis_connected",
-	"1 while the command connection to Redis is up", "gauge", 0 };
-static struct wfp_metric m_connects = { "wfp_redis_connects_total",
-	"Successful connections to Redis (1 + reconnects)", "counter", 0 };
+static struct wfp_metric m_requests = {
+    "wfp_jobboard_requests_total", "Requests served from the request stream",
+    "counter", 0};
+static struct wfp_metric m_refused = {"wfp_jobboard_requests_refused_total",
+				      "Requests answered with an error",
+				      "counter", 0};
+static struct wfp_metric m_deadletter = {
+    "wfp_jobboard_deadletter_total",
+    "Unreadable requests moved to the dead-letter stream", "counter", 0};
+static struct wfp_metric m_expired = {
+    "wfp_jobboard_requests_expired_total",
+    "Requests dropped because their deadline had passed", "counter", 0};
+static struct wfp_metric m_reposted = {
+    "wfp_jobboard_reaped_total",
+    "Jobs taken from silent owners and posted again", "counter", 0};
+static struct wfp_metric m_dead = {
+    "wfp_jobboard_dead_total",
+    "Jobs that went dead after their last attempt expired", "counter", 0};
+static struct wfp_metric m_cleaned = {
+    "wfp_jobboard_cleaned_total",
+    "Finished jobs removed after the retention time", "counter", 0};
+static struct wfp_metric m_up = {
+    "wfp_redis_connected", "1 while the command connection to Redis is up",
+    "gauge", 0};
+static struct wfp_metric m_connects = {
+    "wfp_redis_connects_total",
+    "Successful connections to Redis (1 + reconnects)", "counter", 0};
 
 static void read_next(struct jobboard *jb);
 static void groups_create(struct jobboard *jb);
@@ -96,8 +105,13 @@ static int payload_check(const char *text, char *err, size_t errlen)
 int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 			char *err, size_t errlen)
 {
-	static const char *const fields[] = { "id", "name", "max_attempts",
-		"payload", "idempotency_key", "idempotency_ttl_ms", NULL };
+	static const char *const fields[] = {"id",
+					     "name",
+					     "max_attempts",
+					     "payload",
+					     "idempotency_key",
+					     "idempotency_ttl_ms",
+					     NULL};
 	int64_t max = WFP_DEFAULT_MAX_ATTEMPTS, ttl = WFP_IDEM_TTL_DEFAULT_MS;
 	struct wfp_post post;
 
@@ -107,7 +121,8 @@ int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 		return snprintf(err, errlen, "out of memory"), -1;
 	if (wfp_codec_only_keys(body, fields, err, errlen) ||
 	    wfp_codec_str(body, "id", 0, p->id, sizeof(p->id), err, errlen) ||
-	    wfp_codec_str(body, "name", 1, p->name, sizeof(p->name), err, errlen) ||
+	    wfp_codec_str(body, "name", 1, p->name, sizeof(p->name), err,
+			  errlen) ||
 	    wfp_codec_str(body, "payload", 0, p->payload, WFP_PAYLOAD_MAX + 1,
 			  err, errlen) ||
 	    wfp_codec_str(body, "idempotency_key", 0, p->idem, sizeof(p->idem),
@@ -121,7 +136,7 @@ int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 		wfp_strlcpy(p->payload, "{}", WFP_PAYLOAD_MAX + 1);
 	p->max_attempts = max;
 	p->idem_ttl_ms = ttl;
-	post = (struct wfp_post){ p->id, p->name, p->payload, max, p->idem, ttl };
+	post = (struct wfp_post){p->id, p->name, p->payload, max, p->idem, ttl};
 	if (wfp_post_check(&post, err, errlen) != 0)
 		return -1;
 	return payload_check(p->payload, err, errlen);
@@ -134,8 +149,8 @@ int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 /* Acknowledges and deletes a served request. */
 static void request_ack(struct jobboard *jb, const char *entry)
 {
-	const char *ack[4] = { "XACK", jb->requests.s, SERVICE, entry };
-	const char *del[3] = { "XDEL", jb->requests.s, entry };
+	const char *ack[4] = {"XACK", jb->requests.s, SERVICE, entry};
+	const char *del[3] = {"XDEL", jb->requests.s, entry};
 
 	wfp_redis_command(jb->cmd, 0, NULL, NULL, 4, ack, NULL);
 	wfp_redis_command(jb->cmd, 0, NULL, NULL, 3, del, NULL);
@@ -146,9 +161,9 @@ static void reply_send(struct jobboard *jb, const struct wfp_key *key,
 		       const msgpack_sbuffer *buf)
 {
 	char ttl[24];
-	const char *push[3] = { "LPUSH", key->s, buf->data };
-	size_t lens[3] = { 5, strlen(key->s), buf->size };
-	const char *exp[3] = { "PEXPIRE", key->s, ttl };
+	const char *push[3] = {"LPUSH", key->s, buf->data};
+	size_t lens[3] = {5, strlen(key->s), buf->size};
+	const char *exp[3] = {"PEXPIRE", key->s, ttl};
 
 	if (key->s[0] == '\0')
 		return;
@@ -186,14 +201,16 @@ static void dead_letter(struct jobboard *jb, const redisReply *entry,
 	int argc = 0;
 	const redisReply *fields = entry->element[1];
 
-	wfp_warn("request %s dead-lettered: %s", entry->element[0]->str, reason);
+	wfp_warn("request %s dead-lettered: %s", entry->element[0]->str,
+		 reason);
 	m_deadletter.value++;
 	argv[argc++] = jb->requests.s, argv[argc++] = jb->tag;
 	argv[argc++] = SERVICE, argv[argc++] = entry->element[0]->str;
 	argv[argc++] = SERVICE, argv[argc++] = reason;
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	for (size_t i = 0; fields && i + 1 < fields->elements && argc < 62; i += 2) {
+	for (size_t i = 0; fields && i + 1 < fields->elements && argc < 62;
+	     i += 2) {
 		argv[argc] = fields->element[i]->str;
 		lens[argc++] = fields->element[i]->len;
 		argv[argc] = fields->element[i + 1]->str;
@@ -222,8 +239,7 @@ static void request_done(struct request *rq)
 }
 
 /* Packs a script's answer to op as the reply map. */
-static void pack_result(msgpack_packer *pk, const char *op,
-			const redisReply *r)
+static void pack_result(msgpack_packer *pk, const char *op, const redisReply *r)
 {
 	if (strcmp(op, "post") == 0) {
 		msgpack_pack_map(pk, 3);
@@ -294,8 +310,8 @@ static void request_run(struct request *rq, enum wfp_script_id id, int argc,
 }
 
 /* op "post": validate the body, then run post.lua. */
-static int serve_post(struct request *rq, const msgpack_object *body,
-		      char *err, size_t errlen)
+static int serve_post(struct request *rq, const msgpack_object *body, char *err,
+		      size_t errlen)
 {
 	struct jobboard_post p;
 	char id[WFP_ID_MAX], max[24], ttl[24];
@@ -325,7 +341,7 @@ static int serve_post(struct request *rq, const msgpack_object *body,
 static int serve_job_op(struct request *rq, const msgpack_object *body,
 			char *err, size_t errlen)
 {
-	static const char *const fields[] = { "id", "to", NULL };
+	static const char *const fields[] = {"id", "to", NULL};
 	int is_transfer = strcmp(rq->op, "transfer") == 0;
 	char id[WFP_ID_MAX], to[WFP_NAME_MAX], base[33], vis[24];
 	struct wfp_key job;
@@ -347,7 +363,7 @@ static int serve_job_op(struct request *rq, const msgpack_object *body,
 	argv[0] = job.s, argv[1] = rq->jb->tag, argv[2] = id;
 	argv[3] = to, argv[4] = base;
 	if (is_transfer) {
-		const char *targv[6] = { argv[0], argv[1], id, to, base, vis };
+		const char *targv[6] = {argv[0], argv[1], id, to, base, vis};
 
 		request_run(rq, WFP_LUA_TRANSFER, 6, targv);
 	} else {
@@ -388,7 +404,8 @@ static int serve_body(struct request *rq, const redisReply *body, char *err,
 		return -1;
 	if (strcmp(rq->op, "post") == 0)
 		rc = serve_post(rq, &msg.data, err, errlen);
-	else if (strcmp(rq->op, "transfer") == 0 || strcmp(rq->op, "repost") == 0)
+	else if (strcmp(rq->op, "transfer") == 0 ||
+		 strcmp(rq->op, "repost") == 0)
 		rc = serve_job_op(rq, &msg.data, err, errlen);
 	else {
 		snprintf(err, errlen, "unknown op '%.32s'", rq->op);
@@ -457,7 +474,7 @@ static void serve_entries(struct jobboard *jb, const redisReply *list)
 static void on_read(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct jobboard *jb = arg;
-	struct timeval again = { 0, 200000 };
+	struct timeval again = {0, 200000};
 
 	(void)r;
 	jb->reading = 0;
@@ -483,9 +500,9 @@ static void on_read(struct wfp_redis *r, redisReply *reply, void *arg)
 static void read_next(struct jobboard *jb)
 {
 	char count[16], block[16];
-	const char *argv[10] = { "XREADGROUP", "GROUP", SERVICE, jb->consumer,
-				 "COUNT", count, "BLOCK", block, "STREAMS",
-				 jb->requests.s };
+	const char *argv[10] = {
+	    "XREADGROUP", "GROUP", SERVICE, jb->consumer, "COUNT",
+	    count,	  "BLOCK", block,   "STREAMS",	  jb->requests.s};
 	const char *full[11];
 
 	if (jb->reading || jb->d->stopping)
@@ -502,7 +519,7 @@ static void read_next(struct jobboard *jb)
 static void on_read_again(evutil_socket_t fd, short what, void *arg)
 {
 	struct jobboard *jb = arg;
-	struct timeval again = { 0, 200000 };
+	struct timeval again = {0, 200000};
 
 	(void)fd, (void)what;
 	read_next(jb);
@@ -526,16 +543,19 @@ static void on_policy(struct wfp_redis *r, redisReply *reply, void *arg)
 		return; /* reconnecting; checked again on the next connect */
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
 		wfp_warn("cannot read maxmemory-policy (%s); make sure it is "
-			 "noeviction", reply->type == REDIS_REPLY_ERROR
-					       ? reply->str : "no such setting");
+			 "noeviction",
+			 reply->type == REDIS_REPLY_ERROR ? reply->str
+							  : "no such setting");
 		return;
 	}
 	policy = reply->element[1]->str;
 	if (strcmp(policy, "noeviction") == 0)
 		return;
-	wfp_error("redis maxmemory-policy is '%s': redis could evict jobs and "
-		  "locks. Fix: redis-cli CONFIG SET maxmemory-policy noeviction "
-		  "(and 'maxmemory-policy noeviction' in redis.conf)", policy);
+	wfp_error(
+	    "redis maxmemory-policy is '%s': redis could evict jobs and "
+	    "locks. Fix: redis-cli CONFIG SET maxmemory-policy noeviction "
+	    "(and 'maxmemory-policy noeviction' in redis.conf)",
+	    policy);
 	jb->exit_code = 3;
 	jb->d->stopping = 1;
 	wfp_daemon_stopped(jb->d);
@@ -545,8 +565,8 @@ static void on_policy(struct wfp_redis *r, redisReply *reply, void *arg)
 static void group_create(struct jobboard *jb, const char *stream,
 			 const char *group)
 {
-	const char *argv[6] = { "XGROUP", "CREATE", stream, group, "0",
-				"MKSTREAM" };
+	const char *argv[6] = {"XGROUP", "CREATE", stream,
+			       group,	 "0",	   "MKSTREAM"};
 
 	wfp_redis_command(jb->cmd, 0, NULL, NULL, 6, argv, NULL);
 }
@@ -563,7 +583,7 @@ static void groups_create(struct jobboard *jb)
 static void on_cmd_up(struct wfp_redis *r, void *arg)
 {
 	struct jobboard *jb = arg;
-	const char *policy[3] = { "CONFIG", "GET", "maxmemory-policy" };
+	const char *policy[3] = {"CONFIG", "GET", "maxmemory-policy"};
 
 	m_up.value = 1;
 	m_connects.value++;
@@ -591,7 +611,8 @@ static void on_reaped(struct wfp_redis *r, redisReply *reply, void *arg)
 	m_dead.value += reply->element[1]->integer;
 	if (reply->element[0]->integer + reply->element[1]->integer > 0)
 		wfp_info("reaper: %lld jobs posted again, %lld dead",
-			 reply->element[0]->integer, reply->element[1]->integer);
+			 reply->element[0]->integer,
+			 reply->element[1]->integer);
 }
 
 static void on_cleaned(struct wfp_redis *r, redisReply *reply, void *arg)
@@ -632,22 +653,24 @@ static void tick_run(struct jobboard *jb)
 
 	snprintf(limit, sizeof(limit), "%d", REAP_LIMIT);
 	snprintf(ret, sizeof(ret), "%lld", (long long)cfg->retention_ms);
-	const char *reap[4] = { leases.s, jb->tag, limit, ret };
-	wfp_redis_script(jb->cmd, WFP_LUA_REAP, on_reaped, jb, 1, 4, reap, NULL);
+	const char *reap[4] = {leases.s, jb->tag, limit, ret};
+	wfp_redis_script(jb->cmd, WFP_LUA_REAP, on_reaped, jb, 1, 4, reap,
+			 NULL);
 	if (now - jb->last_clean_ms >= CLEAN_EVERY_MS ||
 	    now - jb->last_clean_ms >= cfg->retention_ms / 2) {
 		jb->last_clean_ms = now;
 		snprintf(clean, sizeof(clean), "%d", CLEAN_LIMIT);
 		snprintf(owners, sizeof(owners), "%d", OWNER_TTL_MS);
-		const char *cl[5] = { events.s, jb->tag, ret, clean, owners };
+		const char *cl[5] = {events.s, jb->tag, ret, clean, owners};
 		wfp_redis_script(jb->cmd, WFP_LUA_CLEANUP, on_cleaned, jb, 1, 5,
 				 cl, NULL);
 	}
 	if (now - jb->last_orphan_ms >= ORPHAN_EVERY_MS) {
 		jb->last_orphan_ms = now;
 		snprintf(idle, sizeof(idle), "%d", ORPHAN_IDLE_MS);
-		const char *ac[8] = { "XAUTOCLAIM", jb->requests.s, SERVICE,
-				      jb->consumer, idle, "0-0", "COUNT", "16" };
+		const char *ac[8] = {
+		    "XAUTOCLAIM", jb->requests.s, SERVICE, jb->consumer,
+		    idle,	  "0-0",	  "COUNT", "16"};
 		wfp_redis_command(jb->cmd, 0, on_orphans, jb, 8, ac, NULL);
 	}
 }
@@ -686,8 +709,9 @@ static int healthy(void *arg)
 
 static void metrics_register(void)
 {
-	struct wfp_metric *all[] = { &m_requests, &m_refused, &m_deadletter,
-		&m_expired, &m_reposted, &m_dead, &m_cleaned, &m_up, &m_connects };
+	struct wfp_metric *all[] = {&m_requests, &m_refused,  &m_deadletter,
+				    &m_expired,	 &m_reposted, &m_dead,
+				    &m_cleaned,	 &m_up,	      &m_connects};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		wfp_metrics_register(all[i]);
@@ -707,11 +731,13 @@ struct jobboard *jobboard_new(struct wfp_daemon *d)
 	snprintf(jb->consumer, sizeof(jb->consumer), "%s-%d", host, getpid());
 	jb->requests = wfp_key_requests(jb->tag, SERVICE);
 	jb->tick_ms = d->cfg.visibility_ms / 4;
-	jb->tick_ms = jb->tick_ms < 50 ? 50 : (jb->tick_ms > 1000 ? 1000 : jb->tick_ms);
-	tv = (struct timeval){ jb->tick_ms / 1000, (jb->tick_ms % 1000) * 1000 };
+	jb->tick_ms =
+	    jb->tick_ms < 50 ? 50 : (jb->tick_ms > 1000 ? 1000 : jb->tick_ms);
+	tv = (struct timeval){jb->tick_ms / 1000, (jb->tick_ms % 1000) * 1000};
 	jb->tick = event_new(d->base, -1, EV_PERSIST, on_tick, jb);
 	jb->read_again = evtimer_new(d->base, on_read_again, jb);
-	jb->cmd = wfp_redis_new(d->base, &d->cfg.redis, "redis", d->cfg.timeout_ms);
+	jb->cmd =
+	    wfp_redis_new(d->base, &d->cfg.redis, "redis", d->cfg.timeout_ms);
 	jb->reader = wfp_redis_new(d->base, &d->cfg.redis, "redis-reader",
 				   d->cfg.timeout_ms);
 	if (!jb->tick || !jb->read_again || !jb->cmd || !jb->reader) {

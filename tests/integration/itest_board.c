@@ -22,8 +22,7 @@ static int setup(void **state)
 /* Posts one job named name; returns its id in id. */
 static void post(const char *name, int max_attempts, char id[WFP_ID_MAX])
 {
-	struct wfp_post p = { NULL, name, "{\"x\":1}", max_attempts, NULL,
-			      1000 };
+	struct wfp_post p = {NULL, name, "{\"x\":1}", max_attempts, NULL, 1000};
 	int created = 0;
 
 	assert_int_equal(wfp_job_post(c, &p, id, &created), 0);
@@ -43,7 +42,7 @@ static void claim_one(const char *owner, int64_t vis, struct wfp_claim *w)
 static long long reap(void)
 {
 	struct wfp_key leases = wfp_key_leases(wfp_client_tag(c));
-	const char *argv[4] = { leases.s, wfp_client_tag(c), "100", "60000" };
+	const char *argv[4] = {leases.s, wfp_client_tag(c), "100", "60000"};
 	redisReply *r = wfp_client_eval(c, WFP_LUA_REAP, 1, 4, argv, NULL);
 	long long n;
 
@@ -73,8 +72,9 @@ static void test_post_claim_complete(void **state)
 	assert_string_equal(s, "claimed");
 	itest_job_str(c, id, "owner", s, sizeof(s));
 	assert_string_equal(s, "exec-a");
-	assert_int_equal(wfp_job_finish(c, id, w.token, w.fence, WFP_OP_COMPLETE,
-					NULL, st), 0);
+	assert_int_equal(
+	    wfp_job_finish(c, id, w.token, w.fence, WFP_OP_COMPLETE, NULL, st),
+	    0);
 	assert_string_equal(st, "completed");
 	assert_true(itest_job_int(c, id, "finished_at") > 0);
 	/* A finished job expires after the retention time. */
@@ -83,8 +83,8 @@ static void test_post_claim_complete(void **state)
 	assert_true(r->integer > 0);
 	freeReplyObject(r);
 	/* Completing twice is refused. */
-	assert_int_equal(wfp_job_finish(c, id, w.token, 0, WFP_OP_COMPLETE, NULL,
-					NULL), -1);
+	assert_int_equal(
+	    wfp_job_finish(c, id, w.token, 0, WFP_OP_COMPLETE, NULL, NULL), -1);
 	assert_non_null(strstr(wfp_client_error(c), "STALE"));
 	wfp_claims_release(&w, 1);
 }
@@ -109,20 +109,24 @@ static void test_expired_owner_is_fenced_out(void **state)
 	/* The old owner's writes are refused. */
 	assert_int_equal(wfp_job_heartbeat(c, id, a.token, 1000, NULL), -1);
 	assert_non_null(strstr(wfp_client_error(c), "STALE"));
-	assert_int_equal(wfp_job_finish(c, id, a.token, a.fence, WFP_OP_COMPLETE,
-					NULL, NULL), -1);
+	assert_int_equal(wfp_job_finish(c, id, a.token, a.fence,
+					WFP_OP_COMPLETE, NULL, NULL),
+			 -1);
 	/* Right token, stale fence: refused too. */
-	assert_int_equal(wfp_job_finish(c, id, b.token, a.fence, WFP_OP_COMPLETE,
-					NULL, NULL), -1);
-	assert_int_equal(wfp_job_finish(c, id, b.token, b.fence, WFP_OP_COMPLETE,
-					NULL, NULL), 0);
+	assert_int_equal(wfp_job_finish(c, id, b.token, a.fence,
+					WFP_OP_COMPLETE, NULL, NULL),
+			 -1);
+	assert_int_equal(wfp_job_finish(c, id, b.token, b.fence,
+					WFP_OP_COMPLETE, NULL, NULL),
+			 0);
 	/* The redelivery is recorded with its reason and previous owner. */
 	dk = wfp_key_deliveries(wfp_client_tag(c), id);
 	r = wfp_client_commandf(c, "XRANGE %s - +", dk.s);
 	assert_int_equal(r->elements, 1);
 	assert_string_equal(r->element[0]->element[1]->element[3]->str,
 			    "heartbeat-timeout");
-	assert_string_equal(r->element[0]->element[1]->element[5]->str, "exec-a");
+	assert_string_equal(r->element[0]->element[1]->element[5]->str,
+			    "exec-a");
 	freeReplyObject(r);
 	wfp_claims_release(&a, 1);
 	wfp_claims_release(&b, 1);
@@ -162,23 +166,26 @@ static void test_fail_retries_then_dies(void **state)
 	(void)state;
 	post("flaky", 2, id);
 	claim_one("exec-a", 10000, &w);
-	assert_int_equal(wfp_job_finish(c, id, w.token, 0, WFP_OP_RETRY, "boom", st), 0);
+	assert_int_equal(
+	    wfp_job_finish(c, id, w.token, 0, WFP_OP_RETRY, "boom", st), 0);
 	assert_string_equal(st, "posted");
 	wfp_claims_release(&w, 1);
 	claim_one("exec-a", 10000, &w);
-	assert_int_equal(wfp_job_finish(c, id, w.token, 0, WFP_OP_RETRY, "boom", st), 0);
+	assert_int_equal(
+	    wfp_job_finish(c, id, w.token, 0, WFP_OP_RETRY, "boom", st), 0);
 	assert_string_equal(st, "dead");
 	wfp_claims_release(&w, 1);
 	post("reverts", 3, id);
 	claim_one("exec-a", 10000, &w);
-	assert_int_equal(wfp_job_finish(c, id, w.token, 0, WFP_OP_REVERT, "undone", st), 0);
+	assert_int_equal(
+	    wfp_job_finish(c, id, w.token, 0, WFP_OP_REVERT, "undone", st), 0);
 	assert_string_equal(st, "reverted");
 	wfp_claims_release(&w, 1);
 }
 
 static void test_idempotency_key(void **state)
 {
-	struct wfp_post p = { NULL, "once", NULL, 3, "order-42", 10000 };
+	struct wfp_post p = {NULL, "once", NULL, 3, "order-42", 10000};
 	char a[WFP_ID_MAX], b[WFP_ID_MAX];
 	int created = -1;
 
@@ -205,7 +212,8 @@ static void test_heartbeat_keeps_the_job(void **state)
 	claim_one("exec-a", 200, &w);
 	for (int i = 0; i < 6; i++) {
 		wfp_sleep_ms(80);
-		assert_int_equal(wfp_job_heartbeat(c, id, w.token, 200, &lease), 0);
+		assert_int_equal(wfp_job_heartbeat(c, id, w.token, 200, &lease),
+				 0);
 		assert_int_equal(reap(), 0);
 	}
 	assert_true(lease > wfp_now_ms());
@@ -232,7 +240,7 @@ static void test_noscript_recovery(void **state)
 
 static void test_bad_input_refused(void **state)
 {
-	struct wfp_post p = { "bad id!", "x", NULL, 3, NULL, 1000 };
+	struct wfp_post p = {"bad id!", "x", NULL, 3, NULL, 1000};
 	char id[WFP_ID_MAX];
 	struct wfp_claim w[2];
 	int n;
@@ -246,7 +254,8 @@ static void test_bad_input_refused(void **state)
 	assert_int_equal(wfp_job_claim(c, "o", 0, 1000, 0, w, &n), -1);
 	assert_int_equal(wfp_job_claim(c, "o", 1, 1000, 0, w, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(wfp_job_heartbeat(c, "nosuchjob", "t", 1000, NULL), -1);
+	assert_int_equal(wfp_job_heartbeat(c, "nosuchjob", "t", 1000, NULL),
+			 -1);
 	assert_non_null(strstr(wfp_client_error(c), "NOJOB"));
 }
 
@@ -266,15 +275,15 @@ static void test_claim_waits_for_a_post(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_post_claim_complete, setup),
-		cmocka_unit_test_setup(test_expired_owner_is_fenced_out, setup),
-		cmocka_unit_test_setup(test_dead_after_max_attempts, setup),
-		cmocka_unit_test_setup(test_fail_retries_then_dies, setup),
-		cmocka_unit_test_setup(test_idempotency_key, setup),
-		cmocka_unit_test_setup(test_heartbeat_keeps_the_job, setup),
-		cmocka_unit_test_setup(test_noscript_recovery, setup),
-		cmocka_unit_test_setup(test_bad_input_refused, setup),
-		cmocka_unit_test_setup(test_claim_waits_for_a_post, setup),
+	    cmocka_unit_test_setup(test_post_claim_complete, setup),
+	    cmocka_unit_test_setup(test_expired_owner_is_fenced_out, setup),
+	    cmocka_unit_test_setup(test_dead_after_max_attempts, setup),
+	    cmocka_unit_test_setup(test_fail_retries_then_dies, setup),
+	    cmocka_unit_test_setup(test_idempotency_key, setup),
+	    cmocka_unit_test_setup(test_heartbeat_keeps_the_job, setup),
+	    cmocka_unit_test_setup(test_noscript_recovery, setup),
+	    cmocka_unit_test_setup(test_bad_input_refused, setup),
+	    cmocka_unit_test_setup(test_claim_waits_for_a_post, setup),
 	};
 	int rc;
 

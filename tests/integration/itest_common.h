@@ -32,11 +32,11 @@ static inline struct wfp_client *itest_client(struct wfp_config *cfg)
 /* Deletes every key of the client's prefix. */
 static inline void itest_flush(struct wfp_client *c)
 {
-	redisReply *r = wfp_client_commandf(c,
-		"EVAL %s 0 %s*",
-		"local n=0 for _,k in ipairs(redis.call('KEYS', ARGV[1])) do "
-		"redis.call('DEL', k) n=n+1 end return n",
-		wfp_client_tag(c));
+	redisReply *r = wfp_client_commandf(
+	    c, "EVAL %s 0 %s*",
+	    "local n=0 for _,k in ipairs(redis.call('KEYS', ARGV[1])) do "
+	    "redis.call('DEL', k) n=n+1 end return n",
+	    wfp_client_tag(c));
 	if (r)
 		freeReplyObject(r);
 }

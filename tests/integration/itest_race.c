@@ -10,9 +10,9 @@
 
 #include "itest_common.h"
 
-#define JOBS 1000
+#define JOBS	 1000
 #define CLAIMERS 8
-#define BATCH 16
+#define BATCH	 16
 
 /* One claimer: claims and completes until the board is empty, writing each
  * claimed id as a line to fd. Exits 0, or 1 on any refused write. */
@@ -26,16 +26,19 @@ static void claimer(int n, int fd)
 
 	snprintf(owner, sizeof(owner), "racer-%d", n);
 	for (;;) {
-		if (wfp_job_claim(c, owner, BATCH, 30000, 0, got, &k) != 0 || k == 0)
+		if (wfp_job_claim(c, owner, BATCH, 30000, 0, got, &k) != 0 ||
+		    k == 0)
 			break;
 		for (int i = 0; i < k; i++) {
 			char line[WFP_ID_MAX + 1];
-			int len = snprintf(line, sizeof(line), "%s\n", got[i].id);
+			int len =
+			    snprintf(line, sizeof(line), "%s\n", got[i].id);
 
 			if (write(fd, line, (size_t)len) != len)
 				bad = 1;
-			if (wfp_job_finish(c, got[i].id, got[i].token, got[i].fence,
-					   WFP_OP_COMPLETE, NULL, NULL) != 0)
+			if (wfp_job_finish(c, got[i].id, got[i].token,
+					   got[i].fence, WFP_OP_COMPLETE, NULL,
+					   NULL) != 0)
 				bad = 1;
 		}
 		wfp_claims_release(got, k);
@@ -75,7 +78,7 @@ static void test_race(void **state)
 	static char buf[JOBS * (WFP_ID_MAX + 1)];
 	struct wfp_config cfg;
 	struct wfp_client *c = itest_client(&cfg);
-	struct wfp_post p = { NULL, "race", NULL, 1, NULL, 1000 };
+	struct wfp_post p = {NULL, "race", NULL, 1, NULL, 1000};
 	int fds[2];
 	size_t used = 0;
 	ssize_t n;
@@ -118,7 +121,7 @@ static void test_race(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_race),
+	    cmocka_unit_test(test_race),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

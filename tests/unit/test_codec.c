@@ -32,10 +32,14 @@ static void test_valid_map_decodes(void **state)
 
 	(void)state;
 	pack_small(&buf);
-	assert_int_equal(wfp_codec_decode(buf.data, buf.size, &u, err, sizeof(err)), 0);
-	assert_int_equal(wfp_codec_str(&u.data, "name", 1, name, sizeof(name), err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_codec_decode(buf.data, buf.size, &u, err, sizeof(err)), 0);
+	assert_int_equal(wfp_codec_str(&u.data, "name", 1, name, sizeof(name),
+				       err, sizeof(err)),
+			 0);
 	assert_string_equal(name, "x");
-	assert_int_equal(wfp_codec_int(&u.data, "n", 1, 0, 10, &n, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_codec_int(&u.data, "n", 1, 0, 10, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 5);
 	msgpack_unpacked_destroy(&u);
 	msgpack_sbuffer_destroy(&buf);
@@ -44,21 +48,25 @@ static void test_valid_map_decodes(void **state)
 static void test_huge_array32_refused(void **state)
 {
 	/* array32 declaring 0xff000000 elements in 5 bytes. */
-	const char bad[] = { (char)0xdd, (char)0xff, 0, 0, 0 };
+	const char bad[] = {(char)0xdd, (char)0xff, 0, 0, 0};
 
 	(void)state;
-	assert_int_equal(wfp_codec_check(bad, sizeof(bad), err, sizeof(err)), -1);
+	assert_int_equal(wfp_codec_check(bad, sizeof(bad), err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "exceed"));
 }
 
 static void test_huge_map32_and_str32_refused(void **state)
 {
-	const char map[] = { (char)0xdf, 0x7f, (char)0xff, (char)0xff, (char)0xff, 1 };
-	const char str[] = { (char)0xdb, 0x10, 0, 0, 0, 'a' };
+	const char map[] = {(char)0xdf, 0x7f,	    (char)0xff,
+			    (char)0xff, (char)0xff, 1};
+	const char str[] = {(char)0xdb, 0x10, 0, 0, 0, 'a'};
 
 	(void)state;
-	assert_int_equal(wfp_codec_check(map, sizeof(map), err, sizeof(err)), -1);
-	assert_int_equal(wfp_codec_check(str, sizeof(str), err, sizeof(err)), -1);
+	assert_int_equal(wfp_codec_check(map, sizeof(map), err, sizeof(err)),
+			 -1);
+	assert_int_equal(wfp_codec_check(str, sizeof(str), err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "declared size"));
 }
 
@@ -69,7 +77,8 @@ static void test_trailing_bytes_refused(void **state)
 	(void)state;
 	pack_small(&buf);
 	msgpack_sbuffer_write(&buf, "\x01", 1);
-	assert_int_equal(wfp_codec_check(buf.data, buf.size, err, sizeof(err)), -1);
+	assert_int_equal(wfp_codec_check(buf.data, buf.size, err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "trailing"));
 	msgpack_sbuffer_destroy(&buf);
 }
@@ -80,7 +89,8 @@ static void test_truncated_refused(void **state)
 
 	(void)state;
 	pack_small(&buf);
-	assert_int_equal(wfp_codec_check(buf.data, buf.size - 1, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_check(buf.data, buf.size - 1, err, sizeof(err)), -1);
 	assert_int_equal(wfp_codec_check(buf.data, 0, err, sizeof(err)), -1);
 	msgpack_sbuffer_destroy(&buf);
 }
@@ -93,10 +103,14 @@ static void test_depth_limit(void **state)
 	/* WFP_CODEC_MAX_DEPTH nested arrays are fine, one more is not. */
 	memset(deep, (char)0x91, sizeof(deep));
 	deep[WFP_CODEC_MAX_DEPTH] = 0x01;
-	assert_int_equal(wfp_codec_check(deep, WFP_CODEC_MAX_DEPTH + 1, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_codec_check(deep, WFP_CODEC_MAX_DEPTH + 1, err, sizeof(err)),
+	    0);
 	deep[WFP_CODEC_MAX_DEPTH] = (char)0x91;
 	deep[WFP_CODEC_MAX_DEPTH + 1] = 0x01;
-	assert_int_equal(wfp_codec_check(deep, WFP_CODEC_MAX_DEPTH + 2, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_check(deep, WFP_CODEC_MAX_DEPTH + 2, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "nesting"));
 }
 
@@ -105,25 +119,28 @@ static void test_size_limit(void **state)
 	static char big[WFP_CODEC_MAX_BYTES + 1];
 
 	(void)state;
-	assert_int_equal(wfp_codec_check(big, sizeof(big), err, sizeof(err)), -1);
+	assert_int_equal(wfp_codec_check(big, sizeof(big), err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "exceeds"));
 }
 
 static void test_not_a_map_and_invalid_byte(void **state)
 {
-	const char arr[] = { (char)0x91, 0x01 };
-	const char inv[] = { (char)0xc1 };
+	const char arr[] = {(char)0x91, 0x01};
+	const char inv[] = {(char)0xc1};
 	msgpack_unpacked u;
 
 	(void)state;
-	assert_int_equal(wfp_codec_decode(arr, sizeof(arr), &u, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_decode(arr, sizeof(arr), &u, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a map"));
-	assert_int_equal(wfp_codec_check(inv, sizeof(inv), err, sizeof(err)), -1);
+	assert_int_equal(wfp_codec_check(inv, sizeof(inv), err, sizeof(err)),
+			 -1);
 }
 
 static void test_unknown_keys_and_types(void **state)
 {
-	static const char *const allowed[] = { "name", NULL };
+	static const char *const allowed[] = {"name", NULL};
 	msgpack_sbuffer buf;
 	msgpack_unpacked u;
 	char s[2];
@@ -131,15 +148,23 @@ static void test_unknown_keys_and_types(void **state)
 
 	(void)state;
 	pack_small(&buf);
-	assert_int_equal(wfp_codec_decode(buf.data, buf.size, &u, err, sizeof(err)), 0);
-	assert_int_equal(wfp_codec_only_keys(&u.data, allowed, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_decode(buf.data, buf.size, &u, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_codec_only_keys(&u.data, allowed, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "unknown field 'n'"));
 	/* "name" is a string, not an integer; n is out of range. */
-	assert_int_equal(wfp_codec_int(&u.data, "name", 1, 0, 9, &n, err, sizeof(err)), -1);
-	assert_int_equal(wfp_codec_int(&u.data, "n", 1, 6, 9, &n, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_int(&u.data, "name", 1, 0, 9, &n, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_int(&u.data, "n", 1, 6, 9, &n, err, sizeof(err)), -1);
 	/* A 2-byte buffer holds at most 1 byte of string: "x" fits. */
-	assert_int_equal(wfp_codec_str(&u.data, "name", 1, s, sizeof(s), err, sizeof(err)), 0);
-	assert_int_equal(wfp_codec_str(&u.data, "missing", 1, s, sizeof(s), err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_str(&u.data, "name", 1, s, sizeof(s), err, sizeof(err)),
+	    0);
+	assert_int_equal(wfp_codec_str(&u.data, "missing", 1, s, sizeof(s), err,
+				       sizeof(err)),
+			 -1);
 	msgpack_unpacked_destroy(&u);
 	msgpack_sbuffer_destroy(&buf);
 }
@@ -147,15 +172,15 @@ static void test_unknown_keys_and_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_map_decodes),
-		cmocka_unit_test(test_huge_array32_refused),
-		cmocka_unit_test(test_huge_map32_and_str32_refused),
-		cmocka_unit_test(test_trailing_bytes_refused),
-		cmocka_unit_test(test_truncated_refused),
-		cmocka_unit_test(test_depth_limit),
-		cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_not_a_map_and_invalid_byte),
-		cmocka_unit_test(test_unknown_keys_and_types),
+	    cmocka_unit_test(test_valid_map_decodes),
+	    cmocka_unit_test(test_huge_array32_refused),
+	    cmocka_unit_test(test_huge_map32_and_str32_refused),
+	    cmocka_unit_test(test_trailing_bytes_refused),
+	    cmocka_unit_test(test_truncated_refused),
+	    cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_size_limit),
+	    cmocka_unit_test(test_not_a_map_and_invalid_byte),
+	    cmocka_unit_test(test_unknown_keys_and_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

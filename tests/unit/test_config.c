@@ -45,7 +45,7 @@ static void test_env_bad_value_names_variable(void **state)
 static void test_flags_override_env(void **state)
 {
 	struct wfp_config c;
-	char *argv[] = { "prog", "--concurrency", "4", "--prefix=t1", "rest" };
+	char *argv[] = {"prog", "--concurrency", "4", "--prefix=t1", "rest"};
 	int pos = 1;
 
 	(void)state;
@@ -53,7 +53,8 @@ static void test_flags_override_env(void **state)
 	setenv("WFP_CONCURRENCY", "2", 1);
 	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), 0);
 	assert_int_equal(c.concurrency, 2);
-	assert_int_equal(wfp_config_from_args(&c, 5, argv, &pos, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_config_from_args(&c, 5, argv, &pos, err, sizeof(err)), 0);
 	assert_int_equal(c.concurrency, 4);
 	assert_string_equal(c.prefix, "t1");
 	assert_int_equal(pos, 4);
@@ -66,13 +67,24 @@ static void test_bad_values(void **state)
 
 	(void)state;
 	wfp_config_defaults(&c);
-	assert_int_equal(wfp_config_set(&c, "prefix", "a{b}", "WFP_PREFIX", err, sizeof(err)), -1);
+	assert_int_equal(wfp_config_set(&c, "prefix", "a{b}", "WFP_PREFIX", err,
+					sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "WFP_PREFIX"));
-	assert_int_equal(wfp_config_set(&c, "log-level", "loud", "WFP_LOG_LEVEL", err, sizeof(err)), -1);
-	assert_int_equal(wfp_config_set(&c, "metrics-addr", "nope", "WFP_METRICS_ADDR", err, sizeof(err)), -1);
-	assert_int_equal(wfp_config_set(&c, "metrics-addr", "0.0.0.0:9100", "x", err, sizeof(err)), 0);
-	assert_int_equal(wfp_config_set(&c, "concurrency", "257", "WFP_CONCURRENCY", err, sizeof(err)), -1);
-	assert_int_equal(wfp_config_set(&c, "nosuch", "1", "x", err, sizeof(err)), -1);
+	assert_int_equal(wfp_config_set(&c, "log-level", "loud",
+					"WFP_LOG_LEVEL", err, sizeof(err)),
+			 -1);
+	assert_int_equal(wfp_config_set(&c, "metrics-addr", "nope",
+					"WFP_METRICS_ADDR", err, sizeof(err)),
+			 -1);
+	assert_int_equal(wfp_config_set(&c, "metrics-addr", "0.0.0.0:9100", "x",
+					err, sizeof(err)),
+			 0);
+	assert_int_equal(wfp_config_set(&c, "concurrency", "257",
+					"WFP_CONCURRENCY", err, sizeof(err)),
+			 -1);
+	assert_int_equal(
+	    wfp_config_set(&c, "nosuch", "1", "x", err, sizeof(err)), -1);
 }
 
 static void test_redis_urls(void **state)
@@ -80,28 +92,34 @@ static void test_redis_urls(void **state)
 	struct wfp_redis_addr a;
 
 	(void)state;
-	assert_int_equal(wfp_redis_url_parse("redis://h:7000/2", &a, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_redis_url_parse("redis://h:7000/2", &a, err, sizeof(err)), 0);
 	assert_string_equal(a.host, "h");
 	assert_int_equal(a.port, 7000);
 	assert_int_equal(a.db, 2);
-	assert_int_equal(wfp_redis_url_parse("redis://u:pw@h", &a, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_redis_url_parse("redis://u:pw@h", &a, err, sizeof(err)), 0);
 	assert_string_equal(a.user, "u");
 	assert_string_equal(a.password, "pw");
 	assert_int_equal(a.port, 6379);
-	assert_int_equal(wfp_redis_url_parse("http://h", &a, err, sizeof(err)), -1);
-	assert_int_equal(wfp_redis_url_parse("redis://h:99999", &a, err, sizeof(err)), -1);
-	assert_int_equal(wfp_redis_url_parse("redis://:1", &a, err, sizeof(err)), -1);
-	assert_int_equal(wfp_redis_url_parse("redis://h:12x", &a, err, sizeof(err)), -1);
+	assert_int_equal(wfp_redis_url_parse("http://h", &a, err, sizeof(err)),
+			 -1);
+	assert_int_equal(
+	    wfp_redis_url_parse("redis://h:99999", &a, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_redis_url_parse("redis://:1", &a, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_redis_url_parse("redis://h:12x", &a, err, sizeof(err)), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_env_bad_value_names_variable),
-		cmocka_unit_test(test_flags_override_env),
-		cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_redis_urls),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_env_bad_value_names_variable),
+	    cmocka_unit_test(test_flags_override_env),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_redis_urls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

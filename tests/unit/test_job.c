@@ -16,7 +16,8 @@ static void test_words_round_trip(void **state)
 	for (int s = 0; s < WFP_JOB_STATE_COUNT; s++) {
 		enum wfp_job_state back;
 
-		assert_int_equal(wfp_job_state_parse(wfp_job_state_name(s), &back), 0);
+		assert_int_equal(
+		    wfp_job_state_parse(wfp_job_state_name(s), &back), 0);
 		assert_int_equal(back, s);
 	}
 	enum wfp_job_state x;
@@ -43,7 +44,8 @@ static void test_moves(void **state)
 		}
 	}
 	/* A posted job cannot be completed, heartbeated into dead, reposted. */
-	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_COMPLETE, &to), -1);
+	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_COMPLETE, &to),
+			 -1);
 	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_REPOST, &to), -1);
 	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_RELEASE, &to), -1);
 	assert_true(wfp_job_state_final(WFP_JOB_REVERTED));
@@ -74,7 +76,8 @@ static void test_sha1_and_scripts(void **state)
 	wfp_sha1_hex("", 0, hex);
 	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 	/* 56 bytes: the padding spills into a second block. */
-	wfp_sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	wfp_sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		     56, hex);
 	assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
 	s = wfp_script(WFP_LUA_CLAIM);
 	assert_non_null(strstr(s->text, "local NEXT = {"));
@@ -86,10 +89,10 @@ static void test_sha1_and_scripts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_words_round_trip),
-		cmocka_unit_test(test_moves),
-		cmocka_unit_test(test_lua_table),
-		cmocka_unit_test(test_sha1_and_scripts),
+	    cmocka_unit_test(test_words_round_trip),
+	    cmocka_unit_test(test_moves),
+	    cmocka_unit_test(test_lua_table),
+	    cmocka_unit_test(test_sha1_and_scripts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

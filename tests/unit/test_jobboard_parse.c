@@ -38,7 +38,8 @@ static int parse(const char *const *kv, int n, const char *ikey, int64_t ival,
 	int rc;
 
 	pack(&buf, kv, n, ikey, ival);
-	assert_int_equal(wfp_codec_decode(buf.data, buf.size, &u, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wfp_codec_decode(buf.data, buf.size, &u, err, sizeof(err)), 0);
 	rc = jobboard_parse_post(&u.data, p, err, sizeof(err));
 	msgpack_unpacked_destroy(&u);
 	msgpack_sbuffer_destroy(&buf);
@@ -47,7 +48,7 @@ static int parse(const char *const *kv, int n, const char *ikey, int64_t ival,
 
 static void test_good_post(void **state)
 {
-	const char *kv[] = { "name", "vm", "payload", "{\"a\":1}" };
+	const char *kv[] = {"name", "vm", "payload", "{\"a\":1}"};
 	struct jobboard_post p;
 
 	(void)state;
@@ -60,12 +61,12 @@ static void test_good_post(void **state)
 
 static void test_bad_posts(void **state)
 {
-	const char *unknown[] = { "name", "vm", "colour", "red" };
-	const char *noname[] = { "payload", "{}" };
-	const char *badjson[] = { "name", "vm", "payload", "{\"a\":" };
-	const char *array[] = { "name", "vm", "payload", "[1,2]" };
-	const char *dup[] = { "name", "vm", "payload", "{\"a\":1,\"a\":2}" };
-	const char *badid[] = { "name", "vm", "id", "a b" };
+	const char *unknown[] = {"name", "vm", "colour", "red"};
+	const char *noname[] = {"payload", "{}"};
+	const char *badjson[] = {"name", "vm", "payload", "{\"a\":"};
+	const char *array[] = {"name", "vm", "payload", "[1,2]"};
+	const char *dup[] = {"name", "vm", "payload", "{\"a\":1,\"a\":2}"};
+	const char *badid[] = {"name", "vm", "id", "a b"};
 	struct jobboard_post p;
 
 	(void)state;
@@ -95,8 +96,8 @@ static void test_bad_posts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_post),
-		cmocka_unit_test(test_bad_posts),
+	    cmocka_unit_test(test_good_post),
+	    cmocka_unit_test(test_bad_posts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
