@@ -1,0 +1,603 @@
+/* service.c - the request-stream server under every daemon
+ * (see wfp/service.h). */
+#include "wfp/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wfp/codec.h"
+#include "wfp/log.h"
+#include "wfp/metrics.h"
+#include "wfp/scripts.h"
+#include "wfp/util.h"
+
+#define READ_COUNT	64   /* requests taken per read */
+#define READ_BLOCK_MS	1000 /* one blocking read */
+#define ORPHAN_EVERY_MS 10000
+#define ORPHAN_IDLE_MS	30000 /* a replica's request unacked this long */
+#define REPLY_TTL_MS	60000 /* unread replies expire */
+#define MAX_COUNTERS	16
+
+/* A counter with its name stored alongside. */
+struct counter {
+	struct wfp_metric m;
+	char name[96];
+	char help[160];
+};
+
+struct wfp_service {
+	struct wfp_daemon *d;
+	char name[32];
+	const struct wfp_service_op *ops;
+	wfp_service_tick_fn *tick_fn;
+	wfp_service_up_fn *up_fn;
+	void *arg;
+	struct wfp_redis *cmd;	  /* scripts and replies */
+	struct wfp_redis *reader; /* the blocking XREADGROUP */
+	char tag[WFP_TAG_MAX];
+	char consumer[96];
+	struct wfp_key requests;
+	struct event *tick;
+	struct event *read_again;
+	int64_t last_orphan_ms;
+	int reading;  /* a read is outstanding */
+	int inflight; /* requests being served */
+	int exit_code;
+	struct counter counters[MAX_COUNTERS];
+	int ncounters;
+	struct wfp_metric *m_requests, *m_refused, *m_deadletter, *m_expired;
+	struct wfp_metric m_up, m_connects;
+};
+
+static void read_next(struct wfp_service *svc);
+
+/* ------------------------------------------------------------------ */
+/* Metrics                                                             */
+/* ------------------------------------------------------------------ */
+
+struct wfp_metric *wfp_service_counter(struct wfp_service *svc,
+				       const char *name, const char *help)
+{
+	struct counter *c;
+
+	if (svc->ncounters >= MAX_COUNTERS)
+		abort(); /* a programming error: raise MAX_COUNTERS */
+	c = &svc->counters[svc->ncounters++];
+	snprintf(c->name, sizeof(c->name), "wfp_%s_%s_total", svc->name, name);
+	wfp_strlcpy(c->help, help, sizeof(c->help));
+	c->m = (struct wfp_metric){c->name, c->help, "counter", 0};
+	wfp_metrics_register(&c->m);
+	return &c->m;
+}
+
+/* The counters every service has. */
+static void service_metrics(struct wfp_service *svc)
+{
+	svc->m_requests = wfp_service_counter(
+	    svc, "requests", "Requests served from the request stream");
+	svc->m_refused = wfp_service_counter(svc, "requests_refused",
+					     "Requests answered with an error");
+	svc->m_deadletter = wfp_service_counter(
+	    svc, "deadletter",
+	    "Unreadable requests moved to the dead-letter stream");
+	svc->m_expired = wfp_service_counter(
+	    svc, "requests_expired",
+	    "Requests dropped because their deadline had passed");
+	svc->m_up = (struct wfp_metric){
+	    "wfp_redis_connected",
+	    "1 while the command connection to Redis is up", "gauge", 0};
+	svc->m_connects = (struct wfp_metric){
+	    "wfp_redis_connects_total",
+	    "Successful connections to Redis (1 + reconnects)", "counter", 0};
+	wfp_metrics_register(&svc->m_up);
+	wfp_metrics_register(&svc->m_connects);
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies, acknowledgements, dead letters                             */
+/* ------------------------------------------------------------------ */
+
+/* Acknowledges and deletes an entry. */
+static void entry_ack(struct wfp_service *svc, const char *entry)
+{
+	const char *ack[4] = {"XACK", svc->requests.s, svc->name, entry};
+	const char *del[3] = {"XDEL", svc->requests.s, entry};
+
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, ack, NULL);
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, del, NULL);
+}
+
+/* Pushes a packed reply onto key with a TTL. */
+static void reply_push(struct wfp_service *svc, const struct wfp_key *key,
+		       const char *data, size_t len)
+{
+	char ttl[24];
+	const char *push[3] = {"LPUSH", key->s, data};
+	size_t lens[3] = {5, strlen(key->s), len};
+	const char *exp[3] = {"PEXPIRE", key->s, ttl};
+
+	if (key->s[0] == '\0')
+		return;
+	snprintf(ttl, sizeof(ttl), "%d", REPLY_TTL_MS);
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, push, lens);
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, exp, NULL);
+}
+
+/* Pushes {ok: false, error: msg} onto key. */
+static void reply_error(struct wfp_service *svc, const struct wfp_key *key,
+			const char *msg)
+{
+	msgpack_sbuffer buf;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&buf);
+	msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	wfp_pack_cstr(&pk, "ok");
+	msgpack_pack_false(&pk);
+	wfp_pack_kv(&pk, "error", msg);
+	reply_push(svc, key, buf.data, buf.size);
+	msgpack_sbuffer_destroy(&buf);
+}
+
+void wfp_request_reply(struct wfp_request *rq, const msgpack_sbuffer *buf)
+{
+	reply_push(rq->svc, &rq->reply, buf->data, buf->size);
+}
+
+void wfp_request_refuse(struct wfp_request *rq, const char *msg)
+{
+	rq->svc->m_refused->value++;
+	reply_error(rq->svc, &rq->reply, msg);
+}
+
+/* Frees rq; at shutdown, stops once nothing is left in flight. */
+static void request_free(struct wfp_request *rq)
+{
+	struct wfp_service *svc = rq->svc;
+
+	free(rq);
+	svc->inflight--;
+	if (svc->d->stopping && svc->inflight == 0 && !svc->reading)
+		wfp_daemon_stopped(svc->d);
+}
+
+void wfp_request_done(struct wfp_request *rq)
+{
+	entry_ack(rq->svc, rq->entry);
+	request_free(rq);
+}
+
+void wfp_request_lost(struct wfp_request *rq)
+{
+	wfp_warn("request %s not served: redis unavailable", rq->entry);
+	request_free(rq);
+}
+
+/*
+ * Moves an unreadable entry to the dead-letter stream with reason (copy,
+ * ack, delete in one script) and tells the client when it named a reply.
+ */
+static void dead_letter(struct wfp_service *svc, const redisReply *entry,
+			const struct wfp_key *reply, const char *reason)
+{
+	const char *argv[64];
+	size_t lens[64];
+	int argc = 0;
+	const redisReply *fields = entry->element[1];
+
+	wfp_warn("request %s dead-lettered: %s", entry->element[0]->str,
+		 reason);
+	svc->m_deadletter->value++;
+	argv[argc++] = svc->requests.s, argv[argc++] = svc->tag;
+	argv[argc++] = svc->name, argv[argc++] = entry->element[0]->str;
+	argv[argc++] = svc->name, argv[argc++] = reason;
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	for (size_t i = 0; fields && fields->type == REDIS_REPLY_ARRAY &&
+			   i + 1 < fields->elements && argc < 62;
+	     i += 2) {
+		argv[argc] = fields->element[i]->str;
+		lens[argc++] = fields->element[i]->len;
+		argv[argc] = fields->element[i + 1]->str;
+		lens[argc++] = fields->element[i + 1]->len;
+	}
+	wfp_redis_script(svc->cmd, WFP_LUA_DEADLETTER, NULL, NULL, 1, argc,
+			 argv, lens);
+	if (reply)
+		reply_error(svc, reply, reason);
+}
+
+/* ------------------------------------------------------------------ */
+/* Serving entries                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Value of field name in an entry's flat field list, or NULL. */
+static const redisReply *entry_field(const redisReply *fields, const char *name)
+{
+	for (size_t i = 0; fields && i + 1 < fields->elements; i += 2) {
+		if (strcmp(fields->element[i]->str, name) == 0)
+			return fields->element[i + 1];
+	}
+	return NULL;
+}
+
+/* A reply key must be one of ours, so a request cannot write any key. */
+static int reply_key_ok(const struct wfp_service *svc, const redisReply *v)
+{
+	struct wfp_key want = wfp_key_reply(svc->tag, "");
+
+	return v && v->len < WFP_KEY_MAX &&
+	       strncmp(v->str, want.s, strlen(want.s)) == 0;
+}
+
+/* Decodes the body and calls op's handler; returns 0 or -1 with err. */
+static int serve_body(struct wfp_request *rq, const redisReply *body, char *err,
+		      size_t errlen)
+{
+	const struct wfp_service_op *op = rq->svc->ops;
+	msgpack_unpacked msg;
+	int rc;
+
+	while (op->name && strcmp(op->name, rq->op) != 0)
+		op++;
+	if (op->name == NULL)
+		return snprintf(err, errlen, "unknown op '%.32s'", rq->op), -1;
+	if (body == NULL)
+		return snprintf(err, errlen, "missing field 'body'"), -1;
+	if (wfp_codec_decode(body->str, body->len, &msg, err, errlen) != 0)
+		return -1;
+	rq->svc->inflight++;
+	rq->svc->m_requests->value++;
+	rc = op->fn(rq, &msg.data, err, errlen);
+	if (rc != 0)
+		rq->svc->inflight--;
+	msgpack_unpacked_destroy(&msg);
+	return rc;
+}
+
+/* Checks the envelope of an entry; returns 0 or -1 with err. */
+static int check_envelope(struct wfp_service *svc, struct wfp_request *rq,
+			  const redisReply *fields, char *err, size_t errlen)
+{
+	const redisReply *op = entry_field(fields, "op");
+	const redisReply *reply = entry_field(fields, "reply");
+
+	if (reply_key_ok(svc, reply))
+		wfp_strlcpy(rq->reply.s, reply->str, sizeof(rq->reply.s));
+	if (reply && !rq->reply.s[0])
+		return snprintf(err, errlen,
+				"field 'reply' is not a reply key"),
+		       -1;
+	if (op == NULL || op->len >= sizeof(rq->op))
+		return snprintf(err, errlen, "missing or overlong field 'op'"),
+		       -1;
+	wfp_strlcpy(rq->op, op->str, sizeof(rq->op));
+	return 0;
+}
+
+/* Returns 1 when the entry's deadline has passed (it is dropped). */
+static int entry_expired(struct wfp_service *svc, const redisReply *fields,
+			 const char *entry, char *err, size_t errlen)
+{
+	const redisReply *deadline = entry_field(fields, "deadline_ms");
+	int64_t dl = 0;
+
+	if (deadline && (wfp_parse_i64(deadline->str, &dl) != 0 || dl < 0)) {
+		snprintf(err, errlen, "field 'deadline_ms' is not a time");
+		return 0;
+	}
+	if (dl == 0 || dl >= wfp_now_ms())
+		return 0;
+	wfp_info("request %s dropped: its deadline passed", entry);
+	svc->m_expired->value++;
+	entry_ack(svc, entry);
+	return 1;
+}
+
+/* Serves one stream entry {id, [field, value, ...]}. */
+static void serve_entry(struct wfp_service *svc, const redisReply *entry)
+{
+	const redisReply *fields = entry->element[1];
+	struct wfp_request *rq;
+	char err[512] = "";
+
+	if (fields == NULL || fields->type != REDIS_REPLY_ARRAY) {
+		dead_letter(svc, entry, NULL, "entry has no fields");
+		return;
+	}
+	if (entry_expired(svc, fields, entry->element[0]->str, err,
+			  sizeof(err)))
+		return;
+	rq = calloc(1, sizeof(*rq));
+	if (rq == NULL)
+		return; /* left pending; retried later */
+	rq->svc = svc;
+	wfp_strlcpy(rq->entry, entry->element[0]->str, sizeof(rq->entry));
+	if (err[0] == '\0' &&
+	    check_envelope(svc, rq, fields, err, sizeof(err)) == 0 &&
+	    serve_body(rq, entry_field(fields, "body"), err, sizeof(err)) == 0)
+		return; /* rq now belongs to the handler */
+	dead_letter(svc, entry, rq->reply.s[0] ? &rq->reply : NULL, err);
+	free(rq);
+}
+
+/* Serves the entries of one XREADGROUP/XAUTOCLAIM entry list. */
+static void serve_entries(struct wfp_service *svc, const redisReply *list)
+{
+	for (size_t i = 0; list && i < list->elements; i++) {
+		const redisReply *e = list->element[i];
+
+		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2)
+			serve_entry(svc, e);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the request stream                                          */
+/* ------------------------------------------------------------------ */
+
+/* Creates a consumer group, ignoring "already exists". */
+static void group_create(struct wfp_service *svc, const char *stream,
+			 const char *group)
+{
+	const char *argv[6] = {"XGROUP", "CREATE", stream,
+			       group,	 "0",	   "MKSTREAM"};
+
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 6, argv, NULL);
+}
+
+static void on_read(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+	struct timeval again = {0, 200000};
+	int failed = reply == NULL || reply->type == REDIS_REPLY_ERROR;
+
+	(void)r;
+	svc->reading = 0;
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0)
+		serve_entries(svc, reply->element[0]->element[1]);
+	if (failed && reply && strncmp(reply->str, "NOGROUP", 7) == 0)
+		group_create(svc, svc->requests.s, svc->name); /* flushed */
+	else if (failed && reply)
+		wfp_warn("reading requests: %s", reply->str);
+	if (svc->d->stopping) {
+		if (svc->inflight == 0)
+			wfp_daemon_stopped(svc->d);
+		return;
+	}
+	if (failed)
+		evtimer_add(svc->read_again, &again);
+	else
+		read_next(svc);
+}
+
+/* Starts the next blocking read, unless one is outstanding. */
+static void read_next(struct wfp_service *svc)
+{
+	char count[16], block[16];
+	const char *argv[11] = {
+	    "XREADGROUP", "GROUP", svc->name, svc->consumer,   "COUNT", count,
+	    "BLOCK",	  block,   "STREAMS", svc->requests.s, ">"};
+
+	if (svc->reading || svc->d->stopping)
+		return;
+	snprintf(count, sizeof(count), "%d", READ_COUNT);
+	snprintf(block, sizeof(block), "%d", READ_BLOCK_MS);
+	if (wfp_redis_command(svc->reader,
+			      READ_BLOCK_MS + svc->d->cfg.timeout_ms, on_read,
+			      svc, 11, argv, NULL) == 0)
+		svc->reading = 1;
+}
+
+static void on_read_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct wfp_service *svc = arg;
+	struct timeval again = {0, 200000};
+
+	(void)fd, (void)what;
+	read_next(svc);
+	if (!svc->reading && !svc->d->stopping)
+		evtimer_add(svc->read_again, &again);
+}
+
+/* XAUTOCLAIM answered: serve requests a dead replica left unacked. */
+static void on_orphans(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+
+	(void)r;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 2)
+		return;
+	serve_entries(svc, reply->element[1]);
+	if (reply->elements >= 3) {
+		const redisReply *gone = reply->element[2];
+
+		for (size_t i = 0; i < gone->elements; i++)
+			entry_ack(svc, gone->element[i]->str);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Connects, ticks, life cycle                                         */
+/* ------------------------------------------------------------------ */
+
+/* Refuses to run when Redis could evict keys: an evicted key is a lost
+ * job or lock. */
+static void on_policy(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+	const char *policy;
+
+	(void)r;
+	if (reply == NULL)
+		return; /* reconnecting; checked again on the next connect */
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+		wfp_warn("cannot read maxmemory-policy (%s); make sure it is "
+			 "noeviction",
+			 reply->type == REDIS_REPLY_ERROR ? reply->str
+							  : "no such setting");
+		return;
+	}
+	policy = reply->element[1]->str;
+	if (strcmp(policy, "noeviction") == 0)
+		return;
+	wfp_error("redis maxmemory-policy is '%s': redis could evict jobs and "
+		  "locks. Fix: redis-cli CONFIG SET maxmemory-policy "
+		  "noeviction (and 'maxmemory-policy noeviction' in "
+		  "redis.conf)",
+		  policy);
+	svc->exit_code = 3;
+	svc->d->stopping = 1;
+	wfp_daemon_stopped(svc->d);
+}
+
+static void on_cmd_up(struct wfp_redis *r, void *arg)
+{
+	struct wfp_service *svc = arg;
+	const char *policy[3] = {"CONFIG", "GET", "maxmemory-policy"};
+
+	svc->m_up.value = 1;
+	svc->m_connects.value++;
+	wfp_redis_command(r, 0, on_policy, svc, 3, policy, NULL);
+	group_create(svc, svc->requests.s, svc->name);
+	if (svc->up_fn)
+		svc->up_fn(svc, svc->arg);
+}
+
+static void on_reader_up(struct wfp_redis *r, void *arg)
+{
+	(void)r;
+	read_next(arg);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct wfp_service *svc = arg;
+	int64_t now = wfp_now_ms();
+
+	(void)fd, (void)what;
+	svc->m_up.value = wfp_redis_ready(svc->cmd);
+	if (!svc->m_up.value || svc->d->stopping)
+		return;
+	if (svc->tick_fn)
+		svc->tick_fn(svc, svc->arg);
+	if (now - svc->last_orphan_ms >= ORPHAN_EVERY_MS) {
+		char idle[16];
+		const char *ac[8] = {
+		    "XAUTOCLAIM", svc->requests.s, svc->name, svc->consumer,
+		    idle,	  "0-0",	   "COUNT",   "16"};
+
+		svc->last_orphan_ms = now;
+		snprintf(idle, sizeof(idle), "%d", ORPHAN_IDLE_MS);
+		wfp_redis_command(svc->cmd, 0, on_orphans, svc, 8, ac, NULL);
+	}
+}
+
+static void on_stop(struct wfp_daemon *d, void *arg)
+{
+	struct wfp_service *svc = arg;
+
+	(void)d;
+	evtimer_del(svc->read_again);
+	if (!svc->reading && svc->inflight == 0)
+		wfp_daemon_stopped(svc->d);
+	/* else on_read / request_free stop once the read and work finish */
+}
+
+static int healthy(void *arg)
+{
+	struct wfp_service *svc = arg;
+
+	return wfp_redis_ready(svc->cmd) && wfp_redis_ready(svc->reader);
+}
+
+/* Names this replica's consumer after its host and process. */
+static void consumer_name(struct wfp_service *svc)
+{
+	char host[64] = "host";
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(svc->consumer, sizeof(svc->consumer), "%s-%d", host,
+		 (int)getpid());
+}
+
+struct wfp_service *wfp_service_new(struct wfp_daemon *d, const char *name,
+				    const struct wfp_service_op *ops,
+				    wfp_service_tick_fn *tick, int64_t tick_ms,
+				    wfp_service_up_fn *on_up, void *arg)
+{
+	struct wfp_service *svc = calloc(1, sizeof(*svc));
+	struct timeval tv = {tick_ms / 1000, (tick_ms % 1000) * 1000};
+	char label[48];
+
+	if (svc == NULL)
+		return NULL;
+	svc->d = d, svc->ops = ops, svc->tick_fn = tick, svc->up_fn = on_up;
+	svc->arg = arg;
+	wfp_strlcpy(svc->name, name, sizeof(svc->name));
+	wfp_config_tag(&d->cfg, svc->tag, sizeof(svc->tag));
+	consumer_name(svc);
+	svc->requests = wfp_key_requests(svc->tag, name);
+	svc->tick = event_new(d->base, -1, EV_PERSIST, on_tick, svc);
+	svc->read_again = evtimer_new(d->base, on_read_again, svc);
+	svc->cmd =
+	    wfp_redis_new(d->base, &d->cfg.redis, "redis", d->cfg.timeout_ms);
+	snprintf(label, sizeof(label), "redis-reader");
+	svc->reader =
+	    wfp_redis_new(d->base, &d->cfg.redis, label, d->cfg.timeout_ms);
+	if (!svc->tick || !svc->read_again || !svc->cmd || !svc->reader) {
+		wfp_service_free(svc);
+		return NULL;
+	}
+	service_metrics(svc);
+	wfp_redis_on_up(svc->cmd, on_cmd_up, svc);
+	wfp_redis_on_up(svc->reader, on_reader_up, svc);
+	event_add(svc->tick, &tv);
+	d->on_stop = on_stop;
+	d->healthy = healthy;
+	d->arg = svc;
+	return svc;
+}
+
+void wfp_service_free(struct wfp_service *svc)
+{
+	if (svc == NULL)
+		return;
+	wfp_redis_free(svc->reader);
+	wfp_redis_free(svc->cmd);
+	if (svc->tick)
+		event_free(svc->tick);
+	if (svc->read_again)
+		event_free(svc->read_again);
+	free(svc);
+}
+
+struct wfp_redis *wfp_service_redis(const struct wfp_service *svc)
+{
+	return svc->cmd;
+}
+
+const char *wfp_service_tag(const struct wfp_service *svc)
+{
+	return svc->tag;
+}
+
+struct wfp_daemon *wfp_service_daemon(const struct wfp_service *svc)
+{
+	return svc->d;
+}
+
+void *wfp_service_arg(const struct wfp_service *svc)
+{
+	return svc->arg;
+}
+
+int wfp_service_exit_code(const struct wfp_service *svc)
+{
+	return svc->exit_code;
+}

@@ -1,0 +1,106 @@
+/*
+ * service.h - the request-stream server every wfp daemon is built on.
+ *
+ * A service reads its request stream {prefix}:<name>:requests through the
+ * consumer group <name> (replicas share it), and for each entry:
+ *   - drops it, acknowledged, when its deadline_ms has passed (the client
+ *     has given up, so it must never be applied later);
+ *   - checks the envelope (op, reply, body) and decodes the msgpack body
+ *     with the hostile-input-safe codec;
+ *   - calls the handler registered for op. A handler that returns -1 has
+ *     refused the entry as unreadable: it is moved to the dead-letter
+ *     stream with the reason (one script: copy, ack, delete) and the client
+ *     gets an error reply. A handler that returns 0 owns the request and
+ *     ends it with wfp_request_done() (acknowledge and delete) or, when
+ *     Redis failed under it, wfp_request_lost() (left pending, so another
+ *     pass retries it or drops it once its deadline passes).
+ * It also checks maxmemory-policy on every connect (refusing to run unless
+ * noeviction), restarts reads after reconnects, re-serves entries a dead
+ * replica left unacknowledged, calls the owner's tick on a timer, exports
+ * its counters on /metrics and stops only when work in flight is done.
+ */
+#ifndef WFP_SERVICE_H
+#define WFP_SERVICE_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wfp/daemon.h"
+#include "wfp/keys.h"
+#include "wfp/redis.h"
+
+struct wfp_service;
+
+/* One request being served; the handler owns it after returning 0. */
+struct wfp_request {
+	struct wfp_service *svc;
+	char entry[64];	      /* stream entry id */
+	struct wfp_key reply; /* reply list; s[0] == 0 when none wanted */
+	char op[16];
+	void *data; /* the handler's own, freed by the handler */
+};
+
+/*
+ * Handles one decoded body. Returns 0 when it took over rq, or -1 with a
+ * one-line reason in err to dead-letter the entry (rq is then freed by
+ * the service).
+ */
+typedef int wfp_service_handler(struct wfp_request *rq,
+				const msgpack_object *body, char *err,
+				size_t errlen);
+
+struct wfp_service_op {
+	const char *name;
+	wfp_service_handler *fn;
+};
+
+/* Periodic work (reapers, cleaners), with the command link up. */
+typedef void wfp_service_tick_fn(struct wfp_service *svc, void *arg);
+
+/* Extra work after each connect of the command link (groups, ...). */
+typedef void wfp_service_up_fn(struct wfp_service *svc, void *arg);
+
+/*
+ * Sets up the service `name` on d's loop with ops (terminated by a NULL
+ * name). tick runs every tick_ms. Returns NULL on no memory.
+ */
+struct wfp_service *wfp_service_new(struct wfp_daemon *d, const char *name,
+				    const struct wfp_service_op *ops,
+				    wfp_service_tick_fn *tick, int64_t tick_ms,
+				    wfp_service_up_fn *on_up, void *arg);
+
+void wfp_service_free(struct wfp_service *svc);
+
+/* The command link, for the handlers' scripts. */
+struct wfp_redis *wfp_service_redis(const struct wfp_service *svc);
+
+/* The hash tag "{prefix}". */
+const char *wfp_service_tag(const struct wfp_service *svc);
+
+/* The daemon (configuration, stopping flag). */
+struct wfp_daemon *wfp_service_daemon(const struct wfp_service *svc);
+
+/* The arg given to wfp_service_new. */
+void *wfp_service_arg(const struct wfp_service *svc);
+
+/* Exit status for main: non-zero after a refusal to run. */
+int wfp_service_exit_code(const struct wfp_service *svc);
+
+/* Pushes buf as the reply (when the client named a reply list). */
+void wfp_request_reply(struct wfp_request *rq, const msgpack_sbuffer *buf);
+
+/* Replies {ok: false, error: msg} and counts a refusal. */
+void wfp_request_refuse(struct wfp_request *rq, const char *msg);
+
+/* Acknowledges and deletes the entry; frees rq. */
+void wfp_request_done(struct wfp_request *rq);
+
+/* Redis failed: leaves the entry pending; frees rq. */
+void wfp_request_lost(struct wfp_request *rq);
+
+/* Counter helpers: registers "wfp_<service>_<name>" on /metrics. */
+struct wfp_metric *wfp_service_counter(struct wfp_service *svc,
+				       const char *name, const char *help);
+
+#endif
