@@ -119,45 +119,51 @@ static void board_post(redisContext *rc, int n)
 	}
 }
 
-/* One claimer process: claims batches, completes each job. */
+/* One claim.lua call for up to count jobs, then finish.lua for each
+ * (pipelined). Returns the number of jobs claimed and completed. */
+static int claim_complete(redisContext *rc, const char *owner, int count)
+{
+	struct wfp_key stream = wfp_key_job_stream(tag);
+	char base[33], n[16];
+	redisReply *r;
+	size_t got;
+
+	wfp_random_hex(base, 16);
+	snprintf(n, sizeof(n), "%d", count);
+	const char *argv[9] = {"EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha,
+			       "1",	  stream.s,
+			       tag,	  owner,
+			       n,	  base,
+			       "60000"};
+	r = call(rc, 9, argv);
+	got = r->type == REDIS_REPLY_ARRAY ? r->elements - 1 : 0;
+	for (size_t i = 1; i <= got; i++) {
+		redisReply **e = r->element[i]->element;
+		struct wfp_key job = wfp_key_job(tag, e[0]->str);
+		const char *fin[11] = {
+		    "EVALSHA",	wfp_script(WFP_LUA_FINISH)->sha,
+		    "1",	job.s,
+		    tag,	e[0]->str,
+		    e[1]->str,	"0",
+		    "complete", "",
+		    "60000"};
+		redisAppendCommandArgv(rc, 11, fin, NULL);
+	}
+	freeReplyObject(r);
+	drain(rc, (int)got);
+	return (int)got;
+}
+
+/* One claimer process: claims batches and completes them until empty. */
 static int board_claimer(int k)
 {
 	redisContext *rc = connect_raw();
-	struct wfp_key stream = wfp_key_job_stream(tag);
-	char owner[32], base[33], count[16];
-	int done = 0;
+	char owner[32];
+	int done = 0, got;
 
 	snprintf(owner, sizeof(owner), "bench-%d", k);
-	snprintf(count, sizeof(count), "%d", batch);
-	for (;;) {
-		wfp_random_hex(base, 16);
-		const char *argv[9] = {
-		    "EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha,
-		    "1",       stream.s,
-		    tag,       owner,
-		    count,     base,
-		    "60000"};
-		redisReply *r = call(rc, 9, argv);
-		size_t got = r->type == REDIS_REPLY_ARRAY ? r->elements - 1 : 0;
-
-		for (size_t i = 1; i <= got; i++) {
-			redisReply **e = r->element[i]->element;
-			struct wfp_key job = wfp_key_job(tag, e[0]->str);
-			const char *fin[11] = {
-			    "EVALSHA",	wfp_script(WFP_LUA_FINISH)->sha,
-			    "1",	job.s,
-			    tag,	e[0]->str,
-			    e[1]->str,	"0",
-			    "complete", "",
-			    "60000"};
-			redisAppendCommandArgv(rc, 11, fin, NULL);
-		}
-		freeReplyObject(r);
-		drain(rc, (int)got);
-		done += (int)got;
-		if (got == 0)
-			break;
-	}
+	while ((got = claim_complete(rc, owner, batch)) > 0)
+		done += got;
 	redisFree(rc);
 	return done;
 }
@@ -266,36 +272,18 @@ static int cmp_i64(const void *a, const void *b)
 static void latency(redisContext *rc)
 {
 	int64_t *us = calloc((size_t)samples, sizeof(*us));
-	struct wfp_key stream = wfp_key_job_stream(tag);
 
 	flush_all(rc);
 	load_scripts(rc);
 	for (int i = 0; i < samples; i++) {
 		int64_t t0 = wfp_mono_us();
-		char base[33];
 
 		append_post(rc, i);
 		drain(rc, 1);
-		wfp_random_hex(base, 16);
-		const char *argv[9] = {
-		    "EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha,
-		    "1",       stream.s,
-		    tag,       "lat",
-		    "1",       base,
-		    "60000"};
-		redisReply *r = call(rc, 9, argv);
-		redisReply **e = r->element[1]->element;
-		struct wfp_key job = wfp_key_job(tag, e[0]->str);
-		const char *fin[11] = {
-		    "EVALSHA",	wfp_script(WFP_LUA_FINISH)->sha,
-		    "1",	job.s,
-		    tag,	e[0]->str,
-		    e[1]->str,	"0",
-		    "complete", "",
-		    "60000"};
-		redisAppendCommandArgv(rc, 11, fin, NULL);
-		freeReplyObject(r);
-		drain(rc, 1);
+		if (claim_complete(rc, "lat", 1) != 1) {
+			fprintf(stderr, "jobs_bench: posted job not claimed\n");
+			exit(1);
+		}
 		us[i] = wfp_mono_us() - t0;
 	}
 	qsort(us, (size_t)samples, sizeof(*us), cmp_i64);

@@ -93,13 +93,6 @@ static int pack_job_field(msgpack_packer *pk, const char *key, json_t *v,
 /* Turns the job file into the msgpack body of a post request. */
 static int job_body(json_t *job, const char *path, msgpack_sbuffer *buf)
 {
-	static const char *const known[] = {"id",
-					    "name",
-					    "max_attempts",
-					    "payload",
-					    "idempotency_key",
-					    "idempotency_ttl_ms",
-					    NULL};
 	msgpack_packer pk;
 	const char *key;
 	json_t *v;
@@ -113,7 +106,7 @@ static int job_body(json_t *job, const char *path, msgpack_sbuffer *buf)
 	{
 		int ok = 0;
 
-		for (const char *const *k = known; *k && !ok; k++)
+		for (const char *const *k = wfp_post_fields; *k && !ok; k++)
 			ok = strcmp(*k, key) == 0;
 		if (!ok)
 			return cli_error(EXIT_USAGE, "%s: unknown field '%s'",
@@ -261,6 +254,20 @@ static void print_fields(json_t *o, const char *indent)
 	}
 }
 
+/* Connects and reads job ID's fields (pos[2]); NULL after printing why. */
+static redisReply *cli_job(struct cli *c, struct wfp_client **cl)
+{
+	redisReply *r;
+
+	*cl = cli_client(c);
+	if (*cl == NULL)
+		return NULL;
+	r = wfp_job_fields(*cl, c->pos[2]);
+	if (r == NULL)
+		cli_error(EXIT_FAIL, "%s", wfp_client_error(*cl));
+	return r;
+}
+
 static int job_show(struct cli *c)
 {
 	static const char *const opts[] = {NULL};
@@ -271,12 +278,9 @@ static int job_show(struct cli *c)
 
 	if (cli_expect(c, 3, 3, opts, "wfp job show ID") != 0)
 		return EXIT_USAGE;
-	cl = cli_client(c);
-	if (cl == NULL)
-		return EXIT_FAIL;
-	r = wfp_job_fields(cl, c->pos[2]);
+	r = cli_job(c, &cl);
 	if (r == NULL)
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return EXIT_FAIL;
 	job = cli_fields_json(r);
 	freeReplyObject(r);
 	json_object_del(job, "token"); /* the owner's secret: not shown */
@@ -414,12 +418,9 @@ static int job_log(struct cli *c)
 
 	if (cli_expect(c, 3, 3, opts, "wfp job log ID") != 0)
 		return EXIT_USAGE;
-	cl = cli_client(c);
-	if (cl == NULL)
-		return EXIT_FAIL;
-	r = wfp_job_fields(cl, c->pos[2]);
+	r = cli_job(c, &cl);
 	if (r == NULL)
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return EXIT_FAIL;
 	freeReplyObject(r);
 	lk = wfp_key_log(wfp_client_tag(cl), c->pos[2]);
 	log = stream_json(cl, &lk);

@@ -11,6 +11,16 @@
 #include "wfp/keys.h"
 #include "wfp/util.h"
 
+const char *const wfp_post_fields[] = {
+    "id",
+    "name",
+    "max_attempts",
+    "payload",
+    "idempotency_key",
+    "idempotency_ttl_ms",
+    NULL,
+};
+
 struct wfp_client {
 	struct wfp_config cfg;
 	char tag[WFP_TAG_MAX];

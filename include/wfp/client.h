@@ -42,6 +42,9 @@
 
 struct wfp_client;
 
+/* The fields of a job file and of a post request (NULL-terminated). */
+extern const char *const wfp_post_fields[];
+
 /* A job to post. id NULL or "" makes a random one. */
 struct wfp_post {
 	const char *id;

@@ -51,13 +51,6 @@ static int payload_check(const char *text, char *err, size_t errlen)
 int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 			char *err, size_t errlen)
 {
-	static const char *const fields[] = {"id",
-					     "name",
-					     "max_attempts",
-					     "payload",
-					     "idempotency_key",
-					     "idempotency_ttl_ms",
-					     NULL};
 	int64_t max = WFP_DEFAULT_MAX_ATTEMPTS, ttl = WFP_IDEM_TTL_DEFAULT_MS;
 	struct wfp_post post;
 
@@ -65,7 +58,7 @@ int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 	p->payload = malloc(WFP_PAYLOAD_MAX + 1);
 	if (p->payload == NULL)
 		return snprintf(err, errlen, "out of memory"), -1;
-	if (wfp_codec_only_keys(body, fields, err, errlen) ||
+	if (wfp_codec_only_keys(body, wfp_post_fields, err, errlen) ||
 	    wfp_codec_str(body, "id", 0, p->id, sizeof(p->id), err, errlen) ||
 	    wfp_codec_str(body, "name", 1, p->name, sizeof(p->name), err,
 			  errlen) ||
