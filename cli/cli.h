@@ -73,4 +73,7 @@ json_t *cli_entries_json(const redisReply *entries);
 int cmd_job(struct cli *c);
 int cmd_status(struct cli *c);
 
+/* Lock commands (lock_cmd.c). */
+int cmd_lock(struct cli *c);
+
 #endif

@@ -205,6 +205,8 @@ static int dispatch(struct cli *c)
 		return cmd_job(c);
 	if (strcmp(c->pos[0], "status") == 0)
 		return cmd_status(c);
+	if (strcmp(c->pos[0], "lock") == 0)
+		return cmd_lock(c);
 	for (const char *const *l = later; *l; l++) {
 		if (strcmp(c->pos[0], *l) == 0)
 			return cli_error(EXIT_FAIL,

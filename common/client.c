@@ -142,6 +142,15 @@ const char *wfp_client_error(const struct wfp_client *c)
 	return c->err;
 }
 
+void wfp_client_set_error(struct wfp_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
 const char *wfp_client_tag(const struct wfp_client *c)
 {
 	return c->tag;

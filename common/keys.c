@@ -77,3 +77,38 @@ struct wfp_key wfp_key_reply(const char *tag, const char *nonce)
 {
 	return key_fmt(tag, "reply:%s", nonce);
 }
+
+struct wfp_key wfp_key_lock(const char *tag, const char *name)
+{
+	return key_fmt(tag, "lock:%s", name);
+}
+
+struct wfp_key wfp_key_lockinfo(const char *tag, const char *name)
+{
+	return key_fmt(tag, "lockinfo:%s", name);
+}
+
+struct wfp_key wfp_key_lockfence(const char *tag, const char *name)
+{
+	return key_fmt(tag, "lockfence:%s", name);
+}
+
+struct wfp_key wfp_key_lockq(const char *tag, const char *name)
+{
+	return key_fmt(tag, "lockq:%s", name);
+}
+
+struct wfp_key wfp_key_locks_held(const char *tag)
+{
+	return key_fmt(tag, "locks:held");
+}
+
+struct wfp_key wfp_key_locks_waiters(const char *tag)
+{
+	return key_fmt(tag, "locks:waiters");
+}
+
+struct wfp_key wfp_key_fence(const char *tag, const char *resource)
+{
+	return key_fmt(tag, "fence:%s", resource);
+}

@@ -22,39 +22,60 @@ LUA(transfer)
 LUA(repost)
 LUA(cleanup)
 LUA(deadletter)
+LUA(locklib)
+LUA(lock_acquire)
+LUA(lock_release)
+LUA(lock_renew)
+LUA(lock_tick)
+LUA(fence_check)
 #undef LUA
 
 struct source {
 	const char *name;
 	const char *body;
 	const size_t *len;
+	int locklib; /* 1: locklib.lua goes before the body */
 };
 
 #define SRC(name)                                                              \
 	{                                                                      \
-#name, wfp_lua_##name, &wfp_lua_##name##_len                   \
+#name, wfp_lua_##name, &wfp_lua_##name##_len, 0                \
+	}
+#define LOCK(name)                                                             \
+	{                                                                      \
+#name, wfp_lua_##name, &wfp_lua_##name##_len, 1                \
 	}
 static const struct source sources[WFP_LUA_COUNT] = {
-    SRC(post),	   SRC(claim),	SRC(heartbeat), SRC(finish),	 SRC(reap),
-    SRC(transfer), SRC(repost), SRC(cleanup),	SRC(deadletter),
+    SRC(post),	     SRC(claim),	 SRC(heartbeat),     SRC(finish),
+    SRC(reap),	     SRC(transfer),	 SRC(repost),	     SRC(cleanup),
+    SRC(deadletter), LOCK(lock_acquire), LOCK(lock_release), LOCK(lock_renew),
+    LOCK(lock_tick), SRC(fence_check),
 };
 #undef SRC
+#undef LOCK
 
 static struct wfp_script scripts[WFP_LUA_COUNT];
 
-/* Joins table + lib + body into one allocated text and names it. */
+/* Joins table + lib (+ locklib) + body into one allocated text and names
+ * it. */
 static void script_build(struct wfp_script *s, const struct source *src)
 {
 	char table[2048];
 	int tlen = wfp_job_table_lua(table, sizeof(table));
-	size_t len = (size_t)tlen + wfp_lua_lib_len + *src->len;
+	size_t locklen = src->locklib ? wfp_lua_locklib_len : 0;
+	size_t len = (size_t)tlen + wfp_lua_lib_len + locklen + *src->len;
 	char *text = malloc(len + 1);
+	size_t at = 0;
 
 	if (tlen < 0 || text == NULL)
 		abort();
-	memcpy(text, table, (size_t)tlen);
-	memcpy(text + tlen, wfp_lua_lib, wfp_lua_lib_len);
-	memcpy(text + tlen + wfp_lua_lib_len, src->body, *src->len);
+	memcpy(text + at, table, (size_t)tlen);
+	at += (size_t)tlen;
+	memcpy(text + at, wfp_lua_lib, wfp_lua_lib_len);
+	at += wfp_lua_lib_len;
+	memcpy(text + at, wfp_lua_locklib, locklen);
+	at += locklen;
+	memcpy(text + at, src->body, *src->len);
 	text[len] = '\0';
 	s->name = src->name;
 	s->text = text;

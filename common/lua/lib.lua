@@ -15,6 +15,14 @@ function K.deliveries(id) return P .. ':job:' .. id .. ':deliveries' end
 function K.log(id) return P .. ':job:' .. id .. ':log' end
 function K.index(state) return P .. ':jobs:' .. state end
 function K.idem(key) return P .. ':idem:' .. key end
+function K.lock(name) return P .. ':lock:' .. name end
+function K.lockinfo(name) return P .. ':lockinfo:' .. name end
+function K.lockfence(name) return P .. ':lockfence:' .. name end
+function K.lockq(name) return P .. ':lockq:' .. name end
+function K.waiter(id) return P .. ':waiter:' .. id end
+K.held = P .. ':locks:held'
+K.waiters = P .. ':locks:waiters'
+K.waiter_seq = P .. ':locks:seq'
 K.stream = P .. ':jobs:stream'
 K.leases = P .. ':jobs:leases'
 K.owners = P .. ':owners'
@@ -44,11 +52,23 @@ local function next_state(id, from, op)
   return to
 end
 
--- Appends one state change to the capped events stream.
-local function emit(id, state, owner, detail)
+-- Appends one state change of any service to the capped events stream.
+local function emit_as(service, kind, id, state, owner, detail)
   redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
-    'service', 'jobboard', 'type', 'job', 'id', id, 'state', state,
+    'service', service, 'type', kind, 'id', id, 'state', state,
     'owner', owner or '', 'detail', detail or '')
+end
+
+-- A job's state change.
+local function emit(id, state, owner, detail)
+  emit_as('jobboard', 'job', id, state, owner, detail)
+end
+
+-- Pushes a msgpack reply map onto a client's reply list (60 s TTL).
+local function reply_push(key, map)
+  if key == nil or key == '' then return end
+  redis.call('LPUSH', key, cmsgpack.pack(map))
+  redis.call('PEXPIRE', key, 60000)
 end
 
 -- Moves id from the index of one state to another's, scored by time.

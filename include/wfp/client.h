@@ -79,6 +79,10 @@ void wfp_client_free(struct wfp_client *c);
 /* The reason of the last failure ("" when none). Valid until the next call. */
 const char *wfp_client_error(const struct wfp_client *c);
 
+/* Sets the reason wfp_client_error() returns (for library extensions). */
+void wfp_client_set_error(struct wfp_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The hash tag "{prefix}" all keys start with. */
 const char *wfp_client_tag(const struct wfp_client *c);
 

@@ -30,6 +30,17 @@ struct wfp_key wfp_key_deadletter(const char *tag);		    /* stream */
 struct wfp_key wfp_key_events(const char *tag);			    /* stream */
 struct wfp_key wfp_key_idem(const char *tag, const char *key);	    /* string */
 
+struct wfp_key wfp_key_lock(const char *tag, const char *name);	    /* string */
+struct wfp_key wfp_key_lockinfo(const char *tag, const char *name); /* hash */
+struct wfp_key wfp_key_lockfence(const char *tag,
+				 const char *name);		 /* counter */
+struct wfp_key wfp_key_lockq(const char *tag, const char *name); /* zset */
+struct wfp_key wfp_key_locks_held(const char *tag);		 /* zset */
+struct wfp_key wfp_key_locks_waiters(const char *tag);		 /* zset */
+
+/* Highest fence a protected resource has seen (see fence_check.lua). */
+struct wfp_key wfp_key_fence(const char *tag, const char *resource);
+
 /* Request stream of a service ("jobboard", ...); its group has the same
  * name as the service. */
 struct wfp_key wfp_key_requests(const char *tag, const char *service);

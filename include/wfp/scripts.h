@@ -1,11 +1,11 @@
 /*
  * scripts.h - the Lua scripts, ready to send.
  *
- * Each script's text is the job state table (from job.c), lib.lua and the
- * script's own file, joined once at first use; its SHA-1 is what EVALSHA
- * names. Callers send EVALSHA and, on a NOSCRIPT error (a restarted or
- * flushed Redis), the full text with EVAL, which loads it again.
- * Every script takes ARGV[1] = the hash tag "{prefix}".
+ * Each script's text is the job state table (from job.c), lib.lua, for
+ * the lock scripts locklib.lua, and the script's own file, joined once at first
+ * use; its SHA-1 is what EVALSHA names. Callers send EVALSHA and, on a NOSCRIPT
+ * error (a restarted or flushed Redis), the full text with EVAL, which loads it
+ * again. Every script takes ARGV[1] = the hash tag "{prefix}".
  */
 #ifndef WFP_SCRIPTS_H
 #define WFP_SCRIPTS_H
@@ -13,15 +13,20 @@
 #include <stddef.h>
 
 enum wfp_script_id {
-	WFP_LUA_POST,	    /* post.lua */
-	WFP_LUA_CLAIM,	    /* claim.lua */
-	WFP_LUA_HEARTBEAT,  /* heartbeat.lua */
-	WFP_LUA_FINISH,	    /* finish.lua */
-	WFP_LUA_REAP,	    /* reap.lua */
-	WFP_LUA_TRANSFER,   /* transfer.lua */
-	WFP_LUA_REPOST,	    /* repost.lua */
-	WFP_LUA_CLEANUP,    /* cleanup.lua */
-	WFP_LUA_DEADLETTER, /* deadletter.lua */
+	WFP_LUA_POST,	      /* post.lua */
+	WFP_LUA_CLAIM,	      /* claim.lua */
+	WFP_LUA_HEARTBEAT,    /* heartbeat.lua */
+	WFP_LUA_FINISH,	      /* finish.lua */
+	WFP_LUA_REAP,	      /* reap.lua */
+	WFP_LUA_TRANSFER,     /* transfer.lua */
+	WFP_LUA_REPOST,	      /* repost.lua */
+	WFP_LUA_CLEANUP,      /* cleanup.lua */
+	WFP_LUA_DEADLETTER,   /* deadletter.lua */
+	WFP_LUA_LOCK_ACQUIRE, /* lock_acquire.lua (with locklib.lua) */
+	WFP_LUA_LOCK_RELEASE, /* lock_release.lua (with locklib.lua) */
+	WFP_LUA_LOCK_RENEW,   /* lock_renew.lua (with locklib.lua) */
+	WFP_LUA_LOCK_TICK,    /* lock_tick.lua (with locklib.lua) */
+	WFP_LUA_FENCE_CHECK,  /* fence_check.lua */
 	WFP_LUA_COUNT
 };
 

@@ -1,0 +1,36 @@
+-- lock_tick.lua: the lock service's periodic pass. Locks whose lease ran
+-- out produce an `expired` event naming the owner that lost them, and go
+-- to their first waiter; waiters whose wait ran out are told so.
+-- KEYS[1] the held set. ARGV: [1] tag, [2] limit.
+-- Returns {expired, timed_out, granted}.
+local limit = tonumber(ARGV[2])
+local now = now_ms()
+local work, expired, timed_out = {}, 0, 0
+
+for _, name in ipairs(redis.call('ZRANGEBYSCORE', K.held, '-inf', now,
+    'LIMIT', 0, limit)) do
+  local pttl = redis.call('PTTL', K.lock(name))
+  if pttl > 0 then
+    redis.call('ZADD', K.held, now + pttl, name)   -- renewed meanwhile
+  else
+    local info = redis.call('HMGET', K.lockinfo(name), 'owner', 'fence',
+      'expires_at')
+    emit_as('lock', 'lock', name, 'expired', info[1] or '',
+      'lease ended ' .. (now - tonumber(info[3] or now)) .. ' ms ago; fence '
+      .. (info[2] or '?') .. ' is void')
+    redis.call('DEL', K.lockinfo(name))
+    redis.call('ZREM', K.held, name)
+    work[#work + 1] = name
+    expired = expired + 1
+  end
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.waiters, '-inf', now,
+    'LIMIT', 0, limit)) do
+  local w = redis.call('HMGET', K.waiter(id), 'names', 'reply')
+  local first = words(w[1])[1] or '?'
+  reply_push(w[2], { ok = false, error = 'TIMEOUT lock ' .. first
+    .. ' still held by ' .. holder(first) })
+  for _, n in ipairs(drop_waiter(id)) do work[#work + 1] = n end
+  timed_out = timed_out + 1
+end
+return { expired, timed_out, wake(work, now) }

@@ -1,0 +1,276 @@
+/* lock.c - the lock daemon: request stream and the lease/waiter tick
+ * (see lock-internal.h and the README's "Locks" section). */
+#include "lock-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wfp/codec.h"
+#include "wfp/keys.h"
+#include "wfp/log.h"
+#include "wfp/metrics.h"
+#include "wfp/redis.h"
+#include "wfp/service.h"
+#include "wfp/util.h"
+
+#define SERVICE	   "lock"
+#define TICK_MS	   25  /* lease and wait precision */
+#define TICK_LIMIT 500 /* leases and waiters looked at per pass */
+
+struct lockd {
+	struct wfp_daemon *d;
+	struct wfp_service *svc;
+	struct wfp_metric *m_expired, *m_timeouts, *m_grants;
+};
+
+/* ------------------------------------------------------------------ */
+/* Validation (pure)                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Reads "names" (an array of strings) or "name" into a. */
+static int parse_names(const msgpack_object *body, struct lockd_acquire *a,
+		       char *err, size_t errlen)
+{
+	const msgpack_object *v = wfp_codec_get(body, "names");
+
+	if (v == NULL) {
+		a->n = 1;
+		return wfp_codec_str(body, "name", 1, a->names[0],
+				     WFP_LOCK_NAME_MAX, err, errlen);
+	}
+	if (wfp_codec_get(body, "name") != NULL)
+		return snprintf(err, errlen,
+				"give 'name' or 'names', not both"),
+		       -1;
+	if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size == 0 ||
+	    v->via.array.size > WFP_LOCK_MULTI_MAX)
+		return snprintf(err, errlen,
+				"field 'names' is not an array of 1 to %d",
+				WFP_LOCK_MULTI_MAX),
+		       -1;
+	a->n = (int)v->via.array.size;
+	for (int i = 0; i < a->n; i++) {
+		const msgpack_object *o = &v->via.array.ptr[i];
+
+		if (o->type != MSGPACK_OBJECT_STR ||
+		    o->via.str.size >= WFP_LOCK_NAME_MAX ||
+		    memchr(o->via.str.ptr, '\0', o->via.str.size))
+			return snprintf(err, errlen,
+					"a lock name is not a "
+					"string of 1-128 bytes"),
+			       -1;
+		memcpy(a->names[i], o->via.str.ptr, o->via.str.size);
+		a->names[i][o->via.str.size] = '\0';
+	}
+	return 0;
+}
+
+int lockd_parse_acquire(const msgpack_object *body, struct lockd_acquire *a,
+			char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+	    "name", "names", "owner", "token", "ttl_ms", "wait_ms", NULL};
+	const char *names[WFP_LOCK_MULTI_MAX];
+
+	memset(a, 0, sizeof(*a));
+	if (wfp_codec_only_keys(body, fields, err, errlen) ||
+	    parse_names(body, a, err, errlen) ||
+	    wfp_codec_str(body, "owner", 1, a->owner, sizeof(a->owner), err,
+			  errlen) ||
+	    wfp_codec_str(body, "token", 1, a->token, sizeof(a->token), err,
+			  errlen) ||
+	    wfp_codec_int(body, "ttl_ms", 1, WFP_LOCK_TTL_MIN_MS,
+			  WFP_LOCK_TTL_MAX_MS, &a->ttl_ms, err, errlen) ||
+	    wfp_codec_int(body, "wait_ms", 0, 0, WFP_LOCK_WAIT_MAX_MS,
+			  &a->wait_ms, err, errlen) ||
+	    wfp_lock_check_token(a->token, err, errlen))
+		return -1;
+	if (strncmp(a->token, a->owner, strlen(a->owner)) != 0 ||
+	    a->token[strlen(a->owner)] != '/')
+		return snprintf(err, errlen, "token does not name the owner"),
+		       -1;
+	for (int i = 0; i < a->n; i++)
+		names[i] = a->names[i];
+	return wfp_lock_check_acquire(names, a->n, a->owner, a->ttl_ms,
+				      a->wait_ms, err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Serving requests                                                    */
+/* ------------------------------------------------------------------ */
+
+/* The script answered; it pushed the client's reply itself, except for
+ * refusals, which are replied here. */
+static void on_script(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_request *rq = arg;
+
+	(void)r;
+	if (reply == NULL) {
+		wfp_request_lost(rq);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		char msg[512];
+
+		wfp_strlcpy(msg, reply->str, sizeof(msg));
+		wfp_script_error_trim(msg);
+		wfp_request_refuse(rq, msg);
+	}
+	wfp_request_done(rq);
+}
+
+/* Runs a lock script for rq with its reply key last. */
+static void request_run(struct wfp_request *rq, enum wfp_script_id id, int argc,
+			const char **argv)
+{
+	if (wfp_redis_script(wfp_service_redis(rq->svc), id, on_script, rq, 1,
+			     argc, argv, NULL) != 0)
+		wfp_request_lost(rq);
+}
+
+/* op "acquire" {name | names, owner, token, ttl_ms, wait_ms}. */
+static int serve_acquire(struct wfp_request *rq, const msgpack_object *body,
+			 char *err, size_t errlen)
+{
+	const char *tag = wfp_service_tag(rq->svc);
+	struct lockd_acquire a;
+	char ttl[24], wait[24];
+	const char *argv[7 + WFP_LOCK_MULTI_MAX];
+	struct wfp_key first;
+
+	if (lockd_parse_acquire(body, &a, err, errlen) != 0)
+		return -1;
+	first = wfp_key_lock(tag, a.names[0]);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)a.ttl_ms);
+	snprintf(wait, sizeof(wait), "%lld", (long long)a.wait_ms);
+	argv[0] = first.s, argv[1] = tag, argv[2] = a.owner;
+	argv[3] = a.token, argv[4] = ttl, argv[5] = wait, argv[6] = rq->reply.s;
+	for (int i = 0; i < a.n; i++)
+		argv[7 + i] = a.names[i];
+	request_run(rq, WFP_LUA_LOCK_ACQUIRE, 7 + a.n, argv);
+	return 0;
+}
+
+/* ops "renew" {name, token, ttl_ms} and "release" {name, token}. */
+static int serve_holder_op(struct wfp_request *rq, const msgpack_object *body,
+			   int renew, char *err, size_t errlen)
+{
+	static const char *const rfields[] = {"name", "token", "ttl_ms", NULL};
+	static const char *const lfields[] = {"name", "token", NULL};
+	const char *tag = wfp_service_tag(rq->svc);
+	char name[WFP_LOCK_NAME_MAX], token[WFP_LOCK_TOKEN_MAX], ttl[24];
+	int64_t ttl_ms = 0;
+	struct wfp_key k;
+
+	if (wfp_codec_only_keys(body, renew ? rfields : lfields, err, errlen) ||
+	    wfp_codec_str(body, "name", 1, name, sizeof(name), err, errlen) ||
+	    wfp_codec_str(body, "token", 1, token, sizeof(token), err,
+			  errlen) ||
+	    wfp_codec_int(body, "ttl_ms", renew, WFP_LOCK_TTL_MIN_MS,
+			  WFP_LOCK_TTL_MAX_MS, &ttl_ms, err, errlen) ||
+	    wfp_lock_check_name(name, err, errlen) ||
+	    wfp_lock_check_token(token, err, errlen))
+		return -1;
+	k = wfp_key_lock(tag, name);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
+	if (renew) {
+		const char *argv[6] = {k.s, tag, name, token, ttl, rq->reply.s};
+		request_run(rq, WFP_LUA_LOCK_RENEW, 6, argv);
+	} else {
+		const char *argv[5] = {k.s, tag, name, token, rq->reply.s};
+		request_run(rq, WFP_LUA_LOCK_RELEASE, 5, argv);
+	}
+	return 0;
+}
+
+static int serve_renew(struct wfp_request *rq, const msgpack_object *body,
+		       char *err, size_t errlen)
+{
+	return serve_holder_op(rq, body, 1, err, errlen);
+}
+
+static int serve_release(struct wfp_request *rq, const msgpack_object *body,
+			 char *err, size_t errlen)
+{
+	return serve_holder_op(rq, body, 0, err, errlen);
+}
+
+static const struct wfp_service_op ops[] = {
+    {"acquire", serve_acquire},
+    {"renew", serve_renew},
+    {"release", serve_release},
+    {NULL, NULL},
+};
+
+/* ------------------------------------------------------------------ */
+/* The tick                                                            */
+/* ------------------------------------------------------------------ */
+
+static void on_ticked(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct lockd *l = arg;
+
+	(void)r;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 3)
+		return;
+	l->m_expired->value += reply->element[0]->integer;
+	l->m_timeouts->value += reply->element[1]->integer;
+	l->m_grants->value += reply->element[2]->integer;
+	if (reply->element[0]->integer > 0)
+		wfp_info("%lld lock leases expired",
+			 reply->element[0]->integer);
+}
+
+static void on_tick(struct wfp_service *svc, void *arg)
+{
+	const char *tag = wfp_service_tag(svc);
+	struct wfp_key held = wfp_key_locks_held(tag);
+	char limit[16];
+	const char *argv[3] = {held.s, tag, limit};
+
+	snprintf(limit, sizeof(limit), "%d", TICK_LIMIT);
+	wfp_redis_script(wfp_service_redis(svc), WFP_LUA_LOCK_TICK, on_ticked,
+			 arg, 1, 3, argv, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Life cycle                                                          */
+/* ------------------------------------------------------------------ */
+
+struct lockd *lockd_new(struct wfp_daemon *d)
+{
+	struct lockd *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->d = d;
+	l->svc = wfp_service_new(d, SERVICE, ops, on_tick, TICK_MS, NULL, l);
+	if (l->svc == NULL) {
+		free(l);
+		return NULL;
+	}
+	l->m_expired = wfp_service_counter(
+	    l->svc, "expired", "Leases that ran out without a renew");
+	l->m_timeouts =
+	    wfp_service_counter(l->svc, "wait_timeouts",
+				"Waiting acquirers told their wait ran out");
+	l->m_grants = wfp_service_counter(
+	    l->svc, "waiter_grants", "Locks handed to waiters by the tick");
+	return l;
+}
+
+int lockd_exit_code(const struct lockd *l)
+{
+	return wfp_service_exit_code(l->svc);
+}
+
+void lockd_free(struct lockd *l)
+{
+	if (l == NULL)
+		return;
+	wfp_service_free(l->svc);
+	free(l);
+}
