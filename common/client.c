@@ -542,6 +542,38 @@ static int request_reply(struct wfp_client *c, const redisReply *r,
 	return -1;
 }
 
+/*
+ * Sends the request's XADD and the BLPOP for its reply in one write (one
+ * round trip). Returns the BLPOP reply, or NULL with c->err.
+ */
+static redisReply *request_send(struct wfp_client *c, const char **xadd,
+				const size_t *lens, const char *rkey,
+				const char *secs, int64_t timeout_ms)
+{
+	const char *blpop[3] = {"BLPOP", rkey, secs};
+	redisReply *r = NULL;
+
+	if (client_connect(c) != 0)
+		return NULL;
+	client_set_timeout(c, timeout_ms + c->cfg.timeout_ms);
+	redisAppendCommandArgv(c->rc, 11, xadd, lens);
+	redisAppendCommandArgv(c->rc, 3, blpop, NULL);
+	if (redisGetReply(c->rc, (void **)&r) == REDIS_OK) {
+		r = client_reply(c, r); /* the XADD: an id, or an error */
+		if (r != NULL) {
+			freeReplyObject(r);
+			r = NULL;
+			redisGetReply(c->rc, (void **)&r);
+			r = client_reply(c, r);
+		}
+	} else {
+		r = client_reply(c, NULL);
+	}
+	if (c->rc)
+		client_set_timeout(c, c->cfg.timeout_ms);
+	return r;
+}
+
 int wfp_request(struct wfp_client *c, const char *service, const char *op,
 		const char *body, size_t body_len, int64_t timeout_ms,
 		struct wfp_msg *reply)
@@ -565,15 +597,8 @@ int wfp_request(struct wfp_client *c, const char *service, const char *op,
 	for (int i = 0; i < 10; i++)
 		lens[i] = strlen(argv[i]);
 	lens[10] = body_len;
-	r = wfp_client_command(c, 11, argv, lens);
-	if (r == NULL)
-		return -1;
-	freeReplyObject(r);
 	snprintf(secs, sizeof(secs), "%.3f", (double)timeout_ms / 1000.0);
-	client_set_timeout(c, timeout_ms + c->cfg.timeout_ms);
-	r = wfp_client_commandf(c, "BLPOP %s %s", rkey.s, secs);
-	if (c->rc)
-		client_set_timeout(c, c->cfg.timeout_ms);
+	r = request_send(c, argv, lens, rkey.s, secs, timeout_ms);
 	if (r == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {

@@ -19,6 +19,7 @@
 #define ORPHAN_IDLE_MS	30000 /* a replica's request unacked this long */
 #define REPLY_TTL_MS	60000 /* unread replies expire */
 #define MAX_COUNTERS	16
+#define ACK_BATCH	128 /* entries acknowledged in one XACK/XDEL */
 
 /* A counter with its name stored alongside. */
 struct counter {
@@ -41,6 +42,9 @@ struct wfp_service {
 	struct wfp_key requests;
 	struct event *tick;
 	struct event *read_again;
+	struct event *ack_flush;  /* runs once the loop's callbacks are done */
+	char acks[ACK_BATCH][64]; /* entries waiting for XACK + XDEL */
+	int nacks;
 	int64_t last_orphan_ms;
 	int reading;  /* a read is outstanding */
 	int inflight; /* requests being served */
@@ -99,14 +103,37 @@ static void service_metrics(struct wfp_service *svc)
 /* Replies, acknowledgements, dead letters                             */
 /* ------------------------------------------------------------------ */
 
-/* Acknowledges and deletes an entry. */
+/* Acknowledges and deletes the collected entries: one XACK, one XDEL. */
+static void acks_flush(struct wfp_service *svc)
+{
+	const char *argv[3 + ACK_BATCH];
+
+	if (svc->nacks == 0)
+		return;
+	argv[0] = "XACK", argv[1] = svc->requests.s, argv[2] = svc->name;
+	for (int i = 0; i < svc->nacks; i++)
+		argv[3 + i] = svc->acks[i];
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3 + svc->nacks, argv, NULL);
+	argv[1] = "XDEL", argv[2] = svc->requests.s;
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 2 + svc->nacks, argv + 1,
+			  NULL);
+	svc->nacks = 0;
+}
+
+static void on_ack_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	acks_flush(arg);
+}
+
+/* Queues an entry for acknowledgement and deletion, batched with the
+ * others served in the same turn of the event loop. */
 static void entry_ack(struct wfp_service *svc, const char *entry)
 {
-	const char *ack[4] = {"XACK", svc->requests.s, svc->name, entry};
-	const char *del[3] = {"XDEL", svc->requests.s, entry};
-
-	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, ack, NULL);
-	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, del, NULL);
+	if (svc->nacks == ACK_BATCH)
+		acks_flush(svc);
+	wfp_strlcpy(svc->acks[svc->nacks++], entry, sizeof(svc->acks[0]));
+	event_active(svc->ack_flush, EV_TIMEOUT, 0);
 }
 
 /* Pushes a packed reply onto key with a TTL. */
@@ -545,12 +572,14 @@ struct wfp_service *wfp_service_new(struct wfp_daemon *d, const char *name,
 	svc->requests = wfp_key_requests(svc->tag, name);
 	svc->tick = event_new(d->base, -1, EV_PERSIST, on_tick, svc);
 	svc->read_again = evtimer_new(d->base, on_read_again, svc);
+	svc->ack_flush = event_new(d->base, -1, 0, on_ack_flush, svc);
 	svc->cmd =
 	    wfp_redis_new(d->base, &d->cfg.redis, "redis", d->cfg.timeout_ms);
 	snprintf(label, sizeof(label), "redis-reader");
 	svc->reader =
 	    wfp_redis_new(d->base, &d->cfg.redis, label, d->cfg.timeout_ms);
-	if (!svc->tick || !svc->read_again || !svc->cmd || !svc->reader) {
+	if (!svc->tick || !svc->read_again || !svc->ack_flush || !svc->cmd ||
+	    !svc->reader) {
 		wfp_service_free(svc);
 		return NULL;
 	}
@@ -569,7 +598,11 @@ void wfp_service_free(struct wfp_service *svc)
 	if (svc == NULL)
 		return;
 	wfp_redis_free(svc->reader);
+	if (svc->cmd)
+		acks_flush(svc);
 	wfp_redis_free(svc->cmd);
+	if (svc->ack_flush)
+		event_free(svc->ack_flush);
 	if (svc->tick)
 		event_free(svc->tick);
 	if (svc->read_again)
