@@ -32,20 +32,26 @@ int wfp_log_level_parse(const char *word, enum wfp_log_level *out)
 	return -1;
 }
 
-/* Writes one formatted line with time, level and program name. */
+/* Writes one line with time, level and program name in a single write,
+ * so lines of several processes sharing a stream never interleave. */
 static void log_line(enum wfp_log_level level, const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
+	char line[2048];
+	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s %s: ", when, ts.tv_nsec / 1000000,
-		level_words[level], log_name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += snprintf(line + n, sizeof(line) - (size_t)n,
+		      ".%03ldZ %s %s: ", ts.tv_nsec / 1000000,
+		      level_words[level], log_name);
+	if (n < (int)sizeof(line) - 1)
+		vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	n = (int)strlen(line);
+	line[n] = '\n';
+	fwrite(line, 1, (size_t)n + 1, stderr);
 }
 
 void wfp_log(enum wfp_log_level level, const char *fmt, ...)
