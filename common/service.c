@@ -203,6 +203,37 @@ void wfp_request_lost(struct wfp_request *rq)
 	request_free(rq);
 }
 
+/* A request's script answered: refuse, pass on, or give up; end rq. */
+static void on_request_script(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_request *rq = arg;
+
+	(void)r;
+	if (reply == NULL) {
+		wfp_request_lost(rq);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		char msg[512];
+
+		wfp_strlcpy(msg, reply->str, sizeof(msg));
+		wfp_script_error_trim(msg);
+		wfp_request_refuse(rq, msg);
+	} else if (rq->ok) {
+		rq->ok(rq, reply);
+	}
+	wfp_request_done(rq);
+}
+
+void wfp_request_script(struct wfp_request *rq, enum wfp_script_id id, int argc,
+			const char **argv, wfp_request_ok_fn *ok)
+{
+	rq->ok = ok;
+	if (wfp_redis_script(rq->svc->cmd, id, on_request_script, rq, 1, argc,
+			     argv, NULL) != 0)
+		wfp_request_lost(rq);
+}
+
 /*
  * Moves an unreadable entry to the dead-letter stream with reason (copy,
  * ack, delete in one script) and tells the client when it named a reply.

@@ -32,13 +32,18 @@
 
 struct wfp_service;
 
+struct wfp_request;
+
+/* Called with a script's successful reply to build the client's reply. */
+typedef void wfp_request_ok_fn(struct wfp_request *rq, const redisReply *reply);
+
 /* One request being served; the handler owns it after returning 0. */
 struct wfp_request {
 	struct wfp_service *svc;
 	char entry[64];	      /* stream entry id */
 	struct wfp_key reply; /* reply list; s[0] == 0 when none wanted */
 	char op[16];
-	void *data; /* the handler's own, freed by the handler */
+	wfp_request_ok_fn *ok; /* set by wfp_request_script */
 };
 
 /*
@@ -98,6 +103,15 @@ void wfp_request_done(struct wfp_request *rq);
 
 /* Redis failed: leaves the entry pending; frees rq. */
 void wfp_request_lost(struct wfp_request *rq);
+
+/*
+ * Runs script id (one key, then args) for rq and ends rq when it answers:
+ * a success goes to ok (NULL when the script replies to the client
+ * itself), an error reply is sent to the client as a refusal, a lost
+ * connection leaves the entry pending.
+ */
+void wfp_request_script(struct wfp_request *rq, enum wfp_script_id id, int argc,
+			const char **argv, wfp_request_ok_fn *ok);
 
 /* Counter helpers: registers "wfp_<service>_<name>" on /metrics. */
 struct wfp_metric *wfp_service_counter(struct wfp_service *svc,

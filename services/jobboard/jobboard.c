@@ -109,42 +109,24 @@ static void pack_result(msgpack_packer *pk, const char *op, const redisReply *r)
 	}
 }
 
-/* A request's script answered: reply to the client, end the request. */
-static void on_script(struct wfp_redis *r, redisReply *reply, void *arg)
+/* A script succeeded: reply with its answer. */
+static void on_result(struct wfp_request *rq, const redisReply *reply)
 {
-	struct wfp_request *rq = arg;
 	msgpack_sbuffer buf;
 	msgpack_packer pk;
 
-	(void)r;
-	if (reply == NULL) {
-		wfp_request_lost(rq);
-		return;
-	}
-	if (reply->type == REDIS_REPLY_ERROR) {
-		char msg[512];
-
-		wfp_strlcpy(msg, reply->str, sizeof(msg));
-		wfp_script_error_trim(msg);
-		wfp_request_refuse(rq, msg);
-		wfp_request_done(rq);
-		return;
-	}
 	msgpack_sbuffer_init(&buf);
 	msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
 	pack_result(&pk, rq->op, reply);
 	wfp_request_reply(rq, &buf);
 	msgpack_sbuffer_destroy(&buf);
-	wfp_request_done(rq);
 }
 
-/* Runs script id for rq; a send failure leaves the entry pending. */
+/* Runs script id for rq. */
 static void request_run(struct wfp_request *rq, enum wfp_script_id id, int argc,
 			const char **argv)
 {
-	if (wfp_redis_script(wfp_service_redis(rq->svc), id, on_script, rq, 1,
-			     argc, argv, NULL) != 0)
-		wfp_request_lost(rq);
+	wfp_request_script(rq, id, argc, argv, on_result);
 }
 
 /* op "post": validate the body, then run post.lua. */

@@ -100,34 +100,12 @@ int lockd_parse_acquire(const msgpack_object *body, struct lockd_acquire *a,
 /* Serving requests                                                    */
 /* ------------------------------------------------------------------ */
 
-/* The script answered; it pushed the client's reply itself, except for
- * refusals, which are replied here. */
-static void on_script(struct wfp_redis *r, redisReply *reply, void *arg)
-{
-	struct wfp_request *rq = arg;
-
-	(void)r;
-	if (reply == NULL) {
-		wfp_request_lost(rq);
-		return;
-	}
-	if (reply->type == REDIS_REPLY_ERROR) {
-		char msg[512];
-
-		wfp_strlcpy(msg, reply->str, sizeof(msg));
-		wfp_script_error_trim(msg);
-		wfp_request_refuse(rq, msg);
-	}
-	wfp_request_done(rq);
-}
-
-/* Runs a lock script for rq with its reply key last. */
+/* Runs a lock script for rq with its reply key last; the script replies
+ * to the client itself. */
 static void request_run(struct wfp_request *rq, enum wfp_script_id id, int argc,
 			const char **argv)
 {
-	if (wfp_redis_script(wfp_service_redis(rq->svc), id, on_script, rq, 1,
-			     argc, argv, NULL) != 0)
-		wfp_request_lost(rq);
+	wfp_request_script(rq, id, argc, argv, NULL);
 }
 
 /* op "acquire" {name | names, owner, token, ttl_ms, wait_ms}. */
