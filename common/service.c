@@ -15,8 +15,8 @@
 
 #define READ_COUNT	64   /* requests taken per read */
 #define READ_BLOCK_MS	1000 /* one blocking read */
-#define ORPHAN_EVERY_MS 10000
-#define ORPHAN_IDLE_MS	30000 /* a replica's request unacked this long */
+#define ORPHAN_EVERY_MS 2000
+#define ORPHAN_IDLE_MS	10000 /* a replica's request unacked this long */
 #define REPLY_TTL_MS	60000 /* unread replies expire */
 #define MAX_COUNTERS	16
 #define ACK_BATCH	128 /* entries acknowledged in one XACK/XDEL */
