@@ -494,6 +494,95 @@ static int job_wait(struct cli *c)
 	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
 }
 
+/* A string member of o, or "" when absent. */
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+/* Prints the events of job id in one XREAD reply, updating state (the
+ * job's latest) and last (the newest entry read). */
+static void watch_print(const struct cli *c, const redisReply *r,
+			const char *id, char *state, size_t n, char *last,
+			size_t lastn)
+{
+	const redisReply *entries;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+		return;
+	entries = r->element[0]->element[1];
+	for (size_t i = 0; i < entries->elements; i++) {
+		json_t *o = cli_fields_json(entries->element[i]->element[1]);
+		const char *eid = entries->element[i]->element[0]->str;
+
+		wfp_strlcpy(last, eid, lastn);
+		if (strcmp(jstr(o, "id"), id) != 0 ||
+		    strcmp(jstr(o, "type"), "job") != 0) {
+			json_decref(o);
+			continue;
+		}
+		wfp_strlcpy(state,
+			    json_string_value(json_object_get(o, "state")), n);
+		json_object_set_new(o, "entry", json_string(eid));
+		if (c->json) {
+			cli_print_json(o);
+		} else {
+			printf("%s %-9s %-20s %s\n", eid, state,
+			       jstr(o, "owner"), jstr(o, "detail"));
+			json_decref(o);
+		}
+		fflush(stdout);
+	}
+}
+
+/* watch ID [--timeout-ms MS]: the job's state changes as they happen,
+ * until it ends; exits 0 only when it completed. */
+static int job_watch(struct cli *c)
+{
+	static const char *const opts[] = {"timeout-ms", NULL};
+	long long timeout = 3600000;
+	char state[32], last[64] = "$";
+	enum wfp_job_state st = WFP_JOB_POSTED;
+	struct wfp_client *cl;
+	struct wfp_key ev;
+	redisReply *r;
+	int64_t deadline;
+
+	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout-ms MS]") ||
+	    cli_opt_int(c, "timeout-ms", 0, 86400000LL, &timeout))
+		return EXIT_USAGE;
+	r = cli_job(c, &cl);
+	if (r == NULL)
+		return EXIT_FAIL;
+	freeReplyObject(r);
+	ev = wfp_key_events(wfp_client_tag(cl));
+	if (job_field(cl, c->pos[2], "state", state, sizeof(state)) != 0)
+		return EXIT_FAIL;
+	if (!c->json)
+		printf("%s is %s\n", c->pos[2], state);
+	deadline = wfp_now_ms() + timeout;
+	while (wfp_job_state_parse(state, &st) != 0 ||
+	       !wfp_job_state_final(st)) {
+		int64_t left = deadline - wfp_now_ms();
+
+		if (left <= 0)
+			return cli_error(EXIT_NOTHING,
+					 "job %s still %s after %lld ms",
+					 c->pos[2], state, timeout);
+		r = wfp_client_commandf(
+		    cl, "XREAD COUNT 100 BLOCK %lld STREAMS %s %s",
+		    (long long)(left < 1000 ? left : 1000), ev.s, last);
+		if (r == NULL)
+			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		watch_print(c, r, c->pos[2], state, sizeof(state), last,
+			    sizeof(last));
+		freeReplyObject(r);
+	}
+	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
+}
+
 /* ------------------------------------------------------------------ */
 /* transfer, repost                                                    */
 /* ------------------------------------------------------------------ */
@@ -706,6 +795,8 @@ int cmd_job(struct cli *c)
 		return job_log(c);
 	if (strcmp(verb, "wait") == 0)
 		return job_wait(c);
+	if (strcmp(verb, "watch") == 0)
+		return job_watch(c);
 	if (strcmp(verb, "transfer") == 0 || strcmp(verb, "repost") == 0)
 		return job_move(c, verb[0] == 't');
 	if (strcmp(verb, "claim") == 0)

@@ -16,6 +16,7 @@ static const char usage_text[] =
     "  wfp job list [--state S] [--limit N]\n"
     "  wfp job log ID                the job's task log\n"
     "  wfp job wait ID [--timeout-ms MS]   exits 0 only when completed\n"
+    "  wfp job watch ID [--timeout-ms MS]  follow its state changes\n"
     "  wfp job transfer ID --to OWNER | --board\n"
     "  wfp job repost ID\n"
     "  wfp job claim --owner NAME [--wait MS] [--count N]\n"

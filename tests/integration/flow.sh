@@ -52,3 +52,16 @@ ok "redis down message" bash -c "'$WFP' job list --redis redis://127.0.0.1:1 2>&
 eq "bad URL" "$(status_of "$WFP" status --redis http://x)" 2
 eq "unknown verb" "$(status_of "$WFP" job explode)" 2
 eq "nothing to claim" "$(status_of "$WFP" job claim --owner x)" 3
+
+# watch follows a job's state changes until it ends; exit 0 on completed.
+id=$("$WFP" job post "$(job_file watched)")
+"$WFP" job watch "$id" --timeout-ms 10000 >"$TMP/watch.out" &
+watcher=$!
+sleep 0.3
+c=$("$WFP" job claim --owner exec-w --json)
+"$WFP" job complete "$id" "$(jq -r .token <<<"$c")" >/dev/null
+rc=0; wait "$watcher" || rc=$?
+eq "watch exits 0 on completed" "$rc" 0
+ok "watch saw the claim" grep -q "claimed .*exec-w" "$TMP/watch.out"
+ok "watch saw the end" grep -q "completed" "$TMP/watch.out"
+eq "watch times out with 3" "$(status_of "$WFP" job watch "$("$WFP" job post "$(job_file idle)")" --timeout-ms 300)" 3
