@@ -457,15 +457,15 @@ static int job_field(struct wfp_client *cl, const char *id, const char *field,
 
 static int job_wait(struct cli *c)
 {
-	static const char *const opts[] = {"timeout-ms", NULL};
+	static const char *const opts[] = {"timeout", NULL};
 	long long timeout = 60000;
 	struct wfp_client *cl;
 	char state[32];
 	enum wfp_job_state st;
 	int64_t deadline;
 
-	if (cli_expect(c, 3, 3, opts, "wfp job wait ID [--timeout-ms MS]") ||
-	    cli_opt_int(c, "timeout-ms", 0, 86400000LL, &timeout))
+	if (cli_expect(c, 3, 3, opts, "wfp job wait ID [--timeout MS]") ||
+	    cli_opt_int(c, "timeout", 0, 86400000LL, &timeout))
 		return EXIT_USAGE;
 	if (wfp_check_id("job id", c->pos[2], state, sizeof(state)) != 0)
 		return cli_error(EXIT_USAGE, "bad job id '%s'", c->pos[2]);
@@ -537,11 +537,11 @@ static void watch_print(const struct cli *c, const redisReply *r,
 	}
 }
 
-/* watch ID [--timeout-ms MS]: the job's state changes as they happen,
+/* watch ID [--timeout MS]: the job's state changes as they happen,
  * until it ends; exits 0 only when it completed. */
 static int job_watch(struct cli *c)
 {
-	static const char *const opts[] = {"timeout-ms", NULL};
+	static const char *const opts[] = {"timeout", NULL};
 	long long timeout = 3600000;
 	char state[32], last[64] = "$";
 	enum wfp_job_state st = WFP_JOB_POSTED;
@@ -550,8 +550,8 @@ static int job_watch(struct cli *c)
 	redisReply *r;
 	int64_t deadline;
 
-	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout-ms MS]") ||
-	    cli_opt_int(c, "timeout-ms", 0, 86400000LL, &timeout))
+	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout MS]") ||
+	    cli_opt_int(c, "timeout", 0, 86400000LL, &timeout))
 		return EXIT_USAGE;
 	r = cli_job(c, &cl);
 	if (r == NULL)

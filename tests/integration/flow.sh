@@ -25,7 +25,7 @@ eq "token hidden from show" "$(jq -r 'has("token")' <<<"$show")" false
 ok "heartbeat" "$WFP" job heartbeat "$id" "$token"
 eq "complete" "$("$WFP" job complete "$id" "$token" --json | jq -r .state)" completed
 eq "completed in the hash" "$(rcli HGETALL "$tag:job:$id" | paste - - | awk '$1=="state"{print $2}')" completed
-ok "wait exits 0 on completed" "$WFP" job wait "$id" --timeout-ms 1000
+ok "wait exits 0 on completed" "$WFP" job wait "$id" --timeout 1000
 eq "list --state completed" "$("$WFP" job list --state completed --json | jq -r '.[0].id')" "$id"
 eq "status counts" "$("$WFP" status --json | jq -r .jobs.completed)" 1
 ok "events recorded" bash -c "redis-cli -u '$WFP_REDIS_URL' XRANGE '$tag:events' - + | grep -q '$id'"
@@ -55,7 +55,7 @@ eq "nothing to claim" "$(status_of "$WFP" job claim --owner x)" 3
 
 # watch follows a job's state changes until it ends; exit 0 on completed.
 id=$("$WFP" job post "$(job_file watched)")
-"$WFP" job watch "$id" --timeout-ms 10000 >"$TMP/watch.out" &
+"$WFP" job watch "$id" --timeout 10000 >"$TMP/watch.out" &
 watcher=$!
 sleep 0.3
 c=$("$WFP" job claim --owner exec-w --json)
@@ -64,4 +64,5 @@ rc=0; wait "$watcher" || rc=$?
 eq "watch exits 0 on completed" "$rc" 0
 ok "watch saw the claim" grep -q "claimed .*exec-w" "$TMP/watch.out"
 ok "watch saw the end" grep -q "completed" "$TMP/watch.out"
-eq "watch times out with 3" "$(status_of "$WFP" job watch "$("$WFP" job post "$(job_file idle)")" --timeout-ms 300)" 3
+eq "watch times out with 3" "$(status_of "$WFP" job watch "$("$WFP" job post "$(job_file idle)")" --timeout 300)" 3
+eq "wait times out with 3" "$(status_of "$WFP" job wait "$("$WFP" job post "$(job_file idle2)")" --timeout 300)" 3

@@ -30,7 +30,7 @@ ok "job goes dead" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' HG
 show=$("$WFP" job show "$id" --json)
 ok "dead reason" grep -q "gave up after 2 attempts" <<<"$(jq -r .error <<<"$show")"
 ok "dead-letter entry" bash -c "redis-cli -u '$WFP_REDIS_URL' XRANGE '$tag:deadletter' - + | grep -q '$id'"
-eq "wait exits 1 on dead" "$(status_of "$WFP" job wait "$id" --timeout-ms 100)" 1
+eq "wait exits 1 on dead" "$(status_of "$WFP" job wait "$id" --timeout 100)" 1
 
 # A heartbeating owner keeps its job well past the visibility timeout.
 id2=$("$WFP" job post "$(job_file steady)")
