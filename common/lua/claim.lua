@@ -41,7 +41,8 @@ for i, e in ipairs(res[1][2]) do
   local f = id and redis.call('HMGET', K.job(id), 'state', 'entry', 'name',
     'max_attempts', 'payload')
   if not id or not f[1] then
-    redis.call('XADD', K.dead, '*', 'source', 'jobboard', 'kind', 'job-entry',
+    redis.call('XADD', K.dead, 'MAXLEN', '~', DEADLETTER_MAXLEN, '*',
+      'source', 'jobboard', 'kind', 'job-entry',
       'entry', eid, 'id', id or '', 'at', now, 'reason',
       id and 'job hash missing for stream entry' or 'stream entry without an id')
   elseif f[1] == 'posted' and f[2] == eid then

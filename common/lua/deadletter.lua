@@ -4,7 +4,8 @@
 -- KEYS[1] request stream. ARGV: [1] tag, [2] group, [3] entry id,
 -- [4] service, [5] reason, [6..] the entry's fields, flattened.
 local now = now_ms()
-local args = { 'XADD', K.dead, '*', 'source', ARGV[4], 'kind', 'request',
+local args = { 'XADD', K.dead, 'MAXLEN', '~', DEADLETTER_MAXLEN, '*',
+  'source', ARGV[4], 'kind', 'request',
   'stream', KEYS[1], 'entry', ARGV[3], 'reason', ARGV[5], 'at', now }
 for i = 6, #ARGV - 1, 2 do
   args[#args + 1] = 'orig_' .. ARGV[i]

@@ -31,6 +31,7 @@ K.events = P .. ':events'
 
 local GROUP = 'executors'
 local EVENTS_MAXLEN = 100000     -- the events stream is capped near this
+local DEADLETTER_MAXLEN = 100000 -- and the dead-letter stream near this
 local DELIVERIES_MAXLEN = 100    -- redelivery records kept per job
 local TTL_MARGIN_MS = 60000      -- keys outlive retention by this, so the
                                  -- cleaner normally removes them first
@@ -128,7 +129,8 @@ local function finalize(id, from, to, now, reason, retention_ms, owner)
     redis.call('PEXPIRE', K.deliveries(id), ttl)
   end
   if to == 'dead' then
-    redis.call('XADD', K.dead, '*', 'source', 'jobboard', 'kind', 'job',
+    redis.call('XADD', K.dead, 'MAXLEN', '~', DEADLETTER_MAXLEN, '*',
+      'source', 'jobboard', 'kind', 'job',
       'id', id, 'reason', reason or '', 'at', now)
   end
   emit(id, to, owner, reason)

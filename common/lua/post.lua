@@ -9,7 +9,10 @@ local payload, idem, idem_ttl = ARGV[5], ARGV[6], tonumber(ARGV[7])
 
 if idem ~= '' then
   local first = redis.call('GET', K.idem(idem))
-  if first then return { first, 0 } end
+  -- (a first job already removed by retention does not count)
+  if first and redis.call('EXISTS', K.job(first)) == 1 then
+    return { first, 0 }
+  end
 end
 if redis.call('EXISTS', K.job(id)) == 1 then
   fail('EXISTS job ' .. id .. ' already exists')
