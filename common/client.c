@@ -565,6 +565,11 @@ static redisReply *request_send(struct wfp_client *c, const char **xadd,
 			r = NULL;
 			redisGetReply(c->rc, (void **)&r);
 			r = client_reply(c, r);
+		} else if (c->rc) {
+			/* The BLPOP is still queued behind the refused XADD:
+			 * drop the link rather than wait for it. */
+			redisFree(c->rc);
+			c->rc = NULL;
 		}
 	} else {
 		r = client_reply(c, NULL);
