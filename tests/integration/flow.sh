@@ -66,3 +66,12 @@ ok "watch saw the claim" grep -q "claimed .*exec-w" "$TMP/watch.out"
 ok "watch saw the end" grep -q "completed" "$TMP/watch.out"
 eq "watch times out with 3" "$(status_of "$WFP" job watch "$("$WFP" job post "$(job_file idle)")" --timeout 300)" 3
 eq "wait times out with 3" "$(status_of "$WFP" job wait "$("$WFP" job post "$(job_file idle2)")" --timeout 300)" 3
+
+# A request Redis refuses (here: the request stream's key is a string)
+# fails at once with Redis's reason instead of waiting for a reply.
+rcli DEL "$tag:jobboard:requests" >/dev/null
+rcli SET "$tag:jobboard:requests" oops >/dev/null
+start=$(date +%s%N)
+err=$("$WFP" job post "$(job_file refused)" 2>&1 || true)
+ok "refused post says WRONGTYPE" grep -q WRONGTYPE <<<"$err"
+ok "refused at once" test $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000
