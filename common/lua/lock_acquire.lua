@@ -13,6 +13,20 @@ local names = {}
 for i = 7, #ARGV do names[#names + 1] = ARGV[i] end
 local now = now_ms()
 
+-- A request served twice (a replica died before acknowledging it) is
+-- answered as the first time: same grant, or still waiting.
+if redis.call('GET', K.lock(names[1])) == token then
+  local fences = {}
+  for i, name in ipairs(names) do
+    fences[i] = tonumber(redis.call('HGET', K.lockinfo(name), 'fence'))
+  end
+  reply_push(reply, grant_reply(names, owner, token, ttl, fences))
+  local out = { 'granted' }
+  for i, f in ipairs(fences) do out[i + 1] = f end
+  return out
+end
+if redis.call('EXISTS', K.waiter(token)) == 1 then return { 'queued' } end
+
 if grantable(names, nil) then
   local fences = grant(names, owner, token, ttl, now)
   reply_push(reply, grant_reply(names, owner, token, ttl, fences))
@@ -32,10 +46,13 @@ if reply == '' or wait <= 0 then
   reply_push(reply, { ok = false, error = msg })
   return { 'busy', msg }
 end
-local id = redis.call('INCR', K.waiter_seq)
-redis.call('HSET', K.waiter(id), 'names', table.concat(names, ' '),
+-- A waiter is known by its token, ordered by one arrival sequence.
+local seq = redis.call('INCR', K.waiter_seq)
+redis.call('HSET', K.waiter(token), 'names', table.concat(names, ' '),
   'owner', owner, 'token', token, 'ttl_ms', ttl, 'reply', reply,
   'deadline', now + wait)
-for _, name in ipairs(names) do redis.call('ZADD', K.lockq(name), id, id) end
-redis.call('ZADD', K.waiters, now + wait, id)
+for _, name in ipairs(names) do
+  redis.call('ZADD', K.lockq(name), seq, token)
+end
+redis.call('ZADD', K.waiters, now + wait, token)
 return { 'queued' }

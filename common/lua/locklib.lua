@@ -4,10 +4,10 @@
 -- token, with the lease as its TTL, so GET and PTTL show holder and time
 -- left. Beside it: {p}:lockinfo:NAME (owner, token, fence, acquired_at,
 -- ttl_ms, expires_at) while held, {p}:lockfence:NAME (the fencing counter,
--- kept forever so fences never go backwards), {p}:lockq:NAME (waiter ids
--- by arrival number). {p}:locks:held has every held name by lease end;
--- {p}:locks:waiters every waiter by deadline; {p}:waiter:ID the waiter's
--- request. Waiters are served strictly in arrival order per lock, and a
+-- kept forever so fences never go backwards), {p}:lockq:NAME (waiters'
+-- tokens by arrival number). {p}:locks:held has every held name by lease
+-- end; {p}:locks:waiters every waiter's token by deadline;
+-- {p}:waiter:TOKEN the waiting request. Waiters are served strictly in arrival order per lock, and a
 -- request for several locks is granted all at once or not at all, so two
 -- requests for overlapping sets can never deadlock.
 

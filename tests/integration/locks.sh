@@ -89,3 +89,14 @@ printf '\x85\xa4name\xa2a!\xa5owner\xa1o\xa5token\xa1t\xa6ttl_ms\x0a\xa7wait_ms\
 ok "malformed requests dead-lettered" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XLEN '$tag:deadletter')\" = 3 ]"
 ok "still serving" "$WFP" lock acquire after --owner z
 ok "service alive" kill -0 "$LOCK_PID"
+
+# The same acquire request served twice is granted once.
+tok=o/0123456789abcdef0123456789abcdef
+for r in a b; do
+  printf '\x84\xa4name\xa3rep\xa5owner\xa1o\xa5token\xd9\x22%s\xa6ttl_ms\xcd\x13\x88' "$tok" |
+    rcli -x XADD "$req" '*' op acquire reply "$tag:reply:rep-$r" body >/dev/null
+done
+ok "both answered" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' LLEN '$tag:reply:rep-b')\" = 1 ]"
+eq "first answered" "$(rcli LLEN "$tag:reply:rep-a")" 1
+eq "held under the token" "$(rcli GET "$tag:lock:rep")" "$tok"
+eq "granted once" "$(rcli XRANGE "$tag:events" - + | grep -c '^rep$')" 1
