@@ -1,7 +1,9 @@
 -- post.lua: puts a new job on the board in one step: its hash, its entry
 -- on the job stream, its index entry and an event.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] name, [4] max_attempts,
--- [5] payload (JSON text), [6] idempotency key or '', [7] its TTL in ms.
+-- [5] payload (JSON text), [6] idempotency key or '', [7] its TTL in ms,
+-- [8] '1' when the id was derived from the request (a repeat of the same
+-- request then answers with the job it posted), else '0' or absent.
 -- Returns {id, 1} for a new job, or {first_id, 0} when the idempotency key
 -- was seen within its TTL.
 local id, name, max_attempts = ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -15,6 +17,7 @@ if idem ~= '' then
   end
 end
 if redis.call('EXISTS', K.job(id)) == 1 then
+  if ARGV[8] == '1' then return { id, 0 } end
   fail('EXISTS job ' .. id .. ' already exists')
 end
 local now = now_ms()

@@ -14,6 +14,7 @@
 #include "wfp/metrics.h"
 #include "wfp/redis.h"
 #include "wfp/service.h"
+#include "wfp/sha1.h"
 #include "wfp/util.h"
 
 #define SERVICE	       "jobboard"
@@ -129,6 +130,22 @@ static void request_run(struct wfp_request *rq, enum wfp_script_id id, int argc,
 	wfp_request_script(rq, id, argc, argv, on_result);
 }
 
+/*
+ * The id of a job posted without one: derived from the request's stream
+ * entry, so a request served twice (a replica died before acknowledging
+ * it) names the same job and posts it once.
+ */
+static void request_job_id(const struct wfp_request *rq, char id[WFP_ID_MAX])
+{
+	char seed[WFP_KEY_MAX + 64], hex[41];
+
+	snprintf(seed, sizeof(seed), "%s/%s", wfp_service_tag(rq->svc),
+		 rq->entry);
+	wfp_sha1_hex(seed, strlen(seed), hex);
+	memcpy(id, hex, 16);
+	id[16] = '\0';
+}
+
 /* op "post": validate the body, then run post.lua. */
 static int serve_post(struct wfp_request *rq, const msgpack_object *body,
 		      char *err, size_t errlen)
@@ -137,7 +154,7 @@ static int serve_post(struct wfp_request *rq, const msgpack_object *body,
 	struct jobboard_post p;
 	char id[WFP_ID_MAX], max[24], ttl[24];
 	struct wfp_key job;
-	const char *argv[8];
+	const char *argv[9];
 
 	if (jobboard_parse_post(body, &p, err, errlen) != 0) {
 		free(p.payload);
@@ -146,14 +163,14 @@ static int serve_post(struct wfp_request *rq, const msgpack_object *body,
 	if (p.id[0])
 		wfp_strlcpy(id, p.id, sizeof(id));
 	else
-		wfp_random_hex(id, 8);
+		request_job_id(rq, id);
 	job = wfp_key_job(tag, id);
 	snprintf(max, sizeof(max), "%lld", p.max_attempts);
 	snprintf(ttl, sizeof(ttl), "%lld", p.idem_ttl_ms);
 	argv[0] = job.s, argv[1] = tag, argv[2] = id;
 	argv[3] = p.name, argv[4] = max, argv[5] = p.payload;
-	argv[6] = p.idem, argv[7] = ttl;
-	request_run(rq, WFP_LUA_POST, 8, argv);
+	argv[6] = p.idem, argv[7] = ttl, argv[8] = p.id[0] ? "0" : "1";
+	request_run(rq, WFP_LUA_POST, 9, argv);
 	free(p.payload);
 	return 0;
 }

@@ -201,6 +201,29 @@ static void test_idempotency_key(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* post.lua with a request-derived id (flag '1') twice: one job, and the
+ * repeat answers with it instead of failing. */
+static void test_repeated_request_posts_once(void **state)
+{
+	struct wfp_key job = wfp_key_job(wfp_client_tag(c), "derived01");
+	const char *argv[9] = {
+	    job.s, wfp_client_tag(c), "derived01", "x", "3", "{}", "", "1000",
+	    "1"};
+	redisReply *r;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		r = wfp_client_eval(c, WFP_LUA_POST, 1, 9, argv, NULL);
+		assert_non_null(r);
+		assert_string_equal(r->element[0]->str, "derived01");
+		assert_int_equal(r->element[1]->integer, i == 0 ? 1 : 0);
+		freeReplyObject(r);
+	}
+	argv[8] = "0"; /* a client-chosen id that exists is an error */
+	assert_null(wfp_client_eval(c, WFP_LUA_POST, 1, 9, argv, NULL));
+	assert_non_null(strstr(wfp_client_error(c), "EXISTS"));
+}
+
 static void test_heartbeat_keeps_the_job(void **state)
 {
 	char id[WFP_ID_MAX], s[32];
@@ -280,6 +303,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_dead_after_max_attempts, setup),
 	    cmocka_unit_test_setup(test_fail_retries_then_dies, setup),
 	    cmocka_unit_test_setup(test_idempotency_key, setup),
+	    cmocka_unit_test_setup(test_repeated_request_posts_once, setup),
 	    cmocka_unit_test_setup(test_heartbeat_keeps_the_job, setup),
 	    cmocka_unit_test_setup(test_noscript_recovery, setup),
 	    cmocka_unit_test_setup(test_bad_input_refused, setup),
