@@ -1,9 +1,10 @@
 /*
  * jobboard-internal.h - the job-board daemon's parts.
  *
- * jobboard.c serves the request stream {prefix}:jobboard:requests (post,
- * transfer, repost), runs the reaper (leases that ran out) and the
- * retention cleaner on a timer, and dead-letters unreadable requests.
+ * jobboard.c has the handlers of the request stream
+ * {prefix}:jobboard:requests (post, transfer, repost), and runs the reaper
+ * (leases that ran out) and the retention cleaner on the service's tick;
+ * common/service.c reads the stream and dead-letters unreadable requests.
  * main.c reads the configuration and hands over.
  */
 #ifndef WFP_JOBBOARD_INTERNAL_H
