@@ -9,7 +9,9 @@
  *   direct   wfp_lock_acquire/release, the client running the lock
  *            service's scripts (how a C client takes a free lock);
  *   service  acquire and release as requests through wfp-lock's request
- *            stream (XADD + the service + reply list), which must run.
+ *            stream (XADD + the service + reply list), which must run;
+ *   svc+rel  acquire through wfp-lock, release by the client's direct
+ *            script: what the client library does when it had to wait.
  * Prints figures; never fails on timing.
  * usage: lock_bench [--pairs N] (per client)   (WFP_REDIS_URL, WFP_PREFIX)
  */
@@ -23,8 +25,8 @@
 #include "wfp/lock.h"
 #include "wfp/util.h"
 
-enum path { RAW, DIRECT, SERVICE };
-static const char *const path_names[] = {"raw", "direct", "service"};
+enum path { RAW, DIRECT, SERVICE, SERVICE_ACQ, NPATHS };
+static const char *const path_names[] = {"raw", "direct", "service", "svc+rel"};
 static const char cad[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
 			  "return redis.call('DEL', KEYS[1]) end return 0";
 static struct wfp_config cfg;
@@ -75,8 +77,10 @@ static int service_call(struct wfp_client *c, const char *op,
 	return 0;
 }
 
-/* One pair through the service's request stream. */
-static int service_pair(struct wfp_client *c, const char *name, int64_t *acq_us)
+/* One pair through the service's request stream; with direct_release,
+ * the release runs the script directly instead. */
+static int service_pair(struct wfp_client *c, const char *name, int64_t *acq_us,
+			int direct_release)
 {
 	char hex[33], token[64];
 	msgpack_sbuffer buf;
@@ -101,7 +105,9 @@ static int service_pair(struct wfp_client *c, const char *name, int64_t *acq_us)
 	msgpack_pack_map(&pk, 2);
 	wfp_pack_kv(&pk, "name", name);
 	wfp_pack_kv(&pk, "token", token);
-	if (rc == 0)
+	if (rc == 0 && direct_release)
+		rc = wfp_lock_release(c, name, token);
+	else if (rc == 0)
 		rc = service_call(c, "release", &buf);
 	msgpack_sbuffer_destroy(&buf);
 	return rc;
@@ -137,9 +143,10 @@ static int client(enum path p, int k, int fd)
 
 	snprintf(name, sizeof(name), "bench-%d", k);
 	for (int i = 0; i < pairs; i++) {
-		int rc = p == RAW      ? raw_pair(c, name, &us[i])
-			 : p == DIRECT ? direct_pair(c, name, &us[i])
-				       : service_pair(c, name, &us[i]);
+		int rc = p == RAW ? raw_pair(c, name, &us[i])
+			 : p == DIRECT
+			     ? direct_pair(c, name, &us[i])
+			     : service_pair(c, name, &us[i], p == SERVICE_ACQ);
 		if (rc != 0) {
 			fprintf(stderr, "lock_bench: %s\n",
 				wfp_client_error(c));
@@ -207,12 +214,12 @@ int main(int argc, char **argv)
 	       "on its own lock\n",
 	       pairs);
 	for (size_t i = 0; i < 2; i++) {
-		double rate[3], p50[3], p99[3];
+		double rate[NPATHS], p50[NPATHS], p99[NPATHS];
 
-		for (int p = RAW; p <= SERVICE; p++)
+		for (int p = RAW; p < NPATHS; p++)
 			rate[p] = run(p, clients[i], &p50[p], &p99[p]);
 		printf("%d client%s:\n", clients[i], clients[i] > 1 ? "s" : "");
-		for (int p = RAW; p <= SERVICE; p++)
+		for (int p = RAW; p < NPATHS; p++)
 			printf("  %-8s %7.0f pairs/s  acquire p50 %.3f ms  p99 "
 			       "%.3f ms  ratio to raw %.2f\n",
 			       path_names[p], rate[p], p50[p], p99[p],
