@@ -11,11 +11,12 @@ local owner, token, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local wait, reply = tonumber(ARGV[5]), ARGV[6]
 local names = {}
 for i = 7, #ARGV do names[#names + 1] = ARGV[i] end
-local now = now_ms()
+local now, now_us = clock()
+local first = redis.call('GET', K.lock(names[1]))
 
 -- A request served twice (a replica died before acknowledging it) is
 -- answered as the first time: same grant, or still waiting.
-if redis.call('GET', K.lock(names[1])) == token then
+if first == token then
   local fences = {}
   for i, name in ipairs(names) do
     fences[i] = tonumber(redis.call('HGET', K.lockinfo(name), 'fence'))
@@ -25,10 +26,9 @@ if redis.call('GET', K.lock(names[1])) == token then
   for i, f in ipairs(fences) do out[i + 1] = f end
   return out
 end
-if redis.call('EXISTS', K.waiter(token)) == 1 then return { 'queued' } end
 
-if grantable(names, nil) then
-  local fences = grant(names, owner, token, ttl, now)
+if not first and grantable(names, nil, true) then
+  local fences = grant(names, owner, token, ttl, now, now_us)
   reply_push(reply, grant_reply(names, owner, token, ttl, fences))
   local out = { 'granted' }
   for i, f in ipairs(fences) do out[i + 1] = f end
@@ -46,6 +46,7 @@ if reply == '' or wait <= 0 then
   reply_push(reply, { ok = false, error = msg })
   return { 'busy', msg }
 end
+if redis.call('EXISTS', K.waiter(token)) == 1 then return { 'queued' } end
 -- A waiter is known by its token, ordered by one arrival sequence.
 local seq = redis.call('INCR', K.waiter_seq)
 redis.call('HSET', K.waiter(token), 'names', table.concat(names, ' '),

@@ -3,7 +3,7 @@
 -- [5] reply key or ''. Returns the new lease end (ms since the epoch).
 local name, token, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 check_holder(name, token)
-local now = now_ms()
+local now = clock()
 redis.call('PEXPIRE', K.lock(name), ttl)
 redis.call('HSET', K.lockinfo(name), 'ttl_ms', ttl, 'expires_at', now + ttl)
 redis.call('ZADD', K.held, now + ttl, name)

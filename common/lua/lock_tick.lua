@@ -4,7 +4,7 @@
 -- KEYS[1] the held set. ARGV: [1] tag, [2] limit.
 -- Returns {expired, timed_out, granted}.
 local limit = tonumber(ARGV[2])
-local now = now_ms()
+local now, now_us = clock()
 local work, expired, timed_out = {}, 0, 0
 
 for _, name in ipairs(redis.call('ZRANGEBYSCORE', K.held, '-inf', now,
@@ -33,4 +33,4 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.waiters, '-inf', now,
   for _, n in ipairs(drop_waiter(id)) do work[#work + 1] = n end
   timed_out = timed_out + 1
 end
-return { expired, timed_out, wake(work, now) }
+return { expired, timed_out, wake(work, now, now_us) }

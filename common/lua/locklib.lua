@@ -11,11 +11,21 @@
 -- request for several locks is granted all at once or not at all, so two
 -- requests for overlapping sets can never deadlock.
 
+-- The server clock: milliseconds and microseconds since the epoch.
+local function clock()
+  local t = redis.call('TIME')
+  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  return math.floor(us / 1000), us
+end
+
+-- The owner named in a token "OWNER/hex".
+local function token_owner(token)
+  return string.match(token, '^(.*)/') or token
+end
+
 -- The next fence of name: +1, floored at the server clock in microseconds,
 -- so it never goes backwards even if Redis lost its last writes.
-local function next_fence(name)
-  local t = redis.call('TIME')
-  local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local function next_fence(name, now_us)
   local f = redis.call('INCR', K.lockfence(name))
   if f < now_us then
     f = now_us
@@ -25,10 +35,14 @@ local function next_fence(name)
 end
 
 -- True when every name is free and (for a new request, waiter nil) has no
--- queue, or (for a waiter) the waiter is first in every queue.
-local function grantable(names, waiter)
-  for _, name in ipairs(names) do
-    if redis.call('EXISTS', K.lock(name)) == 1 then return false end
+-- queue, or (for a waiter) the waiter is first in every queue. With
+-- first_free the caller already knows names[1] is not held.
+local function grantable(names, waiter, first_free)
+  for i, name in ipairs(names) do
+    if not (i == 1 and first_free)
+        and redis.call('EXISTS', K.lock(name)) == 1 then
+      return false
+    end
     local head = redis.call('ZRANGE', K.lockq(name), 0, 0)[1]
     if waiter == nil and head then return false end
     if waiter ~= nil and head ~= waiter then return false end
@@ -37,10 +51,10 @@ local function grantable(names, waiter)
 end
 
 -- Gives every name to owner under token; returns the fences, in order.
-local function grant(names, owner, token, ttl, now)
+local function grant(names, owner, token, ttl, now, now_us)
   local fences = {}
   for i, name in ipairs(names) do
-    local f = next_fence(name)
+    local f = next_fence(name, now_us)
     redis.call('SET', K.lock(name), token, 'PX', ttl)
     redis.call('HSET', K.lockinfo(name), 'owner', owner, 'token', token,
       'fence', string.format('%.0f', f), 'acquired_at', now, 'ttl_ms', ttl,
@@ -83,7 +97,7 @@ end
 -- Serves the queues of the names in work (a list that may grow): grants
 -- each queue's first waiter when all its locks are free, answers waiters
 -- whose wait ran out. Returns the number of grants.
-local function wake(work, now)
+local function wake(work, now, now_us)
   local grants, i = 0, 1
   while i <= #work do
     local name = work[i]
@@ -98,7 +112,7 @@ local function wake(work, now)
       for _, n in ipairs(drop_waiter(id)) do work[#work + 1] = n end
     elseif id and grantable(words(w[1]), id) then
       local names = words(w[1])
-      local fences = grant(names, w[2], w[3], tonumber(w[4]), now)
+      local fences = grant(names, w[2], w[3], tonumber(w[4]), now, now_us)
       reply_push(w[5], grant_reply(names, w[2], w[3], tonumber(w[4]), fences))
       drop_waiter(id)
       grants = grants + 1
@@ -117,7 +131,7 @@ local function check_holder(name, token)
     fail('STALE lock ' .. name .. ' is not held (expired or released)')
   end
   if cur ~= token then
-    fail('STALE lock ' .. name .. ' is held by ' .. holder(name)
+    fail('STALE lock ' .. name .. ' is held by ' .. token_owner(cur)
       .. ' under another token')
   end
 end
