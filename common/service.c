@@ -104,20 +104,51 @@ static void service_metrics(struct wfp_service *svc)
 /* ------------------------------------------------------------------ */
 
 /* Acknowledges and deletes the collected entries: one XACK, one XDEL. */
-static void acks_flush(struct wfp_service *svc)
+static void acks_send(struct wfp_service *svc, wfp_redis_fn *done)
 {
 	const char *argv[3 + ACK_BATCH];
 
-	if (svc->nacks == 0)
-		return;
 	argv[0] = "XACK", argv[1] = svc->requests.s, argv[2] = svc->name;
 	for (int i = 0; i < svc->nacks; i++)
 		argv[3 + i] = svc->acks[i];
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3 + svc->nacks, argv, NULL);
 	argv[1] = "XDEL", argv[2] = svc->requests.s;
-	wfp_redis_command(svc->cmd, 0, NULL, NULL, 2 + svc->nacks, argv + 1,
-			  NULL);
+	if (wfp_redis_command(svc->cmd, 0, done, svc, 2 + svc->nacks, argv + 1,
+			      NULL) != 0 &&
+	    done)
+		done(svc->cmd, NULL, svc); /* not connected: stop anyway */
 	svc->nacks = 0;
+}
+
+static void acks_flush(struct wfp_service *svc)
+{
+	if (svc->nacks > 0)
+		acks_send(svc, NULL);
+}
+
+/* The last acknowledgements at shutdown were answered: stop. */
+static void on_last_acks(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+
+	(void)r, (void)reply;
+	wfp_daemon_stopped(svc->d);
+}
+
+/* At shutdown, once no read or request is in flight: acknowledge what
+ * was served and stop when Redis has answered everything sent before
+ * (so nothing served is served again). */
+static void maybe_stop(struct wfp_service *svc)
+{
+	const char *ping[1] = {"PING"};
+
+	if (!svc->d->stopping || svc->reading || svc->inflight > 0)
+		return;
+	if (svc->nacks > 0)
+		acks_send(svc, on_last_acks);
+	else if (wfp_redis_command(svc->cmd, 0, on_last_acks, svc, 1, ping,
+				   NULL) != 0)
+		wfp_daemon_stopped(svc->d);
 }
 
 static void on_ack_flush(evutil_socket_t fd, short what, void *arg)
@@ -187,8 +218,7 @@ static void request_free(struct wfp_request *rq)
 
 	free(rq);
 	svc->inflight--;
-	if (svc->d->stopping && svc->inflight == 0 && !svc->reading)
-		wfp_daemon_stopped(svc->d);
+	maybe_stop(svc);
 }
 
 void wfp_request_done(struct wfp_request *rq)
@@ -422,8 +452,7 @@ static void on_read(struct wfp_redis *r, redisReply *reply, void *arg)
 	else if (failed && reply)
 		wfp_warn("reading requests: %s", reply->str);
 	if (svc->d->stopping) {
-		if (svc->inflight == 0)
-			wfp_daemon_stopped(svc->d);
+		maybe_stop(svc);
 		return;
 	}
 	if (failed)
@@ -561,9 +590,7 @@ static void on_stop(struct wfp_daemon *d, void *arg)
 
 	(void)d;
 	evtimer_del(svc->read_again);
-	if (!svc->reading && svc->inflight == 0)
-		wfp_daemon_stopped(svc->d);
-	/* else on_read / request_free stop once the read and work finish */
+	maybe_stop(svc); /* else on_read / request_free call it when done */
 }
 
 static int healthy(void *arg)

@@ -30,3 +30,18 @@ rc=0; wait "$BOARD_PID" || rc=$?
 BOARD_PID=""
 eq "clean stop" "$rc" 0
 ok "logged" grep -q "stopped" "$TMP/board.log"
+
+# SIGTERM under load: what the board served is acknowledged before it
+# exits, so nothing is left pending to be served twice.
+start_board
+f=$(job_file busy)
+( for i in $(seq 1 40); do "$WFP" job post "$f" --timeout-ms 3000 >/dev/null 2>&1; done ) &
+poster=$!
+sleep 0.3
+kill -TERM "$BOARD_PID"
+rc=0; wait "$BOARD_PID" || rc=$?
+BOARD_PID=""
+eq "clean stop under load" "$rc" 0
+eq "nothing left pending" "$(rcli XPENDING "$tag:jobboard:requests" jobboard | head -1)" 0
+start_board
+wait "$poster"
