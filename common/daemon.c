@@ -176,3 +176,26 @@ void wfp_daemon_release(struct wfp_daemon *d)
 	if (d->base)
 		event_base_free(d->base);
 }
+
+int wfp_daemon_main(const char *name, int argc, char **argv,
+		    const struct wfp_daemon_ops *ops)
+{
+	struct wfp_daemon d;
+	void *state;
+	int rc = wfp_daemon_init(&d, name, argc, argv);
+
+	if (rc != 0) {
+		wfp_daemon_release(&d);
+		return rc > 0 ? 0 : 2;
+	}
+	state = ops->start(&d);
+	if (state == NULL) {
+		wfp_daemon_release(&d);
+		return 1;
+	}
+	wfp_daemon_run(&d);
+	rc = ops->exit_code(state);
+	ops->free(state);
+	wfp_daemon_release(&d);
+	return rc;
+}

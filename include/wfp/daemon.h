@@ -54,4 +54,21 @@ void wfp_daemon_stopped(struct wfp_daemon *d);
 /* Frees what init made. */
 void wfp_daemon_release(struct wfp_daemon *d);
 
+/* What a daemon's main() hands over: how to start, judge and free its
+ * service (the void * is the service's own state). */
+struct wfp_daemon_ops {
+	void *(*start)(struct wfp_daemon *d); /* NULL on failure (logged) */
+	int (*exit_code)(const void *state);  /* status after a stop */
+	void (*free)(void *state);
+};
+
+/*
+ * The whole life of a daemon: init from env and argv, start the service,
+ * run until stopped, free. Returns main()'s exit status: 0 after a clean
+ * stop or --help, 2 for bad settings, 1 when the service cannot start,
+ * else the service's exit code.
+ */
+int wfp_daemon_main(const char *name, int argc, char **argv,
+		    const struct wfp_daemon_ops *ops);
+
 #endif

@@ -2,24 +2,24 @@
 #include "lock-internal.h"
 #include "wfp/daemon.h"
 
+static void *start(struct wfp_daemon *d)
+{
+	return lockd_new(d);
+}
+
+static int exit_code(const void *l)
+{
+	return lockd_exit_code(l);
+}
+
+static void release(void *l)
+{
+	lockd_free(l);
+}
+
 int main(int argc, char **argv)
 {
-	struct wfp_daemon d;
-	struct lockd *l;
-	int rc = wfp_daemon_init(&d, "wfp-lock", argc, argv);
+	static const struct wfp_daemon_ops ops = {start, exit_code, release};
 
-	if (rc != 0) {
-		wfp_daemon_release(&d);
-		return rc > 0 ? 0 : 2;
-	}
-	l = lockd_new(&d);
-	if (l == NULL) {
-		wfp_daemon_release(&d);
-		return 1;
-	}
-	wfp_daemon_run(&d);
-	rc = lockd_exit_code(l);
-	lockd_free(l);
-	wfp_daemon_release(&d);
-	return rc;
+	return wfp_daemon_main("wfp-lock", argc, argv, &ops);
 }
