@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "wfp/codec.h"
 #include "wfp/keys.h"
+#include "wfp/lock.h"
 #include "wfp/util.h"
 
 #define JOB_FILE_MAX   (1024 * 1024) /* a job file, bytes */
@@ -840,6 +841,36 @@ static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
 	return a;
 }
 
+#define LIVE_MS 5000 /* a replica that said so this recently is live */
+
+/* A service's live replicas (from {p}:<service>:replicas), the requests
+ * read but not yet acknowledged, and the entries on its request stream. */
+static json_t *service_status(struct wfp_client *cl, const char *service)
+{
+	const char *tag = wfp_client_tag(cl);
+	struct wfp_key req = wfp_key_requests(tag, service);
+	struct wfp_key rep = wfp_key_replicas(tag, service);
+	redisReply *r =
+	    wfp_client_commandf(cl, "XPENDING %s %s", req.s, service);
+	long long pending = r && r->type == REDIS_REPLY_ARRAY && r->elements
+				? r->element[0]->integer
+				: 0;
+	char since[24];
+
+	if (r)
+		freeReplyObject(r);
+	snprintf(since, sizeof(since), "%lld",
+		 (long long)(wfp_now_ms() - LIVE_MS));
+	r = wfp_client_commandf(cl, "ZCOUNT %s %s +inf", rep.s, since);
+	json_t *o = json_pack("{s:I, s:I, s:I}", "live",
+			      (json_int_t)(r ? r->integer : 0), "pending",
+			      (json_int_t)pending, "queued",
+			      (json_int_t)int_of(cl, "XLEN %s", req.s));
+	if (r)
+		freeReplyObject(r);
+	return o;
+}
+
 int cmd_status(struct cli *c)
 {
 	static const char *const opts[] = {NULL};
@@ -866,9 +897,16 @@ int cmd_status(struct cli *c)
 				    json_integer(n));
 	}
 	struct wfp_key dl = wfp_key_deadletter(tag);
-	o = json_pack("{s:o, s:o, s:I}", "jobs", counts, "owners",
-		      live_owners(cl, c->cfg.visibility_ms), "deadletter",
-		      (json_int_t)int_of(cl, "XLEN %s", dl.s));
+	struct wfp_key held = wfp_key_locks_held(tag);
+	struct wfp_key waiting = wfp_key_locks_waiters(tag);
+	o = json_pack("{s:o, s:o, s:I, s:{s:I, s:I}, s:{s:o, s:o}}", "jobs",
+		      counts, "owners", live_owners(cl, c->cfg.visibility_ms),
+		      "deadletter", (json_int_t)int_of(cl, "XLEN %s", dl.s),
+		      "locks", "held",
+		      (json_int_t)int_of(cl, "ZCARD %s", held.s), "waiting",
+		      (json_int_t)int_of(cl, "ZCARD %s", waiting.s), "services",
+		      "jobboard", service_status(cl, "jobboard"), "lock",
+		      service_status(cl, "lock"));
 	if (c->json) {
 		cli_print_json(o);
 		return EXIT_OK;
@@ -876,6 +914,12 @@ int cmd_status(struct cli *c)
 	print_fields(counts, "jobs ");
 	print_field("", "live owners", json_object_get(o, "owners"));
 	print_field("", "dead letters", json_object_get(o, "deadletter"));
+	print_fields(json_object_get(o, "locks"), "locks ");
+	print_fields(
+	    json_object_get(json_object_get(o, "services"), "jobboard"),
+	    "wfp-jobboard ");
+	print_fields(json_object_get(json_object_get(o, "services"), "lock"),
+		     "wfp-lock ");
 	json_decref(o);
 	return EXIT_OK;
 }

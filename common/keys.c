@@ -73,6 +73,11 @@ struct wfp_key wfp_key_requests(const char *tag, const char *service)
 	return key_fmt(tag, "%s:requests", service);
 }
 
+struct wfp_key wfp_key_replicas(const char *tag, const char *service)
+{
+	return key_fmt(tag, "%s:replicas", service);
+}
+
 struct wfp_key wfp_key_reply(const char *tag, const char *nonce)
 {
 	return key_fmt(tag, "reply:%s", nonce);

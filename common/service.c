@@ -19,7 +19,9 @@
 #define ORPHAN_IDLE_MS	10000 /* a replica's request unacked this long */
 #define REPLY_TTL_MS	60000 /* unread replies expire */
 #define MAX_COUNTERS	16
-#define ACK_BATCH	128 /* entries acknowledged in one XACK/XDEL */
+#define ALIVE_EVERY_MS	1000	/* a replica says it is alive this often */
+#define ALIVE_FORGET_MS 3600000 /* replicas silent this long are forgotten */
+#define ACK_BATCH	128	/* entries acknowledged in one XACK/XDEL */
 
 /* A counter with its name stored alongside. */
 struct counter {
@@ -46,6 +48,7 @@ struct wfp_service {
 	char acks[ACK_BATCH][64]; /* entries waiting for XACK + XDEL */
 	int nacks;
 	int64_t last_orphan_ms;
+	int64_t last_alive_ms;
 	int reading;  /* a read is outstanding */
 	int inflight; /* requests being served */
 	int exit_code;
@@ -561,6 +564,22 @@ static void on_reader_up(struct wfp_redis *r, void *arg)
 	read_next(arg);
 }
 
+/* Records this replica as alive in {p}:<service>:replicas and forgets
+ * replicas silent for ALIVE_FORGET_MS. */
+static void say_alive(struct wfp_service *svc, int64_t now)
+{
+	struct wfp_key k = wfp_key_replicas(svc->tag, svc->name);
+	char at[24], old[24];
+	const char *add[4] = {"ZADD", k.s, at, svc->consumer};
+	const char *trim[4] = {"ZREMRANGEBYSCORE", k.s, "-inf", old};
+
+	svc->last_alive_ms = now;
+	snprintf(at, sizeof(at), "%lld", (long long)now);
+	snprintf(old, sizeof(old), "%lld", (long long)(now - ALIVE_FORGET_MS));
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, add, NULL);
+	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, trim, NULL);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct wfp_service *svc = arg;
@@ -572,6 +591,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (svc->tick_fn)
 		svc->tick_fn(svc, svc->arg);
+	if (now - svc->last_alive_ms >= ALIVE_EVERY_MS)
+		say_alive(svc, now);
 	if (now - svc->last_orphan_ms >= ORPHAN_EVERY_MS) {
 		char idle[16];
 		const char *ac[8] = {

@@ -25,7 +25,7 @@ rc=0; build/wfp lock acquire smoke-lock --owner b --wait 300 2>/dev/null || rc=$
 [ "$rc" = 3 ] || { echo "FAIL: contended acquire did not time out"; exit 1; }
 build/wfp lock release smoke-lock "$t" >/dev/null
 for svc in jobboard lock; do
-  n=$(redis-cli -u "$WFP_REDIS_URL" XINFO CONSUMERS "{wfp}:$svc:requests" "$svc" | grep -c '^name$' || true)
-  [ "$n" -ge 2 ] || { echo "FAIL: $svc has $n consumers"; exit 1; }
+  n=$(build/wfp status --json | jq ".services.$svc.live")
+  [ "$n" = 2 ] || { echo "FAIL: $svc has $n live replicas"; exit 1; }
 done
 echo "compose smoke: 6 jobs posted and claimed, lock contended, 2 replicas per service: ok"

@@ -45,6 +45,10 @@ struct wfp_key wfp_key_fence(const char *tag, const char *resource);
  * name as the service. */
 struct wfp_key wfp_key_requests(const char *tag, const char *service);
 
+/* Replicas of a service by last sign of life (ms): a zset each replica
+ * refreshes every second, for `wfp status`. */
+struct wfp_key wfp_key_replicas(const char *tag, const char *service);
+
 /* A reply list a client waits on for one request. */
 struct wfp_key wfp_key_reply(const char *tag, const char *nonce);
 

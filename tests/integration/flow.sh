@@ -75,3 +75,7 @@ start=$(date +%s%N)
 err=$("$WFP" job post "$(job_file refused)" 2>&1 || true)
 ok "refused post says WRONGTYPE" grep -q WRONGTYPE <<<"$err"
 ok "refused at once" test $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000
+
+# status shows the live board replica (it says so every second).
+ok "status: board live" wfp_wait_for bash -c "[ \"\$('$WFP' status --json | jq .services.jobboard.live)\" = 1 ]"
+eq "status: no lock service here" "$("$WFP" status --json | jq .services.lock.live)" 0
