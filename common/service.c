@@ -21,6 +21,7 @@
 #define MAX_COUNTERS	16
 #define ALIVE_EVERY_MS	1000	/* a replica says it is alive this often */
 #define ALIVE_FORGET_MS 3600000 /* replicas silent this long are forgotten */
+#define FORGET_EVERY_MS 60000	/* look for consumers of gone replicas */
 #define ACK_BATCH	128	/* entries acknowledged in one XACK/XDEL */
 
 /* A counter with its name stored alongside. */
@@ -49,6 +50,7 @@ struct wfp_service {
 	int nacks;
 	int64_t last_orphan_ms;
 	int64_t last_alive_ms;
+	int64_t last_forget_ms;
 	int reading;  /* a read is outstanding */
 	int inflight; /* requests being served */
 	int exit_code;
@@ -564,6 +566,42 @@ static void on_reader_up(struct wfp_redis *r, void *arg)
 	read_next(arg);
 }
 
+/* XINFO CONSUMERS answered: forget consumers of replicas gone for an hour
+ * that hold nothing (one with pending entries is never deleted: they would
+ * become unclaimable). */
+static void on_consumers(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+
+	(void)r;
+	for (size_t i = 0;
+	     reply && reply->type == REDIS_REPLY_ARRAY && i < reply->elements;
+	     i++) {
+		const redisReply *c = reply->element[i];
+		const char *name = NULL;
+		long long pending = -1, idle = -1;
+
+		for (size_t j = 0; j + 1 < c->elements; j += 2) {
+			const char *k = c->element[j]->str;
+			const redisReply *v = c->element[j + 1];
+
+			if (strcmp(k, "name") == 0)
+				name = v->str;
+			else if (strcmp(k, "pending") == 0)
+				pending = v->integer;
+			else if (strcmp(k, "idle") == 0)
+				idle = v->integer;
+		}
+		if (name && pending == 0 && idle > ALIVE_FORGET_MS &&
+		    strcmp(name, svc->consumer) != 0) {
+			const char *del[5] = {"XGROUP", "DELCONSUMER",
+					      svc->requests.s, svc->name, name};
+			wfp_redis_command(svc->cmd, 0, NULL, NULL, 5, del,
+					  NULL);
+		}
+	}
+}
+
 /* Records this replica as alive in {p}:<service>:replicas and forgets
  * replicas silent for ALIVE_FORGET_MS. */
 static void say_alive(struct wfp_service *svc, int64_t now)
@@ -602,6 +640,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		svc->last_orphan_ms = now;
 		snprintf(idle, sizeof(idle), "%d", ORPHAN_IDLE_MS);
 		wfp_redis_command(svc->cmd, 0, on_orphans, svc, 8, ac, NULL);
+	}
+	if (now - svc->last_forget_ms >= FORGET_EVERY_MS) {
+		const char *ci[4] = {"XINFO", "CONSUMERS", svc->requests.s,
+				     svc->name};
+
+		svc->last_forget_ms = now;
+		wfp_redis_command(svc->cmd, 0, on_consumers, svc, 4, ci, NULL);
 	}
 }
 
