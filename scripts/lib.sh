@@ -1,11 +1,14 @@
 # Shell helpers for scripts/run, scripts/test and the end-to-end tests.
 # Source it; it defines functions only.
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on.
+# Prints a TCP port on 127.0.0.1 that nothing listens on, picked below the
+# kernel's ephemeral range so no outgoing connection can take it meanwhile.
 wfp_free_port() {
-  local port
+  local low=32768 port
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$low" -gt 12000 ] || low=32768
   for _ in $(seq 1 50); do
-    port=$(( 20000 + RANDOM % 30000 ))
+    port=$(( 10000 + RANDOM % (low - 10000) ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
