@@ -41,11 +41,23 @@ start_board() {
     || { cat "$TMP/board.log" >&2; fail "board did not connect"; }
 }
 
+# stop_daemon PID: SIGTERM, then wait. Under WFP_WRAP=valgrind
+# (--error-exitcode=9), a daemon that leaked or misused memory fails the test.
+stop_daemon() {
+  local rc=0
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || rc=$?
+  if [ -n "${WFP_WRAP:-}" ] && [ "$rc" = 9 ]; then
+    echo "FAIL: memory errors in daemon $1 (see the valgrind log)" >&2
+    return 1
+  fi
+}
+
 stop_board() {
   if [ -n "$BOARD_PID" ]; then
-    kill "$BOARD_PID" 2>/dev/null || true
-    wait "$BOARD_PID" 2>/dev/null || true
+    local pid=$BOARD_PID
     BOARD_PID=""
+    stop_daemon "$pid"
   fi
 }
 
@@ -66,7 +78,7 @@ job_file() {
 
 finish() {
   local rc=$?
-  stop_board
+  stop_board || rc=1
   [ $rc -eq 0 ] || { echo "--- board log" >&2; cat "$TMP/board.log" >&2 2>/dev/null || true; }
   rm -rf "$TMP"
   [ $rc -eq 0 ] && echo "$checks passed, 0 failed"

@@ -8,8 +8,8 @@ start_lock() {
   wfp_wait_for grep -q "redis-reader: connected" "$TMP/lock.log" \
     || { cat "$TMP/lock.log" >&2; fail "lock service did not connect"; }
 }
-stop_lock() { kill "$LOCK_PID" 2>/dev/null || true; wait "$LOCK_PID" 2>/dev/null || true; }
-trap 'stop_lock; finish' EXIT
+stop_lock() { stop_daemon "$LOCK_PID"; }
+trap 'stop_lock || exit 1; finish' EXIT
 start_lock
 events() { rcli XRANGE "$tag:events" - + | paste -s -d' '; }
 
