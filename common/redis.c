@@ -116,6 +116,8 @@ static void on_drop(evutil_socket_t fd, short what, void *arg)
 	if (r->ac != NULL) {
 		wfp_log(WFP_LOG_WARN, "%s: dropping connection after a timeout",
 			r->name);
+		/* Callbacks run by the free must not see a usable link. */
+		r->state = CONN_DOWN;
 		redisAsyncFree(
 		    r->ac); /* runs on_disconnect and all callbacks */
 	}
