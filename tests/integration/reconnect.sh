@@ -31,3 +31,15 @@ eq "serving after restart" "$(rcli HGET "$tag:job:$id" state)" posted
 eq "claim after restart" "$("$WFP" job claim --owner x --json | jq -r .id)" "$id"
 ok "healthz ok again" grep -q "200 OK" <<<"$(http_get 127.0.0.1 "$mport" /healthz)"
 ok "reconnects counted" grep -q "^wfp_redis_connects_total 2" <<<"$(http_get 127.0.0.1 "$mport" /metrics)"
+
+# A Redis that stops answering without closing (SIGSTOP): every command
+# has a timeout, the board drops the link and keeps trying; after SIGCONT
+# it serves again.
+stop_board
+start_board WFP_TIMEOUT_MS=300
+kill -STOP "$REDIS_PID"
+sleep 2
+ok "board dropped the silent link" grep -q "dropping connection after a timeout" "$TMP/board.log"
+ok "board alive while redis is frozen" kill -0 "$BOARD_PID"
+kill -CONT "$REDIS_PID"
+ok "serving after redis thaws" wfp_wait_for "$WFP" job post "$(job_file thawed)"
