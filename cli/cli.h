@@ -59,6 +59,10 @@ int cli_expect(const struct cli *c, int min, int max,
 int cli_opt_int(const struct cli *c, const char *name, long long min,
 		long long max, long long *out);
 
+/* Prints v as JSON with --json, else with text(v); frees v either way.
+ * Returns EXIT_OK. */
+int cli_emit(const struct cli *c, json_t *v, void (*text)(json_t *v));
+
 /* Prints v to stdout as compact JSON and a newline; steals v. */
 void cli_print_json(json_t *v);
 

@@ -269,13 +269,27 @@ static redisReply *cli_job(struct cli *c, struct wfp_client **cl)
 	return r;
 }
 
+/* The text form of `job show`: fields, then each redelivery. */
+static void show_print(json_t *job)
+{
+	json_t *del = json_incref(json_object_get(job, "deliveries"));
+
+	json_object_del(job, "deliveries");
+	print_fields(job, "");
+	for (size_t i = 0; i < json_array_size(del); i++) {
+		printf("redelivery:\n");
+		print_fields(json_array_get(del, i), "  ");
+	}
+	json_decref(del);
+}
+
 static int job_show(struct cli *c)
 {
 	static const char *const opts[] = {NULL};
 	struct wfp_client *cl;
 	struct wfp_key dk;
 	redisReply *r;
-	json_t *job, *del;
+	json_t *job;
 
 	if (cli_expect(c, 3, 3, opts, "wfp job show ID") != 0)
 		return EXIT_USAGE;
@@ -286,20 +300,8 @@ static int job_show(struct cli *c)
 	freeReplyObject(r);
 	json_object_del(job, "token"); /* the owner's secret: not shown */
 	dk = wfp_key_deliveries(wfp_client_tag(cl), c->pos[2]);
-	del = stream_json(cl, &dk);
-	if (c->json) {
-		json_object_set_new(job, "deliveries", del);
-		cli_print_json(job);
-		return EXIT_OK;
-	}
-	print_fields(job, "");
-	for (size_t i = 0; i < json_array_size(del); i++) {
-		printf("redelivery:\n");
-		print_fields(json_array_get(del, i), "  ");
-	}
-	json_decref(del);
-	json_decref(job);
-	return EXIT_OK;
+	json_object_set_new(job, "deliveries", stream_json(cl, &dk));
+	return cli_emit(c, job, show_print);
 }
 
 /* Appends the summary of job id to list (skipping vanished jobs). */
@@ -400,13 +402,16 @@ static int job_list(struct cli *c)
 			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
 		}
 	}
-	if (c->json)
-		cli_print_json(list);
-	else {
-		list_print(list);
-		json_decref(list);
+	return cli_emit(c, list, list_print);
+}
+
+/* The text form of `job log`: one block of fields per entry. */
+static void log_print(json_t *log)
+{
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		print_fields(json_array_get(log, i), "");
+		printf("\n");
 	}
-	return EXIT_OK;
 }
 
 static int job_log(struct cli *c)
@@ -425,16 +430,17 @@ static int job_log(struct cli *c)
 	freeReplyObject(r);
 	lk = wfp_key_log(wfp_client_tag(cl), c->pos[2]);
 	log = stream_json(cl, &lk);
-	if (c->json) {
-		cli_print_json(log);
-		return EXIT_OK;
-	}
-	for (size_t i = 0; i < json_array_size(log); i++) {
-		print_fields(json_array_get(log, i), "");
-		printf("\n");
-	}
-	json_decref(log);
-	return EXIT_OK;
+	return cli_emit(c, log, log_print);
+}
+
+/* Prints "ID STATE", or {id, state} with --json, for job pos[2]. */
+static void print_id_state(const struct cli *c, const char *state)
+{
+	if (c->json)
+		cli_print_json(
+		    json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
+	else
+		printf("%s %s\n", c->pos[2], state);
 }
 
 /* Reads one field of job id into out; returns 0, or -1 (printed). */
@@ -487,11 +493,7 @@ static int job_wait(struct cli *c)
 					 c->pos[2], state, timeout);
 		wfp_sleep_ms(WAIT_POLL_MS);
 	}
-	if (c->json)
-		cli_print_json(
-		    json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
-	else
-		printf("%s %s\n", c->pos[2], state);
+	print_id_state(c, state);
 	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -621,11 +623,7 @@ static int state_print(const struct cli *c, const msgpack_object *reply)
 
 	wfp_codec_str(reply, "state", 0, state, sizeof(state), err,
 		      sizeof(err));
-	if (c->json)
-		cli_print_json(
-		    json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
-	else
-		printf("%s %s\n", c->pos[2], state);
+	print_id_state(c, state);
 	return EXIT_OK;
 }
 
@@ -774,11 +772,7 @@ static int job_finish(struct cli *c, int is_fail)
 		return EXIT_FAIL;
 	if (wfp_job_finish(cl, c->pos[2], c->pos[3], fence, op, reason, state))
 		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
-	if (c->json)
-		cli_print_json(
-		    json_pack("{s:s, s:s}", "id", c->pos[2], "state", state));
-	else
-		printf("%s %s\n", c->pos[2], state);
+	print_id_state(c, state);
 	return EXIT_OK;
 }
 
@@ -871,6 +865,19 @@ static json_t *service_status(struct wfp_client *cl, const char *service)
 	return o;
 }
 
+/* The text form of `wfp status`. */
+static void status_print(json_t *o)
+{
+	json_t *services = json_object_get(o, "services");
+
+	print_fields(json_object_get(o, "jobs"), "jobs ");
+	print_field("", "live owners", json_object_get(o, "owners"));
+	print_field("", "dead letters", json_object_get(o, "deadletter"));
+	print_fields(json_object_get(o, "locks"), "locks ");
+	print_fields(json_object_get(services, "jobboard"), "wfp-jobboard ");
+	print_fields(json_object_get(services, "lock"), "wfp-lock ");
+}
+
 int cmd_status(struct cli *c)
 {
 	static const char *const opts[] = {NULL};
@@ -907,19 +914,5 @@ int cmd_status(struct cli *c)
 		      (json_int_t)int_of(cl, "ZCARD %s", waiting.s), "services",
 		      "jobboard", service_status(cl, "jobboard"), "lock",
 		      service_status(cl, "lock"));
-	if (c->json) {
-		cli_print_json(o);
-		return EXIT_OK;
-	}
-	print_fields(counts, "jobs ");
-	print_field("", "live owners", json_object_get(o, "owners"));
-	print_field("", "dead letters", json_object_get(o, "deadletter"));
-	print_fields(json_object_get(o, "locks"), "locks ");
-	print_fields(
-	    json_object_get(json_object_get(o, "services"), "jobboard"),
-	    "wfp-jobboard ");
-	print_fields(json_object_get(json_object_get(o, "services"), "lock"),
-		     "wfp-lock ");
-	json_decref(o);
-	return EXIT_OK;
+	return cli_emit(c, o, status_print);
 }

@@ -83,3 +83,14 @@ void cli_print_json(json_t *v)
 	}
 	json_decref(v);
 }
+
+int cli_emit(const struct cli *c, json_t *v, void (*text)(json_t *v))
+{
+	if (c->json) {
+		cli_print_json(v);
+		return EXIT_OK;
+	}
+	text(v);
+	json_decref(v);
+	return EXIT_OK;
+}

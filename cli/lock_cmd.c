@@ -186,13 +186,14 @@ static int lock_show(struct cli *c)
 	o = lock_json(cl, c->pos[2]);
 	if (o == NULL)
 		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
-	if (c->json) {
-		cli_print_json(o);
-		return EXIT_OK;
-	}
-	lock_print(o);
-	json_decref(o);
-	return EXIT_OK;
+	return cli_emit(c, o, lock_print);
+}
+
+/* The text form of `lock list`. */
+static void locks_print(json_t *a)
+{
+	for (size_t i = 0; i < json_array_size(a); i++)
+		lock_print(json_array_get(a, i));
 }
 
 static int lock_list(struct cli *c)
@@ -223,14 +224,7 @@ static int lock_list(struct cli *c)
 			json_decref(o);
 	}
 	freeReplyObject(r);
-	if (c->json) {
-		cli_print_json(a);
-		return EXIT_OK;
-	}
-	for (size_t i = 0; i < json_array_size(a); i++)
-		lock_print(json_array_get(a, i));
-	json_decref(a);
-	return EXIT_OK;
+	return cli_emit(c, a, locks_print);
 }
 
 int cmd_lock(struct cli *c)
