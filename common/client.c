@@ -237,13 +237,7 @@ redisReply *wfp_client_eval(struct wfp_client *c, enum wfp_script_id id,
 
 int wfp_check_id(const char *what, const char *id, char *err, size_t errlen)
 {
-	size_t n = strlen(id);
-
-	for (size_t i = 0; i < n && n < WFP_ID_MAX; i++) {
-		if (!isalnum((unsigned char)id[i]) && !strchr("_.-", id[i]))
-			n = WFP_ID_MAX;
-	}
-	if (n == 0 || n >= WFP_ID_MAX) {
+	if (!wfp_word_ok(id, WFP_ID_MAX, "_.-")) {
 		snprintf(err, errlen,
 			 "%s '%.80s' is not 1-63 of A-Z a-z 0-9 _ . -", what,
 			 id);

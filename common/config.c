@@ -1,7 +1,6 @@
 /* config.c - settings from the environment and flags (see wfp/config.h). */
 #include "wfp/config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,16 +68,7 @@ int wfp_config_is_flag(const char *name)
  * spaces, so it can sit inside a hash tag. */
 static int prefix_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= WFP_PREFIX_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("_.-", s[i]) == NULL)
-			return 0;
-	}
-	return 1;
+	return wfp_word_ok(s, WFP_PREFIX_MAX, "_.-");
 }
 
 /* An address is "" (off) or host:port with a port in 1..65535. */

@@ -1,7 +1,6 @@
 /* lock_client.c - the lock calls of the client library (see wfp/lock.h). */
 #include "wfp/lock.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,23 +13,9 @@
 /* Validation                                                          */
 /* ------------------------------------------------------------------ */
 
-/* 1..max-1 characters, each alphanumeric or in extra. */
-static int word_ok(const char *s, size_t max, const char *extra)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= max)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
-			return 0;
-	}
-	return 1;
-}
-
 int wfp_lock_check_name(const char *name, char *err, size_t errlen)
 {
-	if (word_ok(name, WFP_LOCK_NAME_MAX, "_.:/-"))
+	if (wfp_word_ok(name, WFP_LOCK_NAME_MAX, "_.:/-"))
 		return 0;
 	snprintf(err, errlen,
 		 "lock name '%.140s' is not 1-128 of A-Z a-z 0-9 _ . : / -",
@@ -40,7 +25,7 @@ int wfp_lock_check_name(const char *name, char *err, size_t errlen)
 
 int wfp_lock_check_owner(const char *owner, char *err, size_t errlen)
 {
-	if (word_ok(owner, WFP_LOCK_OWNER_MAX, "_.:@-"))
+	if (wfp_word_ok(owner, WFP_LOCK_OWNER_MAX, "_.:@-"))
 		return 0;
 	snprintf(err, errlen,
 		 "owner '%.80s' is not 1-64 of A-Z a-z 0-9 _ . : @ -", owner);
@@ -57,7 +42,7 @@ int wfp_lock_check_token(const char *token, char *err, size_t errlen)
 	    strspn(slash + 1, "0123456789abcdef") == 32) {
 		memcpy(owner, token, n);
 		owner[n] = '\0';
-		if (word_ok(owner, WFP_LOCK_OWNER_MAX, "_.:@-"))
+		if (wfp_word_ok(owner, WFP_LOCK_OWNER_MAX, "_.:@-"))
 			return 0;
 	}
 	snprintf(err, errlen, "'%.100s' is not a lock token (OWNER/32 hex)",

@@ -1,6 +1,7 @@
 /* util.c - clocks, randomness and bounded copies (see include/wfp/util.h). */
 #include "wfp/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,19 @@ int wfp_strlcpy(char *dst, const char *src, size_t n)
 	}
 	memcpy(dst, src, len + 1);
 	return 0;
+}
+
+int wfp_word_ok(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
+			return 0;
+	}
+	return 1;
 }
 
 /* Whole-string decimal parse; returns 0 or -1. */

@@ -33,6 +33,12 @@ int wfp_random_hex(char *out, size_t nbytes);
  */
 int wfp_strlcpy(char *dst, const char *src, size_t n);
 
+/*
+ * Returns 1 when s is 1..max-1 characters, each a letter, a digit or one
+ * of extra (the rule of ids, prefixes, lock names and owners), else 0.
+ */
+int wfp_word_ok(const char *s, size_t max, const char *extra);
+
 /* Parses a whole decimal int64; returns 0, or -1 on junk or overflow. */
 int wfp_parse_i64(const char *s, int64_t *out);
 
