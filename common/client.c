@@ -206,29 +206,16 @@ redisReply *wfp_client_eval(struct wfp_client *c, enum wfp_script_id id,
 			    int nkeys, int argc, const char **argv,
 			    const size_t *lens)
 {
-	const struct wfp_script *s = wfp_script(id);
-	const char *av[64];
-	size_t lv[64];
-	char nk[16];
+	struct wfp_script_call call;
 	redisReply *r;
 
-	if (argc + 3 > 64)
+	if (wfp_script_call_init(&call, id, nkeys, argc, argv, lens) != 0)
 		return client_fail(c, "too many script arguments"), NULL;
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	av[0] = "EVALSHA";
-	av[1] = s->sha;
-	av[2] = nk;
-	for (int i = 0; i < argc; i++) {
-		av[i + 3] = argv[i];
-		lv[i + 3] = lens ? lens[i] : strlen(argv[i]);
-	}
-	lv[0] = 7, lv[1] = 40, lv[2] = strlen(nk);
-	r = wfp_client_command(c, argc + 3, av, lv);
+	r = wfp_client_command(c, call.argc, call.argv, call.lens);
 	if (r != NULL || strncmp(c->err, "NOSCRIPT", 8) != 0)
 		return r;
-	av[0] = "EVAL", lv[0] = 4;
-	av[1] = s->text, lv[1] = s->len;
-	return wfp_client_command(c, argc + 3, av, lv);
+	wfp_script_call_eval(&call, id);
+	return wfp_client_command(c, call.argc, call.argv, call.lens);
 }
 
 /* ------------------------------------------------------------------ */

@@ -12,7 +12,6 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define MAX_ARGS       64
 
 enum conn_state {
 	CONN_DOWN,	 /* no context; a reconnect timer is armed */
@@ -386,23 +385,13 @@ int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
 		     wfp_redis_fn *fn, void *arg, int nkeys, int argc,
 		     const char **argv, const size_t *lens)
 {
-	const struct wfp_script *s = wfp_script(id);
-	const char *av[MAX_ARGS];
-	size_t lv[MAX_ARGS];
-	char nk[16];
+	struct wfp_script_call call;
 	struct pending *p;
 
-	if (!wfp_redis_ready(r) || argc + 3 > MAX_ARGS)
+	if (!wfp_redis_ready(r) ||
+	    wfp_script_call_init(&call, id, nkeys, argc, argv, lens) != 0)
 		return -1;
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	av[0] = "EVALSHA", lv[0] = 7;
-	av[1] = s->sha, lv[1] = 40;
-	av[2] = nk, lv[2] = strlen(nk);
-	for (int i = 0; i < argc; i++) {
-		av[i + 3] = argv[i];
-		lv[i + 3] = lens ? lens[i] : strlen(argv[i]);
-	}
-	p = pending_new(r, fn, arg, argc + 3, av, lv);
+	p = pending_new(r, fn, arg, call.argc, call.argv, call.lens);
 	if (p == NULL)
 		return -1;
 	p->script = (int)id;

@@ -99,3 +99,31 @@ void wfp_script_error_trim(char *msg)
 	if (cut != NULL)
 		*cut = '\0';
 }
+
+int wfp_script_call_init(struct wfp_script_call *call, enum wfp_script_id id,
+			 int nkeys, int argc, const char **argv,
+			 const size_t *lens)
+{
+	const struct wfp_script *s = wfp_script(id);
+
+	if (argc + 3 > WFP_SCRIPT_ARGS_MAX)
+		return -1;
+	snprintf(call->nkeys, sizeof(call->nkeys), "%d", nkeys);
+	call->argv[0] = "EVALSHA", call->lens[0] = 7;
+	call->argv[1] = s->sha, call->lens[1] = 40;
+	call->argv[2] = call->nkeys, call->lens[2] = strlen(call->nkeys);
+	for (int i = 0; i < argc; i++) {
+		call->argv[i + 3] = argv[i];
+		call->lens[i + 3] = lens ? lens[i] : strlen(argv[i]);
+	}
+	call->argc = argc + 3;
+	return 0;
+}
+
+void wfp_script_call_eval(struct wfp_script_call *call, enum wfp_script_id id)
+{
+	const struct wfp_script *s = wfp_script(id);
+
+	call->argv[0] = "EVAL", call->lens[0] = 4;
+	call->argv[1] = s->text, call->lens[1] = s->len;
+}

@@ -41,6 +41,29 @@ struct wfp_script {
  * result lives until exit. Not thread-safe on its first call. */
 const struct wfp_script *wfp_script(enum wfp_script_id id);
 
+#define WFP_SCRIPT_ARGS_MAX 64 /* words in one script call */
+
+/* The words of one script call: EVALSHA sha numkeys args..., or after
+ * wfp_script_call_eval() EVAL text numkeys args... */
+struct wfp_script_call {
+	const char *argv[WFP_SCRIPT_ARGS_MAX];
+	size_t lens[WFP_SCRIPT_ARGS_MAX];
+	int argc;
+	char nkeys[16];
+};
+
+/*
+ * Fills call with EVALSHA of script id, nkeys keys then args (argv[i] of
+ * lens[i] bytes, or strlen when lens is NULL). The strings are borrowed.
+ * Returns 0, or -1 when there are more than WFP_SCRIPT_ARGS_MAX words.
+ */
+int wfp_script_call_init(struct wfp_script_call *call, enum wfp_script_id id,
+			 int nkeys, int argc, const char **argv,
+			 const size_t *lens);
+
+/* Turns call into the EVAL of the script's full text (after NOSCRIPT). */
+void wfp_script_call_eval(struct wfp_script_call *call, enum wfp_script_id id);
+
 /* Strips the " script: ..." suffix Redis adds to errors raised by
  * scripts, in place. */
 void wfp_script_error_trim(char *msg);
