@@ -62,12 +62,20 @@ static void script_build(struct wfp_script *s, const struct source *src)
 {
 	char table[2048];
 	int tlen = wfp_job_table_lua(table, sizeof(table));
+	int clen =
+	    tlen < 0 ? -1
+		     : snprintf(table + tlen, sizeof(table) - (size_t)tlen,
+				"local REPLY_TTL_MS = %d\n", WFP_REPLY_TTL_MS);
+
+	if (clen < 0 || (size_t)(tlen + clen) >= sizeof(table))
+		abort();
+	tlen += clen;
 	size_t locklen = src->locklib ? wfp_lua_locklib_len : 0;
 	size_t len = (size_t)tlen + wfp_lua_lib_len + locklen + *src->len;
 	char *text = malloc(len + 1);
 	size_t at = 0;
 
-	if (tlen < 0 || text == NULL)
+	if (text == NULL)
 		abort();
 	memcpy(text + at, table, (size_t)tlen);
 	at += (size_t)tlen;

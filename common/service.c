@@ -17,7 +17,6 @@
 #define READ_BLOCK_MS	1000 /* one blocking read */
 #define ORPHAN_EVERY_MS 2000
 #define ORPHAN_IDLE_MS	10000 /* a replica's request unacked this long */
-#define REPLY_TTL_MS	60000 /* unread replies expire */
 #define MAX_COUNTERS	16
 #define ALIVE_EVERY_MS	1000	/* a replica says it is alive this often */
 #define ALIVE_FORGET_MS 3600000 /* replicas silent this long are forgotten */
@@ -183,7 +182,7 @@ static void reply_push(struct wfp_service *svc, const struct wfp_key *key,
 
 	if (key->s[0] == '\0')
 		return;
-	snprintf(ttl, sizeof(ttl), "%d", REPLY_TTL_MS);
+	snprintf(ttl, sizeof(ttl), "%d", WFP_REPLY_TTL_MS);
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, push, lens);
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, exp, NULL);
 }

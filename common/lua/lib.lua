@@ -1,8 +1,9 @@
 -- lib.lua: helpers every job-board script starts with.
 --
 -- Each script is sent as: the NEXT table (rendered from common/job.c, the
--- one place that says which operation moves a job from which state), this
--- file, then the script itself. ARGV[1] is always the hash tag "{prefix}"
+-- one place that says which operation moves a job from which state) and
+-- the shared constants (REPLY_TTL_MS, from scripts.h), this file, then the
+-- script itself. ARGV[1] is always the hash tag "{prefix}"
 -- that every key shares, so the scripts run unchanged on Redis Cluster.
 -- Key names here mirror common/keys.c; the README lists them.
 -- Errors are raised as {err = "CODE message"} before any write, so a
@@ -65,11 +66,12 @@ local function emit(id, state, owner, detail)
   emit_as('jobboard', 'job', id, state, owner, detail)
 end
 
--- Pushes a msgpack reply map onto a client's reply list (60 s TTL).
+-- Pushes a msgpack reply map onto a client's reply list; an unread one
+-- expires after REPLY_TTL_MS (rendered from scripts.h).
 local function reply_push(key, map)
   if key == nil or key == '' then return end
   redis.call('LPUSH', key, cmsgpack.pack(map))
-  redis.call('PEXPIRE', key, 60000)
+  redis.call('PEXPIRE', key, REPLY_TTL_MS)
 end
 
 -- Moves id from the index of one state to another's, scored by time.

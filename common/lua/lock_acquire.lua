@@ -12,6 +12,14 @@ local wait, reply = tonumber(ARGV[5]), ARGV[6]
 local names = {}
 for i = 7, #ARGV do names[#names + 1] = ARGV[i] end
 local now, now_us = clock()
+
+-- Answers a grant: the client's reply, and {'granted', fence...}.
+local function granted(fences)
+  reply_push(reply, grant_reply(names, owner, token, ttl, fences))
+  local out = { 'granted' }
+  for i, f in ipairs(fences) do out[i + 1] = f end
+  return out
+end
 local first = redis.call('GET', K.lock(names[1]))
 
 -- A request served twice (a replica died before acknowledging it) is
@@ -21,18 +29,11 @@ if first == token then
   for i, name in ipairs(names) do
     fences[i] = tonumber(redis.call('HGET', K.lockinfo(name), 'fence'))
   end
-  reply_push(reply, grant_reply(names, owner, token, ttl, fences))
-  local out = { 'granted' }
-  for i, f in ipairs(fences) do out[i + 1] = f end
-  return out
+  return granted(fences)
 end
 
 if not first and grantable(names, nil, true) then
-  local fences = grant(names, owner, token, ttl, now, now_us)
-  reply_push(reply, grant_reply(names, owner, token, ttl, fences))
-  local out = { 'granted' }
-  for i, f in ipairs(fences) do out[i + 1] = f end
-  return out
+  return granted(grant(names, owner, token, ttl, now, now_us))
 end
 if reply == '' or wait <= 0 then
   local busy = names[1]

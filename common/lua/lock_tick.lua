@@ -27,10 +27,7 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.waiters, '-inf', now,
     'LIMIT', 0, limit)) do
   local w = redis.call('HMGET', K.waiter(id), 'names', 'reply')
-  local first = words(w[1])[1] or '?'
-  reply_push(w[2], { ok = false, error = 'TIMEOUT lock ' .. first
-    .. ' still held by ' .. holder(first) })
-  for _, n in ipairs(drop_waiter(id)) do work[#work + 1] = n end
+  time_out(id, w[2], words(w[1])[1] or '?', work)
   timed_out = timed_out + 1
 end
 return { expired, timed_out, wake(work, now, now_us) }

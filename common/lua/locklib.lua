@@ -94,6 +94,14 @@ local function holder(name)
   return redis.call('HGET', K.lockinfo(name), 'owner') or 'someone'
 end
 
+-- Tells waiter id (reply key `reply`) its wait on name ran out, forgets
+-- it, and adds its locks to work: their queues may move on now.
+local function time_out(id, reply, name, work)
+  reply_push(reply, { ok = false, error = 'TIMEOUT lock ' .. name
+    .. ' still held by ' .. holder(name) })
+  for _, n in ipairs(drop_waiter(id)) do work[#work + 1] = n end
+end
+
 -- Serves the queues of the names in work (a list that may grow): grants
 -- each queue's first waiter when all its locks are free, answers waiters
 -- whose wait ran out. Returns the number of grants.
@@ -107,9 +115,7 @@ local function wake(work, now, now_us)
     if id and not w[1] then
       redis.call('ZREM', K.lockq(name), id)       -- stale entry: look again
     elseif id and tonumber(w[6]) < now then
-      reply_push(w[5], { ok = false, error = 'TIMEOUT lock ' .. name
-        .. ' still held by ' .. holder(name) })
-      for _, n in ipairs(drop_waiter(id)) do work[#work + 1] = n end
+      time_out(id, w[5], name, work)
     elseif id and grantable(words(w[1]), id) then
       local names = words(w[1])
       local fences = grant(names, w[2], w[3], tonumber(w[4]), now, now_us)

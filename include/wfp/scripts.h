@@ -1,7 +1,8 @@
 /*
  * scripts.h - the Lua scripts, ready to send.
  *
- * Each script's text is the job state table (from job.c), lib.lua, for
+ * Each script's text is the job state table (from job.c), the shared
+ * constants (WFP_REPLY_TTL_MS), lib.lua, for
  * the lock scripts locklib.lua, and the script's own file, joined once at first
  * use; its SHA-1 is what EVALSHA names. Callers send EVALSHA and, on a NOSCRIPT
  * error (a restarted or flushed Redis), the full text with EVAL, which loads it
@@ -40,6 +41,10 @@ struct wfp_script {
 /* The script id; built on first call (aborts if memory runs out). The
  * result lives until exit. Not thread-safe on its first call. */
 const struct wfp_script *wfp_script(enum wfp_script_id id);
+
+/* How long an unread reply list lives; rendered into every script's
+ * prelude as REPLY_TTL_MS, so scripts and services agree. */
+#define WFP_REPLY_TTL_MS 60000
 
 #define WFP_SCRIPT_ARGS_MAX 64 /* words in one script call */
 
