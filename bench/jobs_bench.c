@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "wfp/client.h"
 #include "wfp/keys.h"
 #include "wfp/util.h"
@@ -261,13 +262,6 @@ static double round_trip(redisContext *rc, int k, int raw, double *post_rate,
 	return njobs / ((t2 - t0) / 1e6);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* post -> claim -> complete of single jobs, one at a time (3 round trips). */
 static void latency(redisContext *rc)
 {
@@ -286,7 +280,7 @@ static void latency(redisContext *rc)
 		}
 		us[i] = wfp_mono_us() - t0;
 	}
-	qsort(us, (size_t)samples, sizeof(*us), cmp_i64);
+	bench_sort(us, (size_t)samples);
 	printf("latency post->claim->complete, idle board, %d jobs one at a "
 	       "time:\n"
 	       "  p50 %.3f ms   p99 %.3f ms   max %.3f ms\n",

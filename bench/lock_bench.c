@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "wfp/codec.h"
 #include "wfp/lock.h"
 #include "wfp/util.h"
@@ -126,13 +127,6 @@ static int direct_pair(struct wfp_client *c, const char *name, int64_t *acq_us)
 	return wfp_lock_release(c, name, g.token);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* A client process: runs pairs, writes "p50 p99" of acquire (us) to fd. */
 static int client(enum path p, int k, int fd)
 {
@@ -153,7 +147,7 @@ static int client(enum path p, int k, int fd)
 			return 1;
 		}
 	}
-	qsort(us, (size_t)pairs, sizeof(*us), cmp_i64);
+	bench_sort(us, (size_t)pairs);
 	len =
 	    snprintf(line, sizeof(line), "%lld %lld\n",
 		     (long long)us[pairs / 2], (long long)us[pairs * 99 / 100]);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "itest_common.h"
 #include "wfp/lock.h"
 
 /* One cycle's critical section; returns 0, or 1 on a violation. */
@@ -47,15 +48,10 @@ static int client(int k, int cycles, int locks)
 {
 	struct wfp_config cfg;
 	struct wfp_client *c;
-	char err[256], me[32], name[32];
+	char me[32], name[32];
 	int bad = 0;
 
-	wfp_config_defaults(&cfg);
-	if (wfp_config_from_env(&cfg, err, sizeof(err)) != 0 ||
-	    (c = wfp_client_new(&cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return 100;
-	}
+	c = itest_client(&cfg); /* exits 1 when Redis cannot be reached */
 	snprintf(me, sizeof(me), "client-%d", k);
 	for (int i = 0; i < cycles && bad < 100; i++) {
 		struct wfp_lock_grant g;
