@@ -20,7 +20,7 @@
 #define MAX_COUNTERS	16
 #define ALIVE_EVERY_MS	1000	/* a replica says it is alive this often */
 #define ALIVE_FORGET_MS 3600000 /* replicas silent this long are forgotten */
-#define FORGET_EVERY_MS 60000	/* look for consumers of gone replicas */
+#define FORGET_EVERY_MS 60000	/* look for replicas and consumers gone */
 #define ACK_BATCH	128	/* entries acknowledged in one XACK/XDEL */
 
 /* A counter with its name stored alongside. */
@@ -552,7 +552,7 @@ static void on_cmd_up(struct wfp_redis *r, void *arg)
 	const char *policy[3] = {"CONFIG", "GET", "maxmemory-policy"};
 
 	svc->m_up.value = 1;
-	svc->m_connects.value++;
+	svc->m_connects.value = wfp_redis_connects(r);
 	wfp_redis_command(r, 0, on_policy, svc, 3, policy, NULL);
 	group_create(svc, svc->requests.s, svc->name);
 	if (svc->up_fn)
@@ -601,20 +601,31 @@ static void on_consumers(struct wfp_redis *r, redisReply *reply, void *arg)
 	}
 }
 
-/* Records this replica as alive in {p}:<service>:replicas and forgets
- * replicas silent for ALIVE_FORGET_MS. */
+/* Records this replica as alive in {p}:<service>:replicas. */
 static void say_alive(struct wfp_service *svc, int64_t now)
 {
 	struct wfp_key k = wfp_key_replicas(svc->tag, svc->name);
-	char at[24], old[24];
+	char at[24];
 	const char *add[4] = {"ZADD", k.s, at, svc->consumer};
-	const char *trim[4] = {"ZREMRANGEBYSCORE", k.s, "-inf", old};
 
 	svc->last_alive_ms = now;
 	snprintf(at, sizeof(at), "%lld", (long long)now);
-	snprintf(old, sizeof(old), "%lld", (long long)(now - ALIVE_FORGET_MS));
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, add, NULL);
+}
+
+/* Forgets replicas, and the group's consumers of replicas, silent for
+ * ALIVE_FORGET_MS. */
+static void forget_gone(struct wfp_service *svc, int64_t now)
+{
+	struct wfp_key k = wfp_key_replicas(svc->tag, svc->name);
+	char old[24];
+	const char *trim[4] = {"ZREMRANGEBYSCORE", k.s, "-inf", old};
+	const char *ci[4] = {"XINFO", "CONSUMERS", svc->requests.s, svc->name};
+
+	svc->last_forget_ms = now;
+	snprintf(old, sizeof(old), "%lld", (long long)(now - ALIVE_FORGET_MS));
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, trim, NULL);
+	wfp_redis_command(svc->cmd, 0, on_consumers, svc, 4, ci, NULL);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -640,13 +651,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		snprintf(idle, sizeof(idle), "%d", ORPHAN_IDLE_MS);
 		wfp_redis_command(svc->cmd, 0, on_orphans, svc, 8, ac, NULL);
 	}
-	if (now - svc->last_forget_ms >= FORGET_EVERY_MS) {
-		const char *ci[4] = {"XINFO", "CONSUMERS", svc->requests.s,
-				     svc->name};
-
-		svc->last_forget_ms = now;
-		wfp_redis_command(svc->cmd, 0, on_consumers, svc, 4, ci, NULL);
-	}
+	if (now - svc->last_forget_ms >= FORGET_EVERY_MS)
+		forget_gone(svc, now);
 }
 
 static void on_stop(struct wfp_daemon *d, void *arg)
