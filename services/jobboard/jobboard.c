@@ -49,22 +49,34 @@ static int payload_check(const char *text, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
+/* Bytes to hold body's payload: its size + 1 (room for "{}" when absent),
+ * or one past the limit when over it, so the copy refuses it by name. */
+static size_t payload_room(const msgpack_object *body)
+{
+	const msgpack_object *v = wfp_codec_get(body, "payload");
+	size_t n = v && v->type == MSGPACK_OBJECT_STR ? v->via.str.size : 0;
+
+	if (n > WFP_PAYLOAD_MAX)
+		return WFP_PAYLOAD_MAX + 1;
+	return n < 2 ? 3 : n + 1;
+}
+
 int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 			char *err, size_t errlen)
 {
 	int64_t max = WFP_DEFAULT_MAX_ATTEMPTS, ttl = WFP_IDEM_TTL_DEFAULT_MS;
+	size_t room = payload_room(body);
 	struct wfp_post post;
 
 	memset(p, 0, sizeof(*p));
-	p->payload = malloc(WFP_PAYLOAD_MAX + 1);
+	p->payload = malloc(room);
 	if (p->payload == NULL)
 		return snprintf(err, errlen, "out of memory"), -1;
 	if (wfp_codec_only_keys(body, wfp_post_fields, err, errlen) ||
 	    wfp_codec_str(body, "id", 0, p->id, sizeof(p->id), err, errlen) ||
 	    wfp_codec_str(body, "name", 1, p->name, sizeof(p->name), err,
 			  errlen) ||
-	    wfp_codec_str(body, "payload", 0, p->payload, WFP_PAYLOAD_MAX + 1,
-			  err, errlen) ||
+	    wfp_codec_str(body, "payload", 0, p->payload, room, err, errlen) ||
 	    wfp_codec_str(body, "idempotency_key", 0, p->idem, sizeof(p->idem),
 			  err, errlen) ||
 	    wfp_codec_int(body, "max_attempts", 0, 1, WFP_MAX_ATTEMPTS_LIMIT,
@@ -73,7 +85,7 @@ int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 			  &ttl, err, errlen))
 		return -1;
 	if (p->payload[0] == '\0')
-		wfp_strlcpy(p->payload, "{}", WFP_PAYLOAD_MAX + 1);
+		wfp_strlcpy(p->payload, "{}", room);
 	p->max_attempts = max;
 	p->idem_ttl_ms = ttl;
 	post = (struct wfp_post){p->id, p->name, p->payload, max, p->idem, ttl};

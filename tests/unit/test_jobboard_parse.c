@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jobboard-internal.h"
+#include "wfp/client.h"
 #include "wfp/codec.h"
 
 static char err[512];
@@ -93,11 +94,46 @@ static void test_bad_posts(void **state)
 	free(p.payload);
 }
 
+/* A JSON object of exactly n bytes: {"a":"xxx...x"}. */
+static char *object_of(size_t n)
+{
+	char *s = malloc(n + 1);
+
+	memcpy(s, "{\"a\":\"", 6);
+	memset(s + 6, 'x', n - 8);
+	memcpy(s + n - 2, "\"}", 3);
+	return s;
+}
+
+static void test_payload_limit(void **state)
+{
+	char *at = object_of(WFP_PAYLOAD_MAX),
+	     *over = object_of(WFP_PAYLOAD_MAX + 1);
+	const char *kv[] = {"name", "vm", "payload", at};
+	struct jobboard_post p;
+
+	(void)state;
+	assert_int_equal(parse(kv, 2, NULL, 0, &p), 0);
+	assert_int_equal(strlen(p.payload), WFP_PAYLOAD_MAX);
+	free(p.payload);
+	kv[3] = over;
+	assert_int_equal(parse(kv, 2, NULL, 0, &p), -1);
+	assert_non_null(strstr(err, "longer than 262144 bytes"));
+	free(p.payload);
+	kv[3] = "";
+	assert_int_equal(parse(kv, 2, NULL, 0, &p), 0);
+	assert_string_equal(p.payload, "{}");
+	free(p.payload);
+	free(at);
+	free(over);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_post),
 	    cmocka_unit_test(test_bad_posts),
+	    cmocka_unit_test(test_payload_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
