@@ -275,27 +275,35 @@ void wfp_request_script(struct wfp_request *rq, enum wfp_script_id id, int argc,
 static void dead_letter(struct wfp_service *svc, const redisReply *entry,
 			const struct wfp_key *reply, const char *reason)
 {
-	const char *argv[64];
-	size_t lens[64];
-	int argc = 0;
+	const char *argv[WFP_SCRIPT_ARGS_MAX];
+	size_t lens[WFP_SCRIPT_ARGS_MAX];
+	const int room = WFP_SCRIPT_ARGS_MAX - 3; /* EVALSHA sha numkeys */
 	const redisReply *fields = entry->element[1];
+	size_t nfields = fields && fields->type == REDIS_REPLY_ARRAY
+			     ? fields->elements / 2
+			     : 0;
+	char why[600];
+	int argc = 6;
 
 	wfp_warn("request %s dead-lettered: %s", entry->element[0]->str,
 		 reason);
 	svc->m_deadletter->value++;
-	argv[argc++] = svc->requests.s, argv[argc++] = svc->tag;
-	argv[argc++] = svc->name, argv[argc++] = entry->element[0]->str;
-	argv[argc++] = svc->name, argv[argc++] = reason;
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	for (size_t i = 0; fields && fields->type == REDIS_REPLY_ARRAY &&
-			   i + 1 < fields->elements && argc < 62;
-	     i += 2) {
-		argv[argc] = fields->element[i]->str;
-		lens[argc++] = fields->element[i]->len;
-		argv[argc] = fields->element[i + 1]->str;
-		lens[argc++] = fields->element[i + 1]->len;
+	for (size_t i = 0; i < nfields && argc + 2 <= room; i++) {
+		argv[argc] = fields->element[2 * i]->str;
+		lens[argc++] = fields->element[2 * i]->len;
+		argv[argc] = fields->element[2 * i + 1]->str;
+		lens[argc++] = fields->element[2 * i + 1]->len;
 	}
+	if ((size_t)(argc - 6) / 2 < nfields)
+		snprintf(why, sizeof(why),
+			 "%s (fields past the first %d not copied)", reason,
+			 (argc - 6) / 2);
+	else
+		snprintf(why, sizeof(why), "%s", reason);
+	argv[0] = svc->requests.s, argv[1] = svc->tag, argv[2] = svc->name;
+	argv[3] = entry->element[0]->str, argv[4] = svc->name, argv[5] = why;
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(argv[i]);
 	wfp_redis_script(svc->cmd, WFP_LUA_DEADLETTER, NULL, NULL, 1, argc,
 			 argv, lens);
 	if (reply)

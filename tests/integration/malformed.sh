@@ -35,3 +35,12 @@ eq "serving after junk" "$(rcli HGET "$tag:job:$id" state)" posted
 ok "daemon alive" kill -0 "$BOARD_PID"
 ok "healthz" grep -q "200 OK" <<<"$(http_get 127.0.0.1 "$port" /healthz)"
 ok "metrics count dead letters" grep -q "^wfp_jobboard_deadletter_total 8" <<<"$(http_get 127.0.0.1 "$port" /metrics)"
+
+# An entry with more fields than one script call carries is still
+# dead-lettered (its first fields copied, the cut said), not left pending.
+args=()
+for i in $(seq 1 40); do args+=("f$i" "v$i"); done
+rcli XADD "$req" '*' "${args[@]}" >/dev/null
+ok "wide entry dead-lettered" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XLEN '$tag:deadletter')\" = 9 ]"
+ok "the cut is said" grep -q "not copied" <<<"$(rcli XREVRANGE "$tag:deadletter" + - COUNT 1)"
+eq "nothing left on the request stream after it" "$(rcli XLEN "$req")" 0
