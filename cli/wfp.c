@@ -88,7 +88,7 @@ static int parse_option(struct cli *c, int argc, char **argv, int *i)
 	}
 	if (c->nopts >= CLI_MAX_OPTS)
 		return cli_error(EXIT_USAGE, "too many options"), -1;
-	c->opt_name[c->nopts] = argv[*i - (value && !eq ? 1 : 0)] + 2;
+	c->opt_name[c->nopts] = arg; /* "name" or "name=value" */
 	c->opt_value[c->nopts++] = value;
 	return 0;
 }
