@@ -837,7 +837,7 @@ static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
 
 #define LIVE_MS 5000 /* a replica that said so this recently is live */
 
-/* A service's live replicas (from {p}:<service>:replicas), the requests
+/* A service's live replicas (from {p}:svc:<service>:replicas), the requests
  * read but not yet acknowledged, and the entries on its request stream. */
 static json_t *service_status(struct wfp_client *cl, const char *service)
 {

@@ -70,12 +70,12 @@ struct wfp_key wfp_key_idem(const char *tag, const char *key)
 
 struct wfp_key wfp_key_requests(const char *tag, const char *service)
 {
-	return key_fmt(tag, "%s:requests", service);
+	return key_fmt(tag, "svc:%s:requests", service);
 }
 
 struct wfp_key wfp_key_replicas(const char *tag, const char *service)
 {
-	return key_fmt(tag, "%s:replicas", service);
+	return key_fmt(tag, "svc:%s:replicas", service);
 }
 
 struct wfp_key wfp_key_reply(const char *tag, const char *nonce)

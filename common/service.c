@@ -609,7 +609,7 @@ static void on_consumers(struct wfp_redis *r, redisReply *reply, void *arg)
 	}
 }
 
-/* Records this replica as alive in {p}:<service>:replicas. */
+/* Records this replica as alive in {p}:svc:<service>:replicas. */
 static void say_alive(struct wfp_service *svc, int64_t now)
 {
 	struct wfp_key k = wfp_key_replicas(svc->tag, svc->name);

@@ -1,7 +1,7 @@
 /*
  * service.h - the request-stream server every wfp daemon is built on.
  *
- * A service reads its request stream {prefix}:<name>:requests through the
+ * A service reads its request stream {prefix}:svc:<name>:requests through the
  * consumer group <name> (replicas share it), and for each entry:
  *   - drops it, acknowledged, when its deadline_ms has passed (the client
  *     has given up, so it must never be applied later);

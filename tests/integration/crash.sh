@@ -29,10 +29,10 @@ fi
 # the live board once it has been idle 10 s (then served, or dropped when
 # its deadline has passed).
 for _ in $(seq 1 60); do
-  [ "$(rcli XPENDING "$tag:jobboard:requests" jobboard | head -1)" = 0 ] && break
+  [ "$(rcli XPENDING "$tag:svc:jobboard:requests" jobboard | head -1)" = 0 ] && break
   sleep 0.5
 done
-eq "nothing pending" "$(rcli XPENDING "$tag:jobboard:requests" jobboard | head -1)" 0
+eq "nothing pending" "$(rcli XPENDING "$tag:svc:jobboard:requests" jobboard | head -1)" 0
 
 # Invariants over every job that exists.
 jobs=$(rcli --scan --pattern "$tag:job:*" | grep -vE ':(deliveries|log)$' || true)

@@ -42,6 +42,6 @@ kill -TERM "$BOARD_PID"
 rc=0; wait "$BOARD_PID" || rc=$?
 BOARD_PID=""
 eq "clean stop under load" "$rc" 0
-eq "nothing left pending" "$(rcli XPENDING "$tag:jobboard:requests" jobboard | head -1)" 0
+eq "nothing left pending" "$(rcli XPENDING "$tag:svc:jobboard:requests" jobboard | head -1)" 0
 start_board
 wait "$poster"

@@ -69,8 +69,8 @@ eq "wait times out with 3" "$(status_of "$WFP" job wait "$("$WFP" job post "$(jo
 
 # A request Redis refuses (here: the request stream's key is a string)
 # fails at once with Redis's reason instead of waiting for a reply.
-rcli DEL "$tag:jobboard:requests" >/dev/null
-rcli SET "$tag:jobboard:requests" oops >/dev/null
+rcli DEL "$tag:svc:jobboard:requests" >/dev/null
+rcli SET "$tag:svc:jobboard:requests" oops >/dev/null
 start=$(date +%s%N)
 err=$("$WFP" job post "$(job_file refused)" 2>&1 || true)
 ok "refused post says WRONGTYPE" grep -q WRONGTYPE <<<"$err"

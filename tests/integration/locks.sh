@@ -82,7 +82,7 @@ ok "illegal name message" bash -c "'$WFP' lock acquire 'a{b}' 2>&1 | grep -q 'is
 eq "ttl 0" "$(status_of "$WFP" lock acquire t --ttl 0)" 2
 eq "absurd ttl" "$(status_of "$WFP" lock acquire t --ttl 999999999999)" 2
 eq "bad token" "$(status_of "$WFP" lock release t nonsense)" 2
-req="$tag:lock:requests"
+req="$tag:svc:lock:requests"
 printf '\xdd\xff\x00\x00\x00' | rcli -x XADD "$req" '*' op acquire body >/dev/null
 printf '\x81\xa4name\xa1x' | rcli -x XADD "$req" '*' op acquire body >/dev/null
 printf '\x85\xa4name\xa2a!\xa5owner\xa1o\xa5token\xa1t\xa6ttl_ms\x0a\xa7wait_ms\x00' | rcli -x XADD "$req" '*' op acquire body >/dev/null

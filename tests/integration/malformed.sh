@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 port=$(wfp_free_port)
 start_board WFP_METRICS_ADDR="127.0.0.1:$port"
-req="$tag:jobboard:requests"
+req="$tag:svc:jobboard:requests"
 
 printf '\xc1' | rcli -x XADD "$req" '*' op post body >/dev/null           # invalid msgpack
 printf '\xdd\xff\x00\x00\x00' | rcli -x XADD "$req" '*' op post body >/dev/null # 4G-element array

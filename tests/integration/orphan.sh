@@ -2,7 +2,7 @@
 # by a live replica after 10 s idle and served: the client still gets its
 # reply and the job is posted once.
 . "$(dirname "$0")/lib.sh"
-req="$tag:jobboard:requests"
+req="$tag:svc:jobboard:requests"
 rcli XGROUP CREATE "$req" jobboard 0 MKSTREAM >/dev/null
 # {name: "orphan"}
 printf '\x81\xa4name\xa6orphan' |
