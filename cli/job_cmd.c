@@ -119,6 +119,36 @@ static int job_body(json_t *job, const char *path, msgpack_sbuffer *buf)
 	return 0;
 }
 
+/* Integer field key of the job file, or def when absent. */
+static int64_t job_int(json_t *job, const char *key, int64_t def)
+{
+	json_t *v = json_object_get(job, key);
+
+	return v ? (int64_t)json_integer_value(v) : def;
+}
+
+/* Checks the job file with the library's one job-document check (the
+ * board runs the same one). Call after job_body has checked the types. */
+static int job_check(json_t *job, const char *path)
+{
+	json_t *pl = json_object_get(job, "payload");
+	char *text = pl ? json_dumps(pl, JSON_COMPACT) : NULL;
+	struct wfp_post p = {
+	    json_string_value(json_object_get(job, "id")),
+	    json_string_value(json_object_get(job, "name")),
+	    text,
+	    job_int(job, "max_attempts", WFP_DEFAULT_MAX_ATTEMPTS),
+	    json_string_value(json_object_get(job, "idempotency_key")),
+	    job_int(job, "idempotency_ttl_ms", WFP_IDEM_TTL_DEFAULT_MS)};
+	char err[256];
+	int rc = wfp_post_check(&p, err, sizeof(err));
+
+	free(text);
+	if (rc != 0)
+		return cli_error(EXIT_USAGE, "%s: %s", path, err), -1;
+	return 0;
+}
+
 /* Prints the post reply: the id, or {id, created} with --json. */
 static int post_print(const struct cli *c, const msgpack_object *reply)
 {
@@ -171,7 +201,8 @@ static int job_post(struct cli *c)
 	if (job == NULL)
 		return EXIT_USAGE;
 	msgpack_sbuffer_init(&body);
-	rc = job_body(job, c->pos[2], &body) != 0
+	rc = job_body(job, c->pos[2], &body) != 0 ||
+		     job_check(job, c->pos[2]) != 0
 		 ? EXIT_USAGE
 		 : board_request(c, "post", &body, post_print);
 	msgpack_sbuffer_destroy(&body);

@@ -1,7 +1,7 @@
 /* client.c - the blocking client library (see wfp/client.h). */
 #include "wfp/client.h"
 
-#include <ctype.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,47 +233,90 @@ int wfp_check_id(const char *what, const char *id, char *err, size_t errlen)
 	return 0;
 }
 
-int wfp_check_name(const char *what, const char *name, char *err, size_t errlen)
+int wfp_check_text(const char *what, const char *s, size_t max, char *err,
+		   size_t errlen)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(s);
 
-	for (size_t i = 0; i < n; i++) {
-		if (iscntrl((unsigned char)name[i])) {
-			snprintf(err, errlen, "%s holds a control character",
-				 what);
-			return -1;
-		}
+	if (n == 0 || n >= max) {
+		snprintf(err, errlen, "%s must be 1-%zu bytes, not %zu", what,
+			 max - 1, n);
+		return -1;
 	}
-	if (n == 0 || n >= WFP_NAME_MAX) {
-		snprintf(err, errlen, "%s must be 1-%d bytes, not %zu", what,
-			 WFP_NAME_MAX - 1, n);
+	if (!wfp_text_ok(s, n)) {
+		snprintf(err, errlen,
+			 "%s is not UTF-8 text without control characters",
+			 what);
 		return -1;
 	}
 	return 0;
+}
+
+int wfp_check_name(const char *what, const char *name, char *err, size_t errlen)
+{
+	return wfp_check_text(what, name, WFP_NAME_MAX, err, errlen);
+}
+
+int wfp_check_token(const char *token, char *err, size_t errlen)
+{
+	if (!wfp_word_ok(token, WFP_TOKEN_MAX, "_.-")) {
+		snprintf(err, errlen,
+			 "token '%.80s' is not 1-%d of A-Z a-z 0-9 _ . -",
+			 token, WFP_TOKEN_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+int wfp_check_reason(const char *reason, char *err, size_t errlen)
+{
+	if (reason == NULL || reason[0] == '\0')
+		return 0;
+	return wfp_check_text("reason", reason, WFP_REASON_MAX, err, errlen);
+}
+
+int wfp_check_payload(const char *payload, char *err, size_t errlen)
+{
+	size_t n = strlen(payload);
+	json_error_t je;
+	json_t *v;
+	int ok;
+
+	if (n > WFP_PAYLOAD_MAX) {
+		snprintf(err, errlen, "payload of %zu bytes exceeds %d", n,
+			 WFP_PAYLOAD_MAX);
+		return -1;
+	}
+	/* jansson refuses invalid UTF-8 and (with the flag) repeated keys. */
+	v = json_loadb(payload, n, JSON_REJECT_DUPLICATES, &je);
+	ok = v != NULL && json_is_object(v);
+	if (v == NULL)
+		snprintf(err, errlen, "payload is not JSON: %s", je.text);
+	else if (!ok)
+		snprintf(err, errlen, "payload is not a JSON object");
+	json_decref(v);
+	return ok ? 0 : -1;
 }
 
 int wfp_post_check(const struct wfp_post *p, char *err, size_t errlen)
 {
 	if (p->id && p->id[0] && wfp_check_id("job id", p->id, err, errlen))
 		return -1;
-	if (p->name == NULL || wfp_check_name("name", p->name, err, errlen))
-		return p->name ? -1
-			       : (snprintf(err, errlen, "missing name"), -1);
-	if (p->payload && strlen(p->payload) > WFP_PAYLOAD_MAX) {
-		snprintf(err, errlen, "payload of %zu bytes exceeds %d",
-			 strlen(p->payload), WFP_PAYLOAD_MAX);
+	if (p->name == NULL)
+		return snprintf(err, errlen, "missing name"), -1;
+	if (wfp_check_name("name", p->name, err, errlen) != 0)
 		return -1;
-	}
+	if (p->payload && wfp_check_payload(p->payload, err, errlen) != 0)
+		return -1;
 	if (p->max_attempts < 1 || p->max_attempts > WFP_MAX_ATTEMPTS_LIMIT) {
 		snprintf(err, errlen, "max_attempts %lld is not in 1..%d",
 			 (long long)p->max_attempts, WFP_MAX_ATTEMPTS_LIMIT);
 		return -1;
 	}
-	if (p->idem_key && strlen(p->idem_key) >= WFP_IDEM_KEY_MAX) {
-		snprintf(err, errlen, "idempotency_key is longer than %d bytes",
-			 WFP_IDEM_KEY_MAX - 1);
+	if (p->idem_key && p->idem_key[0] &&
+	    wfp_check_text("idempotency_key", p->idem_key, WFP_IDEM_KEY_MAX,
+			   err, errlen) != 0)
 		return -1;
-	}
 	if (p->idem_ttl_ms < 1 || p->idem_ttl_ms > WFP_IDEM_TTL_MAX_MS) {
 		snprintf(
 		    err, errlen, "idempotency_ttl_ms %lld is not in 1..%lld",
@@ -342,6 +385,17 @@ static int claim_copy(struct wfp_client *c, const redisReply *row,
 	return out->payload ? 0 : client_fail(c, "out of memory");
 }
 
+/* Refuses a lease outside WFP_LEASE_MIN_MS..WFP_LEASE_MAX_MS. */
+static int lease_check(struct wfp_client *c, int64_t visibility_ms)
+{
+	if (visibility_ms < WFP_LEASE_MIN_MS ||
+	    visibility_ms > WFP_LEASE_MAX_MS)
+		return client_fail(c, "visibility_ms %lld is not in %d..%lld",
+				   (long long)visibility_ms, WFP_LEASE_MIN_MS,
+				   (long long)WFP_LEASE_MAX_MS);
+	return 0;
+}
+
 /* One claim script call; *last_id gets the newest stream id when empty. */
 static int claim_once(struct wfp_client *c, const char *owner, int max,
 		      int64_t visibility_ms, struct wfp_claim *out, int *n,
@@ -405,6 +459,8 @@ int wfp_job_claim(struct wfp_client *c, const char *owner, int max,
 	if (max < 1 || max > WFP_CLAIM_BATCH_MAX)
 		return client_fail(c, "claim count %d is not in 1..%d", max,
 				   WFP_CLAIM_BATCH_MAX);
+	if (lease_check(c, visibility_ms) != 0)
+		return -1;
 	for (;;) {
 		int64_t left_ms;
 
@@ -435,7 +491,9 @@ int wfp_job_heartbeat(struct wfp_client *c, const char *id, const char *token,
 	const char *argv[5] = {job.s, c->tag, id, token, vis};
 	redisReply *r;
 
-	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
+	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0 ||
+	    wfp_check_token(token, c->err, sizeof(c->err)) != 0 ||
+	    lease_check(c, visibility_ms) != 0)
 		return -1;
 	snprintf(vis, sizeof(vis), "%lld", (long long)visibility_ms);
 	r = wfp_client_eval(c, WFP_LUA_HEARTBEAT, 1, 5, argv, NULL);
@@ -469,9 +527,9 @@ int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
 	    op != WFP_OP_RETRY)
 		return client_fail(c, "'%s' does not end an attempt",
 				   wfp_job_op_name(op));
-	if (reason && strlen(reason) >= WFP_REASON_MAX)
-		return client_fail(c, "reason is longer than %d bytes",
-				   WFP_REASON_MAX - 1);
+	if (wfp_check_token(token, c->err, sizeof(c->err)) != 0 ||
+	    wfp_check_reason(reason, c->err, sizeof(c->err)) != 0)
+		return -1;
 	snprintf(f, sizeof(f), "%lld", (long long)fence);
 	snprintf(ret, sizeof(ret), "%lld", (long long)c->cfg.retention_ms);
 	r = wfp_client_eval(c, WFP_LUA_FINISH, 1, 8, argv, NULL);

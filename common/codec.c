@@ -16,6 +16,113 @@ struct walk {
 
 static int walk_object(struct walk *w, int depth);
 
+/* One map key as the checker saw it: a string's bytes (kind 1), or the
+ * raw encoding of any other key (kind 0). */
+struct map_key {
+	const unsigned char *p;
+	size_t n;
+	int kind;
+};
+
+#define KEYS_ON_STACK 16 /* keys compared pairwise; larger maps are sorted */
+
+/* Describes the key encoded at start..end: strings by their bytes (so a
+ * fixstr and a str8 of the same text are the same key). */
+static struct map_key key_of(const unsigned char *start,
+			     const unsigned char *end)
+{
+	struct map_key k = {start, (size_t)(end - start), 0};
+	size_t head = 0;
+
+	if ((start[0] & 0xe0) == 0xa0)
+		head = 1;
+	else if (start[0] == 0xd9)
+		head = 2;
+	else if (start[0] == 0xda)
+		head = 3;
+	else if (start[0] == 0xdb)
+		head = 5;
+	if (head > 0) {
+		k.p = start + head, k.n -= head, k.kind = 1;
+	}
+	return k;
+}
+
+/* Orders keys by kind, length, then bytes (qsort). */
+static int key_cmp(const void *a, const void *b)
+{
+	const struct map_key *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return memcmp(x->p, y->p, x->n);
+}
+
+/* Refuses keys[0..n) when two are equal: pairwise for a few keys, after a
+ * sort (O(n log n), n <= WFP_CODEC_MAX_ITEMS) for more. */
+static int keys_unique(struct walk *w, struct map_key *keys, size_t n)
+{
+	size_t dup = n;
+
+	if (n <= KEYS_ON_STACK) {
+		for (size_t i = 0; i < n && dup == n; i++)
+			for (size_t j = i + 1; j < n && dup == n; j++)
+				if (key_cmp(&keys[i], &keys[j]) == 0)
+					dup = i;
+	} else {
+		qsort(keys, n, sizeof(*keys), key_cmp);
+		for (size_t i = 0; i + 1 < n && dup == n; i++)
+			if (key_cmp(&keys[i], &keys[i + 1]) == 0)
+				dup = i;
+	}
+	if (dup == n)
+		return 0;
+	if (keys[dup].kind == 1)
+		snprintf(w->err, w->errlen, "map key '%.*s' repeated",
+			 (int)(keys[dup].n > 64 ? 64 : keys[dup].n),
+			 (const char *)keys[dup].p);
+	else
+		snprintf(w->err, w->errlen, "map key repeated");
+	return -1;
+}
+
+/* Walks the count key/value pairs of a map and refuses repeated keys. */
+static int walk_map(struct walk *w, uint64_t count, int depth)
+{
+	struct map_key local[KEYS_ON_STACK];
+	struct map_key *keys = local;
+	int rc = 0;
+
+	if (count * 2 > WFP_CODEC_MAX_ITEMS) {
+		snprintf(w->err, w->errlen, "more than %d objects",
+			 WFP_CODEC_MAX_ITEMS);
+		return -1;
+	}
+	if (count > KEYS_ON_STACK) {
+		keys = malloc((size_t)count * sizeof(*keys));
+		if (keys == NULL) {
+			snprintf(w->err, w->errlen, "out of memory");
+			return -1;
+		}
+	}
+	for (uint64_t i = 0; i < count && rc == 0; i++) {
+		const unsigned char *start = w->p;
+
+		rc = walk_object(w, depth + 1);
+		if (rc == 0)
+			keys[i] = key_of(start, w->p);
+		if (rc == 0)
+			rc = walk_object(w, depth + 1);
+	}
+	if (rc == 0)
+		rc = keys_unique(w, keys, (size_t)count);
+	if (keys != local)
+		free(keys);
+	return rc;
+}
+
 /* Reads an n-byte big-endian unsigned integer; -1 when truncated. */
 static int take_uint(struct walk *w, size_t n, uint64_t *out)
 {
@@ -65,6 +172,8 @@ static int walk_container(struct walk *w, uint64_t count, int is_map, int depth)
 			 (unsigned long long)count, w->left);
 		return -1;
 	}
+	if (is_map)
+		return walk_map(w, count, depth);
 	for (uint64_t i = 0; i < objects; i++) {
 		if (walk_object(w, depth + 1) != 0)
 			return -1;

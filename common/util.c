@@ -90,6 +90,70 @@ int wfp_word_ok(const char *s, size_t max, const char *extra)
 	return 1;
 }
 
+/*
+ * Decodes the UTF-8 sequence at s[0..n) into *cp; returns its length, or 0
+ * when it is invalid (bad lead or continuation byte, truncated, overlong,
+ * a surrogate or above U+10FFFF).
+ */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t len;
+	uint32_t v;
+
+	if (s[0] < 0x80)
+		return *cp = s[0], 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, v = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, v = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, v = s[0] & 0x07;
+	else
+		return 0; /* a continuation byte, 0xc0/0xc1 or 0xf5.. */
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if (v < min_cp[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+int wfp_utf8_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_next(p + i, n - i, &cp);
+
+		if (len == 0)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+int wfp_text_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_next(p + i, n - i, &cp);
+
+		if (len == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 /* Whole-string decimal parse; returns 0 or -1. */
 int wfp_parse_i64(const char *s, int64_t *out)
 {

@@ -39,6 +39,10 @@
 #define WFP_IDEM_TTL_DEFAULT_MS	 86400000LL /* one day */
 #define WFP_IDEM_TTL_MAX_MS	 (30LL * 86400000LL)
 #define WFP_CLAIM_BATCH_MAX	 256 /* jobs in one claim call */
+#define WFP_LEASE_MIN_MS	 100 /* visibility_ms of a claim or heartbeat */
+#define WFP_LEASE_MAX_MS	 86400000LL    /* one day */
+#define WFP_RETENTION_MAX_MS	 31536000000LL /* a year */
+#define WFP_REQUEST_ID_MAX	 42	       /* a stream entry id "ms-seq" */
 
 struct wfp_client;
 
@@ -112,11 +116,35 @@ redisReply *wfp_client_eval(struct wfp_client *c, enum wfp_script_id id,
 /* Checks a job id (1..63 of A-Z a-z 0-9 _ . -). Returns 0 or -1 with err. */
 int wfp_check_id(const char *what, const char *id, char *err, size_t errlen);
 
-/* Checks a name or owner: 1..127 bytes, no control characters. */
+/*
+ * Checks text (a name, owner, idempotency key, reason): 1..max-1 bytes of
+ * valid UTF-8 without control characters (see wfp_text_ok). what names
+ * it in the message. Returns 0 or -1 with err.
+ */
+int wfp_check_text(const char *what, const char *s, size_t max, char *err,
+		   size_t errlen);
+
+/* Checks a name or owner: wfp_check_text with WFP_NAME_MAX. */
 int wfp_check_name(const char *what, const char *name, char *err,
 		   size_t errlen);
 
-/* Checks every field of p against the limits. Returns 0 or -1 with err. */
+/* Checks an owner token: 1..WFP_TOKEN_MAX-1 of A-Z a-z 0-9 _ . - */
+int wfp_check_token(const char *token, char *err, size_t errlen);
+
+/* Checks a failure reason: NULL or "" (none), else wfp_check_text with
+ * WFP_REASON_MAX. Returns 0 or -1 with err. */
+int wfp_check_reason(const char *reason, char *err, size_t errlen);
+
+/* Checks a payload: at most WFP_PAYLOAD_MAX bytes of JSON (valid UTF-8,
+ * no repeated key) whose top value is an object. Returns 0 or -1. */
+int wfp_check_payload(const char *payload, char *err, size_t errlen);
+
+/*
+ * The one check of a job document, used by the client library's post, the
+ * board's post handler and the CLI: every field of p against the limits,
+ * the name and idempotency key as text, the payload a JSON object.
+ * Returns 0 or -1 with err.
+ */
 int wfp_post_check(const struct wfp_post *p, char *err, size_t errlen);
 
 /*

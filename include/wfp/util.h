@@ -39,6 +39,19 @@ int wfp_strlcpy(char *dst, const char *src, size_t n);
  */
 int wfp_word_ok(const char *s, size_t max, const char *extra);
 
+/*
+ * Returns 1 when s[0..n) is valid UTF-8: shortest forms only, no UTF-16
+ * surrogates (U+D800..U+DFFF), nothing above U+10FFFF; else 0.
+ */
+int wfp_utf8_ok(const char *s, size_t n);
+
+/*
+ * Returns 1 when s[0..n) is text: valid UTF-8 (wfp_utf8_ok) without
+ * control characters (U+0000..U+001F, U+007F, U+0080..U+009F); else 0.
+ * The rule of job names, owners, idempotency keys and failure reasons.
+ */
+int wfp_text_ok(const char *s, size_t n);
+
 /* Parses a whole decimal int64; returns 0, or -1 on junk or overflow. */
 int wfp_parse_i64(const char *s, int64_t *out);
 

@@ -2,7 +2,6 @@
  * (see jobboard-internal.h and the README's "Job board" section). */
 #include "jobboard-internal.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +32,6 @@ struct jobboard {
 /* ------------------------------------------------------------------ */
 /* Validation (pure)                                                   */
 /* ------------------------------------------------------------------ */
-
-/* Checks that text is one JSON object (jansson, duplicates refused). */
-static int payload_check(const char *text, char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-	int ok = v != NULL && json_is_object(v);
-
-	if (v == NULL)
-		snprintf(err, errlen, "payload is not JSON: %s", je.text);
-	else if (!ok)
-		snprintf(err, errlen, "payload is not a JSON object");
-	json_decref(v);
-	return ok ? 0 : -1;
-}
 
 /* Bytes to hold body's payload: its size + 1 (room for "{}" when absent),
  * or one past the limit when over it, so the copy refuses it by name. */
@@ -89,9 +73,7 @@ int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 	p->max_attempts = max;
 	p->idem_ttl_ms = ttl;
 	post = (struct wfp_post){p->id, p->name, p->payload, max, p->idem, ttl};
-	if (wfp_post_check(&post, err, errlen) != 0)
-		return -1;
-	return payload_check(p->payload, err, errlen);
+	return wfp_post_check(&post, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */

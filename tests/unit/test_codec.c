@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wfp/codec.h"
@@ -169,6 +170,53 @@ static void test_unknown_keys_and_types(void **state)
 	msgpack_sbuffer_destroy(&buf);
 }
 
+/* A map with a repeated string key is refused, whatever the encoding of
+ * the repeat (fixstr and str8 of the same text), in small and big maps. */
+static void test_repeated_key_refused(void **state)
+{
+	/* {"id": "a", "id": "b"} */
+	const char two[] = "\x82\xa2id\xa1"
+			   "a\xa2id\xa1"
+			   "b";
+	/* {"id": 1, str8 "id": 2} */
+	const char mixed[] = "\x82\xa2id\x01\xd9\x02id\x02";
+	/* {1: 1, 1: 2} */
+	const char ints[] = "\x82\x01\x01\x01\x02";
+	msgpack_sbuffer buf;
+	msgpack_packer pk;
+	char key[16];
+
+	(void)state;
+	assert_int_equal(
+	    wfp_codec_check(two, sizeof(two) - 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "map key 'id' repeated"));
+	assert_int_equal(
+	    wfp_codec_check(mixed, sizeof(mixed) - 1, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wfp_codec_check(ints, sizeof(ints) - 1, err, sizeof(err)), -1);
+	/* 1,000 keys: unique passes, one repeat at the end is found. */
+	for (int dup = 0; dup < 2; dup++) {
+		msgpack_sbuffer_init(&buf);
+		msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 1000);
+		for (int i = 0; i < 1000; i++) {
+			snprintf(key, sizeof(key), "k%d",
+				 dup && i == 999 ? 7 : i);
+			wfp_pack_cstr(&pk, key);
+			msgpack_pack_int(&pk, i);
+		}
+		assert_int_equal(
+		    wfp_codec_check(buf.data, buf.size, err, sizeof(err)),
+		    dup ? -1 : 0);
+		msgpack_sbuffer_destroy(&buf);
+	}
+	assert_non_null(strstr(err, "map key 'k7' repeated"));
+	/* Nested maps are checked too. */
+	const char nested[] = "\x81\xa1m\x82\xa1x\x01\xa1x\x02";
+	assert_int_equal(
+	    wfp_codec_check(nested, sizeof(nested) - 1, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +229,7 @@ int main(void)
 	    cmocka_unit_test(test_size_limit),
 	    cmocka_unit_test(test_not_a_map_and_invalid_byte),
 	    cmocka_unit_test(test_unknown_keys_and_types),
+	    cmocka_unit_test(test_repeated_key_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
