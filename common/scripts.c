@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wfp/client.h"
+#include "wfp/config.h"
 #include "wfp/job.h"
 #include "wfp/sha1.h"
 
@@ -56,39 +58,80 @@ static const struct source sources[WFP_LUA_COUNT] = {
 
 static struct wfp_script scripts[WFP_LUA_COUNT];
 
-/* Joins table + lib (+ locklib) + body into one allocated text and names
- * it. */
-static void script_build(struct wfp_script *s, const struct source *src)
+int wfp_script_limits_lua(char *out, size_t n)
 {
-	char table[2048];
-	int tlen = wfp_job_table_lua(table, sizeof(table));
-	int clen =
-	    tlen < 0 ? -1
-		     : snprintf(table + tlen, sizeof(table) - (size_t)tlen,
-				"local REPLY_TTL_MS = %d\n", WFP_REPLY_TTL_MS);
+	int w = snprintf(
+	    out, n,
+	    "local REPLY_TTL_MS = %d\n"
+	    "local LIMIT = {PREFIX=%d, ID=%d, NAME=%d, TOKEN=%d, PAYLOAD=%d, "
+	    "REASON=%d, IDEM_KEY=%d, MAX_ATTEMPTS=%d, IDEM_TTL_MS=%lld, "
+	    "CLAIM_BATCH=%d, LEASE_MIN_MS=%d, LEASE_MAX_MS=%lld, "
+	    "RETENTION_MAX_MS=%lld, REQUEST_ID=%d, SCAN=%d, "
+	    "FENCE_MAX=%lld, DEADLETTER_REASON=%d}\n",
+	    WFP_REPLY_TTL_MS, WFP_PREFIX_MAX - 1, WFP_ID_MAX - 1,
+	    WFP_NAME_MAX - 1, WFP_TOKEN_MAX - 1, WFP_PAYLOAD_MAX,
+	    WFP_REASON_MAX - 1, WFP_IDEM_KEY_MAX - 1, WFP_MAX_ATTEMPTS_LIMIT,
+	    (long long)WFP_IDEM_TTL_MAX_MS, WFP_CLAIM_BATCH_MAX,
+	    WFP_LEASE_MIN_MS, (long long)WFP_LEASE_MAX_MS,
+	    (long long)WFP_RETENTION_MAX_MS, WFP_REQUEST_ID_MAX - 1,
+	    WFP_SCRIPT_SCAN_MAX, (long long)WFP_FENCE_MAX,
+	    WFP_DEADLETTER_REASON_MAX);
 
-	if (clen < 0 || (size_t)(tlen + clen) >= sizeof(table))
+	return w < 0 || (size_t)w >= n ? -1 : w;
+}
+
+/* The prelude every script starts with: the NEXT table, the constants
+ * and the limits. Returns its length in out (size n); aborts when out is
+ * too small (a build-time mistake). */
+static size_t prelude(char *out, size_t n)
+{
+	int tlen = wfp_job_table_lua(out, n);
+	int clen =
+	    tlen < 0 ? -1 : wfp_script_limits_lua(out + tlen, n - (size_t)tlen);
+
+	if (clen < 0)
 		abort();
-	tlen += clen;
-	size_t locklen = src->locklib ? wfp_lua_locklib_len : 0;
-	size_t len = (size_t)tlen + wfp_lua_lib_len + locklen + *src->len;
-	char *text = malloc(len + 1);
+	return (size_t)tlen + (size_t)clen;
+}
+
+/* Joins the prelude, lib.lua, locklib.lua when with_locklib, and body of
+ * len bytes into one allocated text (NUL-terminated); *len_out gets its
+ * length. Aborts if memory runs out. */
+static char *script_join(const char *body, size_t len, int with_locklib,
+			 size_t *len_out)
+{
+	char table[WFP_PRELUDE_MAX];
+	size_t tlen = prelude(table, sizeof(table));
+	size_t locklen = with_locklib ? wfp_lua_locklib_len : 0;
+	size_t total = tlen + wfp_lua_lib_len + locklen + len;
+	char *text = malloc(total + 1);
 	size_t at = 0;
 
 	if (text == NULL)
 		abort();
-	memcpy(text + at, table, (size_t)tlen);
-	at += (size_t)tlen;
+	memcpy(text + at, table, tlen);
+	at += tlen;
 	memcpy(text + at, wfp_lua_lib, wfp_lua_lib_len);
 	at += wfp_lua_lib_len;
 	memcpy(text + at, wfp_lua_locklib, locklen);
 	at += locklen;
-	memcpy(text + at, src->body, *src->len);
-	text[len] = '\0';
+	memcpy(text + at, body, len);
+	text[total] = '\0';
+	*len_out = total;
+	return text;
+}
+
+/* Builds script src into s: its text and its name for EVALSHA. */
+static void script_build(struct wfp_script *s, const struct source *src)
+{
 	s->name = src->name;
-	s->text = text;
-	s->len = len;
-	wfp_sha1_hex(text, len, s->sha);
+	s->text = script_join(src->body, *src->len, src->locklib, &s->len);
+	wfp_sha1_hex(s->text, s->len, s->sha);
+}
+
+char *wfp_script_with_body(const char *body, size_t *len)
+{
+	return script_join(body, strlen(body), 0, len);
 }
 
 const struct wfp_script *wfp_script(enum wfp_script_id id)

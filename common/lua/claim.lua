@@ -1,6 +1,7 @@
 -- claim.lua: hands up to `count` posted jobs to one owner. Each claim gets
--- a new owner token and the job's next fencing token, and a lease that
--- ends visibility_ms from now unless heartbeats extend it.
+-- a new owner token and the job's next fencing token (previous + 1,
+-- floored at the server clock in microseconds), and a lease that ends
+-- visibility_ms from now unless heartbeats extend it.
 -- The stream entry is acknowledged and deleted here: from now on the job's
 -- hash and the lease set say who holds it, so the stream only ever holds
 -- jobs waiting on the board.
@@ -9,10 +10,14 @@
 -- Returns {last_stream_id, {id, token, fence, attempts, max_attempts,
 -- name, payload}, ...}; last_stream_id lets an idle claimer block on XREAD
 -- for anything newer.
-local owner, count, base = ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local vis = tonumber(ARGV[5])
+want_args(1, 5, 5)
+want_key(1, K.stream)
+local owner = arg_text(2, 'owner', LIMIT.NAME)
+local count = arg_int(3, 'count', 1, LIMIT.CLAIM_BATCH)
+local base = arg_token(4, 'token base')
+local vis = arg_int(5, 'visibility_ms', LIMIT.LEASE_MIN_MS, LIMIT.LEASE_MAX_MS)
 local out = { '0-0' }
-local now = now_ms()
+local now, now_us = now_ms_us()
 
 local function read()
   return redis.pcall('XREADGROUP', 'GROUP', GROUP, 'claim', 'COUNT', count,
@@ -48,7 +53,7 @@ for i, e in ipairs(res[1][2]) do
   elseif f[1] == 'posted' and f[2] == eid then
     next_state(id, 'posted', 'claim')
     local job = K.job(id)
-    local fence = redis.call('HINCRBY', job, 'fence', 1)
+    local fence = next_fence(id, now_us)
     local attempts = redis.call('HINCRBY', job, 'attempts', 1)
     local token = base .. '.' .. i
     local lease = now + vis
@@ -57,7 +62,8 @@ for i, e in ipairs(res[1][2]) do
       'updated_at', now)
     redis.call('ZADD', K.leases, lease, id)
     move_index(id, 'posted', 'claimed', now)
-    emit(id, 'claimed', owner, 'attempt ' .. attempts)
+    emit(id, 'claimed', owner, 'attempt ' .. attempts .. ', fence '
+      .. int_str(fence))
     out[#out + 1] = { id, token, fence, attempts, tonumber(f[4]), f[3], f[5] }
   end
 end

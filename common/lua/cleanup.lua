@@ -2,7 +2,11 @@
 -- all their keys, and forgets owners not seen for owner_ttl_ms.
 -- KEYS[1] events stream. ARGV: [1] tag, [2] retention_ms, [3] limit,
 -- [4] owner_ttl_ms. Returns the number of jobs removed.
-local retention, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+want_args(1, 4, 4)
+want_key(1, K.events)
+local retention = arg_int(2, 'retention_ms', 1, LIMIT.RETENTION_MAX_MS)
+local limit = arg_int(3, 'limit', 1, LIMIT.SCAN)
+local owner_ttl = arg_int(4, 'owner_ttl_ms', 1, LIMIT.RETENTION_MAX_MS)
 local now = now_ms()
 local removed = 0
 for _, state in ipairs({ 'completed', 'reverted', 'failed', 'dead' }) do
@@ -14,5 +18,5 @@ for _, state in ipairs({ 'completed', 'reverted', 'failed', 'dead' }) do
     removed = removed + 1
   end
 end
-redis.call('ZREMRANGEBYSCORE', K.owners, '-inf', now - tonumber(ARGV[4]))
+redis.call('ZREMRANGEBYSCORE', K.owners, '-inf', now - owner_ttl)
 return removed

@@ -1,11 +1,17 @@
 -- finish.lua: the owner reports the end of its attempt.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] token, [4] fence (0: any),
--- [5] outcome: complete | revert | fail | retry, [6] reason,
--- [7] retention_ms.
+-- [5] outcome: complete | revert | fail | retry (nothing else), [6] reason
+-- ('' or text), [7] retention_ms.
 -- retry puts the job back on the board while attempts remain, else it
 -- goes dead onto the dead-letter stream. Returns the job's new state.
-local id, token, fence = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local outcome, reason, retention = ARGV[5], ARGV[6], tonumber(ARGV[7])
+want_args(1, 7, 7)
+local id = arg_id(2)
+want_key(1, K.job(id))
+local token = arg_token(3, 'token')
+local fence = arg_int(4, 'fence', 0, LIMIT.FENCE_MAX)
+local outcome = arg_one_of(5, 'outcome', { 'complete', 'revert', 'fail', 'retry' })
+local reason = arg_text(6, 'reason', LIMIT.REASON, true)
+local retention = arg_int(7, 'retention_ms', 1, LIMIT.RETENTION_MAX_MS)
 local j = check_owner(id, token, fence)
 local op = outcome
 if op == 'retry' and j.attempts >= j.max_attempts then op = 'give_up' end

@@ -1,9 +1,10 @@
 -- lib.lua: helpers every job-board script starts with.
 --
 -- Each script is sent as: the NEXT table (rendered from common/job.c, the
--- one place that says which operation moves a job from which state) and
--- the shared constants (REPLY_TTL_MS, from scripts.h), this file, then the
--- script itself. ARGV[1] is always the hash tag "{prefix}"
+-- one place that says which operation moves a job from which state), the
+-- shared constants (REPLY_TTL_MS, from scripts.h) and the LIMIT table (the
+-- C limits of client.h and scripts.h, rendered by scripts.c), this file,
+-- then the script itself. ARGV[1] is always the hash tag "{prefix}"
 -- that every key shares, so the scripts run unchanged on Redis Cluster.
 -- Key names here mirror common/keys.c; the README lists them.
 -- Errors are raised as {err = "CODE message"} before any write, so a
@@ -29,6 +30,10 @@ K.leases = P .. ':jobs:leases'
 K.owners = P .. ':owners'
 K.dead = P .. ':deadletter'
 K.events = P .. ':events'
+function K.requests(service) return P .. ':svc:' .. service .. ':requests' end
+function K.replicas(service) return P .. ':svc:' .. service .. ':replicas' end
+function K.reply(nonce) return P .. ':reply:' .. nonce end
+function K.fence(resource) return P .. ':fence:' .. resource end
 
 local GROUP = 'executors'
 local EVENTS_MAXLEN = 100000     -- the events stream is capped near this
@@ -42,6 +47,152 @@ local function fail(msg) error({err = msg}) end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The server clock once: milliseconds and microseconds since the epoch
+-- (exact in a double: below 2^53 for another 250 years).
+local function now_ms_us()
+  local t = redis.call('TIME')
+  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  return math.floor(us / 1000), us
+end
+
+-- A fence (or any integer) as digits: tostring would print 1.7e+15.
+local function int_str(n) return string.format('%.0f', n) end
+
+-- The job's next fencing token: the previous one + 1, floored at the
+-- server clock in microseconds (as lock fences are), so a fence never
+-- repeats even after a failover to a replica that missed the last claim.
+-- Stores it as digits and returns it as a number.
+local function next_fence(id, now_us)
+  local prev = tonumber(redis.call('HGET', K.job(id), 'fence')) or 0
+  local f = math.max(prev + 1, now_us)
+  redis.call('HSET', K.job(id), 'fence', int_str(f))
+  return f
+end
+
+-- ---------------------------------------------------------------------
+-- Argument checks. Every board script checks its KEYS and ARGV with these
+-- before any write, whoever calls it (the C library, the board, another
+-- language): a refusal is {err = "BADARG ..."} and changes nothing.
+-- ---------------------------------------------------------------------
+
+-- A value for a message: short, printable.
+local function shown(v)
+  v = tostring(v)
+  if #v > 40 then v = string.sub(v, 1, 40) .. '...' end
+  return "'" .. string.gsub(v, '[^%w%p ]', '?') .. "'"
+end
+
+local function bad_arg(what, v, rule)
+  fail('BADARG ' .. what .. ' ' .. shown(v) .. ' ' .. rule)
+end
+
+-- True when s is valid UTF-8 (shortest forms, no surrogates, at most
+-- U+10FFFF) and, with text, holds no control character (C0, DEL, C1).
+-- ASCII runs are skipped by one pattern search, so long JSON is cheap.
+local function utf8_ok(s, text)
+  if text and string.find(s, '[%z\1-\31\127]') then return false end
+  local i, n = 1, #s
+  while true do
+    i = string.find(s, '[\128-\255]', i)
+    if not i then return true end
+    local c = string.byte(s, i)
+    local len, cp, min
+    if c >= 0xc2 and c <= 0xdf then len, cp, min = 2, c - 0xc0, 0x80
+    elseif c >= 0xe0 and c <= 0xef then len, cp, min = 3, c - 0xe0, 0x800
+    elseif c >= 0xf0 and c <= 0xf4 then len, cp, min = 4, c - 0xf0, 0x10000
+    else return false end
+    if i + len - 1 > n then return false end
+    for j = i + 1, i + len - 1 do
+      local b = string.byte(s, j)
+      if b < 0x80 or b > 0xbf then return false end
+      cp = cp * 64 + (b - 0x80)
+    end
+    if cp < min or cp > 0x10ffff or (cp >= 0xd800 and cp <= 0xdfff)
+        or (text and cp <= 0x9f) then
+      return false
+    end
+    i = i + len
+  end
+end
+
+-- Refuses a call without exactly nkeys keys and nmin..nmax arguments, or
+-- whose ARGV[1] is not a hash tag "{prefix}".
+local function want_args(nkeys, nmin, nmax)
+  if #KEYS ~= nkeys then
+    fail('BADARG expected ' .. nkeys .. ' keys, got ' .. #KEYS)
+  end
+  if #ARGV < nmin or #ARGV > nmax then
+    fail('BADARG expected ' .. nmin .. '-' .. nmax .. ' arguments, got '
+      .. #ARGV)
+  end
+  if #P > LIMIT.PREFIX + 2 or not string.match(P, '^{[%w_.%-]+}$') then
+    bad_arg('tag', P, 'is not {PREFIX}')
+  end
+end
+
+-- Refuses KEYS[i] unless it is the key want (the script's own key).
+local function want_key(i, want)
+  if KEYS[i] ~= want then bad_arg('key', KEYS[i], 'should be ' .. want) end
+end
+
+-- ARGV[i] as a job id: 1..LIMIT.ID of A-Za-z0-9_.-
+local function arg_id(i)
+  local v = ARGV[i]
+  if #v < 1 or #v > LIMIT.ID or string.find(v, '[^%w_.%-]') then
+    bad_arg('job id', v, 'is not 1-' .. LIMIT.ID .. ' of A-Za-z0-9_.-')
+  end
+  return v
+end
+
+-- ARGV[i] as an integer in min..max (digits only: no 1e3, no 0x10).
+local function arg_int(i, what, min, max)
+  local v = ARGV[i]
+  local n = string.match(v, '^%-?%d+$') and #v <= 17 and tonumber(v)
+  if not n or n < min or n > max then
+    bad_arg(what, v, 'is not an integer in ' .. int_str(min) .. '..'
+      .. int_str(max))
+  end
+  return n
+end
+
+-- ARGV[i] as text of 1..max bytes ('' too when optional): UTF-8 without
+-- control characters.
+local function arg_text(i, what, max, optional)
+  local v = ARGV[i]
+  if v == '' and optional then return v end
+  if #v < 1 or #v > max or not utf8_ok(v, true) then
+    bad_arg(what, v, 'is not 1-' .. max .. ' bytes of UTF-8 text')
+  end
+  return v
+end
+
+-- ARGV[i] as an owner token: 1..LIMIT.TOKEN of A-Za-z0-9_.-
+local function arg_token(i, what)
+  local v = ARGV[i]
+  if #v < 1 or #v > LIMIT.TOKEN or string.find(v, '[^%w_.%-]') then
+    bad_arg(what, v, 'is not 1-' .. LIMIT.TOKEN .. ' of A-Za-z0-9_.-')
+  end
+  return v
+end
+
+-- ARGV[i] when it is one of the words in list.
+local function arg_one_of(i, what, list)
+  for _, w in ipairs(list) do
+    if ARGV[i] == w then return w end
+  end
+  bad_arg(what, ARGV[i], 'is not one of ' .. table.concat(list, ' '))
+end
+
+-- ARGV[i] as a request (stream entry) id "ms-seq", or '' when absent.
+local function arg_request(i)
+  local v = ARGV[i] or ''
+  if v ~= '' and (#v > LIMIT.REQUEST_ID
+      or not string.match(v, '^%d+%-%d+$')) then
+    bad_arg('request id', v, 'is not a stream entry id')
+  end
+  return v
 end
 
 -- The state that op moves a job in `from` to; refuses moves NEXT lacks.
@@ -91,7 +242,7 @@ local function check_owner(id, token, fence)
   if j.state ~= 'claimed' or j.token ~= token
       or (fence > 0 and j.fence ~= fence) then
     fail('STALE token of job ' .. id .. ' is stale: the job is ' .. j.state
-      .. ' with fence ' .. tostring(j.fence) .. ' owned by '
+      .. ' with fence ' .. int_str(j.fence or 0) .. ' owned by '
       .. (j.owner ~= '' and j.owner or 'nobody'))
   end
   return j

@@ -2,8 +2,13 @@
 -- heartbeating). A job with attempts left goes back on the board with a
 -- redelivery record; one without goes dead onto the dead-letter stream.
 -- KEYS[1] lease set. ARGV: [1] tag, [2] limit, [3] retention_ms.
--- Returns {reposted, dead}.
-local limit, retention = tonumber(ARGV[2]), tonumber(ARGV[3])
+-- Returns {reposted, dead, now_ms, next_lease_ms}: the server clock and the
+-- earliest lease still running (-1 when none), so the caller can arm a
+-- timer for that exact end.
+want_args(1, 3, 3)
+want_key(1, K.leases)
+local limit = arg_int(2, 'limit', 1, LIMIT.SCAN)
+local retention = arg_int(3, 'retention_ms', 1, LIMIT.RETENTION_MAX_MS)
 local now = now_ms()
 local reposted, buried = 0, 0
 local ids = redis.call('ZRANGEBYSCORE', K.leases, '-inf', now, 'LIMIT', 0, limit)
@@ -31,4 +36,5 @@ for _, id in ipairs(ids) do
     end
   end
 end
-return { reposted, buried }
+local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
+return { reposted, buried, now, first[2] and tonumber(first[2]) or -1 }

@@ -1,18 +1,42 @@
 -- transfer.lua: an operator hands a job to a named owner, or (owner '')
 -- back to the board. The previous owner's token and fence become stale.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] new owner or '',
--- [4] random token base, [5] visibility_ms.
+-- [4] random token base, [5] visibility_ms, [6] the id of the request
+-- ("ms-seq") or '' / absent. The job remembers the last request that
+-- moved it and its answer: that request served again (a replica died
+-- before acknowledging it) gets the same answer, with no second token,
+-- fence or redelivery record.
 -- Returns {state, owner, token, fence}.
-local id, to_owner, base, vis = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+want_args(1, 5, 6)
+local id = arg_id(2)
+want_key(1, K.job(id))
+local to_owner = arg_text(3, 'owner', LIMIT.NAME, true)
+local base = arg_token(4, 'token base')
+local vis = arg_int(5, 'visibility_ms', LIMIT.LEASE_MIN_MS, LIMIT.LEASE_MAX_MS)
+local request = arg_request(6)
 local job = K.job(id)
-local f = redis.call('HMGET', job, 'state', 'owner', 'fence', 'entry')
+local f = redis.call('HMGET', job, 'state', 'owner', 'fence', 'entry',
+  'op_request', 'op_reply')
 if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
-local now = now_ms()
+if request ~= '' and f[5] == request and f[6] then
+  local r = cjson.decode(f[6])
+  return { r[1], r[2], r[3], tonumber(r[4]) }
+end
+local now, now_us = now_ms_us()
+
+-- Answers out, remembering it for a repeat of this request.
+local function answer(out)
+  if request ~= '' then
+    redis.call('HSET', job, 'op_request', request, 'op_reply',
+      cjson.encode({ out[1], out[2], out[3], int_str(out[4]) }))
+  end
+  return out
+end
 
 if to_owner == '' then
   next_state(id, f[1], 'release')
   to_board(id, f[1], now, 'released', f[2], f[3], 'handed back to the board')
-  return { 'posted', '', '', tonumber(f[3]) }
+  return answer({ 'posted', '', '', tonumber(f[3]) })
 end
 next_state(id, f[1], 'transfer')
 if f[1] == 'posted' then
@@ -21,7 +45,7 @@ if f[1] == 'posted' then
 else
   record_delivery(id, 'transferred', f[2], f[3], 'to ' .. to_owner, now)
 end
-local fence = redis.call('HINCRBY', job, 'fence', 1)
+local fence = next_fence(id, now_us)
 redis.call('HINCRBY', job, 'attempts', 1)
 local token = base .. '.t'
 local lease = now + vis
@@ -31,5 +55,6 @@ redis.call('HSET', job, 'state', 'claimed', 'owner', to_owner, 'token', token,
 redis.call('ZADD', K.leases, lease, id)
 redis.call('ZADD', K.owners, now, to_owner)
 move_index(id, f[1], 'claimed', now)
-emit(id, 'claimed', to_owner, 'transferred from ' .. (f[2] ~= '' and f[2] or 'the board'))
-return { 'claimed', to_owner, token, fence }
+emit(id, 'claimed', to_owner, 'transferred from '
+  .. (f[2] ~= '' and f[2] or 'the board') .. ', fence ' .. int_str(fence))
+return answer({ 'claimed', to_owner, token, fence })

@@ -48,6 +48,33 @@ const struct wfp_script *wfp_script(enum wfp_script_id id);
 
 #define WFP_SCRIPT_ARGS_MAX 64 /* words in one script call */
 
+/* Largest `limit` of a reaper or cleaner pass (the scripts refuse more). */
+#define WFP_SCRIPT_SCAN_MAX 10000
+
+/* Largest fence a script hands out or accepts: 2^53 - 1, the last integer
+ * a Lua double holds exactly (fences are the clock in us: ~1.7e15). */
+#define WFP_FENCE_MAX 9007199254740991LL
+
+/* Longest reason of a dead-lettered request, bytes. */
+#define WFP_DEADLETTER_REASON_MAX 1024
+
+#define WFP_PRELUDE_MAX 4096 /* bytes of the rendered prelude */
+
+/*
+ * Writes the shared constants as Lua into out (size n): REPLY_TTL_MS and
+ * the table LIMIT of the C limits the scripts enforce (lengths in bytes
+ * as the largest allowed: LIMIT.ID = WFP_ID_MAX - 1). Returns the length
+ * written, or -1 when out is too small.
+ */
+int wfp_script_limits_lua(char *out, size_t n);
+
+/*
+ * For tests and tools: the text of a script made of the usual prelude
+ * (NEXT, LIMIT, lib.lua) and body. Returns it malloc'd (the caller frees
+ * it) with its length in *len; aborts when memory runs out.
+ */
+char *wfp_script_with_body(const char *body, size_t *len);
+
 /* The words of one script call: EVALSHA sha numkeys args..., or after
  * wfp_script_call_eval() EVAL text numkeys args... */
 struct wfp_script_call {

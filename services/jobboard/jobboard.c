@@ -18,6 +18,7 @@
 
 #define SERVICE	       "jobboard"
 #define REAP_LIMIT     500     /* leases looked at per reaper pass */
+#define REAP_POLL_MS   10      /* the earliest lease is looked at this often */
 #define CLEAN_LIMIT    500     /* jobs removed per cleaner pass */
 #define CLEAN_EVERY_MS 5000    /* at most; sooner for short retention */
 #define OWNER_TTL_MS   3600000 /* owners not seen for an hour are forgotten */
@@ -25,6 +26,12 @@
 struct jobboard {
 	struct wfp_daemon *d;
 	struct wfp_service *svc;
+	struct event *lease_poll; /* every REAP_POLL_MS: the earliest lease */
+	struct event *reap_timer; /* one shot: at the earliest lease's end */
+	int polling;		  /* a lease poll is in flight */
+	int reaping;		  /* a reaper pass is in flight */
+	int clock_known;	  /* clock_offset_ms has been measured */
+	int64_t clock_offset_ms;  /* Redis's clock minus ours */
 	int64_t last_clean_ms;
 	struct wfp_metric *m_reposted, *m_dead, *m_cleaned;
 };
@@ -163,7 +170,7 @@ static int serve_post(struct wfp_request *rq, const msgpack_object *body,
 	snprintf(ttl, sizeof(ttl), "%lld", p.idem_ttl_ms);
 	argv[0] = job.s, argv[1] = tag, argv[2] = id;
 	argv[3] = p.name, argv[4] = max, argv[5] = p.payload;
-	argv[6] = p.idem, argv[7] = ttl, argv[8] = p.id[0] ? "0" : "1";
+	argv[6] = p.idem, argv[7] = ttl, argv[8] = rq->entry;
 	request_run(rq, WFP_LUA_POST, 9, argv);
 	free(p.payload);
 	return 0;
@@ -201,8 +208,8 @@ static int serve_transfer(struct wfp_request *rq, const msgpack_object *body,
 	wfp_random_hex(base, 16);
 	snprintf(vis, sizeof(vis), "%lld",
 		 (long long)wfp_service_daemon(rq->svc)->cfg.visibility_ms);
-	const char *argv[6] = {job.s, tag, id, to, base, vis};
-	request_run(rq, WFP_LUA_TRANSFER, 6, argv);
+	const char *argv[7] = {job.s, tag, id, to, base, vis, rq->entry};
+	request_run(rq, WFP_LUA_TRANSFER, 7, argv);
 	return 0;
 }
 
@@ -217,8 +224,8 @@ static int serve_repost(struct wfp_request *rq, const msgpack_object *body,
 	if (parse_job_op(body, 0, id, to, err, errlen) != 0)
 		return -1;
 	job = wfp_key_job(tag, id);
-	const char *argv[3] = {job.s, tag, id};
-	request_run(rq, WFP_LUA_REPOST, 3, argv);
+	const char *argv[4] = {job.s, tag, id, rq->entry};
+	request_run(rq, WFP_LUA_REPOST, 4, argv);
 	return 0;
 }
 
@@ -230,24 +237,123 @@ static const struct wfp_service_op ops[] = {
 };
 
 /* ------------------------------------------------------------------ */
-/* The tick: reaper and cleaner                                        */
+/* The reaper: at each lease's end, whatever lease its claimer chose    */
 /* ------------------------------------------------------------------ */
+
+/*
+ * Leases are the claimers' own (visibility_ms of each claim, made by the
+ * library without the board), so the board cannot be told of each one.
+ * Instead it looks at the earliest lease every REAP_POLL_MS (one ZRANGE)
+ * and, when that lease ends before the next look, arms a timer for its
+ * exact end; the reaper pass then reports the next earliest lease. Lease
+ * ends are on Redis's clock: the offset to ours comes from each pass.
+ */
+
+static void reap_now(struct jobboard *jb);
+
+/* Acts on the earliest lease, ending at lease_ms on Redis's clock: reap
+ * now when it has ended, arm the timer when it ends before the next
+ * poll, else leave it to a later poll. */
+static void lease_plan(struct jobboard *jb, int64_t lease_ms)
+{
+	int64_t wait_ms = lease_ms - jb->clock_offset_ms - wfp_now_ms();
+	struct timeval tv;
+
+	if (!jb->clock_known || wait_ms <= 0) {
+		reap_now(jb);
+		return;
+	}
+	if (wait_ms > 2 * REAP_POLL_MS)
+		return;
+	tv.tv_sec = 0;
+	tv.tv_usec = (long)wait_ms * 1000;
+	evtimer_add(jb->reap_timer, &tv); /* re-arms when already pending */
+}
 
 static void on_reaped(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct jobboard *jb = arg;
+	long long reposted, dead, next;
 
 	(void)r;
+	jb->reaping = 0;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 2)
+	    reply->elements != 4)
 		return;
-	jb->m_reposted->value += reply->element[0]->integer;
-	jb->m_dead->value += reply->element[1]->integer;
-	if (reply->element[0]->integer + reply->element[1]->integer > 0)
-		wfp_info("reaper: %lld jobs posted again, %lld dead",
-			 reply->element[0]->integer,
-			 reply->element[1]->integer);
+	reposted = reply->element[0]->integer;
+	dead = reply->element[1]->integer;
+	next = reply->element[3]->integer;
+	jb->clock_offset_ms = reply->element[2]->integer - wfp_now_ms();
+	jb->clock_known = 1;
+	jb->m_reposted->value += reposted;
+	jb->m_dead->value += dead;
+	if (reposted + dead > 0)
+		wfp_info("reaper: %lld jobs posted again, %lld dead", reposted,
+			 dead);
+	if (reposted + dead >= REAP_LIMIT)
+		reap_now(jb); /* more are due */
+	else if (next >= 0)
+		lease_plan(jb, next);
 }
+
+/* Runs one reaper pass unless one is in flight. */
+static void reap_now(struct jobboard *jb)
+{
+	const char *tag = wfp_service_tag(jb->svc);
+	struct wfp_key leases = wfp_key_leases(tag);
+	char limit[16], ret[24];
+
+	if (jb->reaping || jb->d->stopping)
+		return;
+	snprintf(limit, sizeof(limit), "%d", REAP_LIMIT);
+	snprintf(ret, sizeof(ret), "%lld", (long long)jb->d->cfg.retention_ms);
+	const char *reap[4] = {leases.s, tag, limit, ret};
+	if (wfp_redis_script(wfp_service_redis(jb->svc), WFP_LUA_REAP,
+			     on_reaped, jb, 1, 4, reap, NULL) == 0)
+		jb->reaping = 1;
+}
+
+/* The earliest lease {id, end} (or none) came back from the poll. */
+static void on_lease(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct jobboard *jb = arg;
+	int64_t lease_ms;
+
+	(void)r;
+	jb->polling = 0;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 2 ||
+	    wfp_parse_i64(reply->element[1]->str, &lease_ms) != 0)
+		return;
+	lease_plan(jb, lease_ms);
+}
+
+/* Every REAP_POLL_MS: asks for the earliest lease (one ZRANGE). */
+static void on_lease_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct jobboard *jb = arg;
+	struct wfp_redis *redis = wfp_service_redis(jb->svc);
+	struct wfp_key leases = wfp_key_leases(wfp_service_tag(jb->svc));
+	const char *argv[5] = {"ZRANGE", leases.s, "0", "0", "WITHSCORES"};
+
+	(void)fd, (void)what;
+	if (jb->polling || jb->reaping || jb->d->stopping ||
+	    !wfp_redis_ready(redis))
+		return;
+	if (wfp_redis_command(redis, 0, on_lease, jb, 5, argv, NULL) == 0)
+		jb->polling = 1;
+}
+
+/* The timer armed for a lease's end went off. */
+static void on_reap_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	reap_now(arg);
+}
+
+/* ------------------------------------------------------------------ */
+/* The tick: the cleaner                                               */
+/* ------------------------------------------------------------------ */
 
 static void on_cleaned(struct wfp_redis *r, redisReply *reply, void *arg)
 {
@@ -260,31 +366,26 @@ static void on_cleaned(struct wfp_redis *r, redisReply *reply, void *arg)
 	}
 }
 
-/* Runs the reaper, and the cleaner when it is due. */
+/* Runs the cleaner when it is due. */
 static void on_tick(struct wfp_service *svc, void *arg)
 {
 	struct jobboard *jb = arg;
 	const struct wfp_config *cfg = &jb->d->cfg;
 	const char *tag = wfp_service_tag(svc);
-	struct wfp_redis *redis = wfp_service_redis(svc);
-	struct wfp_key leases = wfp_key_leases(tag);
 	struct wfp_key events = wfp_key_events(tag);
-	char limit[16], ret[24], clean[16], owners[24];
+	char ret[24], clean[16], owners[24];
 	int64_t now = wfp_now_ms();
 
-	snprintf(limit, sizeof(limit), "%d", REAP_LIMIT);
-	snprintf(ret, sizeof(ret), "%lld", (long long)cfg->retention_ms);
-	const char *reap[4] = {leases.s, tag, limit, ret};
-	wfp_redis_script(redis, WFP_LUA_REAP, on_reaped, jb, 1, 4, reap, NULL);
 	if (now - jb->last_clean_ms < CLEAN_EVERY_MS &&
 	    now - jb->last_clean_ms < cfg->retention_ms / 2)
 		return;
 	jb->last_clean_ms = now;
+	snprintf(ret, sizeof(ret), "%lld", (long long)cfg->retention_ms);
 	snprintf(clean, sizeof(clean), "%d", CLEAN_LIMIT);
 	snprintf(owners, sizeof(owners), "%d", OWNER_TTL_MS);
 	const char *cl[5] = {events.s, tag, ret, clean, owners};
-	wfp_redis_script(redis, WFP_LUA_CLEANUP, on_cleaned, jb, 1, 5, cl,
-			 NULL);
+	wfp_redis_script(wfp_service_redis(svc), WFP_LUA_CLEANUP, on_cleaned,
+			 jb, 1, 5, cl, NULL);
 }
 
 /* After each connect: the job stream's group exists. */
@@ -301,6 +402,19 @@ static void on_up(struct wfp_service *svc, void *arg)
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                          */
 /* ------------------------------------------------------------------ */
+
+/* Starts the lease poll. Returns 0, or -1 on no memory. */
+static int reaper_start(struct jobboard *jb)
+{
+	struct timeval every = {0, REAP_POLL_MS * 1000};
+
+	jb->lease_poll =
+	    event_new(jb->d->base, -1, EV_PERSIST, on_lease_poll, jb);
+	jb->reap_timer = evtimer_new(jb->d->base, on_reap_timer, jb);
+	if (jb->lease_poll == NULL || jb->reap_timer == NULL)
+		return -1;
+	return event_add(jb->lease_poll, &every);
+}
 
 struct jobboard *jobboard_new(struct wfp_daemon *d)
 {
@@ -325,6 +439,10 @@ struct jobboard *jobboard_new(struct wfp_daemon *d)
 	jb->m_cleaned = wfp_service_counter(
 	    jb->svc, "cleaned",
 	    "Finished jobs removed after the retention time");
+	if (reaper_start(jb) != 0) {
+		jobboard_free(jb);
+		return NULL;
+	}
 	return jb;
 }
 
@@ -337,6 +455,10 @@ void jobboard_free(struct jobboard *jb)
 {
 	if (jb == NULL)
 		return;
+	if (jb->lease_poll)
+		event_free(jb->lease_poll);
+	if (jb->reap_timer)
+		event_free(jb->reap_timer);
 	wfp_service_free(jb->svc);
 	free(jb);
 }

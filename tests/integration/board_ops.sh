@@ -8,7 +8,7 @@ id=$("$WFP" job post "$(job_file moving)")
 a=$("$WFP" job claim --owner exec-a --json)
 t=$("$WFP" job transfer "$id" --to exec-b --json)
 eq "transferred owner" "$(jq -r .owner <<<"$t")" exec-b
-eq "new fence" "$(jq -r .fence <<<"$t")" 2
+ok "new fence is higher" [ "$(jq -r .fence <<<"$t")" -gt "$(jq -r .fence <<<"$a")" ]
 eq "old token refused" "$(status_of "$WFP" job complete "$id" "$(jq -r .token <<<"$a")")" 1
 eq "redelivery recorded" "$("$WFP" job show "$id" --json | jq -r '.deliveries[0].reason')" transferred
 eq "new owner completes" "$("$WFP" job complete "$id" "$(jq -r .token <<<"$t")" --json | jq -r .state)" completed

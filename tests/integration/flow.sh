@@ -14,7 +14,10 @@ eq "payload kept" "$("$WFP" job show "$id" --json | jq -c .payload)" '{"step":1}
 claim=$("$WFP" job claim --owner exec-1 --json)
 eq "claimed id" "$(jq -r .id <<<"$claim")" "$id"
 token=$(jq -r .token <<<"$claim")
-eq "fence" "$(jq -r .fence <<<"$claim")" 1
+fence=$(jq -r .fence <<<"$claim")
+# Fences are floored at Redis's clock in microseconds, written as digits.
+ok "fence from the clock" [ "$fence" -gt "$(( ($(date +%s) - 60) * 1000000 ))" ]
+eq "fence in the hash, as digits" "$(rcli HGET "$tag:job:$id" fence)" "$fence"
 eq "claimed in the hash" "$(rcli HGET "$tag:job:$id" state)" claimed
 eq "owner in the hash" "$(rcli HGET "$tag:job:$id" owner)" exec-1
 show=$("$WFP" job show "$id" --json)

@@ -112,7 +112,7 @@ static void test_race(void **state)
 
 		itest_job_str(c, ids[i], "state", s, sizeof(s));
 		assert_string_equal(s, "completed");
-		assert_int_equal(itest_job_int(c, ids[i], "fence"), 1);
+		assert_int_equal(itest_job_int(c, ids[i], "attempts"), 1);
 	}
 	itest_flush(c);
 	wfp_client_free(c);
