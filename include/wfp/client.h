@@ -11,6 +11,7 @@
  *   STALE  the token or fence is not the current owner's (claim lost)
  *   STATE  the job's state does not allow the operation
  *   EXISTS a job with this id exists already
+ *   BADARG a script refused an argument out of form (nothing changed)
  * Hot-path calls (post, claim, heartbeat, finish) run the job board's own
  * scripts directly: the rules stay in the scripts either way.
  */
