@@ -83,7 +83,9 @@ int wfp_lock_check_acquire(const char *const *names, int n, const char *owner,
  * Takes names[0..n) for owner with a lease of ttl_ms, all or nothing,
  * waiting up to wait_ms (through wfp-lock) when any is held. Fills out.
  * Returns 0; -1 with "BUSY ..." (held, no wait), "TIMEOUT ..." (the wait
- * ran out) or another reason in wfp_client_error().
+ * ran out; names the locks held by others), "no reply ..." (wfp-lock did
+ * not answer in time: nothing is granted later, and a grant whose reply
+ * was lost has been released) or another reason in wfp_client_error().
  */
 int wfp_lock_acquire(struct wfp_client *c, const char *const *names, int n,
 		     const char *owner, int64_t ttl_ms, int64_t wait_ms,
