@@ -6,7 +6,8 @@
 -- Copy this check into the resource's own write script so check and write
 -- are one step; this script alone serves resources that record fences in
 -- Redis. KEYS[1] {p}:fence:RESOURCE (a hash: fence, owner, at; a plain
--- string fence left by an older version is read and replaced).
+-- string fence left by an older version is read and replaced, its equal
+-- fence accepted from the first owner that shows it).
 -- ARGV: [1] tag, [2] fence (1..2^53-1), [3] the owner of the grant.
 -- Returns the fence; refuses with STALE, and malformed arguments (BADARG)
 -- before any write. The limits are those of include/wfp/lock.h.
@@ -59,11 +60,13 @@ if fence < seen then
   fail('STALE fence ' .. fs .. ' is older than ' .. shown
     .. ': a newer holder has written')
 end
-if fence == seen and owner ~= seen_owner then
-  fail('STALE fence ' .. fs .. ' was accepted from '
-    .. (seen_owner or 'an unknown owner') .. ', not from ' .. owner)
+-- (A fence recorded without its owner, by an older version, is taken by
+-- the first owner that shows it again.)
+if fence == seen and seen_owner and owner ~= seen_owner then
+  fail('STALE fence ' .. fs .. ' was accepted from ' .. seen_owner
+    .. ', not from ' .. owner)
 end
 if kind == 'string' then redis.call('DEL', KEYS[1]) end
-redis.call('HSET', KEYS[1], 'fence', string.format('%.0f', fence), 'owner', owner,
-  'at', now_ms())
+redis.call('HSET', KEYS[1], 'fence', string.format('%.0f', fence),
+  'owner', owner, 'at', now_ms())
 return fence

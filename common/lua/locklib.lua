@@ -65,7 +65,8 @@ end
 -- ARGV[i] as a lock name (1-128 of A-Za-z0-9_.:/-).
 local function arg_name(i)
   local v = ARGV[i]
-  if #v < 1 or #v > LOCK_NAME_MAX or not string.match(v, '^[A-Za-z0-9_.:/%-]+$') then
+  if #v < 1 or #v > LOCK_NAME_MAX
+      or not string.match(v, '^[A-Za-z0-9_.:/%-]+$') then
     bad_arg(i, 'lock name is not 1-128 of A-Za-z0-9_.:/-', v)
   end
   return v

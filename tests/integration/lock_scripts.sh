@@ -96,6 +96,9 @@ rcli SET "${F}old" 50 >/dev/null
 ok "legacy: lower refused" grep -q "^STALE" <<<"$(rcli EVALSHA "$fence" 1 "${F}old" "$tag" 49 alice 2>&1)"
 eq "legacy: higher accepted" "$(rcli EVALSHA "$fence" 1 "${F}old" "$tag" 60 alice)" 60
 eq "legacy: now a record" "$(rcli TYPE "${F}old")" hash
+rcli SET "${F}old2" 50 >/dev/null
+eq "legacy: equal fence taken by the first owner" "$(rcli EVALSHA "$fence" 1 "${F}old2" "$tag" 50 carol)" 50
+ok "legacy: then refused from another" grep -q "^STALE fence 50 was accepted from carol" <<<"$(rcli EVALSHA "$fence" 1 "${F}old2" "$tag" 50 alice 2>&1)"
 # The same through the client library.
 ok "library: a fence of bob" "$WFP_BIN/tests/fence_probe" lib bob 7 7 8
 rc=0; "$WFP_BIN/tests/fence_probe" lib alice 8 2>"$TMP/probe.err" || rc=$?
