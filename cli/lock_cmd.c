@@ -37,6 +37,19 @@ static void default_owner(char *out, size_t n)
 	snprintf(out, n, "cli-%s-%d", host, (int)getpid());
 }
 
+/* The exit status of a failed acquire: 3 when nothing happened in time
+ * (held: BUSY; the wait ran out: TIMEOUT; no reply came from wfp-lock),
+ * 2 for bad input, else 1. */
+static int acquire_status(const char *why)
+{
+	if (strncmp(why, "BUSY", 4) == 0 || strncmp(why, "TIMEOUT", 7) == 0 ||
+	    strncmp(why, "no reply", 8) == 0)
+		return EXIT_NOTHING;
+	if (strstr(why, " is not ") || strstr(why, "named twice"))
+		return EXIT_USAGE;
+	return EXIT_FAIL;
+}
+
 static int lock_acquire(struct cli *c)
 {
 	static const char *const opts[] = {"ttl", "wait", "owner", NULL};
@@ -60,16 +73,9 @@ static int lock_acquire(struct cli *c)
 	if (cl == NULL)
 		return EXIT_FAIL;
 	if (wfp_lock_acquire(cl, c->pos + 2, c->npos - 2, owner, ttl, wait,
-			     &g) != 0) {
-		const char *why = wfp_client_error(cl);
-		int busy = strncmp(why, "BUSY", 4) == 0 ||
-			   strncmp(why, "TIMEOUT", 7) == 0;
-		int bad = strstr(why, " is not ") || strstr(why, "named twice");
-
-		return cli_error(busy ? EXIT_NOTHING
-				      : (bad ? EXIT_USAGE : EXIT_FAIL),
-				 "%s", why);
-	}
+			     &g) != 0)
+		return cli_error(acquire_status(wfp_client_error(cl)), "%s",
+				 wfp_client_error(cl));
 	if (c->json && g.n == 1) {
 		cli_print_json(grant_json(&g, 0));
 	} else if (c->json) {
@@ -124,37 +130,39 @@ static int lock_holder_op(struct cli *c, int renew)
 	return EXIT_OK;
 }
 
-/* A lock's state as JSON: holder from lockinfo, time left from PTTL. */
+/*
+ * A lock's state as JSON: holder from lockinfo, time left from PTTL. The
+ * token is left out: it is a credential (whoever has it can release the
+ * lock), printed only to the one who acquired it; owner and fence say
+ * who holds it.
+ */
 static json_t *lock_json(struct wfp_client *cl, const char *name)
 {
 	const char *tag = wfp_client_tag(cl);
 	struct wfp_key k = wfp_key_lock(tag, name);
 	struct wfp_key info = wfp_key_lockinfo(tag, name);
 	struct wfp_key q = wfp_key_lockq(tag, name);
-	redisReply *tok = wfp_client_commandf(cl, "GET %s", k.s);
 	redisReply *ttl = wfp_client_commandf(cl, "PTTL %s", k.s);
 	redisReply *inf =
 	    wfp_client_commandf(cl, "HMGET %s owner fence", info.s);
 	redisReply *wq = wfp_client_commandf(cl, "ZCARD %s", q.s);
 	json_t *o = NULL;
 
-	if (tok && ttl && inf && wq) {
-		int held = tok->str != NULL;
+	if (ttl && inf && wq) {
+		int held = ttl->integer > 0 || ttl->integer == -1;
 		int64_t fence = 0;
 
 		if (inf->element[1]->str)
 			wfp_parse_i64(inf->element[1]->str, &fence);
 		o = json_pack(
-		    "{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "name", name,
-		    "state", held ? "held" : "free", "owner",
+		    "{s:s, s:s, s:s, s:I, s:I, s:I}", "name", name, "state",
+		    held ? "held" : "free", "owner",
 		    held && inf->element[0]->str ? inf->element[0]->str : "",
-		    "token", held ? tok->str : "", "fence",
-		    (json_int_t)(held ? fence : 0), "ttl_ms",
+		    "fence", (json_int_t)(held ? fence : 0), "ttl_ms",
 		    (json_int_t)(held ? ttl->integer : 0), "waiters",
 		    (json_int_t)wq->integer);
 	}
-	freeReplyObject(tok), freeReplyObject(ttl);
-	freeReplyObject(inf), freeReplyObject(wq);
+	freeReplyObject(ttl), freeReplyObject(inf), freeReplyObject(wq);
 	return o;
 }
 

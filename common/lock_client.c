@@ -112,16 +112,17 @@ static int acquire_direct(struct wfp_client *c, struct wfp_lock_grant *g,
 	const char *tag = wfp_client_tag(c);
 	struct wfp_key first = wfp_key_lock(tag, g->names[0]);
 	char ttl[24];
-	const char *argv[7 + WFP_LOCK_MULTI_MAX];
+	const char *argv[8 + WFP_LOCK_MULTI_MAX];
 	redisReply *r;
 	int rc;
 
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)g->ttl_ms);
 	argv[0] = first.s, argv[1] = tag, argv[2] = g->owner;
 	argv[3] = g->token, argv[4] = ttl, argv[5] = "0", argv[6] = "";
+	argv[7] = "0"; /* no request deadline: nothing waits */
 	for (int i = 0; i < g->n; i++)
-		argv[7 + i] = g->names[i];
-	r = wfp_client_eval(c, WFP_LUA_LOCK_ACQUIRE, 1, 7 + g->n, argv, NULL);
+		argv[8 + i] = g->names[i];
+	r = wfp_client_eval(c, WFP_LUA_LOCK_ACQUIRE, 1, 8 + g->n, argv, NULL);
 	if (r == NULL)
 		return -1;
 	rc = r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
@@ -175,7 +176,35 @@ static void pack_acquire(msgpack_sbuffer *buf, const struct wfp_lock_grant *g,
 	msgpack_pack_int64(&pk, wait_ms);
 }
 
-/* The waiting attempt, through wfp-lock's request stream. */
+/* True when the error is wfp-lock's own answer (the request was served
+ * and refused: nothing was granted), not a lost or missing reply. */
+static int answered_refusal(const char *why)
+{
+	return strncmp(why, "BUSY ", 5) == 0 ||
+	       strncmp(why, "TIMEOUT ", 8) == 0 ||
+	       strncmp(why, "BADARG ", 7) == 0;
+}
+
+/*
+ * After a waiting acquire got no usable reply: releases g in case it was
+ * granted and only its reply was lost (it would hold until its TTL). A
+ * refused release (STALE: no grant was made under this token) is the
+ * usual case and says nothing; the caller's error is kept either way.
+ */
+static void release_lost_grant(struct wfp_client *c,
+			       const struct wfp_lock_grant *g)
+{
+	char why[512];
+
+	wfp_strlcpy(why, wfp_client_error(c), sizeof(why));
+	for (int i = 0; i < g->n; i++)
+		wfp_lock_release(c, g->names[i], g->token);
+	wfp_client_set_error(c, "%s", why);
+}
+
+/* The waiting attempt, through wfp-lock's request stream. wfp-lock ends
+ * the wait before the request's deadline, so once this call gives up no
+ * grant can come later. */
 static int acquire_waiting(struct wfp_client *c, struct wfp_lock_grant *g,
 			   int64_t wait_ms)
 {
@@ -191,9 +220,8 @@ static int acquire_waiting(struct wfp_client *c, struct wfp_lock_grant *g,
 			 &reply);
 	msgpack_sbuffer_destroy(&body);
 	if (rc != 0) {
-		/* A grant whose reply was lost would hold until its TTL. */
-		if (strncmp(wfp_client_error(c), "no reply", 8) == 0)
-			wfp_lock_release_grant(c, g);
+		if (!answered_refusal(wfp_client_error(c)))
+			release_lost_grant(c, g);
 		return -1;
 	}
 	rc = grant_fences(&reply.u.data, g, err, sizeof(err));
@@ -295,16 +323,28 @@ int wfp_lock_release_grant(struct wfp_client *c, const struct wfp_lock_grant *g)
 	return 0;
 }
 
-int wfp_fence_check(struct wfp_client *c, const char *resource, int64_t fence)
+int wfp_fence_check(struct wfp_client *c, const char *resource, int64_t fence,
+		    const char *owner)
 {
 	const char *tag = wfp_client_tag(c);
 	struct wfp_key k = wfp_key_fence(tag, resource);
-	char f[24];
-	const char *argv[3] = {k.s, tag, f};
+	char f[24], err[256];
+	const char *argv[4] = {k.s, tag, f, owner};
 	redisReply *r;
 
+	if (wfp_lock_check_name(resource, err, sizeof(err)) != 0 ||
+	    wfp_lock_check_owner(owner, err, sizeof(err)) != 0) {
+		wfp_client_set_error(c, "%s", err);
+		return -1;
+	}
+	if (fence < 1 || fence > WFP_LOCK_FENCE_MAX) {
+		wfp_client_set_error(c, "fence %lld is not in 1..%lld",
+				     (long long)fence,
+				     (long long)WFP_LOCK_FENCE_MAX);
+		return -1;
+	}
 	snprintf(f, sizeof(f), "%lld", (long long)fence);
-	r = wfp_client_eval(c, WFP_LUA_FENCE_CHECK, 1, 3, argv, NULL);
+	r = wfp_client_eval(c, WFP_LUA_FENCE_CHECK, 1, 4, argv, NULL);
 	if (r == NULL)
 		return -1;
 	freeReplyObject(r);

@@ -378,18 +378,21 @@ static int check_envelope(struct wfp_service *svc, struct wfp_request *rq,
 	return 0;
 }
 
-/* Returns 1 when the entry's deadline has passed (it is dropped). */
+/* Returns 1 when the entry's deadline has passed (it is dropped); sets
+ * *dl to the deadline (0: none). */
 static int entry_expired(struct wfp_service *svc, const redisReply *fields,
-			 const char *entry, char *err, size_t errlen)
+			 const char *entry, int64_t *dl, char *err,
+			 size_t errlen)
 {
 	const redisReply *deadline = entry_field(fields, "deadline_ms");
-	int64_t dl = 0;
 
-	if (deadline && (wfp_parse_i64(deadline->str, &dl) != 0 || dl < 0)) {
+	*dl = 0;
+	if (deadline && (wfp_parse_i64(deadline->str, dl) != 0 || *dl < 0)) {
 		snprintf(err, errlen, "field 'deadline_ms' is not a time");
+		*dl = 0;
 		return 0;
 	}
-	if (dl == 0 || dl >= wfp_now_ms())
+	if (*dl == 0 || *dl >= wfp_now_ms())
 		return 0;
 	wfp_info("request %s dropped: its deadline passed", entry);
 	svc->m_expired->value++;
@@ -403,18 +406,20 @@ static void serve_entry(struct wfp_service *svc, const redisReply *entry)
 	const redisReply *fields = entry->element[1];
 	struct wfp_request *rq;
 	char err[512] = "";
+	int64_t deadline_ms;
 
 	if (fields == NULL || fields->type != REDIS_REPLY_ARRAY) {
 		dead_letter(svc, entry, NULL, "entry has no fields");
 		return;
 	}
-	if (entry_expired(svc, fields, entry->element[0]->str, err,
-			  sizeof(err)))
+	if (entry_expired(svc, fields, entry->element[0]->str, &deadline_ms,
+			  err, sizeof(err)))
 		return;
 	rq = calloc(1, sizeof(*rq));
 	if (rq == NULL)
 		return; /* left pending; retried later */
 	rq->svc = svc;
+	rq->deadline_ms = deadline_ms;
 	wfp_strlcpy(rq->entry, entry->element[0]->str, sizeof(rq->entry));
 	if (err[0] == '\0' &&
 	    check_envelope(svc, rq, fields, err, sizeof(err)) == 0 &&

@@ -1,16 +1,33 @@
 -- lock_acquire.lua: takes one or several locks, all or nothing.
--- KEYS[1] the first lock's key. ARGV: [1] tag, [2] owner, [3] token,
--- [4] ttl_ms, [5] wait_ms, [6] reply key ('' for a direct call: no
--- waiting, the answer is returned), [7..] lock names.
+-- KEYS[1] the first lock's key. ARGV: [1] tag, [2] owner, [3] token
+-- (OWNER/32 hex, of this owner), [4] ttl_ms, [5] wait_ms, [6] reply key
+-- ('' for a direct call: no waiting, the answer is returned),
+-- [7] deadline_ms (the request's deadline on the Redis clock, 0 = none),
+-- [8..] lock names (1 to 16, distinct).
 -- Free locks with no earlier waiter are granted at once. Otherwise, with
 -- a reply key and wait_ms > 0, the request waits in every lock's queue
 -- and is answered on its reply key when granted or when the wait runs
--- out; without, it is refused with BUSY.
--- Returns {'granted', fence...}, {'queued'} or {'busy', message}.
-local owner, token, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local wait, reply = tonumber(ARGV[5]), ARGV[6]
-local names = {}
-for i = 7, #ARGV do names[#names + 1] = ARGV[i] end
+-- out; without, it is refused with BUSY. A waiter's wait ends at
+-- now + wait_ms or LOCK_REPLY_MARGIN_MS before the request's deadline,
+-- whichever is first, so a client that gave up is never granted a lock.
+-- Refuses malformed arguments (BADARG) before any write.
+-- Returns {'granted', fence...}, {'queued'}, {'busy', message} or
+-- {'timeout', message}.
+check_call(8, 7 + LOCK_MULTI_MAX)
+local owner = arg_owner(2)
+local token = arg_token(3, owner)
+local ttl = arg_int(4, 'ttl_ms', LOCK_TTL_MIN_MS, LOCK_TTL_MAX_MS)
+local wait = arg_int(5, 'wait_ms', 0, LOCK_WAIT_MAX_MS)
+local reply = arg_reply(6)
+local deadline = arg_int(7, 'deadline_ms', 0, LOCK_TIME_MAX_MS)
+local names, seen = {}, {}
+for i = 8, #ARGV do
+  local name = arg_name(i)
+  if seen[name] then bad_arg(i, 'lock named twice', name) end
+  seen[name] = true
+  names[#names + 1] = name
+end
+check_key(K.lock(names[1]))
 local now, now_us = clock()
 
 -- Answers a grant: the client's reply, and {'granted', fence...}.
@@ -19,6 +36,13 @@ local function granted(fences)
   local out = { 'granted' }
   for i, f in ipairs(fences) do out[i + 1] = f end
   return out
+end
+
+-- Answers a refusal (code BUSY or TIMEOUT) on the reply key and returns it.
+local function refused(code, why)
+  local msg = code .. ' ' .. why
+  reply_push(reply, { ok = false, error = msg })
+  return { string.lower(code), msg }
 end
 local first = redis.call('GET', K.lock(names[1]))
 
@@ -40,21 +64,26 @@ if reply == '' or wait <= 0 then
   for _, name in ipairs(names) do
     if redis.call('EXISTS', K.lock(name)) == 1 then busy = name break end
   end
-  local msg = 'BUSY lock ' .. busy .. ' is held by ' .. holder(busy)
   if redis.call('EXISTS', K.lock(busy)) == 0 then
-    msg = 'BUSY lock ' .. busy .. ' has waiters ahead'
+    return refused('BUSY', 'lock ' .. busy .. ' has waiters ahead')
   end
-  reply_push(reply, { ok = false, error = msg })
-  return { 'busy', msg }
+  return refused('BUSY', 'lock ' .. busy .. ' is held by ' .. holder(busy))
 end
 if redis.call('EXISTS', K.waiter(token)) == 1 then return { 'queued' } end
+local until_ms = now + wait
+if deadline > 0 and deadline - LOCK_REPLY_MARGIN_MS < until_ms then
+  until_ms = deadline - LOCK_REPLY_MARGIN_MS
+end
+if until_ms <= now then
+  return refused('TIMEOUT', blockers(names, token))
+end
 -- A waiter is known by its token, ordered by one arrival sequence.
 local seq = redis.call('INCR', K.waiter_seq)
 redis.call('HSET', K.waiter(token), 'names', table.concat(names, ' '),
   'owner', owner, 'token', token, 'ttl_ms', ttl, 'reply', reply,
-  'deadline', now + wait)
+  'deadline', until_ms)
 for _, name in ipairs(names) do
   redis.call('ZADD', K.lockq(name), seq, token)
 end
-redis.call('ZADD', K.waiters, now + wait, token)
+redis.call('ZADD', K.waiters, until_ms, token)
 return { 'queued' }

@@ -1,9 +1,12 @@
 -- lock_tick.lua: the lock service's periodic pass. Locks whose lease ran
 -- out produce an `expired` event naming the owner that lost them, and go
 -- to their first waiter; waiters whose wait ran out are told so.
--- KEYS[1] the held set. ARGV: [1] tag, [2] limit.
+-- KEYS[1] the held set. ARGV: [1] tag, [2] limit (leases and waiters
+-- looked at, 1..LOCK_TICK_LIMIT_MAX). Refuses malformed arguments (BADARG).
 -- Returns {expired, timed_out, granted}.
-local limit = tonumber(ARGV[2])
+check_call(2, 2)
+local limit = arg_int(2, 'limit', 1, LOCK_TICK_LIMIT_MAX)
+check_key(K.held)
 local now, now_us = clock()
 local work, expired, timed_out = {}, 0, 0
 
@@ -26,8 +29,7 @@ for _, name in ipairs(redis.call('ZRANGEBYSCORE', K.held, '-inf', now,
 end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.waiters, '-inf', now,
     'LIMIT', 0, limit)) do
-  local w = redis.call('HMGET', K.waiter(id), 'names', 'reply')
-  time_out(id, w[2], words(w[1])[1] or '?', work)
+  time_out(id, redis.call('HGET', K.waiter(id), 'reply'), work)
   timed_out = timed_out + 1
 end
 return { expired, timed_out, wake(work, now, now_us) }

@@ -3,13 +3,121 @@
 -- A lock NAME is the string key {p}:lock:NAME whose value is the owner's
 -- token, with the lease as its TTL, so GET and PTTL show holder and time
 -- left. Beside it: {p}:lockinfo:NAME (owner, token, fence, acquired_at,
--- ttl_ms, expires_at) while held, {p}:lockfence:NAME (the fencing counter,
--- kept forever so fences never go backwards), {p}:lockq:NAME (waiters'
--- tokens by arrival number). {p}:locks:held has every held name by lease
--- end; {p}:locks:waiters every waiter's token by deadline;
--- {p}:waiter:TOKEN the waiting request. Waiters are served strictly in arrival order per lock, and a
--- request for several locks is granted all at once or not at all, so two
--- requests for overlapping sets can never deadlock.
+-- ttl_ms, expires_at) while held, with the lease + LOCK_INFO_GRACE_MS as
+-- its TTL (so the tick can still name the owner of an expired lease),
+-- {p}:lockfence:NAME (the fencing counter, kept forever so fences never
+-- go backwards), {p}:lockq:NAME (waiters' tokens by arrival number).
+-- {p}:locks:held has every held name by lease end; {p}:locks:waiters
+-- every waiter's token by deadline; {p}:waiter:TOKEN the waiting request.
+-- Waiters are served strictly in arrival order per lock, and a request
+-- for several locks is granted all at once or not at all, so two
+-- requests for overlapping sets can never deadlock. Every script checks
+-- its keys and arguments first and refuses (BADARG) before any write,
+-- whoever calls it.
+
+-- Limits, the same numbers as include/wfp/lock.h (the unit test
+-- tests/unit/test_lock_parse.c checks that they agree).
+local LOCK_NAME_MAX = 128              -- a lock name: 1-128 of A-Za-z0-9_.:/-
+local LOCK_OWNER_MAX = 64              -- an owner: 1-64 of A-Za-z0-9_.:@-
+local LOCK_PREFIX_MAX = 31             -- the prefix inside the tag {PREFIX}
+local LOCK_MULTI_MAX = 16              -- locks in one acquire
+local LOCK_TTL_MIN_MS = 10
+local LOCK_TTL_MAX_MS = 86400000       -- one day
+local LOCK_WAIT_MAX_MS = 3600000       -- one hour
+local LOCK_TIME_MAX_MS = 9007199254740991 -- 2^53 - 1: deadlines, fences
+local LOCK_TICK_LIMIT_MAX = 10000      -- leases and waiters per tick
+local LOCK_KEY_MAX = 319               -- a reply key's length
+local LOCK_REPLY_MARGIN_MS = 100       -- a waiter ends this long before
+                                       -- its request's deadline
+local LOCK_INFO_GRACE_MS = 10000       -- lockinfo outlives the lease by
+                                       -- this, so expiry can name the owner
+
+-- Refuses the call before any write: argument i is not what it must be.
+local function bad_arg(i, what, v)
+  fail('BADARG ARGV[' .. i .. '] ' .. what .. ": got '"
+    .. string.sub(tostring(v), 1, 140) .. "'")
+end
+
+-- Refuses a call whose KEYS or ARGV count is not as expected (ARGV
+-- between lo and hi words), or whose tag ARGV[1] is not {PREFIX}.
+local function check_call(lo, hi)
+  if #KEYS ~= 1 then
+    fail('BADARG expects 1 key, got ' .. #KEYS)
+  end
+  if #ARGV < lo or #ARGV > hi then
+    fail('BADARG expects ' .. (lo == hi and lo or (lo .. '-' .. hi))
+      .. ' arguments, got ' .. #ARGV)
+  end
+  local p = string.match(ARGV[1], '^{([A-Za-z0-9_.%-]+)}$')
+  if not p or #p > LOCK_PREFIX_MAX then
+    bad_arg(1, 'tag is not {PREFIX} with 1-31 of A-Za-z0-9_.-', ARGV[1])
+  end
+end
+
+-- Refuses the call unless KEYS[1] is key (what the arguments name).
+local function check_key(key)
+  if KEYS[1] ~= key then
+    fail("BADARG KEYS[1] is not '" .. key .. "': got '"
+      .. string.sub(KEYS[1], 1, 140) .. "'")
+  end
+end
+
+-- ARGV[i] as a lock name (1-128 of A-Za-z0-9_.:/-).
+local function arg_name(i)
+  local v = ARGV[i]
+  if #v < 1 or #v > LOCK_NAME_MAX
+      or not string.match(v, '^[A-Za-z0-9_.:/%-]+$') then
+    bad_arg(i, 'lock name is not 1-128 of A-Za-z0-9_.:/-', v)
+  end
+  return v
+end
+
+-- True when s is an owner name (1-64 of A-Za-z0-9_.:@-).
+local function owner_ok(s)
+  return #s >= 1 and #s <= LOCK_OWNER_MAX
+    and string.match(s, '^[A-Za-z0-9_.:@%-]+$') ~= nil
+end
+
+-- ARGV[i] as an owner name.
+local function arg_owner(i)
+  if not owner_ok(ARGV[i]) then
+    bad_arg(i, 'owner is not 1-64 of A-Za-z0-9_.:@-', ARGV[i])
+  end
+  return ARGV[i]
+end
+
+-- ARGV[i] as a token OWNER/32 hex (of owner, when given).
+local function arg_token(i, owner)
+  local o, hex = string.match(ARGV[i], '^(.*)/([0-9a-f]+)$')
+  if not o or #hex ~= 32 or not owner_ok(o) then
+    bad_arg(i, 'token is not OWNER/32 lowercase hex', ARGV[i])
+  end
+  if owner and o ~= owner then
+    bad_arg(i, "token does not name the owner '" .. owner .. "'", ARGV[i])
+  end
+  return ARGV[i]
+end
+
+-- ARGV[i] as a decimal integer in lo..hi.
+local function arg_int(i, what, lo, hi)
+  local v = ARGV[i]
+  local n = #v <= 16 and string.match(v, '^%d+$') and tonumber(v)
+  if not n or n < lo or n > hi then
+    bad_arg(i, what .. ' is not an integer in ' .. lo .. '..'
+      .. string.format('%.0f', hi), v)
+  end
+  return n
+end
+
+-- ARGV[i] as a reply key: '' (none) or {PREFIX}:reply:SOMETHING.
+local function arg_reply(i)
+  local v, pre = ARGV[i], P .. ':reply:'
+  if v ~= '' and (#v <= #pre or #v > LOCK_KEY_MAX
+      or string.sub(v, 1, #pre) ~= pre) then
+    bad_arg(i, "reply key is not '' or " .. pre .. '...', v)
+  end
+  return v
+end
 
 -- The server clock: milliseconds and microseconds since the epoch.
 local function clock()
@@ -59,6 +167,7 @@ local function grant(names, owner, token, ttl, now, now_us)
     redis.call('HSET', K.lockinfo(name), 'owner', owner, 'token', token,
       'fence', string.format('%.0f', f), 'acquired_at', now, 'ttl_ms', ttl,
       'expires_at', now + ttl)
+    redis.call('PEXPIRE', K.lockinfo(name), ttl + LOCK_INFO_GRACE_MS)
     redis.call('ZADD', K.held, now + ttl, name)
     emit_as('lock', 'lock', name, 'acquired', owner,
       'fence ' .. string.format('%.0f', f))
@@ -89,16 +198,39 @@ local function drop_waiter(id)
   return names
 end
 
--- The owner holding name, for messages.
+-- The owner holding name (from its token), for messages.
 local function holder(name)
-  return redis.call('HGET', K.lockinfo(name), 'owner') or 'someone'
+  local cur = redis.call('GET', K.lock(name))
+  return cur and token_owner(cur) or 'nobody'
 end
 
--- Tells waiter id (reply key `reply`) its wait on name ran out, forgets
--- it, and adds its locks to work: their queues may move on now.
-local function time_out(id, reply, name, work)
-  reply_push(reply, { ok = false, error = 'TIMEOUT lock ' .. name
-    .. ' still held by ' .. holder(name) })
+-- Why a waiter (token id) does not have names: each lock held by
+-- another owner, or else the first with waiters ahead of it.
+local function blockers(names, id)
+  local held = {}
+  for _, name in ipairs(names) do
+    local cur = redis.call('GET', K.lock(name))
+    if cur and cur ~= id then
+      held[#held + 1] = 'lock ' .. name .. ' still held by ' .. token_owner(cur)
+    end
+  end
+  if #held > 0 then return table.concat(held, ', ') end
+  for _, name in ipairs(names) do
+    local head = redis.call('ZRANGE', K.lockq(name), 0, 0)[1]
+    if head and head ~= id then
+      return 'lock ' .. name .. ' has waiters ahead'
+    end
+  end
+  return 'lock ' .. table.concat(names, ' ') .. ' not granted in time'
+end
+
+-- Tells waiter id (reply key `reply`) its wait ran out, naming the locks
+-- held by others, forgets it, and adds its locks to work: their queues
+-- may move on now.
+local function time_out(id, reply, work)
+  local names = words(redis.call('HGET', K.waiter(id), 'names'))
+  reply_push(reply or '', { ok = false,
+    error = 'TIMEOUT ' .. blockers(names, id) })
   for _, n in ipairs(drop_waiter(id)) do work[#work + 1] = n end
 end
 
@@ -114,8 +246,8 @@ local function wake(work, now, now_us)
       'token', 'ttl_ms', 'reply', 'deadline')
     if id and not w[1] then
       redis.call('ZREM', K.lockq(name), id)       -- stale entry: look again
-    elseif id and tonumber(w[6]) < now then
-      time_out(id, w[5], name, work)
+    elseif id and tonumber(w[6]) <= now then
+      time_out(id, w[5], work)  -- a waiter at its deadline is never granted
     elseif id and grantable(words(w[1]), id) then
       local names = words(w[1])
       local fences = grant(names, w[2], w[3], tonumber(w[4]), now, now_us)

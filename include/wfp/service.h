@@ -43,6 +43,8 @@ struct wfp_request {
 	char entry[64];	      /* stream entry id */
 	struct wfp_key reply; /* reply list; s[0] == 0 when none wanted */
 	char op[16];
+	int64_t deadline_ms;   /* when the client gives up (Redis-clock ms since
+				  the epoch); 0 = none. Set before the handler */
 	wfp_request_ok_fn *ok; /* set by wfp_request_script */
 };
 

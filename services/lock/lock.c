@@ -17,6 +17,8 @@
 #define SERVICE	   "lock"
 #define TICK_MS	   25  /* lease and wait precision */
 #define TICK_LIMIT 500 /* leases and waiters looked at per pass */
+_Static_assert(TICK_LIMIT <= WFP_LOCK_TICK_LIMIT_MAX,
+	       "lock_tick.lua refuses a larger limit");
 
 struct lockd {
 	struct wfp_daemon *d;
@@ -108,14 +110,15 @@ static void request_run(struct wfp_request *rq, enum wfp_script_id id, int argc,
 	wfp_request_script(rq, id, argc, argv, NULL);
 }
 
-/* op "acquire" {name | names, owner, token, ttl_ms, wait_ms}. */
+/* op "acquire" {name | names, owner, token, ttl_ms, wait_ms}. The
+ * request's deadline goes to the script, which ends a wait before it. */
 static int serve_acquire(struct wfp_request *rq, const msgpack_object *body,
 			 char *err, size_t errlen)
 {
 	const char *tag = wfp_service_tag(rq->svc);
 	struct lockd_acquire a;
-	char ttl[24], wait[24];
-	const char *argv[7 + WFP_LOCK_MULTI_MAX];
+	char ttl[24], wait[24], deadline[24];
+	const char *argv[8 + WFP_LOCK_MULTI_MAX];
 	struct wfp_key first;
 
 	if (lockd_parse_acquire(body, &a, err, errlen) != 0)
@@ -123,11 +126,14 @@ static int serve_acquire(struct wfp_request *rq, const msgpack_object *body,
 	first = wfp_key_lock(tag, a.names[0]);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)a.ttl_ms);
 	snprintf(wait, sizeof(wait), "%lld", (long long)a.wait_ms);
+	snprintf(deadline, sizeof(deadline), "%lld",
+		 (long long)(rq->deadline_ms > 0 ? rq->deadline_ms : 0));
 	argv[0] = first.s, argv[1] = tag, argv[2] = a.owner;
 	argv[3] = a.token, argv[4] = ttl, argv[5] = wait, argv[6] = rq->reply.s;
+	argv[7] = deadline;
 	for (int i = 0; i < a.n; i++)
-		argv[7 + i] = a.names[i];
-	request_run(rq, WFP_LUA_LOCK_ACQUIRE, 7 + a.n, argv);
+		argv[8 + i] = a.names[i];
+	request_run(rq, WFP_LUA_LOCK_ACQUIRE, 8 + a.n, argv);
 	return 0;
 }
 

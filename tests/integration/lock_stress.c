@@ -30,7 +30,7 @@ static int critical(struct wfp_client *c, const char *name, int64_t fence,
 		freeReplyObject(r);
 	if (bad)
 		fprintf(stderr, "two holders of %s\n", name);
-	if (wfp_fence_check(c, name, fence) != 0) {
+	if (wfp_fence_check(c, name, fence, me) != 0) {
 		fprintf(stderr, "fence refused: %s\n", wfp_client_error(c));
 		bad = 1;
 	}

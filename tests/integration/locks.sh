@@ -38,7 +38,7 @@ ok "fence grew" test "$(jq -r .fence <<<"$b")" -gt "$fa"
 ok "expired event names the lost owner" grep -q "state expired owner alice" <<<"$(events)"
 eq "late renew refused" "$(status_of "$WFP" lock renew db "$ta")" 1
 eq "late release refused" "$(status_of "$WFP" lock release db "$ta")" 1
-ok "old fence refused by the resource" bash -c "! '$WFP_BIN/tests/fence_probe' db $(jq -r .fence <<<"$b") $fa"
+ok "old fence refused by the resource" bash -c "! '$WFP_BIN/tests/fence_probe' db bob $(jq -r .fence <<<"$b") $fa"
 ok "release" "$WFP" lock release db "$(jq -r .token <<<"$b")" --json
 
 # Waiting order: first come, first served; a wait that runs out is told so.

@@ -4,10 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lock-internal.h"
 #include "wfp/codec.h"
+#include "wfp/keys.h"
+#include "wfp/scripts.h"
 
 static char err[512];
 static const char token[] = "alice/0123456789abcdef0123456789abcdef";
@@ -106,12 +109,63 @@ static void test_checks(void **state)
 	    -1);
 }
 
+/* Asserts that script id defines `local NAME = value` (a limit the C
+ * side enforces too), so the scripts and lock.h cannot drift apart. */
+static void assert_lua_limit(enum wfp_script_id id, const char *name,
+			     long long value)
+{
+	const char *text = wfp_script(id)->text;
+	char line[128];
+	const char *at;
+
+	snprintf(line, sizeof(line), "\nlocal %s = %lld", name, value);
+	at = strstr(text, line);
+	if (at == NULL || (at[strlen(line)] != ' ' && at[strlen(line)] != '\n'))
+		fail_msg("%s.lua does not say '%s'", wfp_script(id)->name,
+			 line + 1);
+}
+
+/* The lock scripts refuse exactly what the C side refuses. */
+static void test_script_limits(void **state)
+{
+	const enum wfp_script_id lock_ids[] = {
+	    WFP_LUA_LOCK_ACQUIRE, WFP_LUA_LOCK_RELEASE, WFP_LUA_LOCK_RENEW,
+	    WFP_LUA_LOCK_TICK};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lock_ids) / sizeof(lock_ids[0]); i++) {
+		enum wfp_script_id id = lock_ids[i];
+
+		assert_lua_limit(id, "LOCK_NAME_MAX", WFP_LOCK_NAME_MAX - 1);
+		assert_lua_limit(id, "LOCK_OWNER_MAX", WFP_LOCK_OWNER_MAX - 1);
+		assert_lua_limit(id, "LOCK_PREFIX_MAX", WFP_LOCK_PREFIX_MAX);
+		assert_lua_limit(id, "LOCK_MULTI_MAX", WFP_LOCK_MULTI_MAX);
+		assert_lua_limit(id, "LOCK_TTL_MIN_MS", WFP_LOCK_TTL_MIN_MS);
+		assert_lua_limit(id, "LOCK_TTL_MAX_MS", WFP_LOCK_TTL_MAX_MS);
+		assert_lua_limit(id, "LOCK_WAIT_MAX_MS", WFP_LOCK_WAIT_MAX_MS);
+		assert_lua_limit(id, "LOCK_TIME_MAX_MS", WFP_LOCK_TIME_MAX_MS);
+		assert_lua_limit(id, "LOCK_TICK_LIMIT_MAX",
+				 WFP_LOCK_TICK_LIMIT_MAX);
+		assert_lua_limit(id, "LOCK_KEY_MAX", WFP_KEY_MAX - 1);
+		assert_lua_limit(id, "LOCK_REPLY_MARGIN_MS",
+				 WFP_LOCK_REPLY_MARGIN_MS);
+		assert_lua_limit(id, "LOCK_INFO_GRACE_MS",
+				 WFP_LOCK_INFO_GRACE_MS);
+	}
+	assert_lua_limit(WFP_LUA_FENCE_CHECK, "FENCE_MAX", WFP_LOCK_FENCE_MAX);
+	assert_lua_limit(WFP_LUA_FENCE_CHECK, "OWNER_MAX",
+			 WFP_LOCK_OWNER_MAX - 1);
+	assert_lua_limit(WFP_LUA_FENCE_CHECK, "RESOURCE_MAX",
+			 WFP_LOCK_NAME_MAX - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_acquire),
 	    cmocka_unit_test(test_bad_acquires),
 	    cmocka_unit_test(test_checks),
+	    cmocka_unit_test(test_script_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
