@@ -10,6 +10,11 @@
 -- Errors are raised as {err = "CODE message"} before any write, so a
 -- refused call changes nothing.
 
+-- The tag comes first: without it no key name below can be built, so a
+-- call that lacks it is refused here, before any helper runs.
+if type(ARGV[1]) ~= 'string' or not string.match(ARGV[1], '^{[A-Za-z0-9_.-]+}$') then
+  error({err = 'BADARG ARGV[1] must be the hash tag {prefix}'})
+end
 local P = ARGV[1]
 local K = {}
 function K.job(id) return P .. ':job:' .. id end
