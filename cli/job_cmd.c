@@ -540,13 +540,35 @@ static void watch_print(const struct cli *c, const redisReply *r,
 	}
 }
 
+/* Copies the id of the newest entry of stream key into out ("0-0" when
+ * the stream is empty or missing). Returns 0, or -1 (printed). */
+static int stream_last_id(struct wfp_client *cl, const struct wfp_key *key,
+			  char *out, size_t n)
+{
+	redisReply *r =
+	    wfp_client_commandf(cl, "XREVRANGE %s + - COUNT 1", key->s);
+
+	if (r == NULL)
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl)), -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements == 2 && r->element[0]->element[0]->str)
+		wfp_strlcpy(out, r->element[0]->element[0]->str, n);
+	else
+		wfp_strlcpy(out, "0-0", n);
+	freeReplyObject(r);
+	return 0;
+}
+
 /* watch ID [--timeout MS]: the job's state changes as they happen,
- * until it ends; exits 0 only when it completed. */
+ * until it ends; exits 0 only when it completed. The events stream's
+ * position is taken before the state is read, and events are read from
+ * there: a change made between the two is read, not missed. */
 static int job_watch(struct cli *c)
 {
 	static const char *const opts[] = {"timeout", NULL};
 	long long timeout = 3600000;
-	char state[32], last[64] = "$";
+	char state[32], last[64];
 	enum wfp_job_state st = WFP_JOB_POSTED;
 	struct wfp_client *cl;
 	struct wfp_key ev;
@@ -556,11 +578,16 @@ static int job_watch(struct cli *c)
 	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout MS]") ||
 	    cli_opt_int(c, "timeout", 0, 86400000LL, &timeout))
 		return EXIT_USAGE;
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	ev = wfp_key_events(wfp_client_tag(cl));
+	if (stream_last_id(cl, &ev, last, sizeof(last)) != 0)
+		return EXIT_FAIL;
 	r = cli_job(c, &cl);
 	if (r == NULL)
 		return EXIT_FAIL;
 	freeReplyObject(r);
-	ev = wfp_key_events(wfp_client_tag(cl));
 	if (job_field(cl, c->pos[2], "state", state, sizeof(state)) != 0)
 		return EXIT_FAIL;
 	if (!c->json)
