@@ -920,7 +920,9 @@ static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
 	json_t *a = json_array();
 
 	for (size_t i = 0; r && i < r->elements; i++)
-		json_array_append_new(a, json_string(r->element[i]->str));
+		json_array_append_new(a, cli_json_str(r->element[i]->str,
+						      r->element[i]->len,
+						      "an owner's name", NULL));
 	if (r)
 		freeReplyObject(r);
 	return a;
