@@ -59,15 +59,49 @@ int cli_expect(const struct cli *c, int min, int max,
 int cli_opt_int(const struct cli *c, const char *name, long long min,
 		long long max, long long *out);
 
-/* Prints v as JSON with --json, else with text(v); frees v either way.
- * Returns EXIT_OK. */
+/*
+ * Output checks. Output that cannot be encoded (a value that is not valid
+ * UTF-8 cannot be JSON) or written (stdout full, closed) is an error,
+ * never silence: the first reason is recorded, the command fails with
+ * "wfp: cannot print the output: <reason>" and exit status 1.
+ */
+
+/* Records the reason the output failed (the first one is kept). */
+void cli_output_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* The recorded reason, or NULL while the output is fine. */
+const char *cli_output_error(void);
+
+/* Flushes stdout. Returns 0, or -1 when it failed or a reason was
+ * recorded (nothing is printed on stderr). */
+int cli_output_flush(void);
+
+/* Prints "wfp: cannot print the output: <reason>[; <more>]" once (more may
+ * be NULL). Returns EXIT_FAIL. */
+int cli_output_report(const char *more);
+
+/* At the end of a command: flushes stdout; on a failed output prints the
+ * reason (once) and returns EXIT_FAIL in place of EXIT_OK; else rc. */
+int cli_output_done(int rc);
+
+/* The JSON string of s[0..n), or NULL with "<what> of '<of>' is not valid
+ * UTF-8" recorded (of may be NULL). */
+json_t *cli_json_str(const char *s, size_t n, const char *what, const char *of);
+
+/* Prints v as JSON with --json, else with text(v); frees v either way
+ * (v may be NULL: a value could not be encoded). Returns EXIT_OK, or
+ * EXIT_FAIL after printing why the output failed. */
 int cli_emit(const struct cli *c, json_t *v, void (*text)(json_t *v));
 
-/* Prints v to stdout as compact JSON and a newline; steals v. */
-void cli_print_json(json_t *v);
+/* Prints v (may be NULL) to stdout as compact JSON and a newline; steals
+ * v. Returns 0, or -1 with the reason recorded (not printed). */
+int cli_print_json(json_t *v);
 
 /* Turns a flat [k1, v1, ...] reply into a JSON object; the fields named in
- * WFP's number list become numbers, "payload" becomes a JSON value. */
+ * WFP's number list become numbers, "payload" becomes a JSON value. A
+ * value that is not valid UTF-8 is left out and recorded as an output
+ * failure (cli_output_error). */
 json_t *cli_fields_json(const redisReply *flat);
 
 /* Entries of an XRANGE reply as a JSON array of {entry, field: value}. */

@@ -354,16 +354,21 @@ static void list_add(struct wfp_client *cl, const char *id, json_t *list)
 	}
 	o = json_object();
 	for (int i = 0; i < 7; i++) {
-		const char *s = r->element[i]->str ? r->element[i]->str : "";
+		const redisReply *e = r->element[i];
+		const char *s = e->str ? e->str : "";
+		char what[32];
 		int64_t n;
 
+		snprintf(what, sizeof(what), "field '%s'", names[i]);
 		if (i == 3 || i == 4 || i == 6)
 			json_object_set_new(o, names[i],
 					    wfp_parse_i64(s, &n) == 0
 						? json_integer(n)
 						: json_null());
 		else
-			json_object_set_new(o, names[i], json_string(s));
+			json_object_set_new(
+			    o, names[i],
+			    cli_json_str(s, e->str ? e->len : 0, what, id));
 	}
 	json_array_append_new(list, o);
 	freeReplyObject(r);
@@ -537,15 +542,15 @@ static const char *jstr(json_t *o, const char *key)
 }
 
 /* Prints the events of job id in one XREAD reply, updating state (the
- * job's latest) and last (the newest entry read). */
-static void watch_print(const struct cli *c, const redisReply *r,
-			const char *id, char *state, size_t n, char *last,
-			size_t lastn)
+ * job's latest) and last (the newest entry read). Returns 0, or -1 when
+ * the output failed (recorded, see cli_output_error). */
+static int watch_print(const struct cli *c, const redisReply *r, const char *id,
+		       char *state, size_t n, char *last, size_t lastn)
 {
 	const redisReply *entries;
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
-		return;
+		return 0;
 	entries = r->element[0]->element[1];
 	for (size_t i = 0; i < entries->elements; i++) {
 		json_t *o = cli_fields_json(entries->element[i]->element[1]);
@@ -557,27 +562,51 @@ static void watch_print(const struct cli *c, const redisReply *r,
 			json_decref(o);
 			continue;
 		}
-		wfp_strlcpy(state,
-			    json_string_value(json_object_get(o, "state")), n);
+		wfp_strlcpy(state, jstr(o, "state"), n);
 		json_object_set_new(o, "entry", json_string(eid));
 		if (c->json) {
 			cli_print_json(o);
 		} else {
-			printf("%s %-9s %-20s %s\n", eid, state,
-			       jstr(o, "owner"), jstr(o, "detail"));
+			if (cli_output_error() == NULL)
+				printf("%s %-9s %-20s %s\n", eid, state,
+				       jstr(o, "owner"), jstr(o, "detail"));
 			json_decref(o);
 		}
-		fflush(stdout);
+		if (cli_output_flush() != 0)
+			return -1;
 	}
+	return 0;
+}
+
+/* Copies the id of the newest entry of stream key into out ("0-0" when
+ * the stream is empty or missing). Returns 0, or -1 (printed). */
+static int stream_last_id(struct wfp_client *cl, const struct wfp_key *key,
+			  char *out, size_t n)
+{
+	redisReply *r =
+	    wfp_client_commandf(cl, "XREVRANGE %s + - COUNT 1", key->s);
+
+	if (r == NULL)
+		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl)), -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements == 2 && r->element[0]->element[0]->str)
+		wfp_strlcpy(out, r->element[0]->element[0]->str, n);
+	else
+		wfp_strlcpy(out, "0-0", n);
+	freeReplyObject(r);
+	return 0;
 }
 
 /* watch ID [--timeout MS]: the job's state changes as they happen,
- * until it ends; exits 0 only when it completed. */
+ * until it ends; exits 0 only when it completed. The events stream's
+ * position is taken before the state is read, and events are read from
+ * there: a change made between the two is read, not missed. */
 static int job_watch(struct cli *c)
 {
 	static const char *const opts[] = {"timeout", NULL};
 	long long timeout = 3600000;
-	char state[32], last[64] = "$";
+	char state[32], last[64];
 	enum wfp_job_state st = WFP_JOB_POSTED;
 	struct wfp_client *cl;
 	struct wfp_key ev;
@@ -587,15 +616,22 @@ static int job_watch(struct cli *c)
 	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout MS]") ||
 	    cli_opt_int(c, "timeout", 0, 86400000LL, &timeout))
 		return EXIT_USAGE;
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	ev = wfp_key_events(wfp_client_tag(cl));
+	if (stream_last_id(cl, &ev, last, sizeof(last)) != 0)
+		return EXIT_FAIL;
 	r = cli_job(c, &cl);
 	if (r == NULL)
 		return EXIT_FAIL;
 	freeReplyObject(r);
-	ev = wfp_key_events(wfp_client_tag(cl));
 	if (job_field(cl, c->pos[2], "state", state, sizeof(state)) != 0)
 		return EXIT_FAIL;
 	if (!c->json)
 		printf("%s is %s\n", c->pos[2], state);
+	if (cli_output_flush() != 0)
+		return EXIT_FAIL; /* main reports why */
 	deadline = wfp_now_ms() + timeout;
 	while (wfp_job_state_parse(state, &st) != 0 ||
 	       !wfp_job_state_final(st)) {
@@ -610,8 +646,11 @@ static int job_watch(struct cli *c)
 		    (long long)(left < 1000 ? left : 1000), ev.s, last);
 		if (r == NULL)
 			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
-		watch_print(c, r, c->pos[2], state, sizeof(state), last,
-			    sizeof(last));
+		if (watch_print(c, r, c->pos[2], state, sizeof(state), last,
+				sizeof(last)) != 0) {
+			freeReplyObject(r);
+			return EXIT_FAIL; /* main reports why */
+		}
 		freeReplyObject(r);
 	}
 	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
@@ -691,17 +730,81 @@ static int job_move(struct cli *c, int is_transfer)
 /* claim, heartbeat, complete, fail                                    */
 /* ------------------------------------------------------------------ */
 
-/* One claim as JSON. */
+/* One claim as JSON; a name or payload that cannot be encoded is
+ * recorded as an output failure (see cli_output_error). */
 static json_t *claim_json(const struct wfp_claim *w)
 {
 	json_t *payload = json_loads(w->payload, 0, NULL);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "id", w->id, "state",
+		      "claimed", "token", w->token, "fence",
+		      (json_int_t)w->fence, "attempts", (json_int_t)w->attempts,
+		      "max_attempts", (json_int_t)w->max_attempts);
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "id",
-			 w->id, "state", "claimed", "token", w->token, "fence",
-			 (json_int_t)w->fence, "attempts",
-			 (json_int_t)w->attempts, "max_attempts",
-			 (json_int_t)w->max_attempts, "name", w->name,
-			 "payload", payload ? payload : json_object());
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(
+	    o, "name",
+	    cli_json_str(w->name, strlen(w->name), "field 'name'", w->id));
+	if (payload == NULL)
+		cli_output_fail("payload of '%s' is not valid JSON", w->id);
+	json_object_set_new(o, "payload", payload);
+	return o;
+}
+
+/* Prints n claims (one object with --json and count 1, else an array, or
+ * text lines). Returns 0, or -1 when the output failed (recorded). */
+static int claim_print(const struct cli *c, const struct wfp_claim *got, int n,
+		       long long count)
+{
+	if (c->json && count == 1) {
+		cli_print_json(claim_json(&got[0]));
+	} else if (c->json) {
+		json_t *a = json_array();
+
+		for (int i = 0; i < n; i++)
+			json_array_append_new(a, claim_json(&got[i]));
+		cli_print_json(a);
+	} else {
+		for (int i = 0; i < n; i++)
+			printf("%s %s %lld %lld %s\n", got[i].id, got[i].token,
+			       (long long)got[i].fence,
+			       (long long)got[i].attempts, got[i].name);
+	}
+	return cli_output_flush();
+}
+
+/*
+ * Claims that could not be printed would be lost to their caller (who
+ * never saw the tokens) until their leases end: fail each attempt at
+ * once, with the reason, so the job is back on the board (or dead after
+ * its last attempt, where an unprintable job belongs). Prints one line and
+ * returns EXIT_FAIL.
+ */
+static int claims_hand_back(struct wfp_client *cl, const struct wfp_claim *got,
+			    int n)
+{
+	char reason[WFP_REASON_MAX], state[16] = "", more[512];
+	int back = 0;
+
+	snprintf(reason, sizeof(reason), "the claim could not be printed: %s",
+		 cli_output_error());
+	for (int i = 0; i < n; i++) {
+		if (wfp_job_finish(cl, got[i].id, got[i].token, got[i].fence,
+				   WFP_OP_RETRY, reason, state) == 0)
+			back++;
+	}
+	if (n == 1 && back == 1)
+		snprintf(more, sizeof(more),
+			 "the attempt of job %s was failed and handed back "
+			 "(now %s)",
+			 got[0].id, state);
+	else
+		snprintf(more, sizeof(more),
+			 "%d of %d claimed jobs failed and handed back%s%s",
+			 back, n, back < n ? ": " : "",
+			 back < n ? wfp_client_error(cl) : "");
+	return cli_output_report(more);
 }
 
 static int job_claim(struct cli *c)
@@ -711,7 +814,7 @@ static int job_claim(struct cli *c)
 	long long wait = 0, count = 1;
 	struct wfp_claim got[WFP_CLAIM_BATCH_MAX];
 	struct wfp_client *cl;
-	int n = 0;
+	int n = 0, rc;
 
 	if (cli_expect(c, 2, 2, opts,
 		       "wfp job claim --owner NAME [--wait MS] [--count N]") ||
@@ -729,22 +832,10 @@ static int job_claim(struct cli *c)
 	if (n == 0)
 		return cli_error(EXIT_NOTHING, "no job to claim within %lld ms",
 				 wait);
-	if (c->json && count == 1) {
-		cli_print_json(claim_json(&got[0]));
-	} else if (c->json) {
-		json_t *a = json_array();
-
-		for (int i = 0; i < n; i++)
-			json_array_append_new(a, claim_json(&got[i]));
-		cli_print_json(a);
-	} else {
-		for (int i = 0; i < n; i++)
-			printf("%s %s %lld %lld %s\n", got[i].id, got[i].token,
-			       (long long)got[i].fence,
-			       (long long)got[i].attempts, got[i].name);
-	}
+	rc = claim_print(c, got, n, count) == 0 ? EXIT_OK
+						: claims_hand_back(cl, got, n);
 	wfp_claims_release(got, n);
-	return EXIT_OK;
+	return rc;
 }
 
 static int job_heartbeat(struct cli *c)
@@ -860,7 +951,9 @@ static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
 	json_t *a = json_array();
 
 	for (size_t i = 0; r && i < r->elements; i++)
-		json_array_append_new(a, json_string(r->element[i]->str));
+		json_array_append_new(a, cli_json_str(r->element[i]->str,
+						      r->element[i]->len,
+						      "an owner's name", NULL));
 	if (r)
 		freeReplyObject(r);
 	return a;

@@ -1,4 +1,7 @@
-/* json.c - JSON output helpers for the CLI (see cli.h). */
+/* json.c - JSON output helpers for the CLI, and the checks that what it
+ * prints was encoded and written (see cli.h). */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,74 @@ static const char *const number_fields[] = {
     "n",	  "prev_fence", "at",		NULL,
 };
 
+/* ------------------------------------------------------------------ */
+/* output checks                                                       */
+/* ------------------------------------------------------------------ */
+
+/* The first reason the output could not be encoded or written ("" while
+ * all is well), and whether it was reported on stderr. One command runs
+ * per process, so this is the process's output state. */
+static char output_error[256];
+static int output_reported;
+
+void cli_output_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (output_error[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(output_error, sizeof(output_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *cli_output_error(void)
+{
+	return output_error[0] ? output_error : NULL;
+}
+
+int cli_output_flush(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_output_fail("cannot write to stdout: %s",
+				errno ? strerror(errno) : "write error");
+		return -1;
+	}
+	return cli_output_error() ? -1 : 0;
+}
+
+int cli_output_report(const char *more)
+{
+	if (!output_reported) {
+		output_reported = 1;
+		cli_error(EXIT_FAIL, "cannot print the output: %s%s%s",
+			  output_error, more ? "; " : "", more ? more : "");
+	}
+	return EXIT_FAIL;
+}
+
+int cli_output_done(int rc)
+{
+	if (cli_output_flush() == 0)
+		return rc;
+	cli_output_report(NULL);
+	return rc == EXIT_OK ? EXIT_FAIL : rc;
+}
+
+json_t *cli_json_str(const char *s, size_t n, const char *what, const char *of)
+{
+	json_t *v = json_stringn(s, n);
+
+	if (v == NULL)
+		cli_output_fail("%s%s%s%s is not valid UTF-8", what,
+				of ? " of '" : "", of ? of : "", of ? "'" : "");
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON from Redis replies                                             */
+/* ------------------------------------------------------------------ */
+
 /* Returns 1 when name holds a number. */
 static int is_number_field(const char *name)
 {
@@ -23,9 +94,13 @@ static int is_number_field(const char *name)
 	return 0;
 }
 
-/* One field value as JSON: numbers as numbers, payload parsed. */
-static json_t *field_value(const char *name, const redisReply *v)
+/* One field value as JSON: numbers as numbers, payload parsed. A value
+ * that cannot be encoded is recorded (see cli_output_fail) with its name
+ * and of (the entry's id, or NULL), and gives NULL. */
+static json_t *field_value(const char *name, const redisReply *v,
+			   const char *of)
 {
+	char what[96];
 	int64_t n;
 
 	if (v->str == NULL)
@@ -38,19 +113,33 @@ static json_t *field_value(const char *name, const redisReply *v)
 		if (p)
 			return p;
 	}
-	return json_stringn(v->str, v->len);
+	snprintf(what, sizeof(what), "field '%s'", name);
+	return cli_json_str(v->str, v->len, what, of);
+}
+
+/* The value of field "id" in a flat [k1, v1, ...] reply, or NULL. */
+static const char *flat_id(const redisReply *flat)
+{
+	for (size_t i = 0; flat && i + 1 < flat->elements; i += 2) {
+		const char *k = flat->element[i]->str;
+
+		if (k != NULL && strcmp(k, "id") == 0)
+			return flat->element[i + 1]->str;
+	}
+	return NULL;
 }
 
 json_t *cli_fields_json(const redisReply *flat)
 {
 	json_t *o = json_object();
+	const char *id = flat_id(flat);
 
 	for (size_t i = 0; flat && i + 1 < flat->elements; i += 2) {
 		const char *k = flat->element[i]->str;
 
 		if (k != NULL)
 			json_object_set_new(
-			    o, k, field_value(k, flat->element[i + 1]));
+			    o, k, field_value(k, flat->element[i + 1], id));
 	}
 	return o;
 }
@@ -73,24 +162,44 @@ json_t *cli_entries_json(const redisReply *entries)
 	return a;
 }
 
-void cli_print_json(json_t *v)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+/* ------------------------------------------------------------------ */
+/* printing                                                            */
+/* ------------------------------------------------------------------ */
 
-	if (s) {
-		puts(s);
-		free(s);
+int cli_print_json(json_t *v)
+{
+	char *s;
+
+	if (v == NULL)
+		cli_output_fail("a value is not valid UTF-8");
+	if (cli_output_error()) {
+		json_decref(v);
+		return -1;
 	}
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(v);
+	if (s == NULL) {
+		cli_output_fail("JSON encoding failed");
+		return -1;
+	}
+	if (puts(s) == EOF)
+		cli_output_fail("cannot write to stdout: %s", strerror(errno));
+	free(s);
+	return cli_output_error() ? -1 : 0;
 }
 
 int cli_emit(const struct cli *c, json_t *v, void (*text)(json_t *v))
 {
 	if (c->json) {
-		cli_print_json(v);
+		if (cli_print_json(v) != 0 || cli_output_flush() != 0)
+			return cli_output_report(NULL);
 		return EXIT_OK;
+	}
+	if (v == NULL || cli_output_error()) {
+		json_decref(v);
+		return cli_output_report(NULL);
 	}
 	text(v);
 	json_decref(v);
-	return EXIT_OK;
+	return cli_output_flush() == 0 ? EXIT_OK : cli_output_report(NULL);
 }

@@ -1,4 +1,5 @@
 /* wfp.c - the `wfp` command line: parses arguments, dispatches nouns. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,16 +220,20 @@ static int dispatch(struct cli *c)
 			 c->pos[0]);
 }
 
+/* Parses, runs one command, and fails it when its output failed. */
 int main(int argc, char **argv)
 {
 	struct cli c;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
+	/* A closed stdout is a write error we report (and a claim we hand
+	 * back), not a silent death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	wfp_log_set_name("wfp");
 	if (parse_args(&c, argc, argv) != 0)
 		return EXIT_USAGE;
 	rc = dispatch(&c);
 	wfp_client_free(c.client);
-	return rc;
+	return cli_output_done(rc);
 }

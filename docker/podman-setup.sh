@@ -3,32 +3,56 @@
 # Engine and no registry access to run docker-compose.yml with podman:
 # installs podman, runc, debootstrap and docker-compose, configures podman
 # for runc + cgroupfs, builds a debian:bookworm-slim base image with
-# debootstrap from the machine's own Debian mirror, and starts a podman
-# API socket. Prints the DOCKER_HOST to export. Run as root.
+# debootstrap from the machine's own Debian mirror (read from its apt
+# sources, one-line or deb822), and starts a podman API socket. Prints
+# the DOCKER_HOST to export (use: eval "$(docker/podman-setup.sh)"); every
+# other message goes to stderr, and every failure says why. Run as root.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../scripts/lib.sh"
 sock_dir=${WFP_PODMAN_DIR:-/tmp/wfp-podman}
-mirror=$(grep -hoE '^(URIs:|deb) *https?://[^ ]+' /etc/apt/sources.list.d/*.sources \
-           /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $NF}')
-mirror=${mirror:-http://deb.debian.org/debian}
+suite=bookworm
+image=docker.io/library/debian:bookworm-slim
 
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap docker-compose >/dev/null
-mkdir -p /etc/containers
-cat >/etc/containers/containers.conf <<'CONF'
+die() { echo "podman-setup: $*" >&2; exit 1; }
+say() { echo "podman-setup: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root (it installs packages, writes /etc/containers and runs debootstrap)"
+command -v apt-get >/dev/null || die "apt-get not found: this script is for Debian machines"
+
+if mirror=$(wfp_debian_mirror "$suite"); then
+  say "Debian mirror for $suite: $mirror (from the apt sources)"
+else
+  mirror=http://deb.debian.org/debian
+  say "no apt source serves '$suite' (read /etc/apt/sources.list, sources.list.d/*.list and *.sources); using $mirror"
+fi
+
+say "installing podman runc debootstrap docker-compose (apt-get update and install)..."
+apt-get update -qq >&2 || die "apt-get update failed (see above)"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap docker-compose >/dev/null ||
+  die "apt-get install podman runc debootstrap docker-compose failed (see above)"
+mkdir -p /etc/containers || die "cannot create /etc/containers"
+cat >/etc/containers/containers.conf <<'CONF' || die "cannot write /etc/containers/containers.conf"
 [containers]
 default_ulimits = []
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 CONF
-if ! podman image exists docker.io/library/debian:bookworm-slim; then
-  rootfs=$(mktemp -d)
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >/dev/null
-  tar -C "$rootfs" -c . | podman import - docker.io/library/debian:bookworm-slim >/dev/null
-  rm -rf "$rootfs"
+if ! podman image exists "$image"; then
+  rootfs=$(mktemp -d) || die "mktemp failed"
+  log=$(mktemp) || die "mktemp failed"
+  say "building $image with debootstrap from $mirror (log: $log)..."
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$log" 2>&1 ||
+    { tail -5 "$log" >&2; die "debootstrap $suite from $mirror failed (log: $log)"; }
+  tar -C "$rootfs" -c . | podman import - "$image" >/dev/null ||
+    die "podman import of the debootstrap tree failed (see above)"
+  rm -rf "$rootfs" "$log"
 fi
-mkdir -p "$sock_dir"
+mkdir -p "$sock_dir" || die "cannot create $sock_dir"
 if [ ! -S "$sock_dir/podman.sock" ]; then
   podman system service --time=0 "unix://$sock_dir/podman.sock" >"$sock_dir/service.log" 2>&1 &
-  sleep 1
+  wfp_wait_for test -S "$sock_dir/podman.sock" ||
+    die "the podman API socket did not appear at $sock_dir/podman.sock (log: $sock_dir/service.log)"
 fi
 echo "export DOCKER_HOST=unix://$sock_dir/podman.sock"

@@ -12,7 +12,13 @@ max=${2:-1000}
 wfp=${WFP_CLI:-wfp}
 
 for _ in $(seq 1 "$max"); do
-  job=$("$wfp" job claim --owner "$owner" --wait "${WORKER_WAIT_MS:-1000}" --json) || exit 0
+  # Exit status 3: nothing to claim in time, the worker is done. Any other
+  # failure (Redis unreachable, a claim that could not be printed) is the
+  # worker's failure too, never a quiet "done".
+  rc=0
+  job=$("$wfp" job claim --owner "$owner" --wait "${WORKER_WAIT_MS:-1000}" --json) || rc=$?
+  [ "$rc" -eq 3 ] && exit 0
+  [ "$rc" -eq 0 ] || { echo "$owner: claim failed (exit $rc)" >&2; exit "$rc"; }
   id=$(jq -r .id <<<"$job")
   token=$(jq -r .token <<<"$job")
   attempt=$(jq -r .attempts <<<"$job")

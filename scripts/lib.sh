@@ -53,3 +53,62 @@ wfp_wait_for() {
   done
   return 1
 }
+
+# wfp_debian_mirror SUITE [SOURCE_FILE...]: prints the URI of the first apt
+# source of type deb that serves SUITE (e.g. bookworm), read from one-line
+# files (`deb [opts] URI SUITE COMPONENTS...`, *.list) and deb822 files
+# (stanzas with Types:, URIs:, Suites:, Enabled:, *.sources). By default
+# it reads /etc/apt/sources.list, /etc/apt/sources.list.d/*.list and
+# *.sources; files that do not exist are skipped. Returns 1 when no source
+# serves SUITE.
+wfp_debian_mirror() {
+  local suite=$1 f uri
+  shift
+  [ $# -gt 0 ] || set -- /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+    /etc/apt/sources.list.d/*.sources
+  for f in "$@"; do
+    [ -r "$f" ] || continue
+    case "$f" in
+      *.sources) uri=$(awk -v suite="$suite" "$_wfp_deb822_awk" "$f") ;;
+      *) uri=$(awk -v suite="$suite" "$_wfp_oneline_awk" "$f") ;;
+    esac
+    [ -n "$uri" ] && { echo "$uri"; return 0; }
+  done
+  return 1
+}
+
+# One-line sources: "deb [options] URI SUITE COMPONENT...".
+_wfp_oneline_awk='
+$1 == "deb" {
+  i = 2
+  if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+  if ($(i + 1) == suite) { print $i; exit }
+}'
+
+# deb822 sources: stanzas separated by blank lines; "Key: value" fields,
+# continuation lines start with a blank; "#" lines are comments.
+_wfp_deb822_awk='
+function stanza_end(   n, s, j, u) {
+  gsub(/^[ \t]+/, "", uris); gsub(/^[ \t]+/, "", suites)
+  if (enabled != "no" && (types " ") ~ /[ \t]deb[ \t]/) {
+    n = split(suites, s, /[ \t]+/)
+    for (j = 1; j <= n; j++)
+      if (s[j] == suite) { split(uris, u, /[ \t]+/); print u[1]; found = 1; exit }
+  }
+  uris = ""; suites = ""; types = ""; enabled = ""; key = ""
+}
+/^#/ { next }
+/^[ \t]*$/ { stanza_end(); next }
+/^[ \t]/ { val = $0; gsub(/^[ \t]+|[ \t]+$/, "", val); add(key, val); next }
+{
+  key = tolower(substr($0, 1, index($0, ":") - 1))
+  val = substr($0, index($0, ":") + 1); gsub(/^[ \t]+|[ \t]+$/, "", val)
+  add(key, val)
+}
+function add(k, v) {
+  if (k == "uris") uris = uris " " v
+  else if (k == "suites") suites = suites " " v
+  else if (k == "types") types = types " " v
+  else if (k == "enabled") enabled = tolower(v)
+}
+END { if (!found) stanza_end() }'

@@ -16,7 +16,7 @@ ok "bad metrics address" grep -q "WFP_METRICS_ADDR" <<<"$out"
 # A Redis that may evict keys would lose jobs: the board refuses to run.
 REDIS_PORT=$(wfp_free_port)
 wfp_redis_start "$TMP/redis" --maxmemory-policy allkeys-lru
-trap 'wfp_redis_stop; finish' EXIT
+at_exit wfp_redis_stop
 rc=0
 out=$(timeout 10 "$WFP_BIN/wfp-jobboard" --redis "redis://127.0.0.1:$REDIS_PORT" 2>&1) || rc=$?
 eq "refuses an evicting redis" "$rc" 3

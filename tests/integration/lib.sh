@@ -1,5 +1,11 @@
 # Helpers for the end-to-end tests. Each test runs with its own WFP_PREFIX
 # (set by ctest) against WFP_REDIS_URL, with the binaries in WFP_BIN.
+#
+# Rules for test writers: check with ok / eq / fail; clean up with
+# `at_exit CMD...`, never with a `trap ... EXIT` of your own (the EXIT
+# trap is finish's). A test fails when any check failed, when a command
+# stopped it (set -e), or when a cleanup command failed, whatever the
+# exit status of the last command was.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../../scripts/lib.sh"
@@ -12,6 +18,10 @@ WFP="$WFP_BIN/wfp"
 TMP=$(mktemp -d)
 BOARD_PID=""
 checks=0
+# A failed check leaves this file; finish fails the test when it exists,
+# even when the check failed in a subshell or a trap lost the status.
+WFP_FAILED_MARK="$TMP/.failed"
+WFP_AT_EXIT=()
 
 rcli() { redis-cli -u "$WFP_REDIS_URL" "$@"; }
 tag="{$WFP_PREFIX}"
@@ -21,7 +31,24 @@ flush_prefix() {
   rcli EVAL "for _,k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end" 0 "$tag*" >/dev/null
 }
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# Records that the test failed (see WFP_FAILED_MARK).
+mark_failed() { : >>"$WFP_FAILED_MARK" 2>/dev/null || true; }
+
+fail() { echo "FAIL: $*" >&2; mark_failed; exit 1; }
+
+# at_exit CMD...: runs CMD when the test ends, newest first, before the
+# board stops. A CMD that fails fails the test.
+at_exit() { WFP_AT_EXIT=("$(printf '%q ' "$@")" "${WFP_AT_EXIT[@]}"); }
+
+# Runs the at_exit commands; returns 1 when any of them failed.
+run_at_exit() {
+  local cmd rc=0
+  for cmd in "${WFP_AT_EXIT[@]}"; do
+    eval "$cmd" || { echo "FAIL: cleanup '$cmd' failed" >&2; rc=1; }
+  done
+  WFP_AT_EXIT=()
+  return $rc
+}
 
 # ok DESCRIPTION CMD...: CMD must succeed.
 ok() { local d=$1; shift; "$@" || fail "$d"; checks=$((checks + 1)); }
@@ -76,13 +103,24 @@ job_file() {
   echo "$f"
 }
 
+# The EXIT trap: cleans up and exits non-zero when anything failed.
 finish() {
   local rc=$?
+  set +eu
+  run_at_exit || rc=1
   stop_board || rc=1
+  if [ -e "$WFP_FAILED_MARK" ] && [ $rc -eq 0 ]; then
+    echo "FAIL: a check or command failed earlier (its exit status was lost)" >&2
+    rc=1
+  fi
   [ $rc -eq 0 ] || { echo "--- board log" >&2; cat "$TMP/board.log" >&2 2>/dev/null || true; }
   rm -rf "$TMP"
   [ $rc -eq 0 ] && echo "$checks passed, 0 failed"
   exit $rc
 }
 trap finish EXIT
+# With set -e a command that fails at the top level ends the test: record it
+# so that no status lost later can make the test pass (not while a test
+# turned set -e off to look at a status itself).
+trap 'case $- in *e*) mark_failed ;; esac' ERR
 flush_prefix

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 REDIS_PORT=$(wfp_free_port)
 export WFP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-trap 'wfp_redis_stop; finish' EXIT
+at_exit wfp_redis_stop
 aof=(--appendonly yes --appendfsync always)
 wfp_redis_start "$TMP/redis" "${aof[@]}"
 

@@ -9,7 +9,7 @@ start_lock() {
     || { cat "$TMP/lock.log" >&2; fail "lock service did not connect"; }
 }
 stop_lock() { stop_daemon "$LOCK_PID"; }
-trap 'stop_lock || exit 1; finish' EXIT
+at_exit stop_lock
 start_lock
 events() { rcli XRANGE "$tag:events" - + | paste -s -d' '; }
 

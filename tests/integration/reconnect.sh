@@ -6,7 +6,7 @@ REDIS_PORT=$(wfp_free_port)
 export WFP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 mport=$(wfp_free_port)
 own_stop() { wfp_redis_stop; }
-trap 'own_stop; finish' EXIT
+at_exit own_stop
 
 # Started before Redis: it keeps retrying.
 env WFP_METRICS_ADDR="127.0.0.1:$mport" "$WFP_BIN/wfp-jobboard" >"$TMP/board.log" 2>&1 &

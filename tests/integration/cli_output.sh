@@ -1,0 +1,49 @@
+# Output that cannot be encoded or written is an error, never silence:
+# exit status 1 and one line on stderr. A claim that cannot be printed is
+# not lost: its attempt is failed at once and the job is back on the board.
+. "$(dirname "$0")/lib.sh"
+start_board
+
+# one_line FILE: FILE holds exactly one line that starts with "wfp: ".
+one_line() { [ "$(wc -l <"$1")" = 1 ] && grep -q "^wfp: " "$1"; }
+
+# Writing to a full device fails the command.
+good=$("$WFP" job post "$(job_file good)")
+for cmd in "job list --json" "job list" "job show $good --json" "status" "lock list --json" "--help"; do
+  rc=0; $WFP $cmd >/dev/full 2>"$TMP/err" || rc=$?
+  eq "'wfp $cmd' > /dev/full exits 1" "$rc" 1
+  ok "'wfp $cmd' > /dev/full says why in one line" one_line "$TMP/err"
+  ok "'wfp $cmd' names the write error" grep -q "No space left on device" "$TMP/err"
+done
+
+# A claim printed to a full device is handed back, not lost.
+rc=0; "$WFP" job claim --owner full >/dev/full 2>"$TMP/err" || rc=$?
+eq "claim > /dev/full exits 1" "$rc" 1
+ok "claim > /dev/full says so in one line" one_line "$TMP/err"
+eq "the job is back on the board" "$(rcli HGET "$tag:job:$good" state)" posted
+ok "its redelivery says why" grep -q "could not be printed" <<<"$("$WFP" job show "$good")"
+
+# A job whose name is not valid UTF-8 (written behind the service's back).
+bad=$("$WFP" job post "$(job_file bad)")
+rcli HSET "$tag:job:$bad" name $'bad\xff\xfename' >/dev/null
+for cmd in "job show $bad --json" "job show $bad" "job list --json" "job list"; do
+  rc=0; $WFP $cmd >"$TMP/out" 2>"$TMP/err" || rc=$?
+  eq "'wfp $cmd' exits 1" "$rc" 1
+  ok "'wfp $cmd' says why in one line" one_line "$TMP/err"
+  ok "'wfp $cmd' names the field" grep -q "field 'name' of '$bad' is not valid UTF-8" "$TMP/err"
+  eq "'wfp $cmd' prints nothing half-done" "$(wc -c <"$TMP/out")" 0
+done
+
+# Its claim cannot be printed as JSON: exit 1, and the job is posted again
+# at once (not held until the lease ends), with the reason recorded.
+"$WFP" job claim --owner first >/dev/null      # takes $good, queued first
+rc=0; "$WFP" job claim --owner j --json >"$TMP/out" 2>"$TMP/err" || rc=$?
+eq "claim --json of the bad job exits 1" "$rc" 1
+ok "claim says why in one line" one_line "$TMP/err"
+ok "claim says the job was handed back" grep -q "handed back (now posted)" "$TMP/err"
+eq "claim printed nothing" "$(wc -c <"$TMP/out")" 0
+eq "the bad job is back on the board" "$(rcli HGET "$tag:job:$bad" state)" posted
+eq "no lease left" "$(rcli ZSCORE "$tag:jobs:leases" "$bad")" ""
+eq "the reason is recorded" "$(rcli XREVRANGE "$tag:job:$bad:deliveries" + - COUNT 1 | grep -c 'could not be printed')" 1
+got=$("$WFP" job claim --owner text)
+eq "another claimer gets it now (text output prints the bytes)" "${got%% *}" "$bad"
