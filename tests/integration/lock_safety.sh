@@ -19,11 +19,7 @@ stop_lock() {
   stop_daemon "$LOCK_PID"
   LOCK_PID=""
 }
-if declare -F at_exit >/dev/null; then
-  at_exit stop_lock
-else # until lib.sh has at_exit: keep the test's status through the stop
-  trap 'st=$?; stop_lock; (exit $st); finish' EXIT
-fi
+at_exit stop_lock
 start_lock
 events() { rcli XRANGE "$tag:events" - + | paste -s -d' '; }
 # count KEY: ZCARD of a sorted set.
