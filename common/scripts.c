@@ -28,6 +28,10 @@ LUA(lock_release)
 LUA(lock_renew)
 LUA(lock_tick)
 LUA(fence_check)
+LUA(request_add)
+LUA(reply)
+LUA(takeover)
+LUA(reclaim)
 #undef LUA
 
 struct source {
@@ -49,7 +53,8 @@ static const struct source sources[WFP_LUA_COUNT] = {
     SRC(post),	     SRC(claim),	 SRC(heartbeat),     SRC(finish),
     SRC(reap),	     SRC(transfer),	 SRC(repost),	     SRC(cleanup),
     SRC(deadletter), LOCK(lock_acquire), LOCK(lock_release), LOCK(lock_renew),
-    LOCK(lock_tick), SRC(fence_check),
+    LOCK(lock_tick), SRC(fence_check),	 SRC(request_add),   SRC(reply),
+    SRC(takeover),   SRC(reclaim),
 };
 #undef SRC
 #undef LOCK

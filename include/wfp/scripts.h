@@ -28,6 +28,10 @@ enum wfp_script_id {
 	WFP_LUA_LOCK_RENEW,   /* lock_renew.lua (with locklib.lua) */
 	WFP_LUA_LOCK_TICK,    /* lock_tick.lua (with locklib.lua) */
 	WFP_LUA_FENCE_CHECK,  /* fence_check.lua */
+	WFP_LUA_REQUEST_ADD,  /* request_add.lua: a capped request XADD */
+	WFP_LUA_REPLY,	      /* reply.lua: LPUSH + PEXPIRE of a reply */
+	WFP_LUA_TAKEOVER,     /* takeover.lua: other replicas' requests */
+	WFP_LUA_RECLAIM,      /* reclaim.lua: this replica's lost requests */
 	WFP_LUA_COUNT
 };
 
