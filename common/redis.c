@@ -81,8 +81,8 @@ static void pending_report(struct pending *p, redisReply *reply)
 int wfp_redis_error_transient(const char *msg)
 {
 	static const char *const words[] = {
-	    "BUSY",	"LOADING",  "READONLY",	  "OOM",	 "TRYAGAIN",
-	    "MOVED",	"ASK",	    "MASTERDOWN", "CLUSTERDOWN", NULL};
+	    "BUSY",  "LOADING", "READONLY",   "OOM",	     "TRYAGAIN",
+	    "MOVED", "ASK",	"MASTERDOWN", "CLUSTERDOWN", NULL};
 
 	for (int i = 0; msg && words[i]; i++) {
 		size_t n = strlen(words[i]);
