@@ -1,7 +1,13 @@
 # Transient Redis errors (here OOM: maxmemory reached with noeviction) are
 # not final refusals: the board treats them as a lost link and serves the
 # request once the condition clears; the CLI says "redis unavailable".
+# Uses a redis-server of its own (memory limits are server-wide), stopped
+# by a watchdog when the test ends, however it ends.
 . "$(dirname "$0")/lib.sh"
+REDIS_PORT=$(wfp_free_port)
+wfp_redis_start "$TMP/redis"
+export WFP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+( while kill -0 $$ 2>/dev/null; do sleep 0.2; done; kill "$REDIS_PID" ) >/dev/null 2>&1 &
 req="$tag:svc:jobboard:requests"
 start_board
 
@@ -40,3 +46,5 @@ eq "the job exists" "$(rcli HGET "$tag:job:waits" state)" posted
 ok "nothing pending" wfp_wait_for bash -c \
   "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XPENDING '$req' jobboard | head -1)\" = 0 ]"
 ok "still serving" "$WFP" job post "$(job_file after)"
+stop_board
+wfp_redis_stop
