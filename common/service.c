@@ -795,6 +795,7 @@ static void on_takeover(struct wfp_redis *r, redisReply *reply, void *arg)
 			svc->adopted = 1;
 	} else if (reply && reply->type == REDIS_REPLY_ERROR) {
 		wfp_warn("taking over requests: %s", reply->str);
+		svc->adopted = 1; /* never stop reading over it */
 	}
 	if (!svc->adopted && reply && reply->type == REDIS_REPLY_ARRAY)
 		takeover_pass(svc);
