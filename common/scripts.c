@@ -38,7 +38,7 @@ struct source {
 	const char *name;
 	const char *body;
 	const size_t *len;
-	int locklib; /* 1: locklib.lua goes before the body */
+	int locklib; /* 1: locklib.lua goes before the body; 2: bare */
 };
 
 #define SRC(name)                                                              \
@@ -49,15 +49,23 @@ struct source {
 	{                                                                      \
 #name, wfp_lua_##name, &wfp_lua_##name##_len, 1                \
 	}
+/* A bare script gets only the constants (REPLY_TTL_MS), no job table and
+ * no lib.lua: running that prelude costs Redis about 30 us per call, which
+ * the request path (request_add.lua, reply.lua) cannot afford. */
+#define BARE(name)                                                             \
+	{                                                                      \
+#name, wfp_lua_##name, &wfp_lua_##name##_len, 2                \
+	}
 static const struct source sources[WFP_LUA_COUNT] = {
     SRC(post),	     SRC(claim),	 SRC(heartbeat),     SRC(finish),
     SRC(reap),	     SRC(transfer),	 SRC(repost),	     SRC(cleanup),
     SRC(deadletter), LOCK(lock_acquire), LOCK(lock_release), LOCK(lock_renew),
-    LOCK(lock_tick), SRC(fence_check),	 SRC(request_add),   SRC(reply),
-    SRC(takeover),   SRC(reclaim),
+    LOCK(lock_tick), SRC(fence_check),	 BARE(request_add),  BARE(reply),
+    BARE(takeover),  BARE(reclaim),
 };
 #undef SRC
 #undef LOCK
+#undef BARE
 
 static struct wfp_script scripts[WFP_LUA_COUNT];
 
@@ -66,7 +74,8 @@ static struct wfp_script scripts[WFP_LUA_COUNT];
 static void script_build(struct wfp_script *s, const struct source *src)
 {
 	char table[2048];
-	int tlen = wfp_job_table_lua(table, sizeof(table));
+	int tlen =
+	    src->locklib == 2 ? 0 : wfp_job_table_lua(table, sizeof(table));
 	int clen =
 	    tlen < 0 ? -1
 		     : snprintf(table + tlen, sizeof(table) - (size_t)tlen,
@@ -75,8 +84,9 @@ static void script_build(struct wfp_script *s, const struct source *src)
 	if (clen < 0 || (size_t)(tlen + clen) >= sizeof(table))
 		abort();
 	tlen += clen;
-	size_t locklen = src->locklib ? wfp_lua_locklib_len : 0;
-	size_t len = (size_t)tlen + wfp_lua_lib_len + locklen + *src->len;
+	size_t locklen = src->locklib == 1 ? wfp_lua_locklib_len : 0;
+	size_t liblen = src->locklib == 2 ? 0 : wfp_lua_lib_len;
+	size_t len = (size_t)tlen + liblen + locklen + *src->len;
 	char *text = malloc(len + 1);
 	size_t at = 0;
 
@@ -84,8 +94,8 @@ static void script_build(struct wfp_script *s, const struct source *src)
 		abort();
 	memcpy(text + at, table, (size_t)tlen);
 	at += (size_t)tlen;
-	memcpy(text + at, wfp_lua_lib, wfp_lua_lib_len);
-	at += wfp_lua_lib_len;
+	memcpy(text + at, wfp_lua_lib, liblen);
+	at += liblen;
 	memcpy(text + at, wfp_lua_locklib, locklen);
 	at += locklen;
 	memcpy(text + at, src->body, *src->len);

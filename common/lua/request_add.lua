@@ -4,6 +4,8 @@
 -- KEYS[1] request stream. ARGV: [1] tag, [2] service, [3] cap (entries),
 -- [4..] the entry's fields and values. Returns the entry id, or the error
 -- "FULL request stream of wfp-SERVICE holds N requests: ...".
+-- A bare script (no lib.lua prelude): it is on every request's path.
+local function fail(msg) error({err = msg}) end
 local cap = tonumber(ARGV[3])
 if #ARGV < 5 or (#ARGV - 3) % 2 ~= 0 then
   fail('ARGS request_add takes tag, service, cap and field/value pairs')

@@ -22,7 +22,8 @@
 local stream, replicas, group, me = KEYS[1], KEYS[2], ARGV[2], ARGV[3]
 local gone_ms, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
 local margin, adopt, idle = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8]
-local now = now_ms()
+local t = redis.call('TIME') -- a bare script: no lib.lua
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local claimed, expired, vanished = {}, 0, 0
 
 -- The deadline of entry {id, fields}, or nil when timeout_ms is unreadable.
