@@ -579,15 +579,14 @@ static redisReply *request_send(struct wfp_client *c,
 }
 
 /* Fills argv/lens with the add's arguments: the stream, tag, service,
- * cap, then the envelope op, reply, timeout_ms, body. */
+ * cap (written into cap, 24 bytes), then the envelope op, reply,
+ * timeout_ms, body. */
 static void request_args(const char **argv, size_t *lens, const char *stream,
 			 const char *tag, const char *service, const char *op,
-			 const char *rkey, const char *timeout,
+			 const char *rkey, const char *timeout, char *cap,
 			 const char *body, size_t body_len)
 {
-	static char cap[24];
-
-	snprintf(cap, sizeof(cap), "%d", WFP_REQUEST_STREAM_MAX);
+	snprintf(cap, 24, "%d", WFP_REQUEST_STREAM_MAX);
 	argv[0] = stream, argv[1] = tag, argv[2] = service, argv[3] = cap;
 	argv[4] = "op", argv[5] = op, argv[6] = "reply", argv[7] = rkey;
 	argv[8] = "timeout_ms", argv[9] = timeout;
@@ -603,7 +602,7 @@ int wfp_request(struct wfp_client *c, const char *service, const char *op,
 {
 	struct wfp_key stream = wfp_key_requests(c->tag, service);
 	struct wfp_key rkey;
-	char nonce[33], timeout[24], secs[32];
+	char nonce[33], timeout[24], secs[32], cap[24];
 	const char *argv[12];
 	size_t lens[12];
 	struct wfp_script_call add;
@@ -619,7 +618,7 @@ int wfp_request(struct wfp_client *c, const char *service, const char *op,
 	rkey = wfp_key_reply(c->tag, nonce);
 	snprintf(timeout, sizeof(timeout), "%lld", (long long)timeout_ms);
 	request_args(argv, lens, stream.s, c->tag, service, op, rkey.s, timeout,
-		     body, body_len);
+		     cap, body, body_len);
 	snprintf(secs, sizeof(secs), "%.3f", (double)timeout_ms / 1000.0);
 	wfp_script_call_init(&add, WFP_LUA_REQUEST_ADD, 1, 12, argv, lens);
 	r = request_send(c, &add, rkey.s, secs, timeout_ms);
