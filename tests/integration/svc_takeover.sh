@@ -40,7 +40,9 @@ ok "taken-over count" grep -q "^wfp_jobboard_requests_taken_over_total 1" \
 # blocking read, or a read made here in its name when that read had just
 # ended), then A is killed.
 a=$BOARD_PID
-consumer_a=$(rcli ZRANGE "$replicas" 0 -1 | grep -- "-$a\$")
+ok "board A recorded itself" wfp_wait_for bash -c \
+  "redis-cli -u '$WFP_REDIS_URL' ZRANGE '$replicas' 0 -1 | grep -q -- '-$a\$'"
+consumer_a=$(rcli ZRANGE "$replicas" 0 -1 | grep -- "-$a\$" || true)
 kill -STOP "$a"
 t0=$(date +%s%N)
 "$WFP" job post "$(job_file killed)" --timeout-ms 9000 >"$TMP/killed.out" 2>"$TMP/killed.err" &
