@@ -652,8 +652,13 @@ static int entry_expired(struct wfp_service *svc, struct wfp_request *rq)
 	if (now + svc->clock_err_ms + WFP_SERVICE_SERVE_MARGIN_MS <
 	    rq->deadline_ms)
 		return 0;
-	wfp_info("request %s dropped: its deadline passed %lld ms ago",
-		 rq->entry, (long long)(now - rq->deadline_ms));
+	if (now >= rq->deadline_ms)
+		wfp_info("request %s dropped: its deadline passed %lld ms ago",
+			 rq->entry, (long long)(now - rq->deadline_ms));
+	else
+		wfp_info("request %s dropped: its deadline is %lld ms away, "
+			 "too near to serve it",
+			 rq->entry, (long long)(rq->deadline_ms - now));
 	svc->m_expired->value++;
 	entry_ack(svc, rq->entry);
 	return 1;
