@@ -9,6 +9,7 @@
 
 #include "wfp/codec.h"
 #include "wfp/keys.h"
+#include "wfp/redis.h"
 #include "wfp/util.h"
 
 const char *const wfp_post_fields[] = {
@@ -161,18 +162,33 @@ const struct wfp_config *wfp_client_config(const struct wfp_client *c)
 	return &c->cfg;
 }
 
+/* Closes a broken or unusable link; the next call connects again. */
+static void client_drop(struct wfp_client *c)
+{
+	if (c->rc)
+		redisFree(c->rc);
+	c->rc = NULL;
+}
+
 /* Turns a raw reply into the API's convention: error replies and
- * connection failures become NULL with c->err. */
+ * connection failures become NULL with c->err. An error that says Redis
+ * cannot serve now (BUSY, LOADING, READONLY, OOM, ...: see
+ * wfp_redis_error_transient) is "redis unavailable: ...", like a lost
+ * link, and the link is made again on the next call. */
 static redisReply *client_reply(struct wfp_client *c, redisReply *r)
 {
 	if (r == NULL) {
 		client_fail(c, "redis connection failed: %s", c->rc->errstr);
-		redisFree(c->rc);
-		c->rc = NULL;
+		client_drop(c);
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		client_fail(c, "%s", r->str);
+		if (wfp_redis_error_transient(r->str)) {
+			client_fail(c, "redis unavailable: %s", r->str);
+			client_drop(c);
+		} else {
+			client_fail(c, "%s", r->str);
+		}
 		wfp_script_error_trim(c->err);
 		freeReplyObject(r);
 		return NULL;
@@ -582,11 +598,14 @@ static int request_reply(struct wfp_client *c, const redisReply *r,
 }
 
 /*
- * Sends the request's XADD and the BLPOP for its reply in one write (one
- * round trip). Returns the BLPOP reply, or NULL with c->err.
+ * Sends the request's capped add (request_add.lua) and the BLPOP for its
+ * reply in one write (one round trip). Redis runs the BLPOP after the add,
+ * so its timeout ends no earlier than the entry's time + timeout_ms on
+ * Redis's clock: the client never gives up before the request's deadline.
+ * Returns the BLPOP reply, or NULL with c->err.
  */
-static redisReply *request_send(struct wfp_client *c, const char **xadd,
-				const size_t *lens, const char *rkey,
+static redisReply *request_send(struct wfp_client *c,
+				struct wfp_script_call *add, const char *rkey,
 				const char *secs, int64_t timeout_ms)
 {
 	const char *blpop[3] = {"BLPOP", rkey, secs};
@@ -595,20 +614,19 @@ static redisReply *request_send(struct wfp_client *c, const char **xadd,
 	if (client_connect(c) != 0)
 		return NULL;
 	client_set_timeout(c, timeout_ms + c->cfg.timeout_ms);
-	redisAppendCommandArgv(c->rc, 11, xadd, lens);
+	redisAppendCommandArgv(c->rc, add->argc, add->argv, add->lens);
 	redisAppendCommandArgv(c->rc, 3, blpop, NULL);
 	if (redisGetReply(c->rc, (void **)&r) == REDIS_OK) {
-		r = client_reply(c, r); /* the XADD: an id, or an error */
+		r = client_reply(c, r); /* the add: an id, or an error */
 		if (r != NULL) {
 			freeReplyObject(r);
 			r = NULL;
 			redisGetReply(c->rc, (void **)&r);
 			r = client_reply(c, r);
-		} else if (c->rc) {
-			/* The BLPOP is still queued behind the refused XADD:
+		} else {
+			/* The BLPOP is still queued behind the refused add:
 			 * drop the link rather than wait for it. */
-			redisFree(c->rc);
-			c->rc = NULL;
+			client_drop(c);
 		}
 	} else {
 		r = client_reply(c, NULL);
@@ -618,31 +636,54 @@ static redisReply *request_send(struct wfp_client *c, const char **xadd,
 	return r;
 }
 
+/* Fills argv/lens with the add's arguments: the stream, tag, service,
+ * cap (written into cap, 24 bytes), then the envelope op, reply,
+ * timeout_ms, body. */
+static void request_args(const char **argv, size_t *lens, const char *stream,
+			 const char *tag, const char *service, const char *op,
+			 const char *rkey, const char *timeout, char *cap,
+			 const char *body, size_t body_len)
+{
+	snprintf(cap, 24, "%d", WFP_REQUEST_STREAM_MAX);
+	argv[0] = stream, argv[1] = tag, argv[2] = service, argv[3] = cap;
+	argv[4] = "op", argv[5] = op, argv[6] = "reply", argv[7] = rkey;
+	argv[8] = "timeout_ms", argv[9] = timeout;
+	argv[10] = "body", argv[11] = body;
+	for (int i = 0; i < 11; i++)
+		lens[i] = strlen(argv[i]);
+	lens[11] = body_len;
+}
+
 int wfp_request(struct wfp_client *c, const char *service, const char *op,
 		const char *body, size_t body_len, int64_t timeout_ms,
 		struct wfp_msg *reply)
 {
 	struct wfp_key stream = wfp_key_requests(c->tag, service);
 	struct wfp_key rkey;
-	char nonce[33], deadline[24], secs[32];
-	const char *argv[11];
-	size_t lens[11];
+	char nonce[33], timeout[24], secs[32], cap[24];
+	const char *argv[12];
+	size_t lens[12];
+	struct wfp_script_call add;
 	redisReply *r;
 
+	if (timeout_ms < 1 || timeout_ms > WFP_REQUEST_TIMEOUT_MAX_MS)
+		return client_fail(c,
+				   "request timeout %lld ms is not in 1..%lld",
+				   (long long)timeout_ms,
+				   (long long)WFP_REQUEST_TIMEOUT_MAX_MS);
 	if (wfp_random_hex(nonce, 16) != 0)
 		return client_fail(c, "no randomness for a reply key");
 	rkey = wfp_key_reply(c->tag, nonce);
-	snprintf(deadline, sizeof(deadline), "%lld",
-		 (long long)(wfp_now_ms() + timeout_ms));
-	argv[0] = "XADD", argv[1] = stream.s, argv[2] = "*";
-	argv[3] = "op", argv[4] = op, argv[5] = "reply", argv[6] = rkey.s;
-	argv[7] = "deadline_ms", argv[8] = deadline;
-	argv[9] = "body", argv[10] = body;
-	for (int i = 0; i < 10; i++)
-		lens[i] = strlen(argv[i]);
-	lens[10] = body_len;
+	snprintf(timeout, sizeof(timeout), "%lld", (long long)timeout_ms);
+	request_args(argv, lens, stream.s, c->tag, service, op, rkey.s, timeout,
+		     cap, body, body_len);
 	snprintf(secs, sizeof(secs), "%.3f", (double)timeout_ms / 1000.0);
-	r = request_send(c, argv, lens, rkey.s, secs, timeout_ms);
+	wfp_script_call_init(&add, WFP_LUA_REQUEST_ADD, 1, 12, argv, lens);
+	r = request_send(c, &add, rkey.s, secs, timeout_ms);
+	if (r == NULL && strncmp(c->err, "NOSCRIPT", 8) == 0) {
+		wfp_script_call_eval(&add, WFP_LUA_REQUEST_ADD);
+		r = request_send(c, &add, rkey.s, secs, timeout_ms);
+	}
 	if (r == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {

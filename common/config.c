@@ -28,6 +28,8 @@ static const struct opt opts[] = {
      FIELD(retention_ms)},
     {"timeout-ms", "WFP_TIMEOUT_MS", OPT_INT, 10, 600000, FIELD(timeout_ms)},
     {"concurrency", "WFP_CONCURRENCY", OPT_INT, 1, 256, FIELD(concurrency)},
+    {"inflight-max", "WFP_INFLIGHT_MAX", OPT_INT, 1, 65536,
+     FIELD(inflight_max)},
     {"log-level", "WFP_LOG_LEVEL", OPT_LEVEL, 0, 0, FIELD(log_level)},
     {"metrics-addr", "WFP_METRICS_ADDR", OPT_ADDR, 0, 0, FIELD(metrics_addr)},
 };
@@ -46,6 +48,7 @@ void wfp_config_defaults(struct wfp_config *cfg)
 	cfg->retention_ms = 7LL * 24 * 3600 * 1000;
 	cfg->timeout_ms = 5000;
 	cfg->concurrency = 8;
+	cfg->inflight_max = 1024;
 	cfg->log_level = WFP_LOG_INFO;
 }
 

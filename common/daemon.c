@@ -103,13 +103,13 @@ static void usage(const char *name)
 	printf(
 	    "usage: %s [--redis URL] [--prefix P] [--visibility-ms MS]\n"
 	    "       [--retention-ms MS] [--timeout-ms MS] [--concurrency N]\n"
-	    "       [--log-level debug|info|warn|error] [--metrics-addr "
-	    "HOST:PORT]\n"
+	    "       [--inflight-max N] [--log-level debug|info|warn|error]\n"
+	    "       [--metrics-addr HOST:PORT]\n"
 	    "Each flag is also an environment variable: WFP_REDIS_URL, "
 	    "WFP_PREFIX,\n"
 	    "WFP_VISIBILITY_MS, WFP_RETENTION_MS, WFP_TIMEOUT_MS, "
 	    "WFP_CONCURRENCY,\n"
-	    "WFP_LOG_LEVEL, WFP_METRICS_ADDR. Flags win.\n",
+	    "WFP_INFLIGHT_MAX, WFP_LOG_LEVEL, WFP_METRICS_ADDR. Flags win.\n",
 	    name);
 }
 

@@ -28,6 +28,7 @@ struct wfp_redis {
 	enum conn_state state;
 	int64_t backoff_ms;
 	int64_t connects;
+	int sick; /* dropped for a transient error: keep backing off */
 	struct event *retry; /* reconnect timer */
 	struct event *drop;  /* deferred drop after a timeout */
 	wfp_redis_up_fn *on_up;
@@ -77,7 +78,41 @@ static void pending_report(struct pending *p, redisReply *reply)
 		p->fn(p->r, reply, p->arg);
 }
 
-/* hiredis callback: hands the reply over, or resends on NOSCRIPT. */
+int wfp_redis_error_transient(const char *msg)
+{
+	static const char *const words[] = {
+	    "BUSY",  "LOADING", "READONLY",   "OOM",	     "TRYAGAIN",
+	    "MOVED", "ASK",	"MASTERDOWN", "CLUSTERDOWN", NULL};
+
+	for (int i = 0; msg && words[i]; i++) {
+		size_t n = strlen(words[i]);
+
+		if (strncmp(msg, words[i], n) == 0 &&
+		    (msg[n] == ' ' || msg[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* A transient error reply: the caller sees a lost link (NULL) and the
+ * link is dropped and made again, as after a timeout. */
+static void on_transient(struct pending *p, const char *msg)
+{
+	struct wfp_redis *r = p->r;
+
+	if (r->state == CONN_UP)
+		wfp_log(WFP_LOG_WARN,
+			"%s: redis answered '%.200s': dropping the link to "
+			"retry after reconnect",
+			r->name, msg);
+	r->state = CONN_DOWN; /* later callbacks must not see a usable link */
+	r->sick = 1;
+	pending_report(p, NULL);
+	event_active(r->drop, EV_TIMEOUT, 0);
+}
+
+/* hiredis callback: hands the reply over, resends on NOSCRIPT, or turns a
+ * transient error into a lost link. */
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct pending *p = privdata;
@@ -86,6 +121,12 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	(void)ac;
 	if (p->timer)
 		evtimer_del(p->timer);
+	if (rep && rep->type == REDIS_REPLY_ERROR && !p->reported &&
+	    wfp_redis_error_transient(rep->str)) {
+		on_transient(p, rep->str);
+		pending_free(p);
+		return;
+	}
 	if (rep && rep->type == REDIS_REPLY_ERROR && p->script >= 0 &&
 	    !p->reported && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
 		const struct wfp_script *s = wfp_script(p->script);
@@ -113,8 +154,10 @@ static void on_drop(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	if (r->ac != NULL) {
-		wfp_log(WFP_LOG_WARN, "%s: dropping connection after a timeout",
-			r->name);
+		if (!r->sick)
+			wfp_log(WFP_LOG_WARN,
+				"%s: dropping connection after a timeout",
+				r->name);
 		/* Callbacks run by the free must not see a usable link. */
 		r->state = CONN_DOWN;
 		redisAsyncFree(
@@ -227,7 +270,9 @@ static void on_ready(struct wfp_redis *r, redisReply *reply, void *arg)
 	if (r->state == CONN_UP)
 		return; /* AUTH answered before SELECT; wait for the last */
 	r->state = CONN_UP;
-	r->backoff_ms = BACKOFF_MIN_MS;
+	if (!r->sick) /* a link dropped for BUSY, OOM... keeps backing off */
+		r->backoff_ms = BACKOFF_MIN_MS;
+	r->sick = 0;
 	r->connects++;
 	wfp_info("%s: connected to redis at %s:%d", r->name, r->addr.host,
 		 r->addr.port);

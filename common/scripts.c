@@ -30,13 +30,17 @@ LUA(lock_release)
 LUA(lock_renew)
 LUA(lock_tick)
 LUA(fence_check)
+LUA(request_add)
+LUA(reply)
+LUA(takeover)
+LUA(reclaim)
 #undef LUA
 
 struct source {
 	const char *name;
 	const char *body;
 	const size_t *len;
-	int locklib; /* 1: locklib.lua goes before the body */
+	int locklib; /* 1: locklib.lua goes before the body; 2: bare */
 };
 
 #define SRC(name)                                                              \
@@ -47,14 +51,23 @@ struct source {
 	{                                                                      \
 #name, wfp_lua_##name, &wfp_lua_##name##_len, 1                \
 	}
+/* A bare script gets only the constants (REPLY_TTL_MS), no job table and
+ * no lib.lua: running that prelude costs Redis about 30 us per call, which
+ * the request path (request_add.lua, reply.lua) cannot afford. */
+#define BARE(name)                                                             \
+	{                                                                      \
+#name, wfp_lua_##name, &wfp_lua_##name##_len, 2                \
+	}
 static const struct source sources[WFP_LUA_COUNT] = {
     SRC(post),	     SRC(claim),	 SRC(heartbeat),     SRC(finish),
     SRC(reap),	     SRC(transfer),	 SRC(repost),	     SRC(cleanup),
     SRC(deadletter), LOCK(lock_acquire), LOCK(lock_release), LOCK(lock_renew),
-    LOCK(lock_tick), SRC(fence_check),
+    LOCK(lock_tick), SRC(fence_check),	 BARE(request_add),  BARE(reply),
+    BARE(takeover),  BARE(reclaim),
 };
 #undef SRC
 #undef LOCK
+#undef BARE
 
 static struct wfp_script scripts[WFP_LUA_COUNT];
 
@@ -94,16 +107,29 @@ static size_t prelude(char *out, size_t n)
 	return (size_t)tlen + (size_t)clen;
 }
 
-/* Joins the prelude, lib.lua, locklib.lua when with_locklib, and body of
+/* The prelude of a bare script: the reply TTL alone. */
+static size_t bare_prelude(char *out, size_t n)
+{
+	int w = snprintf(out, n, "local REPLY_TTL_MS = %d\n", WFP_REPLY_TTL_MS);
+
+	if (w < 0 || (size_t)w >= n)
+		abort();
+	return (size_t)w;
+}
+
+/* Joins the prelude, lib.lua, locklib.lua when with_locklib is 1 (a bare
+ * script, with_locklib 2, is its body alone), and body of
  * len bytes into one allocated text (NUL-terminated); *len_out gets its
  * length. Aborts if memory runs out. */
 static char *script_join(const char *body, size_t len, int with_locklib,
 			 size_t *len_out)
 {
 	char table[WFP_PRELUDE_MAX];
-	size_t tlen = prelude(table, sizeof(table));
-	size_t locklen = with_locklib ? wfp_lua_locklib_len : 0;
-	size_t total = tlen + wfp_lua_lib_len + locklen + len;
+	size_t tlen = with_locklib == 2 ? bare_prelude(table, sizeof(table))
+					: prelude(table, sizeof(table));
+	size_t locklen = with_locklib == 1 ? wfp_lua_locklib_len : 0;
+	size_t liblen = with_locklib == 2 ? 0 : wfp_lua_lib_len;
+	size_t total = tlen + liblen + locklen + len;
 	char *text = malloc(total + 1);
 	size_t at = 0;
 
@@ -111,8 +137,8 @@ static char *script_join(const char *body, size_t len, int with_locklib,
 		abort();
 	memcpy(text + at, table, tlen);
 	at += tlen;
-	memcpy(text + at, wfp_lua_lib, wfp_lua_lib_len);
-	at += wfp_lua_lib_len;
+	memcpy(text + at, wfp_lua_lib, liblen);
+	at += liblen;
 	memcpy(text + at, wfp_lua_locklib, locklen);
 	at += locklen;
 	memcpy(text + at, body, len);

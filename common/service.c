@@ -13,21 +13,61 @@
 #include "wfp/scripts.h"
 #include "wfp/util.h"
 
-#define READ_COUNT	64   /* requests taken per read */
+#define READ_COUNT	64   /* requests taken per read (at most) */
 #define READ_BLOCK_MS	1000 /* one blocking read */
-#define ORPHAN_EVERY_MS 2000
-#define ORPHAN_IDLE_MS	10000 /* a replica's request unacked this long */
 #define MAX_COUNTERS	16
 #define ALIVE_EVERY_MS	1000	/* a replica says it is alive this often */
 #define ALIVE_FORGET_MS 3600000 /* replicas silent this long are forgotten */
 #define FORGET_EVERY_MS 60000	/* look for replicas and consumers gone */
 #define ACK_BATCH	128	/* entries acknowledged in one XACK/XDEL */
+#define CLOCK_EVERY_MS	10000	/* Redis's clock is measured this often */
+#define ENTRY_ID_MAX	64	/* a stream entry id, NUL included */
+
+/*
+ * Taking over requests of other replicas (takeover.lua). Every
+ * TAKEOVER_EVERY_MS each replica looks at the pending entries of the
+ * group: an entry past its deadline is dropped whoever holds it; an entry
+ * held by a replica with no sign of life in {p}:svc:SERVICE:replicas for
+ * REPLICA_GONE_MS is claimed and served. So a request a killed replica
+ * had read is served by another one at most REPLICA_GONE_MS +
+ * ALIVE_EVERY_MS + TAKEOVER_EVERY_MS (about 7 s) after the kill, when its
+ * deadline allows; a live replica's request is never taken over, however
+ * long it waits (that replica retries it, or it expires).
+ */
+#define TAKEOVER_EVERY_MS 1000
+#define REPLICA_GONE_MS	  5000
+#define TAKEOVER_IDLE_MS                                                       \
+	1000		 /* a live replica's newer entries: not looked at */
+#define TAKEOVER_SCAN 64 /* pending entries looked at per pass */
+#define RECLAIM_BATCH 32 /* lost entries fetched again per call */
 
 /* A counter with its name stored alongside. */
 struct counter {
 	struct wfp_metric m;
 	char name[96];
 	char help[160];
+};
+
+/* A list of entry ids (acks to send, lost requests to serve again). */
+struct idlist {
+	char (*ids)[ENTRY_ID_MAX];
+	int n, cap;
+};
+
+/* An XACK + XDEL of up to ACK_BATCH entries waiting for Redis's answer. */
+struct ack_batch {
+	struct wfp_service *svc;
+	int n;
+	int replies; /* answers still to come (2) */
+	int failed;
+	char ids[ACK_BATCH][ENTRY_ID_MAX];
+};
+
+/* A lost-request refetch (reclaim.lua) waiting for its answer. */
+struct reclaim {
+	struct wfp_service *svc;
+	int n;
+	char ids[RECLAIM_BATCH][ENTRY_ID_MAX];
 };
 
 struct wfp_service {
@@ -42,24 +82,41 @@ struct wfp_service {
 	char tag[WFP_TAG_MAX];
 	char consumer[96];
 	struct wfp_key requests;
+	struct wfp_key replicas;
 	struct event *tick;
 	struct event *read_again;
-	struct event *ack_flush;  /* runs once the loop's callbacks are done */
-	char acks[ACK_BATCH][64]; /* entries waiting for XACK + XDEL */
-	int nacks;
-	int64_t last_orphan_ms;
+	struct event *ack_flush; /* runs once the loop's callbacks are done */
+	struct idlist acks;	 /* entries waiting for XACK + XDEL */
+	struct idlist lost;	 /* entries to fetch again and serve */
+	int acks_out;		 /* entries in ack batches not yet answered */
+	int reclaiming;		 /* entries in reclaims not yet answered */
+	int64_t held_max;	 /* cap on requests held (WFP_INFLIGHT_MAX) */
+	int64_t clock_offset_us; /* Redis's clock - the monotonic clock */
+	int64_t clock_err_ms;	 /* half the round trip of that measure */
+	int64_t clock_sent_us;	 /* when the TIME went out (monotonic) */
+	int64_t last_clock_ms;
+	int64_t last_takeover_ms;
 	int64_t last_alive_ms;
 	int64_t last_forget_ms;
+	int clock_known;
+	int adopted;  /* own entries of an earlier life taken over */
+	int taking;   /* a takeover pass is outstanding */
 	int reading;  /* a read is outstanding */
-	int inflight; /* requests being served */
+	int inflight; /* requests being served (handlers, dead letters) */
+	int arriving; /* entries of a reply not yet looked at */
 	int exit_code;
 	struct counter counters[MAX_COUNTERS];
 	int ncounters;
 	struct wfp_metric *m_requests, *m_refused, *m_deadletter, *m_expired;
-	struct wfp_metric m_up, m_connects;
+	struct wfp_metric *m_takeovers;
+	struct wfp_metric m_up, m_connects, m_held;
+	char held_name[96];
 };
 
 static void read_next(struct wfp_service *svc);
+static void takeover_pass(struct wfp_service *svc);
+static void serve_entries(struct wfp_service *svc, const redisReply *list);
+static void lost_add(struct wfp_service *svc, const char *entry);
 
 /* ------------------------------------------------------------------ */
 /* Metrics                                                             */
@@ -93,42 +150,118 @@ static void service_metrics(struct wfp_service *svc)
 	svc->m_expired = wfp_service_counter(
 	    svc, "requests_expired",
 	    "Requests dropped because their deadline had passed");
+	svc->m_takeovers = wfp_service_counter(
+	    svc, "requests_taken_over",
+	    "Requests of a replica gone silent served by this one");
+	snprintf(svc->held_name, sizeof(svc->held_name), "wfp_%s_inflight",
+		 svc->name);
+	svc->m_held = (struct wfp_metric){
+	    svc->held_name,
+	    "Requests this replica has read and not yet acknowledged", "gauge",
+	    0};
 	svc->m_up = (struct wfp_metric){
 	    "wfp_redis_connected",
 	    "1 while the command connection to Redis is up", "gauge", 0};
 	svc->m_connects = (struct wfp_metric){
 	    "wfp_redis_connects_total",
 	    "Successful connections to Redis (1 + reconnects)", "counter", 0};
+	wfp_metrics_register(&svc->m_held);
 	wfp_metrics_register(&svc->m_up);
 	wfp_metrics_register(&svc->m_connects);
 }
 
-/* ------------------------------------------------------------------ */
-/* Replies, acknowledgements, dead letters                             */
-/* ------------------------------------------------------------------ */
-
-/* Acknowledges and deletes the collected entries: one XACK, one XDEL. */
-static void acks_send(struct wfp_service *svc, wfp_redis_fn *done)
+/* Requests this replica holds: read and not yet acknowledged (served,
+ * being served, lost and waiting to be served again, or acks unsent). */
+static int64_t held(const struct wfp_service *svc)
 {
-	const char *argv[3 + ACK_BATCH];
-
-	argv[0] = "XACK", argv[1] = svc->requests.s, argv[2] = svc->name;
-	for (int i = 0; i < svc->nacks; i++)
-		argv[3 + i] = svc->acks[i];
-	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3 + svc->nacks, argv, NULL);
-	argv[1] = "XDEL", argv[2] = svc->requests.s;
-	if (wfp_redis_command(svc->cmd, 0, done, svc, 2 + svc->nacks, argv + 1,
-			      NULL) != 0 &&
-	    done)
-		done(svc->cmd, NULL, svc); /* not connected: stop anyway */
-	svc->nacks = 0;
+	return svc->inflight + svc->acks.n + svc->acks_out + svc->lost.n +
+	       svc->reclaiming + svc->arriving;
 }
 
-static void acks_flush(struct wfp_service *svc)
+/* Updates the gauge; called whenever held() changes. */
+static void held_changed(struct wfp_service *svc)
 {
-	if (svc->nacks > 0)
-		acks_send(svc, NULL);
+	svc->m_held.value = held(svc);
 }
+
+/* ------------------------------------------------------------------ */
+/* Redis's clock                                                       */
+/* ------------------------------------------------------------------ */
+
+int64_t wfp_service_now_ms(const struct wfp_service *svc)
+{
+	if (!svc->clock_known)
+		return wfp_now_ms();
+	return (wfp_mono_us() + svc->clock_offset_us) / 1000;
+}
+
+/* TIME answered: Redis's clock is its answer at the middle of the round
+ * trip, give or take half of it. */
+static void on_time(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+	int64_t now_us = wfp_mono_us(), sec = 0, usec = 0;
+
+	(void)r;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 2 ||
+	    wfp_parse_i64(reply->element[0]->str, &sec) != 0 ||
+	    wfp_parse_i64(reply->element[1]->str, &usec) != 0)
+		return; /* measured again on the next connect or tick */
+	svc->clock_offset_us =
+	    sec * 1000000 + usec - (svc->clock_sent_us + now_us) / 2;
+	svc->clock_err_ms = (now_us - svc->clock_sent_us) / 2000 + 1;
+	svc->clock_known = 1;
+	if (!svc->adopted)
+		takeover_pass(svc); /* reading starts once it is done */
+	read_next(svc);
+}
+
+/* Measures Redis's clock against ours (at connect and now and then). */
+static void clock_measure(struct wfp_service *svc)
+{
+	const char *argv[1] = {"TIME"};
+
+	svc->last_clock_ms = wfp_mono_us() / 1000;
+	svc->clock_sent_us = wfp_mono_us();
+	wfp_redis_command(svc->cmd, 0, on_time, svc, 1, argv, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry id lists                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Allocates room for cap ids. Returns 0 or -1. */
+static int idlist_init(struct idlist *l, int cap)
+{
+	l->ids = calloc((size_t)cap, sizeof(*l->ids));
+	l->n = 0, l->cap = cap;
+	return l->ids ? 0 : -1;
+}
+
+/* Appends id; returns -1 (not added) when the list is full. */
+static int idlist_add(struct idlist *l, const char *id)
+{
+	if (l->n >= l->cap)
+		return -1;
+	wfp_strlcpy(l->ids[l->n++], id, sizeof(l->ids[0]));
+	return 0;
+}
+
+/* Moves up to max ids from the front of l into out; returns how many. */
+static int idlist_take(struct idlist *l, char (*out)[ENTRY_ID_MAX], int max)
+{
+	int n = l->n < max ? l->n : max;
+
+	memcpy(out, l->ids, (size_t)n * sizeof(l->ids[0]));
+	memmove(l->ids, l->ids + n, (size_t)(l->n - n) * sizeof(l->ids[0]));
+	l->n -= n;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Acknowledgements                                                    */
+/* ------------------------------------------------------------------ */
 
 /* The last acknowledgements at shutdown were answered: stop. */
 static void on_last_acks(struct wfp_redis *r, redisReply *reply, void *arg)
@@ -139,20 +272,91 @@ static void on_last_acks(struct wfp_redis *r, redisReply *reply, void *arg)
 	wfp_daemon_stopped(svc->d);
 }
 
-/* At shutdown, once no read or request is in flight: acknowledge what
- * was served and stop when Redis has answered everything sent before
- * (so nothing served is served again). */
+/* At shutdown, once no read, request or acknowledgement is in flight:
+ * stop when Redis has answered everything sent before (so nothing served
+ * is served again). Acks that cannot be sent (no link) are left: their
+ * entries are dropped by their deadline or served again by another
+ * replica, which is safe (every request may be served twice). */
 static void maybe_stop(struct wfp_service *svc)
 {
 	const char *ping[1] = {"PING"};
 
-	if (!svc->d->stopping || svc->reading || svc->inflight > 0)
+	if (!svc->d->stopping || svc->reading || svc->inflight > 0 ||
+	    svc->acks_out > 0 || svc->reclaiming > 0 || svc->taking)
 		return;
-	if (svc->nacks > 0)
-		acks_send(svc, on_last_acks);
-	else if (wfp_redis_command(svc->cmd, 0, on_last_acks, svc, 1, ping,
-				   NULL) != 0)
+	if (svc->acks.n > 0 && wfp_redis_ready(svc->cmd)) {
+		event_active(svc->ack_flush, EV_TIMEOUT, 0);
+		return; /* back here when they are answered */
+	}
+	if (wfp_redis_command(svc->cmd, 0, on_last_acks, svc, 1, ping, NULL) !=
+	    0)
 		wfp_daemon_stopped(svc->d);
+}
+
+/* XACK or XDEL of a batch answered: once both have, the batch is done;
+ * if either failed (lost link, error) its entries are queued again. */
+static void on_acked(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct ack_batch *b = arg;
+	struct wfp_service *svc = b->svc;
+
+	(void)r;
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+		b->failed = 1;
+	if (--b->replies > 0)
+		return;
+	svc->acks_out -= b->n;
+	if (b->failed && svc->d->stopping) {
+		wfp_warn("%d requests served but not acknowledged at stop: "
+			 "dropped at their deadline or served again",
+			 b->n);
+	} else if (b->failed) {
+		for (int i = 0; i < b->n; i++)
+			idlist_add(&svc->acks, b->ids[i]);
+		wfp_warn("acknowledging %d requests failed: kept to send "
+			 "again",
+			 b->n);
+	}
+	free(b);
+	held_changed(svc);
+	read_next(svc);
+	maybe_stop(svc);
+}
+
+/* Sends one XACK and one XDEL for up to ACK_BATCH queued entries; they
+ * stay queued when Redis is not reachable. Returns 0 or -1. */
+static int acks_send(struct wfp_service *svc)
+{
+	const char *argv[3 + ACK_BATCH];
+	struct ack_batch *b;
+
+	if (!wfp_redis_ready(svc->cmd))
+		return -1;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -1;
+	b->svc = svc;
+	b->n = idlist_take(&svc->acks, b->ids, ACK_BATCH);
+	b->replies = 2;
+	svc->acks_out += b->n;
+	argv[0] = "XACK", argv[1] = svc->requests.s, argv[2] = svc->name;
+	for (int i = 0; i < b->n; i++)
+		argv[3 + i] = b->ids[i];
+	if (wfp_redis_command(svc->cmd, 0, on_acked, b, 3 + b->n, argv, NULL) !=
+	    0)
+		on_acked(svc->cmd, NULL, b);
+	argv[1] = "XDEL", argv[2] = svc->requests.s;
+	if (wfp_redis_command(svc->cmd, 0, on_acked, b, 2 + b->n, argv + 1,
+			      NULL) != 0)
+		on_acked(svc->cmd, NULL, b);
+	return 0;
+}
+
+/* Sends every queued acknowledgement. */
+static void acks_flush(struct wfp_service *svc)
+{
+	while (svc->acks.n > 0 && acks_send(svc) == 0)
+		;
 }
 
 static void on_ack_flush(evutil_socket_t fd, short what, void *arg)
@@ -162,29 +366,31 @@ static void on_ack_flush(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Queues an entry for acknowledgement and deletion, batched with the
- * others served in the same turn of the event loop. */
+ * others served in the same turn of the event loop. The list has room for
+ * every entry this replica may hold, so nothing is dropped. */
 static void entry_ack(struct wfp_service *svc, const char *entry)
 {
-	if (svc->nacks == ACK_BATCH)
-		acks_flush(svc);
-	wfp_strlcpy(svc->acks[svc->nacks++], entry, sizeof(svc->acks[0]));
+	if (idlist_add(&svc->acks, entry) != 0)
+		wfp_warn("request %s not acknowledged: too many acks queued",
+			 entry);
 	event_active(svc->ack_flush, EV_TIMEOUT, 0);
+	held_changed(svc);
 }
 
-/* Pushes a packed reply onto key with a TTL. */
+/* ------------------------------------------------------------------ */
+/* Replies, dead letters                                               */
+/* ------------------------------------------------------------------ */
+
+/* Pushes a packed reply onto key and sets its TTL, in one script. */
 static void reply_push(struct wfp_service *svc, const struct wfp_key *key,
 		       const char *data, size_t len)
 {
-	char ttl[24];
-	const char *push[3] = {"LPUSH", key->s, data};
-	size_t lens[3] = {5, strlen(key->s), len};
-	const char *exp[3] = {"PEXPIRE", key->s, ttl};
+	const char *argv[3] = {key->s, svc->tag, data};
+	size_t lens[3] = {strlen(key->s), strlen(svc->tag), len};
 
 	if (key->s[0] == '\0')
 		return;
-	snprintf(ttl, sizeof(ttl), "%d", WFP_REPLY_TTL_MS);
-	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, push, lens);
-	wfp_redis_command(svc->cmd, 0, NULL, NULL, 3, exp, NULL);
+	wfp_redis_script(svc->cmd, WFP_LUA_REPLY, NULL, NULL, 1, 3, argv, lens);
 }
 
 /* Pushes {ok: false, error: msg} onto key. */
@@ -215,13 +421,16 @@ void wfp_request_refuse(struct wfp_request *rq, const char *msg)
 	reply_error(rq->svc, &rq->reply, msg);
 }
 
-/* Frees rq; at shutdown, stops once nothing is left in flight. */
+/* Frees rq; reads more when there is room again; at shutdown, stops once
+ * nothing is left in flight. */
 static void request_free(struct wfp_request *rq)
 {
 	struct wfp_service *svc = rq->svc;
 
 	free(rq);
 	svc->inflight--;
+	held_changed(svc);
+	read_next(svc);
 	maybe_stop(svc);
 }
 
@@ -233,7 +442,10 @@ void wfp_request_done(struct wfp_request *rq)
 
 void wfp_request_lost(struct wfp_request *rq)
 {
-	wfp_warn("request %s not served: redis unavailable", rq->entry);
+	wfp_warn("request %s not served: redis unavailable; retried after "
+		 "reconnect unless its deadline passes",
+		 rq->entry);
+	lost_add(rq->svc, rq->entry);
 	request_free(rq);
 }
 
@@ -268,26 +480,30 @@ void wfp_request_script(struct wfp_request *rq, enum wfp_script_id id, int argc,
 		wfp_request_lost(rq);
 }
 
-/*
- * Moves an unreadable entry to the dead-letter stream with reason (copy,
- * ack, delete in one script) and tells the client when it named a reply.
- */
-static void dead_letter(struct wfp_service *svc, const redisReply *entry,
-			const struct wfp_key *reply, const char *reason)
+/* The dead-letter script answered: the entry is gone, or (no answer) it
+ * is served again later, which dead-letters it again. */
+static void on_dead_lettered(struct wfp_redis *r, redisReply *reply, void *arg)
 {
-	const char *argv[WFP_SCRIPT_ARGS_MAX];
-	size_t lens[WFP_SCRIPT_ARGS_MAX];
+	struct wfp_request *rq = arg;
+
+	(void)r;
+	if (reply == NULL)
+		lost_add(rq->svc, rq->entry);
+	request_free(rq);
+}
+
+/* Copies the entry's fields after the script's first 6 arguments;
+ * returns the argument count and says in why when fields were cut. */
+static int dead_letter_fields(const redisReply *fields, const char **argv,
+			      size_t *lens, const char *reason, char *why,
+			      size_t whylen)
+{
 	const int room = WFP_SCRIPT_ARGS_MAX - 3; /* EVALSHA sha numkeys */
-	const redisReply *fields = entry->element[1];
 	size_t nfields = fields && fields->type == REDIS_REPLY_ARRAY
 			     ? fields->elements / 2
 			     : 0;
-	char why[600];
 	int argc = 6;
 
-	wfp_warn("request %s dead-lettered: %s", entry->element[0]->str,
-		 reason);
-	svc->m_deadletter->value++;
 	for (size_t i = 0; i < nfields && argc + 2 <= room; i++) {
 		argv[argc] = fields->element[2 * i]->str;
 		lens[argc++] = fields->element[2 * i]->len;
@@ -295,19 +511,42 @@ static void dead_letter(struct wfp_service *svc, const redisReply *entry,
 		lens[argc++] = fields->element[2 * i + 1]->len;
 	}
 	if ((size_t)(argc - 6) / 2 < nfields)
-		snprintf(why, sizeof(why),
+		snprintf(why, whylen,
 			 "%s (fields past the first %d not copied)", reason,
 			 (argc - 6) / 2);
 	else
-		snprintf(why, sizeof(why), "%s", reason);
+		snprintf(why, whylen, "%s", reason);
+	return argc;
+}
+
+/*
+ * Moves an unreadable entry to the dead-letter stream with reason (copy,
+ * ack, delete in one script) and tells the client when it named a reply.
+ * Takes rq (its entry and reply key are set) and ends it.
+ */
+static void dead_letter(struct wfp_service *svc, const redisReply *entry,
+			struct wfp_request *rq, const char *reason)
+{
+	const char *argv[WFP_SCRIPT_ARGS_MAX];
+	size_t lens[WFP_SCRIPT_ARGS_MAX];
+	char why[600];
+	int argc = dead_letter_fields(entry->element[1], argv, lens, reason,
+				      why, sizeof(why));
+
+	wfp_warn("request %s dead-lettered: %s", rq->entry, reason);
+	svc->m_deadletter->value++;
 	argv[0] = svc->requests.s, argv[1] = svc->tag, argv[2] = svc->name;
-	argv[3] = entry->element[0]->str, argv[4] = svc->name, argv[5] = why;
+	argv[3] = rq->entry, argv[4] = svc->name, argv[5] = why;
 	for (int i = 0; i < 6; i++)
 		lens[i] = strlen(argv[i]);
-	wfp_redis_script(svc->cmd, WFP_LUA_DEADLETTER, NULL, NULL, 1, argc,
-			 argv, lens);
-	if (reply)
-		reply_error(svc, reply, reason);
+	svc->inflight++;
+	if (wfp_redis_script(svc->cmd, WFP_LUA_DEADLETTER, on_dead_lettered, rq,
+			     1, argc, argv, lens) != 0) {
+		on_dead_lettered(svc->cmd, NULL, rq);
+		return;
+	}
+	if (rq->reply.s[0])
+		reply_error(svc, &rq->reply, reason);
 }
 
 /* ------------------------------------------------------------------ */
@@ -358,6 +597,31 @@ static int serve_body(struct wfp_request *rq, const redisReply *body, char *err,
 	return rc;
 }
 
+/* Sets rq->deadline_ms from the entry id's time and the envelope's
+ * timeout_ms. Returns 0 or -1 with err. */
+static int envelope_deadline(struct wfp_request *rq, const redisReply *fields,
+			     char *err, size_t errlen)
+{
+	const redisReply *t = entry_field(fields, "timeout_ms");
+	int64_t timeout = 0, at = 0;
+	char ms[24];
+	size_t n = strcspn(rq->entry, "-");
+
+	if (t == NULL)
+		return snprintf(err, errlen, "missing field 'timeout_ms'"), -1;
+	if (wfp_parse_i64(t->str, &timeout) != 0 || timeout < 1 ||
+	    timeout > WFP_REQUEST_TIMEOUT_MAX_MS)
+		return snprintf(err, errlen,
+				"field 'timeout_ms' '%.24s' is not 1..%lld ms",
+				t->str, (long long)WFP_REQUEST_TIMEOUT_MAX_MS),
+		       -1;
+	snprintf(ms, sizeof(ms), "%.*s", (int)(n < 23 ? n : 23), rq->entry);
+	if (wfp_parse_i64(ms, &at) != 0)
+		return snprintf(err, errlen, "entry id is not a time"), -1;
+	rq->deadline_ms = at + timeout;
+	return 0;
+}
+
 /* Checks the envelope of an entry; returns 0 or -1 with err. */
 static int check_envelope(struct wfp_service *svc, struct wfp_request *rq,
 			  const redisReply *fields, char *err, size_t errlen)
@@ -375,28 +639,28 @@ static int check_envelope(struct wfp_service *svc, struct wfp_request *rq,
 		return snprintf(err, errlen, "missing or overlong field 'op'"),
 		       -1;
 	wfp_strlcpy(rq->op, op->str, sizeof(rq->op));
-	return 0;
+	return envelope_deadline(rq, fields, err, errlen);
 }
 
-/* Returns 1 when the entry's deadline has passed (it is dropped); sets
- * *dl to the deadline (0: none). */
-static int entry_expired(struct wfp_service *svc, const redisReply *fields,
-			 const char *entry, int64_t *dl, char *err,
-			 size_t errlen)
+/* Returns 1 when rq's deadline has passed, or is too near to serve it
+ * (the clock's error and WFP_SERVICE_SERVE_MARGIN_MS): it is dropped,
+ * acknowledged, and never served. */
+static int entry_expired(struct wfp_service *svc, struct wfp_request *rq)
 {
-	const redisReply *deadline = entry_field(fields, "deadline_ms");
+	int64_t now = wfp_service_now_ms(svc);
 
-	*dl = 0;
-	if (deadline && (wfp_parse_i64(deadline->str, dl) != 0 || *dl < 0)) {
-		snprintf(err, errlen, "field 'deadline_ms' is not a time");
-		*dl = 0;
+	if (now + svc->clock_err_ms + WFP_SERVICE_SERVE_MARGIN_MS <
+	    rq->deadline_ms)
 		return 0;
-	}
-	if (*dl == 0 || *dl >= wfp_now_ms())
-		return 0;
-	wfp_info("request %s dropped: its deadline passed", entry);
+	if (now >= rq->deadline_ms)
+		wfp_info("request %s dropped: its deadline passed %lld ms ago",
+			 rq->entry, (long long)(now - rq->deadline_ms));
+	else
+		wfp_info("request %s dropped: its deadline is %lld ms away, "
+			 "too near to serve it",
+			 rq->entry, (long long)(rq->deadline_ms - now));
 	svc->m_expired->value++;
-	entry_ack(svc, entry);
+	entry_ack(svc, rq->entry);
 	return 1;
 }
 
@@ -404,40 +668,175 @@ static int entry_expired(struct wfp_service *svc, const redisReply *fields,
 static void serve_entry(struct wfp_service *svc, const redisReply *entry)
 {
 	const redisReply *fields = entry->element[1];
-	struct wfp_request *rq;
+	struct wfp_request *rq = calloc(1, sizeof(*rq));
 	char err[512] = "";
-	int64_t deadline_ms;
 
-	if (fields == NULL || fields->type != REDIS_REPLY_ARRAY) {
-		dead_letter(svc, entry, NULL, "entry has no fields");
+	if (rq == NULL) {
+		lost_add(svc, entry->element[0]->str); /* tried again later */
 		return;
 	}
-	if (entry_expired(svc, fields, entry->element[0]->str, &deadline_ms,
-			  err, sizeof(err)))
-		return;
-	rq = calloc(1, sizeof(*rq));
-	if (rq == NULL)
-		return; /* left pending; retried later */
 	rq->svc = svc;
-	rq->deadline_ms = deadline_ms;
 	wfp_strlcpy(rq->entry, entry->element[0]->str, sizeof(rq->entry));
-	if (err[0] == '\0' &&
-	    check_envelope(svc, rq, fields, err, sizeof(err)) == 0 &&
-	    serve_body(rq, entry_field(fields, "body"), err, sizeof(err)) == 0)
-		return; /* rq now belongs to the handler */
-	dead_letter(svc, entry, rq->reply.s[0] ? &rq->reply : NULL, err);
-	free(rq);
+	if (fields == NULL || fields->type != REDIS_REPLY_ARRAY) {
+		snprintf(err, sizeof(err), "entry has no fields");
+	} else if (check_envelope(svc, rq, fields, err, sizeof(err)) == 0) {
+		if (entry_expired(svc, rq)) {
+			free(rq);
+			return;
+		}
+		if (serve_body(rq, entry_field(fields, "body"), err,
+			       sizeof(err)) == 0)
+			return; /* rq now belongs to the handler */
+	}
+	dead_letter(svc, entry, rq, err);
 }
 
-/* Serves the entries of one XREADGROUP/XAUTOCLAIM entry list. */
+/* Serves the entries of one XREADGROUP/script entry list. */
 static void serve_entries(struct wfp_service *svc, const redisReply *list)
 {
+	svc->arriving = list ? (int)list->elements : 0;
 	for (size_t i = 0; list && i < list->elements; i++) {
 		const redisReply *e = list->element[i];
 
-		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2)
+		svc->arriving--;
+		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+		    e->element[0]->type == REDIS_REPLY_STRING)
 			serve_entry(svc, e);
 	}
+	held_changed(svc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lost requests, served again                                         */
+/* ------------------------------------------------------------------ */
+
+/* Remembers an entry whose serving Redis failed under, to serve it again
+ * after the link is back (if its deadline allows). */
+static void lost_add(struct wfp_service *svc, const char *entry)
+{
+	if (idlist_add(&svc->lost, entry) != 0)
+		wfp_warn("request %s left pending: too many lost requests "
+			 "(dropped at its deadline by any replica)",
+			 entry);
+	held_changed(svc);
+}
+
+/* reclaim.lua answered: serve the entries still ours again; the others
+ * were taken over or are gone. No answer: keep them for the next try. */
+static void on_reclaimed(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct reclaim *rc = arg;
+	struct wfp_service *svc = rc->svc;
+
+	(void)r;
+	svc->reclaiming -= rc->n;
+	if (reply == NULL) {
+		for (int i = 0; i < rc->n; i++)
+			idlist_add(&svc->lost, rc->ids[i]);
+	} else if (reply->type == REDIS_REPLY_ARRAY && !svc->d->stopping) {
+		serve_entries(svc, reply);
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		wfp_warn("serving lost requests again: %s", reply->str);
+	}
+	free(rc);
+	held_changed(svc);
+	read_next(svc);
+	maybe_stop(svc);
+}
+
+/* Fetches up to RECLAIM_BATCH lost entries again (those still ours). */
+static void lost_retry(struct wfp_service *svc)
+{
+	const char *argv[4 + RECLAIM_BATCH];
+	struct reclaim *rc;
+
+	if (svc->lost.n == 0 || svc->reclaiming > 0 ||
+	    !wfp_redis_ready(svc->cmd) || svc->d->stopping)
+		return;
+	rc = calloc(1, sizeof(*rc));
+	if (rc == NULL)
+		return;
+	rc->svc = svc;
+	rc->n = idlist_take(&svc->lost, rc->ids, RECLAIM_BATCH);
+	svc->reclaiming += rc->n;
+	argv[0] = svc->requests.s, argv[1] = svc->tag, argv[2] = svc->name;
+	argv[3] = svc->consumer;
+	for (int i = 0; i < rc->n; i++)
+		argv[4 + i] = rc->ids[i];
+	if (wfp_redis_script(svc->cmd, WFP_LUA_RECLAIM, on_reclaimed, rc, 1,
+			     4 + rc->n, argv, NULL) != 0)
+		on_reclaimed(svc->cmd, NULL, rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Taking over other replicas' requests                                */
+/* ------------------------------------------------------------------ */
+
+/* takeover.lua answered {claimed entries, expired, vanished}: serve the
+ * claimed ones. While adopting our own earlier entries, go on until a
+ * pass finds fewer than it may take, then start reading. */
+static void on_takeover(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+	long long expired = 0, vanished = 0;
+	size_t claimed = 0;
+
+	(void)r;
+	svc->taking = 0;
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+		claimed = reply->element[0]->elements;
+		expired = reply->element[1]->integer;
+		vanished = reply->element[2]->integer;
+		svc->m_expired->value += expired;
+		svc->m_takeovers->value += (int64_t)claimed;
+		if (claimed > 0)
+			wfp_info("took over %zu requests of replicas gone "
+				 "silent",
+				 claimed);
+		if (!svc->d->stopping)
+			serve_entries(svc, reply->element[0]);
+		if (!svc->adopted &&
+		    claimed + (size_t)(expired + vanished) < TAKEOVER_SCAN)
+			svc->adopted = 1;
+	} else if (reply && reply->type == REDIS_REPLY_ERROR) {
+		wfp_warn("taking over requests: %s", reply->str);
+		svc->adopted = 1; /* never stop reading over it */
+	}
+	if (!svc->adopted && reply && reply->type == REDIS_REPLY_ARRAY)
+		takeover_pass(svc);
+	read_next(svc);
+	maybe_stop(svc);
+}
+
+/* One takeover.lua pass over the group's pending entries (see the
+ * comment above TAKEOVER_EVERY_MS). */
+static void takeover_pass(struct wfp_service *svc)
+{
+	char gone[24], scan[24], margin[24], idle[24];
+	int64_t room = svc->held_max - held(svc);
+	const char *argv[10] = {svc->requests.s,
+				svc->replicas.s,
+				svc->tag,
+				svc->name,
+				svc->consumer,
+				gone,
+				scan,
+				margin,
+				svc->adopted ? "0" : "1",
+				idle};
+
+	if (svc->taking || room <= 0 || !svc->clock_known || svc->d->stopping)
+		return;
+	svc->last_takeover_ms = wfp_mono_us() / 1000;
+	snprintf(gone, sizeof(gone), "%d", REPLICA_GONE_MS);
+	snprintf(scan, sizeof(scan), "%lld",
+		 (long long)(room < TAKEOVER_SCAN ? room : TAKEOVER_SCAN));
+	snprintf(margin, sizeof(margin), "%lld",
+		 (long long)(WFP_SERVICE_SERVE_MARGIN_MS + svc->clock_err_ms));
+	snprintf(idle, sizeof(idle), "%d", TAKEOVER_IDLE_MS);
+	if (wfp_redis_script(svc->cmd, WFP_LUA_TAKEOVER, on_takeover, svc, 2,
+			     10, argv, NULL) == 0)
+		svc->taking = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -478,17 +877,24 @@ static void on_read(struct wfp_redis *r, redisReply *reply, void *arg)
 		read_next(svc);
 }
 
-/* Starts the next blocking read, unless one is outstanding. */
+/*
+ * Starts the next blocking read, unless one is outstanding, Redis's clock
+ * is not known yet, our own earlier entries are not adopted yet, or this
+ * replica already holds its cap of requests (it reads again as they end).
+ */
 static void read_next(struct wfp_service *svc)
 {
 	char count[16], block[16];
+	int64_t room = svc->held_max - held(svc);
 	const char *argv[11] = {
 	    "XREADGROUP", "GROUP", svc->name, svc->consumer,   "COUNT", count,
 	    "BLOCK",	  block,   "STREAMS", svc->requests.s, ">"};
 
-	if (svc->reading || svc->d->stopping)
+	if (svc->reading || svc->d->stopping || !svc->clock_known ||
+	    !svc->adopted || room <= 0)
 		return;
-	snprintf(count, sizeof(count), "%d", READ_COUNT);
+	snprintf(count, sizeof(count), "%lld",
+		 (long long)(room < READ_COUNT ? room : READ_COUNT));
 	snprintf(block, sizeof(block), "%d", READ_BLOCK_MS);
 	if (wfp_redis_command(svc->reader,
 			      READ_BLOCK_MS + svc->d->cfg.timeout_ms, on_read,
@@ -505,24 +911,6 @@ static void on_read_again(evutil_socket_t fd, short what, void *arg)
 	read_next(svc);
 	if (!svc->reading && !svc->d->stopping)
 		evtimer_add(svc->read_again, &again);
-}
-
-/* XAUTOCLAIM answered: serve requests a dead replica left unacked. */
-static void on_orphans(struct wfp_redis *r, redisReply *reply, void *arg)
-{
-	struct wfp_service *svc = arg;
-
-	(void)r;
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements < 2)
-		return;
-	serve_entries(svc, reply->element[1]);
-	if (reply->elements >= 3) {
-		const redisReply *gone = reply->element[2];
-
-		for (size_t i = 0; i < gone->elements; i++)
-			entry_ack(svc, gone->element[i]->str);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -559,6 +947,12 @@ static void on_policy(struct wfp_redis *r, redisReply *reply, void *arg)
 	wfp_daemon_stopped(svc->d);
 }
 
+static void say_alive(struct wfp_service *svc);
+
+/* The command link is up: check the policy, make the group, say we are
+ * alive, measure Redis's clock (reading starts once it is known), adopt
+ * our own earlier entries (first connect), send the acks kept while the
+ * link was down and serve the lost requests again. */
 static void on_cmd_up(struct wfp_redis *r, void *arg)
 {
 	struct wfp_service *svc = arg;
@@ -568,8 +962,14 @@ static void on_cmd_up(struct wfp_redis *r, void *arg)
 	svc->m_connects.value = wfp_redis_connects(r);
 	wfp_redis_command(r, 0, on_policy, svc, 3, policy, NULL);
 	group_create(svc, svc->requests.s, svc->name);
+	say_alive(svc);
+	clock_measure(svc);
+	if (!svc->adopted)
+		takeover_pass(svc);
 	if (svc->up_fn)
 		svc->up_fn(svc, svc->arg);
+	acks_flush(svc);
+	lost_retry(svc);
 }
 
 static void on_reader_up(struct wfp_redis *r, void *arg)
@@ -614,15 +1014,15 @@ static void on_consumers(struct wfp_redis *r, redisReply *reply, void *arg)
 	}
 }
 
-/* Records this replica as alive in {p}:svc:<service>:replicas. */
-static void say_alive(struct wfp_service *svc, int64_t now)
+/* Records this replica as alive in {p}:svc:<service>:replicas, at
+ * Redis's time (the takeover compares it with Redis's TIME). */
+static void say_alive(struct wfp_service *svc)
 {
-	struct wfp_key k = wfp_key_replicas(svc->tag, svc->name);
 	char at[24];
-	const char *add[4] = {"ZADD", k.s, at, svc->consumer};
+	const char *add[4] = {"ZADD", svc->replicas.s, at, svc->consumer};
 
-	svc->last_alive_ms = now;
-	snprintf(at, sizeof(at), "%lld", (long long)now);
+	svc->last_alive_ms = wfp_mono_us() / 1000;
+	snprintf(at, sizeof(at), "%lld", (long long)wfp_service_now_ms(svc));
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, add, NULL);
 }
 
@@ -630,21 +1030,25 @@ static void say_alive(struct wfp_service *svc, int64_t now)
  * ALIVE_FORGET_MS. */
 static void forget_gone(struct wfp_service *svc, int64_t now)
 {
-	struct wfp_key k = wfp_key_replicas(svc->tag, svc->name);
 	char old[24];
-	const char *trim[4] = {"ZREMRANGEBYSCORE", k.s, "-inf", old};
+	const char *trim[4] = {"ZREMRANGEBYSCORE", svc->replicas.s, "-inf",
+			       old};
 	const char *ci[4] = {"XINFO", "CONSUMERS", svc->requests.s, svc->name};
 
 	svc->last_forget_ms = now;
-	snprintf(old, sizeof(old), "%lld", (long long)(now - ALIVE_FORGET_MS));
+	snprintf(old, sizeof(old), "%lld",
+		 (long long)(wfp_service_now_ms(svc) - ALIVE_FORGET_MS));
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, trim, NULL);
 	wfp_redis_command(svc->cmd, 0, on_consumers, svc, 4, ci, NULL);
 }
 
+/* Every tick with the link up: the owner's tick, our sign of life, the
+ * clock, a takeover pass, acks and lost requests kept from an outage,
+ * and now and then forgetting replicas gone. Times are monotonic. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct wfp_service *svc = arg;
-	int64_t now = wfp_now_ms();
+	int64_t now = wfp_mono_us() / 1000;
 
 	(void)fd, (void)what;
 	svc->m_up.value = wfp_redis_ready(svc->cmd);
@@ -653,19 +1057,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (svc->tick_fn)
 		svc->tick_fn(svc, svc->arg);
 	if (now - svc->last_alive_ms >= ALIVE_EVERY_MS)
-		say_alive(svc, now);
-	if (now - svc->last_orphan_ms >= ORPHAN_EVERY_MS) {
-		char idle[16];
-		const char *ac[8] = {
-		    "XAUTOCLAIM", svc->requests.s, svc->name, svc->consumer,
-		    idle,	  "0-0",	   "COUNT",   "16"};
-
-		svc->last_orphan_ms = now;
-		snprintf(idle, sizeof(idle), "%d", ORPHAN_IDLE_MS);
-		wfp_redis_command(svc->cmd, 0, on_orphans, svc, 8, ac, NULL);
-	}
+		say_alive(svc);
+	if (now - svc->last_clock_ms >= CLOCK_EVERY_MS)
+		clock_measure(svc);
+	if (now - svc->last_takeover_ms >= TAKEOVER_EVERY_MS)
+		takeover_pass(svc);
 	if (now - svc->last_forget_ms >= FORGET_EVERY_MS)
 		forget_gone(svc, now);
+	acks_flush(svc);
+	lost_retry(svc);
+	read_next(svc);
 }
 
 static void on_stop(struct wfp_daemon *d, void *arg)
@@ -712,6 +1113,10 @@ struct wfp_service *wfp_service_new(struct wfp_daemon *d, const char *name,
 	wfp_config_tag(&d->cfg, svc->tag, sizeof(svc->tag));
 	consumer_name(svc);
 	svc->requests = wfp_key_requests(svc->tag, name);
+	svc->replicas = wfp_key_replicas(svc->tag, name);
+	svc->held_max = d->cfg.inflight_max > 0 ? d->cfg.inflight_max
+						: WFP_SERVICE_INFLIGHT_MAX;
+	svc->last_forget_ms = wfp_mono_us() / 1000;
 	svc->tick = event_new(d->base, -1, EV_PERSIST, on_tick, svc);
 	svc->read_again = evtimer_new(d->base, on_read_again, svc);
 	svc->ack_flush = event_new(d->base, -1, 0, on_ack_flush, svc);
@@ -721,7 +1126,8 @@ struct wfp_service *wfp_service_new(struct wfp_daemon *d, const char *name,
 	svc->reader =
 	    wfp_redis_new(d->base, &d->cfg.redis, label, d->cfg.timeout_ms);
 	if (!svc->tick || !svc->read_again || !svc->ack_flush || !svc->cmd ||
-	    !svc->reader) {
+	    !svc->reader || idlist_init(&svc->acks, (int)svc->held_max) ||
+	    idlist_init(&svc->lost, (int)svc->held_max)) {
 		wfp_service_free(svc);
 		return NULL;
 	}
@@ -740,9 +1146,11 @@ void wfp_service_free(struct wfp_service *svc)
 	if (svc == NULL)
 		return;
 	wfp_redis_free(svc->reader);
-	if (svc->cmd)
+	if (svc->cmd && svc->acks.ids)
 		acks_flush(svc);
 	wfp_redis_free(svc->cmd);
+	free(svc->acks.ids);
+	free(svc->lost.ids);
 	if (svc->ack_flush)
 		event_free(svc->ack_flush);
 	if (svc->tick)

@@ -45,6 +45,12 @@
 #define WFP_RETENTION_MAX_MS	 31536000000LL /* a year */
 #define WFP_REQUEST_ID_MAX	 42	       /* a stream entry id "ms-seq" */
 
+/* Requests to services (wfp_request): the longest a client may wait for a
+ * reply (a lock wait of up to one hour plus margin), and the most entries
+ * a request stream may hold before clients are refused with FULL. */
+#define WFP_REQUEST_TIMEOUT_MAX_MS (70LL * 60 * 1000)
+#define WFP_REQUEST_STREAM_MAX	   100000
+
 struct wfp_client;
 
 /* The fields of a job file and of a post request (NULL-terminated). */
@@ -189,9 +195,17 @@ redisReply *wfp_job_fields(struct wfp_client *c, const char *id);
 
 /*
  * Sends op with a msgpack map body to service's request stream and waits
- * up to timeout_ms for its reply, decoded into reply (the caller calls
- * wfp_msg_destroy after a 0 return). A reply {ok: false, error: ...} returns -1
- * with that error. A request not served in time is dropped by the service.
+ * up to timeout_ms (1..WFP_REQUEST_TIMEOUT_MAX_MS) for its reply, decoded
+ * into reply (the caller calls wfp_msg_destroy after a 0 return). A reply
+ * {ok: false, error: ...} returns -1 with that error. The entry carries
+ * timeout_ms; its deadline is the entry id's time + timeout_ms on Redis's
+ * clock, and the wait is counted from after the add, so the client never
+ * gives up before that deadline; a request not served by then is dropped
+ * by the service, never applied later. Errors: "FULL request stream of
+ * wfp-SERVICE holds N requests: ..." when the stream holds
+ * WFP_REQUEST_STREAM_MAX entries; "no reply from wfp-SERVICE within N ms
+ * ..."; "redis unavailable: ..." for BUSY, LOADING, READONLY, OOM... (the
+ * request may or may not have been added: retry later).
  */
 int wfp_request(struct wfp_client *c, const char *service, const char *op,
 		const char *body, size_t body_len, int64_t timeout_ms,

@@ -37,6 +37,7 @@ struct wfp_config {
 	int64_t retention_ms;	    /* WFP_RETENTION_MS: finished jobs kept */
 	int64_t timeout_ms;	    /* WFP_TIMEOUT_MS: one Redis command */
 	int64_t concurrency;	    /* WFP_CONCURRENCY: executor slots */
+	int64_t inflight_max; /* WFP_INFLIGHT_MAX: requests a replica holds */
 	enum wfp_log_level log_level;	 /* WFP_LOG_LEVEL */
 	char metrics_addr[WFP_ADDR_MAX]; /* WFP_METRICS_ADDR: host:port or "" */
 };

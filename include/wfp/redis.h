@@ -10,6 +10,13 @@
  *    gets NULL and the whole connection is dropped (hiredis 0.14 has no
  *    timeouts, and a server that stopped answering answers nothing else
  *    either); every other pending command then gets NULL too.
+ *  - An error reply that says Redis cannot serve now rather than "no"
+ *    (its first word is BUSY, LOADING, READONLY, OOM, TRYAGAIN, MOVED, ASK,
+ *    MASTERDOWN or CLUSTERDOWN: a busy script, a restart, a failover, full
+ *    memory, a resharding) is never handed to a callback: the callback gets
+ *    NULL, as for a lost link, and the link is dropped and made again with
+ *    backoff that keeps growing while the condition lasts. A request is
+ *    then retried after the reconnect instead of being refused for good.
  *  - Scripts go out as EVALSHA; a NOSCRIPT reply (a restarted or flushed
  *    server) is answered by sending the same call as EVAL, once.
  *  - The reply handed to a callback is valid only during the callback.
@@ -30,7 +37,8 @@ struct wfp_redis;
 
 /*
  * Called with the reply, or with NULL when the command failed (timeout,
- * lost connection, not connected); an error reply is passed as it is.
+ * lost connection, not connected, a transient error); any other error
+ * reply is passed as it is.
  */
 typedef void wfp_redis_fn(struct wfp_redis *r, redisReply *reply, void *arg);
 
@@ -70,6 +78,11 @@ int wfp_redis_command(struct wfp_redis *r, int64_t timeout_ms, wfp_redis_fn *fn,
 int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
 		     wfp_redis_fn *fn, void *arg, int nkeys, int argc,
 		     const char **argv, const size_t *lens);
+
+/* Returns 1 when an error reply's first word says Redis cannot serve now
+ * (BUSY, LOADING, READONLY, OOM, TRYAGAIN, MOVED, ASK, MASTERDOWN,
+ * CLUSTERDOWN): retry after a reconnect, never report it as a refusal. */
+int wfp_redis_error_transient(const char *msg);
 
 /* Drops the connection (pending callbacks get NULL) and frees r. */
 void wfp_redis_free(struct wfp_redis *r);

@@ -4,7 +4,9 @@
  * Each script's text is the job state table (from job.c), the shared
  * constants (WFP_REPLY_TTL_MS), lib.lua, for
  * the lock scripts locklib.lua, and the script's own file, joined once at first
- * use; its SHA-1 is what EVALSHA names. Callers send EVALSHA and, on a NOSCRIPT
+ * use (the request server's own scripts, request_add, reply, takeover and
+ * reclaim, get only the constants: they are on every request's path); its
+ * SHA-1 is what EVALSHA names. Callers send EVALSHA and, on a NOSCRIPT
  * error (a restarted or flushed Redis), the full text with EVAL, which loads it
  * again. Every script takes ARGV[1] = the hash tag "{prefix}".
  */
@@ -28,6 +30,10 @@ enum wfp_script_id {
 	WFP_LUA_LOCK_RENEW,   /* lock_renew.lua (with locklib.lua) */
 	WFP_LUA_LOCK_TICK,    /* lock_tick.lua (with locklib.lua) */
 	WFP_LUA_FENCE_CHECK,  /* fence_check.lua */
+	WFP_LUA_REQUEST_ADD,  /* request_add.lua: a capped request XADD */
+	WFP_LUA_REPLY,	      /* reply.lua: LPUSH + PEXPIRE of a reply */
+	WFP_LUA_TAKEOVER,     /* takeover.lua: other replicas' requests */
+	WFP_LUA_RECLAIM,      /* reclaim.lua: this replica's lost requests */
 	WFP_LUA_COUNT
 };
 

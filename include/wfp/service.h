@@ -3,10 +3,14 @@
  *
  * A service reads its request stream {prefix}:svc:<name>:requests through the
  * consumer group <name> (replicas share it), and for each entry:
- *   - drops it, acknowledged, when its deadline_ms has passed (the client
+ *   - checks the envelope (op, reply, timeout_ms, body); the request's
+ *     deadline is the entry id's time (Redis's clock when XADD ran) +
+ *     timeout_ms (1..WFP_REQUEST_TIMEOUT_MAX_MS; missing or bad: dead
+ *     letter), so both ends use Redis's clock;
+ *   - drops it, acknowledged, when its deadline has passed or is nearer
+ *     than WFP_SERVICE_SERVE_MARGIN_MS plus the clock's error (the client
  *     has given up, so it must never be applied later);
- *   - checks the envelope (op, reply, body) and decodes the msgpack body
- *     with the hostile-input-safe codec;
+ *   - decodes the msgpack body with the hostile-input-safe codec;
  *   - calls the handler registered for op. A handler that returns -1 has
  *     refused the entry as unreadable: it is moved to the dead-letter
  *     stream with the reason (one script: copy, ack, delete) and the client
@@ -14,10 +18,23 @@
  *     ends it with wfp_request_done() (acknowledge and delete) or, when
  *     Redis failed under it, wfp_request_lost() (left pending, so another
  *     pass retries it or drops it once its deadline passes).
+ * Every request may be served twice (a replica that looked dead was only
+ * slow, an acknowledgement lost with the link): handlers make serving
+ * twice safe (the same job id, the same grant).
+ * Rules that always hold:
+ *   - A replica holds at most WFP_INFLIGHT_MAX requests (default
+ *     WFP_SERVICE_INFLIGHT_MAX): read and not yet acknowledged. It does
+ *     not read more until some end.
+ *   - Acknowledgements (XACK + XDEL) that fail or cannot be sent are kept
+ *     and sent again after the reconnect; a request whose handler lost the
+ *     link is fetched again and served (or dropped at its deadline).
+ *   - Another replica's request is taken over only when that replica has
+ *     been silent in {prefix}:svc:<name>:replicas for a few seconds, or
+ *     dropped by anyone once its deadline passed (see service.c).
  * It also checks maxmemory-policy on every connect (refusing to run unless
- * noeviction), restarts reads after reconnects, re-serves entries a dead
- * replica left unacknowledged, calls the owner's tick on a timer, exports
- * its counters on /metrics and stops only when work in flight is done.
+ * noeviction), restarts reads after reconnects, calls the owner's tick on
+ * a timer, exports its counters on /metrics and stops only when work in
+ * flight is done.
  */
 #ifndef WFP_SERVICE_H
 #define WFP_SERVICE_H
@@ -26,9 +43,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wfp/client.h"
 #include "wfp/daemon.h"
 #include "wfp/keys.h"
 #include "wfp/redis.h"
+
+/* Default cap on requests one replica holds (env WFP_INFLIGHT_MAX). */
+#define WFP_SERVICE_INFLIGHT_MAX 1024
+
+/* A request is served only if at least this long (plus the error of the
+ * service's estimate of Redis's clock) is left before its deadline, so
+ * its script runs inside the deadline with room to spare. */
+#define WFP_SERVICE_SERVE_MARGIN_MS 50
 
 struct wfp_service;
 
@@ -43,8 +69,8 @@ struct wfp_request {
 	char entry[64];	      /* stream entry id */
 	struct wfp_key reply; /* reply list; s[0] == 0 when none wanted */
 	char op[16];
-	int64_t deadline_ms;   /* when the client gives up (Redis-clock ms since
-				  the epoch); 0 = none. Set before the handler */
+	int64_t deadline_ms;   /* the request's deadline on Redis's clock (entry
+				  id ms + timeout_ms) */
 	wfp_request_ok_fn *ok; /* set by wfp_request_script */
 };
 
@@ -91,6 +117,15 @@ struct wfp_daemon *wfp_service_daemon(const struct wfp_service *svc);
 /* The arg given to wfp_service_new. */
 void *wfp_service_arg(const struct wfp_service *svc);
 
+/*
+ * Redis's clock (ms since the epoch) as this service estimates it: an
+ * offset from Redis's TIME measured at each connect and every 10 s,
+ * taken at the middle of the round trip, applied to the monotonic clock.
+ * Before the first measure, the local clock. Compare with
+ * rq->deadline_ms.
+ */
+int64_t wfp_service_now_ms(const struct wfp_service *svc);
+
 /* Exit status for main: non-zero after a refusal to run. */
 int wfp_service_exit_code(const struct wfp_service *svc);
 
@@ -103,7 +138,8 @@ void wfp_request_refuse(struct wfp_request *rq, const char *msg);
 /* Acknowledges and deletes the entry; frees rq. */
 void wfp_request_done(struct wfp_request *rq);
 
-/* Redis failed: leaves the entry pending; frees rq. */
+/* Redis failed: leaves the entry pending and fetches it again after the
+ * reconnect, to serve it again unless its deadline passed; frees rq. */
 void wfp_request_lost(struct wfp_request *rq);
 
 /*

@@ -112,6 +112,25 @@ static void test_redis_urls(void **state)
 	    wfp_redis_url_parse("redis://h:12x", &a, err, sizeof(err)), -1);
 }
 
+/* WFP_INFLIGHT_MAX: default 1024, 1..65536, bad values name it. */
+static void test_inflight_max(void **state)
+{
+	struct wfp_config c;
+
+	(void)state;
+	wfp_config_defaults(&c);
+	assert_int_equal(c.inflight_max, 1024);
+	setenv("WFP_INFLIGHT_MAX", "0", 1);
+	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "WFP_INFLIGHT_MAX"));
+	setenv("WFP_INFLIGHT_MAX", "65537", 1);
+	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), -1);
+	setenv("WFP_INFLIGHT_MAX", "16", 1);
+	assert_int_equal(wfp_config_from_env(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.inflight_max, 16);
+	unsetenv("WFP_INFLIGHT_MAX");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +139,7 @@ int main(void)
 	    cmocka_unit_test(test_flags_override_env),
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_redis_urls),
+	    cmocka_unit_test(test_inflight_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
