@@ -83,9 +83,9 @@ eq "ttl 0" "$(status_of "$WFP" lock acquire t --ttl 0)" 2
 eq "absurd ttl" "$(status_of "$WFP" lock acquire t --ttl 999999999999)" 2
 eq "bad token" "$(status_of "$WFP" lock release t nonsense)" 2
 req="$tag:svc:lock:requests"
-printf '\xdd\xff\x00\x00\x00' | rcli -x XADD "$req" '*' op acquire body >/dev/null
-printf '\x81\xa4name\xa1x' | rcli -x XADD "$req" '*' op acquire body >/dev/null
-printf '\x85\xa4name\xa2a!\xa5owner\xa1o\xa5token\xa1t\xa6ttl_ms\x0a\xa7wait_ms\x00' | rcli -x XADD "$req" '*' op acquire body >/dev/null
+printf '\xdd\xff\x00\x00\x00' | rcli -x XADD "$req" '*' op acquire timeout_ms 60000 body >/dev/null
+printf '\x81\xa4name\xa1x' | rcli -x XADD "$req" '*' op acquire timeout_ms 60000 body >/dev/null
+printf '\x85\xa4name\xa2a!\xa5owner\xa1o\xa5token\xa1t\xa6ttl_ms\x0a\xa7wait_ms\x00' | rcli -x XADD "$req" '*' op acquire timeout_ms 60000 body >/dev/null
 ok "malformed requests dead-lettered" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XLEN '$tag:deadletter')\" = 3 ]"
 ok "still serving" "$WFP" lock acquire after --owner z
 ok "service alive" kill -0 "$LOCK_PID"
@@ -94,7 +94,7 @@ ok "service alive" kill -0 "$LOCK_PID"
 tok=o/0123456789abcdef0123456789abcdef
 for r in a b; do
   printf '\x84\xa4name\xa3rep\xa5owner\xa1o\xa5token\xd9\x22%s\xa6ttl_ms\xcd\x13\x88' "$tok" |
-    rcli -x XADD "$req" '*' op acquire reply "$tag:reply:rep-$r" body >/dev/null
+    rcli -x XADD "$req" '*' op acquire timeout_ms 60000 reply "$tag:reply:rep-$r" body >/dev/null
 done
 ok "both answered" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' LLEN '$tag:reply:rep-b')\" = 1 ]"
 eq "first answered" "$(rcli LLEN "$tag:reply:rep-a")" 1

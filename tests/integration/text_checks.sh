@@ -8,16 +8,16 @@ req="$tag:svc:jobboard:requests"
 
 # {name: "\xff\xfe", payload: "{}"}
 printf '\x82\xa4name\xa2\xff\xfe\xa7payload\xa2{}' \
-  | rcli -x XADD "$req" '*' op post reply "$tag:reply:n1" body >/dev/null
+  | rcli -x XADD "$req" '*' op post reply "$tag:reply:n1" timeout_ms 60000 body >/dev/null
 # {name: "ok", payload: '{"a":"\xc0\xaf"}'} (an overlong '/')
 printf '\x82\xa4name\xa2ok\xa7payload\xaa{"a":"\xc0\xaf"}' \
-  | rcli -x XADD "$req" '*' op post reply "$tag:reply:n2" body >/dev/null
+  | rcli -x XADD "$req" '*' op post reply "$tag:reply:n2" timeout_ms 60000 body >/dev/null
 # {name: "ok", payload: "[1]"}
 printf '\x82\xa4name\xa2ok\xa7payload\xa3[1]' \
-  | rcli -x XADD "$req" '*' op post reply "$tag:reply:n3" body >/dev/null
+  | rcli -x XADD "$req" '*' op post reply "$tag:reply:n3" timeout_ms 60000 body >/dev/null
 # {id: "t1", to: "\xed\xa0\x80"} (a surrogate as the transfer target)
 printf '\x82\xa2id\xa2t1\xa2to\xa3\xed\xa0\x80' \
-  | rcli -x XADD "$req" '*' op transfer body >/dev/null
+  | rcli -x XADD "$req" '*' op transfer timeout_ms 60000 body >/dev/null
 
 ok "all dead-lettered" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XLEN '$tag:deadletter')\" = 4 ]"
 dl=$(rcli XRANGE "$tag:deadletter" - +)
