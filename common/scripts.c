@@ -107,10 +107,13 @@ static size_t prelude(char *out, size_t n)
 	return (size_t)tlen + (size_t)clen;
 }
 
-/* The prelude of a bare script: the reply TTL alone. */
+/* The prelude of a bare script: the reply TTL and the request stream cap. */
 static size_t bare_prelude(char *out, size_t n)
 {
-	int w = snprintf(out, n, "local REPLY_TTL_MS = %d\n", WFP_REPLY_TTL_MS);
+	int w = snprintf(out, n,
+			 "local REPLY_TTL_MS = %d\n"
+			 "local REQUEST_STREAM_MAX = %d\n",
+			 WFP_REPLY_TTL_MS, WFP_REQUEST_STREAM_MAX);
 
 	if (w < 0 || (size_t)w >= n)
 		abort();

@@ -5,13 +5,22 @@
 -- [4..] the entry's fields and values. Returns the entry id, or the error
 -- "FULL request stream of wfp-SERVICE holds N requests: ...".
 -- A bare script (no lib.lua prelude): it is on every request's path.
+-- Its prelude is REPLY_TTL_MS and REQUEST_STREAM_MAX (scripts.c).
 local function fail(msg) error({err = msg}) end
 local cap = tonumber(ARGV[3])
-if #ARGV < 5 or (#ARGV - 3) % 2 ~= 0 then
-  fail('ARGS request_add takes tag, service, cap and field/value pairs')
+if #KEYS ~= 1 or #ARGV < 5 or (#ARGV - 3) % 2 ~= 0 then
+  fail('BADARG request_add takes 1 key, then tag, service, cap and ' ..
+    'field/value pairs')
 end
-if not cap or cap < 1 or cap ~= math.floor(cap) then
-  fail('ARGS request stream cap ' .. tostring(ARGV[3]) .. ' is not a count')
+if not string.match(ARGV[1], '^{[%w_.%-]+}$') or
+   not string.match(ARGV[2], '^[a-z]+$') or
+   KEYS[1] ~= ARGV[1] .. ':svc:' .. ARGV[2] .. ':requests' then
+  fail('BADARG KEYS[1] must be {PREFIX}:svc:SERVICE:requests of ARGV[1] ' ..
+    'and ARGV[2]')
+end
+if not cap or cap < 1 or cap > REQUEST_STREAM_MAX or cap ~= math.floor(cap) then
+  fail('BADARG request stream cap ' .. tostring(ARGV[3]) ..
+    ' is not a count of 1-' .. REQUEST_STREAM_MAX)
 end
 local n = redis.call('XLEN', KEYS[1])
 if n >= cap then
