@@ -10,7 +10,8 @@
  *     left (a 5-byte array32 header would otherwise allocate gigabytes);
  *   - nesting deeper than WFP_CODEC_MAX_DEPTH;
  *   - more than WFP_CODEC_MAX_ITEMS objects in all;
- *   - trailing bytes after the first object, or a truncated object.
+ *   - trailing bytes after the first object, or a truncated object;
+ *   - a map with the same string key twice (no "first one wins").
  * Strings inside a decoded object point into the unpacked zone and are not
  * NUL-terminated; the helpers below copy them out.
  */
