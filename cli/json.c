@@ -157,7 +157,7 @@ static const char *shown(const char *s, char *out, size_t n)
 {
 	size_t o = 0;
 
-	for (size_t i = 0; s[i] && i < CLI_SHOWN_MAX && o + 5 < n; i++) {
+	for (size_t i = 0; i < CLI_SHOWN_MAX && s[i] && o + 5 < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch >= 0x20 && ch < 0x7f)

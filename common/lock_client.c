@@ -26,7 +26,7 @@ static const char *lock_quote(const char *s, size_t max, char *out, size_t n)
 	size_t o = 0, i;
 
 	out[o++] = '\'';
-	for (i = 0; s[i] && i < max && o + 8 < n; i++) {
+	for (i = 0; i < max && s[i] && o + 8 < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch >= 0x20 && ch < 0x7f)
