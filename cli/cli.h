@@ -89,6 +89,16 @@ int cli_output_done(int rc);
  * UTF-8" recorded (of may be NULL). */
 json_t *cli_json_str(const char *s, size_t n, const char *what, const char *of);
 
+/*
+ * The JSON string of s[0..n) for one entry of a listing (what, of: as for
+ * cli_json_str). A value that is not valid UTF-8 does not fail the whole
+ * listing: it is shown with U+FFFD in place of each bad byte, entry (when
+ * not NULL) gets an "error" member saying so, and the command, having
+ * printed everything, exits 1 with one line naming the first such value.
+ */
+json_t *cli_json_lossy(const char *s, size_t n, const char *what,
+		       const char *of, json_t *entry);
+
 /* Prints v as JSON with --json, else with text(v); frees v either way
  * (v may be NULL: a value could not be encoded). Returns EXIT_OK, or
  * EXIT_FAIL after printing why the output failed. */
@@ -103,6 +113,10 @@ int cli_print_json(json_t *v);
  * value that is not valid UTF-8 is left out and recorded as an output
  * failure (cli_output_error). */
 json_t *cli_fields_json(const redisReply *flat);
+
+/* As cli_fields_json for one entry of a listing or a watch: a value that
+ * is not valid UTF-8 is shown as cli_json_lossy does. */
+json_t *cli_fields_lossy(const redisReply *flat);
 
 /* Entries of an XRANGE reply as a JSON array of {entry, field: value}. */
 json_t *cli_entries_json(const redisReply *entries);

@@ -366,9 +366,10 @@ static void list_add(struct wfp_client *cl, const char *id, json_t *list)
 						? json_integer(n)
 						: json_null());
 		else
-			json_object_set_new(
-			    o, names[i],
-			    cli_json_str(s, e->str ? e->len : 0, what, id));
+			json_object_set_new(o, names[i],
+					    cli_json_lossy(s,
+							   e->str ? e->len : 0,
+							   what, id, o));
 	}
 	json_array_append_new(list, o);
 	freeReplyObject(r);
@@ -541,9 +542,38 @@ static const char *jstr(json_t *o, const char *key)
 	return v ? v : "";
 }
 
+/* The value of field key in a flat [k1, v1, ...] reply, or NULL. */
+static const redisReply *flat_get(const redisReply *flat, const char *key)
+{
+	for (size_t i = 0; i + 1 < flat->elements; i += 2) {
+		const redisReply *k = flat->element[i];
+
+		if (k->str && strcmp(k->str, key) == 0 &&
+		    flat->element[i + 1]->str)
+			return flat->element[i + 1];
+	}
+	return NULL;
+}
+
+/* True when events entry flat is about job id: its raw type and id are
+ * compared, so another entry, whatever its bytes, is never converted. */
+static int event_of(const redisReply *flat, const char *id)
+{
+	const redisReply *type, *eid;
+
+	if (flat->type != REDIS_REPLY_ARRAY)
+		return 0;
+	type = flat_get(flat, "type");
+	eid = flat_get(flat, "id");
+	return type && eid && strcmp(type->str, "job") == 0 &&
+	       eid->len == strlen(id) && strcmp(eid->str, id) == 0;
+}
+
 /* Prints the events of job id in one XREAD reply, updating state (the
- * job's latest) and last (the newest entry read). Returns 0, or -1 when
- * the output failed (recorded, see cli_output_error). */
+ * job's latest) and last (the newest entry read). Only the job's own
+ * events are converted; a value of one that is not valid UTF-8 is shown
+ * with U+FFFD (see cli_json_lossy). Returns 0, or -1 when the output
+ * failed (recorded, see cli_output_error). */
 static int watch_print(const struct cli *c, const redisReply *r, const char *id,
 		       char *state, size_t n, char *last, size_t lastn)
 {
@@ -553,15 +583,14 @@ static int watch_print(const struct cli *c, const redisReply *r, const char *id,
 		return 0;
 	entries = r->element[0]->element[1];
 	for (size_t i = 0; i < entries->elements; i++) {
-		json_t *o = cli_fields_json(entries->element[i]->element[1]);
+		const redisReply *flat = entries->element[i]->element[1];
 		const char *eid = entries->element[i]->element[0]->str;
+		json_t *o;
 
 		wfp_strlcpy(last, eid, lastn);
-		if (strcmp(jstr(o, "id"), id) != 0 ||
-		    strcmp(jstr(o, "type"), "job") != 0) {
-			json_decref(o);
+		if (!event_of(flat, id))
 			continue;
-		}
+		o = cli_fields_lossy(flat);
 		wfp_strlcpy(state, jstr(o, "state"), n);
 		json_object_set_new(o, "entry", json_string(eid));
 		if (c->json) {

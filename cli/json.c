@@ -62,12 +62,26 @@ int cli_output_report(const char *more)
 	return EXIT_FAIL;
 }
 
+/* Bytes of a name quoted in a message about a value. */
+#define CLI_SHOWN_MAX 64
+
+/* The first value of a listing shown with U+FFFD in place of bytes that
+ * are not valid UTF-8 ("" while none), and how many were. */
+static char lossy_first[512];
+static int lossy_count;
+
 int cli_output_done(int rc)
 {
-	if (cli_output_flush() == 0)
+	if (cli_output_flush() != 0) {
+		cli_output_report(NULL);
+		return rc == EXIT_OK ? EXIT_FAIL : rc;
+	}
+	if (lossy_count == 0 || rc != EXIT_OK)
 		return rc;
-	cli_output_report(NULL);
-	return rc == EXIT_OK ? EXIT_FAIL : rc;
+	if (lossy_count == 1)
+		return cli_error(EXIT_FAIL, "%s", lossy_first);
+	return cli_error(EXIT_FAIL, "%s; and %d more such value%s", lossy_first,
+			 lossy_count - 1, lossy_count > 2 ? "s" : "");
 }
 
 json_t *cli_json_str(const char *s, size_t n, const char *what, const char *of)
@@ -77,6 +91,104 @@ json_t *cli_json_str(const char *s, size_t n, const char *what, const char *of)
 	if (v == NULL)
 		cli_output_fail("%s%s%s%s is not valid UTF-8", what,
 				of ? " of '" : "", of ? of : "", of ? "'" : "");
+	return v;
+}
+
+/* The length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0 when
+ * it is not one (bad lead or continuation, overlong, surrogate, past
+ * U+10FFFF, cut short). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* s[0..n) as a JSON string with U+FFFD for each byte that is not part of
+ * a valid UTF-8 sequence. */
+static json_t *json_replaced(const char *s, size_t n)
+{
+	char *buf = malloc(n * 3 + 1);
+	size_t o = 0;
+	json_t *v;
+
+	if (buf == NULL)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+
+		if (len == 0) {
+			memcpy(buf + o, "\xef\xbf\xbd", 3);
+			o += 3, i++;
+		} else {
+			memcpy(buf + o, s + i, len);
+			o += len, i += len;
+		}
+	}
+	v = json_stringn(buf, o);
+	free(buf);
+	return v;
+}
+
+/* Copies s into out (n bytes) as clean text for a message: printable
+ * ASCII kept, other bytes as \xNN, cut at CLI_SHOWN_MAX bytes of s. */
+static const char *shown(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < CLI_SHOWN_MAX && s[i] && o + 5 < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, n - o, "\\x%02X", ch);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+json_t *cli_json_lossy(const char *s, size_t n, const char *what,
+		       const char *of, json_t *entry)
+{
+	json_t *v = json_stringn(s, n);
+	char why[512], q[CLI_SHOWN_MAX * 4 + 8];
+
+	if (v != NULL)
+		return v;
+	snprintf(why, sizeof(why),
+		 "%s%s%s%s is not valid UTF-8 (shown with U+FFFD in place of "
+		 "the bad bytes)",
+		 what, of ? " of '" : "", of ? shown(of, q, sizeof(q)) : "",
+		 of ? "'" : "");
+	if (lossy_count++ == 0)
+		wfp_strlcpy(lossy_first, why, sizeof(lossy_first));
+	if (entry != NULL && json_object_get(entry, "error") == NULL)
+		json_object_set_new(entry, "error", json_string(why));
+	v = json_replaced(s, n);
+	if (v == NULL)
+		cli_output_fail("out of memory");
 	return v;
 }
 
@@ -96,9 +208,10 @@ static int is_number_field(const char *name)
 
 /* One field value as JSON: numbers as numbers, payload parsed. A value
  * that cannot be encoded is recorded (see cli_output_fail) with its name
- * and of (the entry's id, or NULL), and gives NULL. */
+ * and of (the entry's id, or NULL), and gives NULL; or, with entry (the
+ * object of a listing), is shown with U+FFFD (see cli_json_lossy). */
 static json_t *field_value(const char *name, const redisReply *v,
-			   const char *of)
+			   const char *of, json_t *entry)
 {
 	char what[96];
 	int64_t n;
@@ -114,6 +227,8 @@ static json_t *field_value(const char *name, const redisReply *v,
 			return p;
 	}
 	snprintf(what, sizeof(what), "field '%s'", name);
+	if (entry != NULL)
+		return cli_json_lossy(v->str, v->len, what, of, entry);
 	return cli_json_str(v->str, v->len, what, of);
 }
 
@@ -129,7 +244,8 @@ static const char *flat_id(const redisReply *flat)
 	return NULL;
 }
 
-json_t *cli_fields_json(const redisReply *flat)
+/* The fields of flat as a JSON object; lossy: see cli_fields_lossy. */
+static json_t *fields_json(const redisReply *flat, int lossy)
 {
 	json_t *o = json_object();
 	const char *id = flat_id(flat);
@@ -138,10 +254,21 @@ json_t *cli_fields_json(const redisReply *flat)
 		const char *k = flat->element[i]->str;
 
 		if (k != NULL)
-			json_object_set_new(
-			    o, k, field_value(k, flat->element[i + 1], id));
+			json_object_set_new(o, k,
+					    field_value(k, flat->element[i + 1],
+							id, lossy ? o : NULL));
 	}
 	return o;
+}
+
+json_t *cli_fields_json(const redisReply *flat)
+{
+	return fields_json(flat, 0);
+}
+
+json_t *cli_fields_lossy(const redisReply *flat)
+{
+	return fields_json(flat, 1);
 }
 
 json_t *cli_entries_json(const redisReply *entries)

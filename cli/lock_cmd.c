@@ -50,6 +50,51 @@ static int acquire_status(const char *why)
 	return EXIT_FAIL;
 }
 
+/* Prints a grant (names, token, fences) and flushes stdout. Returns 0, or
+ * -1 with the reason recorded (see cli_output_error). */
+static int grant_print(const struct cli *c, const struct wfp_lock_grant *g)
+{
+	if (c->json && g->n == 1) {
+		cli_print_json(grant_json(g, 0));
+	} else if (c->json) {
+		json_t *a = json_array();
+
+		for (int i = 0; i < g->n; i++)
+			json_array_append_new(a, grant_json(g, i));
+		cli_print_json(a);
+	} else {
+		for (int i = 0; i < g->n; i++)
+			printf("%s %s %lld\n", g->names[i], g->token,
+			       (long long)g->fences[i]);
+	}
+	return cli_output_flush();
+}
+
+/*
+ * A grant that could not be printed would hold its locks for the whole
+ * TTL under a token nobody saw: release it at once and say so in the one
+ * error line. Returns EXIT_FAIL.
+ */
+static int grant_hand_back(struct wfp_client *cl,
+			   const struct wfp_lock_grant *g)
+{
+	char more[512];
+
+	if (wfp_lock_release_grant(cl, g) != 0)
+		snprintf(more, sizeof(more),
+			 "releasing the grant failed too (held until its TTL "
+			 "ends): %s",
+			 wfp_client_error(cl));
+	else if (g->n == 1)
+		snprintf(more, sizeof(more), "lock %s was released",
+			 g->names[0]);
+	else
+		snprintf(more, sizeof(more),
+			 "all %d locks (%s, ...) were released", g->n,
+			 g->names[0]);
+	return cli_output_report(more);
+}
+
 static int lock_acquire(struct cli *c)
 {
 	static const char *const opts[] = {"ttl", "wait", "owner", NULL};
@@ -76,20 +121,9 @@ static int lock_acquire(struct cli *c)
 			     &g) != 0)
 		return cli_error(acquire_status(wfp_client_error(cl)), "%s",
 				 wfp_client_error(cl));
-	if (c->json && g.n == 1) {
-		cli_print_json(grant_json(&g, 0));
-	} else if (c->json) {
-		json_t *a = json_array();
-
-		for (int i = 0; i < g.n; i++)
-			json_array_append_new(a, grant_json(&g, i));
-		cli_print_json(a);
-	} else {
-		for (int i = 0; i < g.n; i++)
-			printf("%s %s %lld\n", g.names[i], g.token,
-			       (long long)g.fences[i]);
-	}
-	return EXIT_OK;
+	if (grant_print(c, &g) == 0)
+		return EXIT_OK;
+	return grant_hand_back(cl, &g);
 }
 
 /* renew NAME TOKEN [--ttl MS] and release NAME TOKEN. */
@@ -150,17 +184,26 @@ static json_t *lock_json(struct wfp_client *cl, const char *name)
 
 	if (ttl && inf && wq) {
 		int held = ttl->integer > 0 || ttl->integer == -1;
+		const redisReply *who = inf->element[0];
 		int64_t fence = 0;
 
 		if (inf->element[1]->str)
 			wfp_parse_i64(inf->element[1]->str, &fence);
-		o = json_pack(
-		    "{s:s, s:s, s:s, s:I, s:I, s:I}", "name", name, "state",
-		    held ? "held" : "free", "owner",
-		    held && inf->element[0]->str ? inf->element[0]->str : "",
-		    "fence", (json_int_t)(held ? fence : 0), "ttl_ms",
-		    (json_int_t)(held ? ttl->integer : 0), "waiters",
-		    (json_int_t)wq->integer);
+		o = json_object();
+		json_object_set_new(
+		    o, "name",
+		    cli_json_lossy(name, strlen(name), "lock name", NULL, o));
+		json_object_set_new(o, "state",
+				    json_string(held ? "held" : "free"));
+		json_object_set_new(
+		    o, "owner",
+		    cli_json_lossy(held && who->str ? who->str : "",
+				   held && who->str ? who->len : 0, "owner",
+				   name, o));
+		json_object_set_new(o, "fence", json_integer(held ? fence : 0));
+		json_object_set_new(o, "ttl_ms",
+				    json_integer(held ? ttl->integer : 0));
+		json_object_set_new(o, "waiters", json_integer(wq->integer));
 	}
 	freeReplyObject(ttl), freeReplyObject(inf), freeReplyObject(wq);
 	return o;

@@ -13,29 +13,61 @@
 /* Validation                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Bytes of a refused value quoted in a message. */
+#define LOCK_QUOTE_MAX 100
+
+/*
+ * Writes s quoted for a message into out (n bytes): its first max bytes,
+ * each byte outside printable ASCII as \xNN, "..." after it when cut, so
+ * a message is clean text and never ends inside a character.
+ */
+static const char *lock_quote(const char *s, size_t max, char *out, size_t n)
+{
+	size_t o = 0, i;
+
+	out[o++] = '\'';
+	for (i = 0; i < max && s[i] && o + 8 < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, n - o, "\\x%02X", ch);
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+	if (s[i])
+		wfp_strlcpy(out + o, "...", n - o);
+	return out;
+}
+
 int wfp_lock_check_name(const char *name, char *err, size_t errlen)
 {
+	char q[LOCK_QUOTE_MAX * 4 + 8];
+
 	if (wfp_word_ok(name, WFP_LOCK_NAME_MAX, "_.:/-"))
 		return 0;
 	snprintf(err, errlen,
-		 "lock name '%.140s' is not 1-128 of A-Z a-z 0-9 _ . : / -",
-		 name);
+		 "lock name %s is not 1-128 of A-Z a-z 0-9 _ . : / -",
+		 lock_quote(name, LOCK_QUOTE_MAX, q, sizeof(q)));
 	return -1;
 }
 
 int wfp_lock_check_owner(const char *owner, char *err, size_t errlen)
 {
+	char q[LOCK_QUOTE_MAX * 4 + 8];
+
 	if (wfp_word_ok(owner, WFP_LOCK_OWNER_MAX, "_.:@-"))
 		return 0;
-	snprintf(err, errlen,
-		 "owner '%.80s' is not 1-64 of A-Z a-z 0-9 _ . : @ -", owner);
+	snprintf(err, errlen, "owner %s is not 1-64 of A-Z a-z 0-9 _ . : @ -",
+		 lock_quote(owner, LOCK_QUOTE_MAX, q, sizeof(q)));
 	return -1;
 }
 
 int wfp_lock_check_token(const char *token, char *err, size_t errlen)
 {
 	const char *slash = strrchr(token, '/');
-	char owner[WFP_LOCK_OWNER_MAX];
+	char owner[WFP_LOCK_OWNER_MAX], q[LOCK_QUOTE_MAX * 4 + 8];
 	size_t n = slash ? (size_t)(slash - token) : 0;
 
 	if (slash && n < sizeof(owner) && strlen(slash + 1) == 32 &&
@@ -45,8 +77,8 @@ int wfp_lock_check_token(const char *token, char *err, size_t errlen)
 		if (wfp_word_ok(owner, WFP_LOCK_OWNER_MAX, "_.:@-"))
 			return 0;
 	}
-	snprintf(err, errlen, "'%.100s' is not a lock token (OWNER/32 hex)",
-		 token);
+	snprintf(err, errlen, "%s is not a lock token (OWNER/32 hex)",
+		 lock_quote(token, LOCK_QUOTE_MAX, q, sizeof(q)));
 	return -1;
 }
 

@@ -15,10 +15,20 @@ local FENCE_MAX = 9007199254740991 -- 2^53 - 1
 local OWNER_MAX = 64               -- an owner: 1-64 of A-Za-z0-9_.:@-
 local RESOURCE_MAX = 128           -- a resource: 1-128 of A-Za-z0-9_.:/-
 
+local SHOWN_MAX = 140                -- bytes of a value quoted in a message
+
+-- v quoted for a message: its first SHOWN_MAX bytes, each byte outside
+-- printable ASCII as \xNN, '...' after it when cut.
+local function quoted(v)
+  v = tostring(v)
+  local s = string.gsub(string.sub(v, 1, SHOWN_MAX), '[^ -~]',
+    function(c) return string.format('\\x%02X', string.byte(c)) end)
+  return "'" .. s .. "'" .. (#v > SHOWN_MAX and '...' or '')
+end
+
 -- Refuses the call before any write.
 local function bad(what, v)
-  fail('BADARG ' .. what .. ": got '" .. string.sub(tostring(v), 1, 140)
-    .. "'")
+  fail('BADARG ' .. what .. ': got ' .. quoted(v))
 end
 
 if #KEYS ~= 1 or #ARGV ~= 3 then
@@ -63,7 +73,9 @@ end
 -- (A fence recorded without its owner, by an older version, is taken by
 -- the first owner that shows it again.)
 if fence == seen and seen_owner and owner ~= seen_owner then
-  fail('STALE fence ' .. fs .. ' was accepted from ' .. seen_owner
+  local was = seen_owner
+  if not string.match(was, '^[A-Za-z0-9_.:@%-]+$') then was = quoted(was) end
+  fail('STALE fence ' .. fs .. ' was accepted from ' .. was
     .. ', not from ' .. owner)
 end
 if kind == 'string' then redis.call('DEL', KEYS[1]) end

@@ -4,7 +4,9 @@
 -- ('' for a direct call: no waiting, the answer is returned),
 -- [7] deadline_ms (the request's deadline on the Redis clock, 0 = none),
 -- [8..] lock names (1 to 16, distinct).
--- Free locks with no earlier waiter are granted at once. Otherwise, with
+-- A request served LOCK_REPLY_MARGIN_MS or less before its deadline, or
+-- after it, is refused with TIMEOUT (unless it is a repeat of a grant
+-- still held). Free locks with no earlier waiter are granted at once. Otherwise, with
 -- a reply key and wait_ms > 0, the request waits in every lock's queue
 -- and is answered on its reply key when granted or when the wait runs
 -- out; without, it is refused with BUSY. A waiter's wait ends at
@@ -54,6 +56,19 @@ if first == token then
     fences[i] = tonumber(redis.call('HGET', K.lockinfo(name), 'fence'))
   end
   return granted(fences)
+end
+
+-- A request served at or after its deadline (less the reply margin) is
+-- never granted, even with its locks free: its client is gone (the script
+-- ran late after a stall, a takeover served it again, or a repeat came
+-- after its first grant was released). A waiter already queued under this
+-- token stays queued: the tick answers it.
+if deadline > 0 and now >= deadline - LOCK_REPLY_MARGIN_MS then
+  if reply ~= '' and redis.call('EXISTS', K.waiter(token)) == 1 then
+    return { 'queued' }
+  end
+  return refused('TIMEOUT', 'lock ' .. table.concat(names, ' ')
+    .. ' not granted: the request was served after its deadline')
 end
 
 if not first and grantable(names, nil, true) then

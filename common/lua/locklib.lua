@@ -32,10 +32,22 @@ local LOCK_REPLY_MARGIN_MS = 100       -- a waiter ends this long before
 local LOCK_INFO_GRACE_MS = 10000       -- lockinfo outlives the lease by
                                        -- this, so expiry can name the owner
 
+local LOCK_SHOWN_MAX = 140             -- bytes of a bad value quoted in a
+                                       -- message
+
+-- v quoted for a message: its first LOCK_SHOWN_MAX bytes, each byte
+-- outside printable ASCII as \xNN (so a message is always clean text and
+-- never ends inside a character), '...' after it when cut.
+local function quoted(v)
+  v = tostring(v)
+  local s = string.gsub(string.sub(v, 1, LOCK_SHOWN_MAX), '[^ -~]',
+    function(c) return string.format('\\x%02X', string.byte(c)) end)
+  return "'" .. s .. "'" .. (#v > LOCK_SHOWN_MAX and '...' or '')
+end
+
 -- Refuses the call before any write: argument i is not what it must be.
 local function bad_arg(i, what, v)
-  fail('BADARG ARGV[' .. i .. '] ' .. what .. ": got '"
-    .. string.sub(tostring(v), 1, 140) .. "'")
+  fail('BADARG ARGV[' .. i .. '] ' .. what .. ': got ' .. quoted(v))
 end
 
 -- Refuses a call whose KEYS or ARGV count is not as expected (ARGV
@@ -57,8 +69,8 @@ end
 -- Refuses the call unless KEYS[1] is key (what the arguments name).
 local function check_key(key)
   if KEYS[1] ~= key then
-    fail("BADARG KEYS[1] is not '" .. key .. "': got '"
-      .. string.sub(KEYS[1], 1, 140) .. "'")
+    fail("BADARG KEYS[1] is not " .. quoted(key) .. ': got '
+      .. quoted(KEYS[1]))
   end
 end
 
@@ -126,9 +138,12 @@ local function clock()
   return math.floor(us / 1000), us
 end
 
--- The owner named in a token "OWNER/hex".
+-- The owner named in a token "OWNER/hex", for messages and events: a
+-- value not written by these scripts is shown quoted (see quoted()).
 local function token_owner(token)
-  return string.match(token, '^(.*)/') or token
+  local o = string.match(token, '^(.*)/') or token
+  if owner_ok(o) then return o end
+  return quoted(o)
 end
 
 -- The next fence of name: +1, floored at the server clock in microseconds,

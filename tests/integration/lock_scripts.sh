@@ -54,6 +54,47 @@ out=$(rcli EVALSHA "$acq" 1 "${L}db" "$tag" alice "$tok" 1000 0 '' 0 db | paste 
 eq "good acquire granted" "${out%% *}" granted
 flush_prefix
 
+# A request served at or past its deadline (less the 100 ms reply margin)
+# is refused with TIMEOUT even with its lock free: its client is gone.
+redis_ms() { local t; t=($(rcli TIME)); echo $(( t[0] * 1000 + t[1] / 1000 )); }
+R="$tag:reply:late"
+out=$(rcli EVALSHA "$acq" 1 "${L}late" "$tag" alice "$tok" 30000 5000 "$R" 1000 late | paste -s -d' ')
+eq "late request (deadline long past) refused" "${out%% *}" timeout
+eq "late request: lock not held" "$(rcli EXISTS "${L}late")" 0
+ok "late request: its reply says TIMEOUT" grep -q "TIMEOUT" <<<"$(rcli LRANGE "$R" 0 -1)"
+out=$(rcli EVALSHA "$acq" 1 "${L}late" "$tag" alice "$tok" 30000 0 '' 1000 late | paste -s -d' ')
+eq "late direct call refused" "${out%% *}" timeout
+eq "late direct call: lock not held" "$(rcli EXISTS "${L}late")" 0
+out=$(rcli EVALSHA "$acq" 1 "${L}late" "$tag" alice "$tok" 30000 5000 "$R" "$(( $(redis_ms) + 50 ))" late | paste -s -d' ')
+eq "request within the reply margin of its deadline refused" "${out%% *}" timeout
+eq "within the margin: lock not held" "$(rcli EXISTS "${L}late")" 0
+out=$(rcli EVALSHA "$acq" 1 "${L}late" "$tag" alice "$tok" 30000 5000 "$R" "$(( $(redis_ms) + 10000 ))" late | paste -s -d' ')
+eq "request in time granted" "${out%% *}" granted
+# A repeat of a grant that still holds is answered as the first time,
+# deadline or not; once released, a late repeat is refused.
+again=$(rcli EVALSHA "$acq" 1 "${L}late" "$tag" alice "$tok" 30000 5000 "$R" 1000 late | paste -s -d' ')
+eq "late repeat of a held grant: same answer" "$again" "$out"
+rcli EVALSHA "$rel" 1 "${L}late" "$tag" late "$tok" '' >/dev/null
+out=$(rcli EVALSHA "$acq" 1 "${L}late" "$tag" alice "$tok" 30000 5000 "$R" 1000 late | paste -s -d' ')
+eq "late repeat after release refused" "${out%% *}" timeout
+eq "late repeat: lock not held" "$(rcli EXISTS "${L}late")" 0
+flush_prefix
+
+# A refused value is quoted as clean text: bytes outside printable ASCII
+# as \xNN, cut at 140 bytes of the value (never inside a character).
+clean() { ! LC_ALL=C grep -q $'[^\t -~]' <<<"$1"; }
+out=$(rcli EVALSHA "$acq" 1 "${L}db" "$tag" $'al\xffice' "$tok" 1000 0 '' 0 db 2>&1 || true)
+ok "bad owner's bytes shown as \\xNN" grep -qF "got 'al\xFFice'" <<<"$out"
+ok "bad owner: message is clean text" clean "$out"
+long=$(printf 'é%.0s' $(seq 100))
+out=$(rcli EVALSHA "$acq" 1 "${L}db" "$tag" alice "$tok" 1000 0 '' 0 "x$long" 2>&1 || true)
+ok "long bad name: refused" grep -q "BADARG ARGV\[8\] lock name" <<<"$out"
+ok "long bad name: message is clean text" clean "$out"
+ok "long bad name: cut, and says so" grep -qF "\xA9\xC3'..." <<<"$out"
+out=$(rcli EVALSHA "$fence" 1 "${tag}:fence:r" "$tag" 5 $'b\xc3' 2>&1 || true)
+ok "fence check: bad owner's bytes shown as \\xNN" grep -qF "got 'b\xC3'" <<<"$out"
+eq "nothing written by the refusals" "$(keys_now)" 0
+
 # Release: ARGV tag name token reply; renew: tag name token ttl reply.
 refused "release, 3 arguments" "$rel" 1 "${L}x" "$tag" x "$tok"
 refused "release, bad token" "$rel" 1 "${L}x" "$tag" x nonsense ''

@@ -20,8 +20,9 @@ total=0
 for i in 0 1 2 3; do total=$((total + $(rcli GET "$tag:counter:mx-$i"))); done
 eq "every cycle counted" "$total" 8000
 
-# Acquire shows in GET/PTTL; a wrong token is refused.
-a=$("$WFP" lock acquire db --ttl 600 --owner alice --json)
+# Acquire shows in GET/PTTL; a wrong token is refused. (A 2 s lease: the
+# checks while it holds must not outlast it on a loaded machine.)
+a=$("$WFP" lock acquire db --ttl 2000 --owner alice --json)
 ta=$(jq -r .token <<<"$a")
 fa=$(jq -r .fence <<<"$a")
 eq "GET shows the holder's token" "$(rcli GET "$tag:lock:db")" "$ta"
@@ -32,7 +33,7 @@ eq "wrong token renew refused" "$(status_of "$WFP" lock renew db "bob/0123456789
 eq "wrong token release refused" "$(status_of "$WFP" lock release db "bob/0123456789abcdef0123456789abcdef")" 1
 
 # Expiry: alice stops renewing; bob, waiting, gets the lock; alice is refused.
-b=$("$WFP" lock acquire db --owner bob --wait 3000 --json)
+b=$("$WFP" lock acquire db --owner bob --wait 6000 --json)
 eq "waiter gets it after expiry" "$(jq -r .owner <<<"$b")" bob
 ok "fence grew" test "$(jq -r .fence <<<"$b")" -gt "$fa"
 ok "expired event names the lost owner" grep -q "state expired owner alice" <<<"$(events)"

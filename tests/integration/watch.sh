@@ -34,3 +34,33 @@ rc=0; wait "$w" || rc=$?
 eq "watch of a reverted job exits 1" "$rc" 1
 eq "the last event is the end" "$(tail -1 "$TMP/live.out" | jq -r .state)" reverted
 eq "watch of a finished job returns at once" "$(status_of timeout 2 "$WFP" job watch "$id")" 1
+
+# An unrelated event that is not valid UTF-8 (another job's detail) is
+# never converted: watch prints its own job's completion and exits 0.
+# An event of the watched job itself with such bytes is shown with U+FFFD
+# and watch then exits 1, naming it.
+for mode in "" --json; do
+  id=$("$WFP" job post "$(job_file "bytes$mode")")
+  "$WFP" job watch "$id" --timeout 5000 $mode >"$TMP/bytes.out" 2>"$TMP/bytes.err" &
+  w=$!
+  ok "watch$mode is blocked reading events" wfp_wait_for sh -c "redis-cli -u '$WFP_REDIS_URL' CLIENT LIST | grep -q 'cmd=xread'"
+  rcli XADD "$tag:events" '*' type job id other-job state failed owner x detail $'bad\xff\xfe' >/dev/null
+  token=$("$WFP" job claim --owner w3 --json | jq -r .token)
+  "$WFP" job complete "$id" "$token" >/dev/null
+  rc=0; wait "$w" || rc=$?
+  eq "watch$mode past a bad unrelated event exits 0" "$rc" 0
+  ok "watch$mode printed the completion" grep -q "completed" "$TMP/bytes.out"
+  eq "watch$mode said nothing on stderr" "$(wc -c <"$TMP/bytes.err")" 0
+done
+id=$("$WFP" job post "$(job_file own)")
+"$WFP" job watch "$id" --timeout 5000 --json >"$TMP/own.out" 2>"$TMP/own.err" &
+w=$!
+ok "watch is blocked reading events" wfp_wait_for sh -c "redis-cli -u '$WFP_REDIS_URL' CLIENT LIST | grep -q 'cmd=xread'"
+rcli XADD "$tag:events" '*' type job id "$id" state posted owner x detail $'own\xff' >/dev/null
+token=$("$WFP" job claim --owner w4 --json | jq -r .token)
+"$WFP" job complete "$id" "$token" >/dev/null
+rc=0; wait "$w" || rc=$?
+eq "watch of a job with a bad event exits 1" "$rc" 1
+ok "it printed the bad event with U+FFFD" grep -q '"own�"' "$TMP/own.out"
+ok "and the completion" grep -q '"completed"' "$TMP/own.out"
+ok "it names the field in one line" grep -q "^wfp: field 'detail' of '$id' is not valid UTF-8" "$TMP/own.err"
