@@ -365,7 +365,7 @@ int wfp_fence_check(struct wfp_client *c, const char *resource, int64_t fence,
 	redisReply *r;
 
 	if (wfp_lock_check_name(resource, err, sizeof(err)) != 0 ||
-	    wfp_lock_check_owner(owner, err, sizeof(err)) != 0) {
+	    wfp_check_name("owner", owner, err, sizeof(err)) != 0) {
 		wfp_client_set_error(c, "%s", err);
 		return -1;
 	}

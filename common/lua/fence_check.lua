@@ -8,11 +8,13 @@
 -- Redis. KEYS[1] {p}:fence:RESOURCE (a hash: fence, owner, at; a plain
 -- string fence left by an older version is read and replaced, its equal
 -- fence accepted from the first owner that shows it).
--- ARGV: [1] tag, [2] fence (1..2^53-1), [3] the owner of the grant.
+-- ARGV: [1] tag, [2] fence (1..2^53-1), [3] the owner of the grant (a
+-- lock's owner, or a job's owner when the fence is a job's).
 -- Returns the fence; refuses with STALE, and malformed arguments (BADARG)
 -- before any write. The limits are those of include/wfp/lock.h.
 local FENCE_MAX = 9007199254740991 -- 2^53 - 1
-local OWNER_MAX = 64               -- an owner: 1-64 of A-Za-z0-9_.:@-
+-- An owner is a lock owner (1-64 of A-Za-z0-9_.:@-) or a job owner: both
+-- are 1-LIMIT.NAME bytes of UTF-8 text without control characters.
 local RESOURCE_MAX = 128           -- a resource: 1-128 of A-Za-z0-9_.:/-
 
 local SHOWN_MAX = 140                -- bytes of a value quoted in a message
@@ -50,9 +52,9 @@ local fence = #fs <= 16 and string.match(fs, '^%d+$') and tonumber(fs)
 if not fence or fence < 1 or fence > FENCE_MAX then
   bad('ARGV[2] fence is not an integer in 1..9007199254740991', fs)
 end
-if #owner < 1 or #owner > OWNER_MAX
-    or not string.match(owner, '^[A-Za-z0-9_.:@%-]+$') then
-  bad('ARGV[3] owner is not 1-64 of A-Za-z0-9_.:@-', owner)
+if #owner < 1 or #owner > LIMIT.NAME or not utf8_ok(owner, true) then
+  bad('ARGV[3] owner is not 1-' .. LIMIT.NAME ..
+    ' bytes of UTF-8 text without control characters', owner)
 end
 
 local kind = redis.call('TYPE', KEYS[1]).ok

@@ -108,8 +108,10 @@ int wfp_lock_release_grant(struct wfp_client *c,
  * and owner of the writer's grant: refuses (STALE) a fence lower than the
  * last one resource accepted, and an equal fence from another owner;
  * else records fence and owner in {prefix}:fence:RESOURCE. resource is
- * 1-128 of A-Z a-z 0-9 _ . : / -; fence 1..WFP_LOCK_FENCE_MAX. Returns 0
- * or -1 with the reason in wfp_client_error().
+ * 1-128 of A-Z a-z 0-9 _ . : / -; fence 1..WFP_LOCK_FENCE_MAX; owner a
+ * lock's owner or a job's (a job fence guards a resource the same way):
+ * 1-127 bytes of UTF-8 text without control characters. Returns 0 or -1
+ * with the reason in wfp_client_error().
  */
 int wfp_fence_check(struct wfp_client *c, const char *resource, int64_t fence,
 		    const char *owner);

@@ -117,13 +117,15 @@ refused "fence 0" "$fence" 1 "${F}r" "$tag" 0 alice
 refused "fence not a number" "$fence" 1 "${F}r" "$tag" 1x alice
 refused "fence past 2^53" "$fence" 1 "${F}r" "$tag" 9007199254740992 alice
 refused "fence without owner" "$fence" 1 "${F}r" "$tag" 5
-refused "fence, bad owner" "$fence" 1 "${F}r" "$tag" 5 'a/b'
+refused "fence, owner with a control byte" "$fence" 1 "${F}r" "$tag" 5 $'a\tb'
+refused "fence, owner over 127 bytes" "$fence" 1 "${F}r" "$tag" 5 "$(printf 'o%.0s' $(seq 128))"
 refused "fence, key outside the family" "$fence" 1 "$tag:job:r" "$tag" 5 alice
 refused "fence, bad resource name" "$fence" 1 "${F}r r" "$tag" 5 alice
 eq "tick still works" "$(rcli EVALSHA "$tick" 1 "$tag:locks:held" "$tag" 10 | paste -s -d' ')" "0 0 0"
 
 # An equal fence is accepted again only from the owner it came from.
 fc() { rcli EVALSHA "$fence" 1 "${F}res" "$tag" "$1" "$2" 2>&1; }
+eq "a job's owner (UTF-8 text) may write" "$(fc 90 'exec é/1')" 90
 eq "first write" "$(fc 100 alice)" 100
 eq "same fence, same owner" "$(fc 100 alice)" 100
 ok "same fence, other owner refused" grep -q "^STALE fence 100 was accepted from alice" <<<"$(fc 100 bob)"
@@ -145,4 +147,4 @@ ok "library: a fence of bob" "$WFP_BIN/tests/fence_probe" lib bob 7 7 8
 rc=0; "$WFP_BIN/tests/fence_probe" lib alice 8 2>"$TMP/probe.err" || rc=$?
 eq "library: equal fence of alice refused" "$rc" 1
 ok "library: says why" grep -q "STALE fence 8 was accepted from bob, not from alice" "$TMP/probe.err"
-eq "library: bad owner refused" "$(status_of "$WFP_BIN/tests/fence_probe" lib 'a b' 9)" 1
+eq "library: bad owner refused" "$(status_of "$WFP_BIN/tests/fence_probe" lib $'a\tb' 9)" 1
