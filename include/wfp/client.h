@@ -184,8 +184,8 @@ int wfp_job_heartbeat(struct wfp_client *c, const char *id, const char *token,
  * Ends the owner's attempt: op is WFP_OP_COMPLETE, WFP_OP_REVERT,
  * WFP_OP_FAIL, WFP_OP_RETRY (back on the board while attempts remain,
  * else dead) or WFP_OP_RELEASE (back on the board, the attempt not
- * counted: the owner hands back a claim it never started). fence 0 skips the fence check. state_out (may be NULL, 16
- * bytes) gets the job's new state word.
+ * counted: the owner hands back a claim it never started). fence 0 skips the
+ * fence check. state_out (may be NULL, 16 bytes) gets the job's new state word.
  */
 int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
 		   int64_t fence, enum wfp_job_op op, const char *reason,

@@ -281,10 +281,10 @@ static char *nested(int n)
 	char *s = malloc((size_t)n * 2 + 16);
 
 	assert_non_null(s);
-	strcpy(s, "{\"a\":");
+	memcpy(s, "{\"a\":", 5);
 	memset(s + 5, '[', (size_t)n);
 	memset(s + 5 + n, ']', (size_t)n);
-	strcpy(s + 5 + 2 * n, "}");
+	memcpy(s + 5 + 2 * n, "}", 2);
 	return s;
 }
 
