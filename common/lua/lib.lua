@@ -131,8 +131,11 @@ end
 -- cannot read. One pass over the text, at most LIMIT.PAYLOAD bytes.
 -- ---------------------------------------------------------------------
 
--- Index after the whitespace (JSON's four characters) at i.
+-- Index after the whitespace (JSON's four characters) at i. Most
+-- tokens have none before them: one byte look first.
 local function json_ws(s, i)
+  local b = string.byte(s, i)
+  if b ~= 32 and b ~= 10 and b ~= 13 and b ~= 9 then return i end
   local _, e = string.find(s, '^[ \t\n\r]*', i)
   return e + 1
 end
@@ -171,34 +174,38 @@ local function json_string(s, i)
   end
 end
 
--- Index after the number at i, or nil: JSON's grammar, a real that fits
--- a double, an integer that fits 64 bits (as jansson's json_int_t).
+-- Index after the number at i, or nil: JSON's grammar (no leading zero,
+-- digits both sides of '.'), a real that fits a double, an integer that
+-- fits 64 bits (as jansson's json_int_t). Plain integers take two finds.
 local function json_number(s, i)
-  local int = string.match(s, '^%-?0', i) or string.match(s, '^%-?[1-9]%d*', i)
-  if not int then return nil end
-  local j = i + #int
-  local frac = string.match(s, '^%.%d+', j)
-  if frac then j = j + #frac end
-  local ex = string.match(s, '^[eE][%+%-]?%d+', j)
-  if ex then j = j + #ex end
-  if frac or ex then
+  local d = string.byte(s, i) == 45 and i + 1 or i
+  local _, e = string.find(s, '^%d+', d)
+  if not e or (e > d and string.byte(s, d) == 48) then return nil end
+  local b = string.byte(s, e + 1)
+  if b == 46 or b == 101 or b == 69 then
+    local _, f = string.find(s, '^%.%d+', e + 1)
+    local _, x = string.find(s, '^[eE][%+%-]?%d+', (f or e) + 1)
+    local j = (x or f or e) + 1
+    if b == 46 and not f then return nil end
     local v = tonumber(string.sub(s, i, j - 1))
     if not v or v == math.huge or v == -math.huge then return nil end
     return j
   end
-  local digits = string.gsub(int, '^%-', '')
-  local max = #digits < #int and '9223372036854775808' or '9223372036854775807'
-  if #digits > 19 or (#digits == 19 and digits > max) then return nil end
-  return j
+  if e - d >= 18 then
+    local digits = string.sub(s, d, e)
+    local max = d > i and '9223372036854775808' or '9223372036854775807'
+    if #digits > 19 or (#digits == 19 and digits > max) then return nil end
+  end
+  return e + 1
 end
 
 -- Index after the scalar (string, number, true, false, null) at i, or nil.
 local function json_scalar(s, i)
-  local c = string.sub(s, i, i)
-  if c == '"' then return json_string(s, i) end
-  for _, w in ipairs({ 'true', 'false', 'null' }) do
-    if string.sub(s, i, i + #w - 1) == w then return i + #w end
-  end
+  local c = string.byte(s, i)
+  if c == 34 then return json_string(s, i) end
+  if c == 116 then return string.sub(s, i, i + 3) == 'true' and i + 4 or nil end
+  if c == 102 then return string.sub(s, i, i + 4) == 'false' and i + 5 or nil end
+  if c == 110 then return string.sub(s, i, i + 3) == 'null' and i + 4 or nil end
   return json_number(s, i)
 end
 
@@ -223,35 +230,35 @@ end
 local function json_object_ok(s)
   local stack, want = {}, 'value'
   local i = json_ws(s, 1)
-  if string.sub(s, i, i) ~= '{' then return false end
+  if string.byte(s, i) ~= 123 then return false end
   while true do
-    local c = string.sub(s, i, i)
+    local c = string.byte(s, i)
     local top = stack[#stack]
-    if want == 'value' and (c == '{' or c == '[') then
+    if want == 'value' and (c == 123 or c == 91) then -- { [
       if #stack >= LIMIT.PAYLOAD_DEPTH then return false end
-      stack[#stack + 1] = c == '{' and {} or false
+      stack[#stack + 1] = c == 123 and {} or false
       i = json_ws(s, i + 1)
-      want = c == '{' and 'key' or 'value'
-      if string.sub(s, i, i) == (c == '{' and '}' or ']') then
+      want = c == 123 and 'key' or 'value'
+      if string.byte(s, i) == c + 2 then -- } ]
         stack[#stack], i, want = nil, i + 1, 'next'
       end
     elseif want == 'value' then
       i, want = json_scalar(s, i), 'next'
       if not i then return false end
     elseif want == 'key' then
-      local j = c == '"' and json_string(s, i)
+      local j = c == 34 and json_string(s, i)
       if not j or not json_key_new(top, s, i, j) then return false end
       i = json_ws(s, j)
-      if string.sub(s, i, i) ~= ':' then return false end
+      if string.byte(s, i) ~= 58 then return false end -- :
       i, want = json_ws(s, i + 1), 'value'
     elseif #stack == 0 then
       return json_ws(s, i) == #s + 1
     else
       i = json_ws(s, i)
-      c = string.sub(s, i, i)
-      if c == ',' then
+      c = string.byte(s, i)
+      if c == 44 then -- ,
         i, want = json_ws(s, i + 1), top and 'key' or 'value'
-      elseif c == (top and '}' or ']') then
+      elseif c == (top and 125 or 93) then -- } ]
         stack[#stack], i = nil, i + 1
       else
         return false
