@@ -329,7 +329,12 @@ static int job_show(struct cli *c)
 		return EXIT_FAIL;
 	job = cli_fields_json(r);
 	freeReplyObject(r);
-	json_object_del(job, "token"); /* the owner's secret: not shown */
+	/* The owner's secret is not shown, nor the answer a transfer
+	 * remembered in the job before answers moved to their own keys: it
+	 * held the token too. */
+	json_object_del(job, "token");
+	json_object_del(job, "op_reply");
+	json_object_del(job, "op_request");
 	dk = wfp_key_deliveries(wfp_client_tag(cl), c->pos[2]);
 	json_object_set_new(job, "deliveries", stream_json(cl, &dk));
 	return cli_emit(c, job, show_print);
@@ -803,35 +808,46 @@ static int claim_print(const struct cli *c, const struct wfp_claim *got, int n,
 	return cli_output_flush();
 }
 
+/* How cli/json.c's output failures start when stdout could not be
+ * written (as opposed to a value that could not be encoded). */
+#define CLI_WRITE_ERROR "cannot write to stdout"
+
 /*
  * Claims that could not be printed would be lost to their caller (who
- * never saw the tokens) until their leases end: fail each attempt at
- * once, with the reason, so the job is back on the board (or dead after
- * its last attempt, where an unprintable job belongs). Prints one line and
- * returns EXIT_FAIL.
+ * never saw the tokens) until their leases end: hand each back at once,
+ * with the reason. When stdout could not be written (the consumer's disk
+ * is full) the attempt is not counted (WFP_OP_RELEASE): the job is posted
+ * again whatever its attempts. When the job itself could not be encoded
+ * the attempt is failed (WFP_OP_RETRY), so an unprintable job goes dead
+ * after its last attempt. Prints one line and returns EXIT_FAIL.
  */
 static int claims_hand_back(struct wfp_client *cl, const struct wfp_claim *got,
 			    int n)
 {
 	char reason[WFP_REASON_MAX], state[16] = "", more[512];
+	const char *why = cli_output_error();
+	int release =
+	    strncmp(why, CLI_WRITE_ERROR, strlen(CLI_WRITE_ERROR)) == 0;
+	enum wfp_job_op op = release ? WFP_OP_RELEASE : WFP_OP_RETRY;
+	const char *done = release ? "released" : "failed";
 	int back = 0;
 
 	snprintf(reason, sizeof(reason), "the claim could not be printed: %s",
-		 cli_output_error());
+		 why);
 	for (int i = 0; i < n; i++) {
 		if (wfp_job_finish(cl, got[i].id, got[i].token, got[i].fence,
-				   WFP_OP_RETRY, reason, state) == 0)
+				   op, reason, state) == 0)
 			back++;
 	}
 	if (n == 1 && back == 1)
 		snprintf(more, sizeof(more),
-			 "the attempt of job %s was failed and handed back "
+			 "the attempt of job %s was %s and handed back "
 			 "(now %s)",
-			 got[0].id, state);
+			 got[0].id, done, state);
 	else
 		snprintf(more, sizeof(more),
-			 "%d of %d claimed jobs failed and handed back%s%s",
-			 back, n, back < n ? ": " : "",
+			 "%d of %d claimed jobs %s and handed back%s%s", back,
+			 n, done, back < n ? ": " : "",
 			 back < n ? wfp_client_error(cl) : "");
 	return cli_output_report(more);
 }

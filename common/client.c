@@ -240,10 +240,13 @@ redisReply *wfp_client_eval(struct wfp_client *c, enum wfp_script_id id,
 
 int wfp_check_id(const char *what, const char *id, char *err, size_t errlen)
 {
+	char q[WFP_QUOTE_BUF];
+
 	if (!wfp_word_ok(id, WFP_ID_MAX, "_.-")) {
 		snprintf(err, errlen,
-			 "%s '%.80s' is not 1-63 of A-Z a-z 0-9 _ . -", what,
-			 id);
+			 "%s '%s' is not 1-%d of A-Z a-z 0-9 _ . -", what,
+			 wfp_quote(q, sizeof(q), id, strlen(id)),
+			 WFP_ID_MAX - 1);
 		return -1;
 	}
 	return 0;
@@ -275,10 +278,13 @@ int wfp_check_name(const char *what, const char *name, char *err, size_t errlen)
 
 int wfp_check_token(const char *token, char *err, size_t errlen)
 {
+	char q[WFP_QUOTE_BUF];
+
 	if (!wfp_word_ok(token, WFP_TOKEN_MAX, "_.-")) {
 		snprintf(err, errlen,
-			 "token '%.80s' is not 1-%d of A-Z a-z 0-9 _ . -",
-			 token, WFP_TOKEN_MAX - 1);
+			 "token '%s' is not 1-%d of A-Z a-z 0-9 _ . -",
+			 wfp_quote(q, sizeof(q), token, strlen(token)),
+			 WFP_TOKEN_MAX - 1);
 		return -1;
 	}
 	return 0;
@@ -289,6 +295,33 @@ int wfp_check_reason(const char *reason, char *err, size_t errlen)
 	if (reason == NULL || reason[0] == '\0')
 		return 0;
 	return wfp_check_text("reason", reason, WFP_REASON_MAX, err, errlen);
+}
+
+/* True when v nests arrays and objects at most depth levels deep. */
+static int json_depth_ok(json_t *v, int depth)
+{
+	const char *k;
+	json_t *m;
+	size_t i;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return 1;
+	if (depth < 1)
+		return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, m)
+		{
+			if (!json_depth_ok(m, depth - 1))
+				return 0;
+		}
+		return 1;
+	}
+	json_object_foreach(v, k, m)
+	{
+		if (!json_depth_ok(m, depth - 1))
+			return 0;
+	}
+	return 1;
 }
 
 int wfp_check_payload(const char *payload, char *err, size_t errlen)
@@ -310,6 +343,11 @@ int wfp_check_payload(const char *payload, char *err, size_t errlen)
 		snprintf(err, errlen, "payload is not JSON: %s", je.text);
 	else if (!ok)
 		snprintf(err, errlen, "payload is not a JSON object");
+	else if (!json_depth_ok(v, WFP_PAYLOAD_DEPTH_MAX)) {
+		snprintf(err, errlen, "payload nests deeper than %d levels",
+			 WFP_PAYLOAD_DEPTH_MAX);
+		ok = 0;
+	}
 	json_decref(v);
 	return ok ? 0 : -1;
 }
@@ -540,7 +578,7 @@ int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
 	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
 		return -1;
 	if (op != WFP_OP_COMPLETE && op != WFP_OP_REVERT && op != WFP_OP_FAIL &&
-	    op != WFP_OP_RETRY)
+	    op != WFP_OP_RETRY && op != WFP_OP_RELEASE)
 		return client_fail(c, "'%s' does not end an attempt",
 				   wfp_job_op_name(op));
 	if (wfp_check_token(token, c->err, sizeof(c->err)) != 0 ||

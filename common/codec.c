@@ -1,5 +1,6 @@
 /* codec.c - hostile-input-safe msgpack decoding (see wfp/codec.h). */
 #include "wfp/codec.h"
+#include "wfp/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ static int key_cmp(const void *a, const void *b)
  * sort (O(n log n), n <= WFP_CODEC_MAX_ITEMS) for more. */
 static int keys_unique(struct walk *w, struct map_key *keys, size_t n)
 {
+	char q[WFP_QUOTE_BUF];
 	size_t dup = n;
 
 	if (n <= KEYS_ON_STACK) {
@@ -80,9 +82,9 @@ static int keys_unique(struct walk *w, struct map_key *keys, size_t n)
 	if (dup == n)
 		return 0;
 	if (keys[dup].kind == 1)
-		snprintf(w->err, w->errlen, "map key '%.*s' repeated",
-			 (int)(keys[dup].n > 64 ? 64 : keys[dup].n),
-			 (const char *)keys[dup].p);
+		snprintf(w->err, w->errlen, "map key '%s' repeated",
+			 wfp_quote(q, sizeof(q), (const char *)keys[dup].p,
+				   keys[dup].n));
 	else
 		snprintf(w->err, w->errlen, "map key repeated");
 	return -1;
@@ -357,6 +359,8 @@ const msgpack_object *wfp_codec_get(const msgpack_object *map, const char *key)
 int wfp_codec_only_keys(const msgpack_object *map, const char *const *allowed,
 			char *err, size_t errlen)
 {
+	char q[WFP_QUOTE_BUF];
+
 	for (uint32_t i = 0; i < map->via.map.size; i++) {
 		const msgpack_object *k = &map->via.map.ptr[i].key;
 		int known = 0;
@@ -368,10 +372,9 @@ int wfp_codec_only_keys(const msgpack_object *map, const char *const *allowed,
 		for (const char *const *a = allowed; *a && !known; a++)
 			known = str_eq(k, *a);
 		if (!known) {
-			snprintf(
-			    err, errlen, "unknown field '%.*s'",
-			    (int)(k->via.str.size > 64 ? 64 : k->via.str.size),
-			    k->via.str.ptr);
+			snprintf(err, errlen, "unknown field '%s'",
+				 wfp_quote(q, sizeof(q), k->via.str.ptr,
+					   k->via.str.size));
 			return -1;
 		}
 	}

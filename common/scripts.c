@@ -80,7 +80,8 @@ int wfp_script_limits_lua(char *out, size_t n)
 	    "REASON=%d, IDEM_KEY=%d, MAX_ATTEMPTS=%d, IDEM_TTL_MS=%lld, "
 	    "CLAIM_BATCH=%d, LEASE_MIN_MS=%d, LEASE_MAX_MS=%lld, "
 	    "RETENTION_MAX_MS=%lld, REQUEST_ID=%d, SCAN=%d, "
-	    "FENCE_MAX=%lld, DEADLETTER_REASON=%d}\n",
+	    "FENCE_MAX=%lld, DEADLETTER_REASON=%d, PAYLOAD_DEPTH=%d, "
+	    "REQUEST_TIMEOUT_MAX_MS=%lld}\n",
 	    WFP_REPLY_TTL_MS, WFP_PREFIX_MAX - 1, WFP_ID_MAX - 1,
 	    WFP_NAME_MAX - 1, WFP_TOKEN_MAX - 1, WFP_PAYLOAD_MAX,
 	    WFP_REASON_MAX - 1, WFP_IDEM_KEY_MAX - 1, WFP_MAX_ATTEMPTS_LIMIT,
@@ -88,7 +89,8 @@ int wfp_script_limits_lua(char *out, size_t n)
 	    WFP_LEASE_MIN_MS, (long long)WFP_LEASE_MAX_MS,
 	    (long long)WFP_RETENTION_MAX_MS, WFP_REQUEST_ID_MAX - 1,
 	    WFP_SCRIPT_SCAN_MAX, (long long)WFP_FENCE_MAX,
-	    WFP_DEADLETTER_REASON_MAX);
+	    WFP_DEADLETTER_REASON_MAX, WFP_PAYLOAD_DEPTH_MAX,
+	    (long long)WFP_REQUEST_TIMEOUT_MAX_MS);
 
 	return w < 0 || (size_t)w >= n ? -1 : w;
 }

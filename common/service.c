@@ -577,13 +577,17 @@ static int serve_body(struct wfp_request *rq, const redisReply *body, char *err,
 		      size_t errlen)
 {
 	const struct wfp_service_op *op = rq->svc->ops;
+	char q[WFP_QUOTE_BUF];
 	msgpack_unpacked msg;
 	int rc;
 
 	while (op->name && strcmp(op->name, rq->op) != 0)
 		op++;
 	if (op->name == NULL)
-		return snprintf(err, errlen, "unknown op '%.32s'", rq->op), -1;
+		return snprintf(
+			   err, errlen, "unknown op '%s'",
+			   wfp_quote(q, sizeof(q), rq->op, strlen(rq->op))),
+		       -1;
 	if (body == NULL)
 		return snprintf(err, errlen, "missing field 'body'"), -1;
 	if (wfp_codec_decode(body->str, body->len, &msg, err, errlen) != 0)

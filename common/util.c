@@ -169,3 +169,39 @@ int wfp_parse_i64(const char *s, int64_t *out)
 	*out = v;
 	return 0;
 }
+
+/* Writes one byte c of quoted text at out+*w (size n): c itself when
+ * printable ASCII, else \xNN. Returns 0, or -1 (nothing written) when it
+ * would not fit with room left for "..." and the NUL. */
+static int quote_byte(char *out, size_t n, size_t *w, unsigned char c)
+{
+	int plain = c >= 0x20 && c < 0x7f && c != '\\' && c != '\'';
+	size_t need = plain ? 1 : 4;
+
+	if (*w + need + 4 > n)
+		return -1;
+	if (plain)
+		out[(*w)++] = (char)c;
+	else
+		*w += (size_t)snprintf(out + *w, n - *w, "\\x%02x", c);
+	return 0;
+}
+
+const char *wfp_quote(char *out, size_t n, const char *s, size_t len)
+{
+	size_t w = 0, i;
+
+	if (n == 0)
+		return out;
+	if (n < 4) {
+		out[0] = '\0';
+		return out;
+	}
+	for (i = 0; i < len && i < WFP_QUOTE_MAX; i++)
+		if (quote_byte(out, n, &w, (unsigned char)s[i]) != 0)
+			break;
+	if (i < len)
+		memcpy(out + w, "...", 3), w += 3;
+	out[w] = '\0';
+	return out;
+}

@@ -14,7 +14,7 @@ want_args(1, 5, 5)
 want_key(1, K.stream)
 local owner = arg_text(2, 'owner', LIMIT.NAME)
 local count = arg_int(3, 'count', 1, LIMIT.CLAIM_BATCH)
-local base = arg_token(4, 'token base')
+local base = arg_token_base(4, 1 + #tostring(count))
 local vis = arg_int(5, 'visibility_ms', LIMIT.LEASE_MIN_MS, LIMIT.LEASE_MAX_MS)
 local out = { '0-0' }
 local now, now_us = now_ms_us()

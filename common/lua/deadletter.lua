@@ -5,7 +5,8 @@
 -- [4] service, [5] reason, [6..] the entry's fields, flattened.
 -- KEYS[1] must be ARGV[4]'s request stream and ARGV[2] its group (named
 -- after the service). The fields are copied as they are: they are the
--- unreadable input being put aside.
+-- unreadable input being put aside; the reason (in the dead letter and in
+-- the event's detail) is made UTF-8 text (as_text), since it may quote it.
 if #KEYS ~= 1 or #ARGV < 5 or #ARGV % 2 ~= 1 then
   fail('BADARG expected 1 key and 5 + 2n arguments, got ' .. #KEYS
     .. ' keys and ' .. #ARGV)
@@ -22,10 +23,11 @@ end
 if #ARGV[5] > LIMIT.DEADLETTER_REASON then
   bad_arg('reason', ARGV[5], 'is longer than ' .. LIMIT.DEADLETTER_REASON)
 end
+local reason = as_text(ARGV[5])
 local now = now_ms()
 local args = { 'XADD', K.dead, 'MAXLEN', '~', DEADLETTER_MAXLEN, '*',
   'source', ARGV[4], 'kind', 'request',
-  'stream', KEYS[1], 'entry', ARGV[3], 'reason', ARGV[5], 'at', now }
+  'stream', KEYS[1], 'entry', ARGV[3], 'reason', reason, 'at', now }
 for i = 6, #ARGV - 1, 2 do
   args[#args + 1] = 'orig_' .. ARGV[i]
   args[#args + 1] = ARGV[i + 1]
@@ -35,5 +37,5 @@ redis.call('XACK', KEYS[1], ARGV[2], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
 redis.call('XADD', K.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
   'service', ARGV[4], 'type', 'deadletter', 'id', ARGV[3], 'state', 'dead',
-  'owner', '', 'detail', ARGV[5])
+  'owner', '', 'detail', reason)
 return 1

@@ -1,15 +1,19 @@
 -- finish.lua: the owner reports the end of its attempt.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] token, [4] fence (0: any),
--- [5] outcome: complete | revert | fail | retry (nothing else), [6] reason
--- ('' or text), [7] retention_ms.
+-- [5] outcome: complete | revert | fail | retry | release (nothing else),
+-- [6] reason ('' or text), [7] retention_ms.
 -- retry puts the job back on the board while attempts remain, else it
--- goes dead onto the dead-letter stream. Returns the job's new state.
+-- goes dead onto the dead-letter stream. release hands back a claim the
+-- owner never started (say its output failed): back on the board with
+-- the attempt not counted and a redelivery record 'released'.
+-- Returns the job's new state.
 want_args(1, 7, 7)
 local id = arg_id(2)
 want_key(1, K.job(id))
 local token = arg_token(3, 'token')
 local fence = arg_int(4, 'fence', 0, LIMIT.FENCE_MAX)
-local outcome = arg_one_of(5, 'outcome', { 'complete', 'revert', 'fail', 'retry' })
+local outcome = arg_one_of(5, 'outcome', { 'complete', 'revert', 'fail', 'retry',
+  'release' })
 local reason = arg_text(6, 'reason', LIMIT.REASON, true)
 local retention = arg_int(7, 'retention_ms', 1, LIMIT.RETENTION_MAX_MS)
 local j = check_owner(id, token, fence)
@@ -18,7 +22,10 @@ if op == 'retry' and j.attempts >= j.max_attempts then op = 'give_up' end
 local to = next_state(id, 'claimed', op)
 local now = now_ms()
 
-if to == 'posted' then
+if op == 'release' then
+  redis.call('HINCRBY', K.job(id), 'attempts', -1)
+  to_board(id, 'claimed', now, 'released', j.owner, j.fence, reason)
+elseif to == 'posted' then
   to_board(id, 'claimed', now, 'failed', j.owner, j.fence, reason)
   redis.call('HSET', K.job(id), 'error', reason)
 elseif to == 'dead' then

@@ -35,6 +35,10 @@ K.dead = P .. ':deadletter'
 K.events = P .. ':events'
 function K.requests(service) return P .. ':svc:' .. service .. ':requests' end
 function K.replicas(service) return P .. ':svc:' .. service .. ':replicas' end
+-- The remembered answer of one request (stream entry id) of a service.
+function K.done(service, entry)
+  return P .. ':svc:' .. service .. ':done:' .. entry
+end
 function K.reply(nonce) return P .. ':reply:' .. nonce end
 function K.fence(resource) return P .. ':fence:' .. resource end
 
@@ -120,6 +124,159 @@ local function utf8_ok(s, text)
   end
 end
 
+-- ---------------------------------------------------------------------
+-- JSON as strict as the C side (jansson with JSON_REJECT_DUPLICATES):
+-- cjson.decode accepts repeated keys, 0x10, nan, Infinity, 1e999, \u0000,
+-- raw control bytes in strings and bytes after the value, which C then
+-- cannot read. One pass over the text, at most LIMIT.PAYLOAD bytes.
+-- ---------------------------------------------------------------------
+
+-- Index after the whitespace (JSON's four characters) at i. Most
+-- tokens have none before them: one byte look first.
+local function json_ws(s, i)
+  local b = string.byte(s, i)
+  if b ~= 32 and b ~= 10 and b ~= 13 and b ~= 9 then return i end
+  local _, e = string.find(s, '^[ \t\n\r]*', i)
+  return e + 1
+end
+
+-- Index after the \uXXXX escape at k (a pair for a surrogate), or nil
+-- for \u0000, a lone surrogate or bad hex.
+local function json_uescape(s, k)
+  local h = string.match(s, '^\\u(%x%x%x%x)', k)
+  local cp = h and tonumber(h, 16)
+  if not cp or cp == 0 or (cp >= 0xdc00 and cp <= 0xdfff) then return nil end
+  if cp < 0xd800 or cp > 0xdbff then return k + 6 end
+  local l = string.match(s, '^\\u(%x%x%x%x)', k + 6)
+  local lo = l and tonumber(l, 16)
+  if not lo or lo < 0xdc00 or lo > 0xdfff then return nil end
+  return k + 12
+end
+
+-- Index after the string that opens at i, or nil: no raw control byte,
+-- only JSON's escapes. (UTF-8 is checked on the whole text.)
+local function json_string(s, i)
+  local j = i + 1
+  while true do
+    local k = string.find(s, '["\\%z\1-\31]', j)
+    if not k or string.byte(s, k) ~= 92 then
+      return k and string.byte(s, k) == 34 and k + 1 or nil
+    end
+    local e = string.sub(s, k + 1, k + 1)
+    if e == 'u' then
+      j = json_uescape(s, k)
+      if not j then return nil end
+    elseif string.find('"\\/bfnrt', e, 1, true) and e ~= '' then
+      j = k + 2
+    else
+      return nil
+    end
+  end
+end
+
+-- Index after the number at i, or nil: JSON's grammar (no leading zero,
+-- digits both sides of '.'), a real that fits a double, an integer that
+-- fits 64 bits (as jansson's json_int_t). Plain integers take two finds.
+local function json_number(s, i)
+  local d = string.byte(s, i) == 45 and i + 1 or i
+  local _, e = string.find(s, '^%d+', d)
+  if not e or (e > d and string.byte(s, d) == 48) then return nil end
+  local b = string.byte(s, e + 1)
+  if b == 46 or b == 101 or b == 69 then
+    local _, f = string.find(s, '^%.%d+', e + 1)
+    local _, x = string.find(s, '^[eE][%+%-]?%d+', (f or e) + 1)
+    local j = (x or f or e) + 1
+    if b == 46 and not f then return nil end
+    local v = tonumber(string.sub(s, i, j - 1))
+    if not v or v == math.huge or v == -math.huge then return nil end
+    return j
+  end
+  if e - d >= 18 then
+    local digits = string.sub(s, d, e)
+    local max = d > i and '9223372036854775808' or '9223372036854775807'
+    if #digits > 19 or (#digits == 19 and digits > max) then return nil end
+  end
+  return e + 1
+end
+
+-- Index after the scalar (string, number, true, false, null) at i, or nil.
+local function json_scalar(s, i)
+  local c = string.byte(s, i)
+  if c == 34 then return json_string(s, i) end
+  if c == 116 then return string.sub(s, i, i + 3) == 'true' and i + 4 or nil end
+  if c == 102 then return string.sub(s, i, i + 4) == 'false' and i + 5 or nil end
+  if c == 110 then return string.sub(s, i, i + 3) == 'null' and i + 4 or nil end
+  return json_number(s, i)
+end
+
+-- Records the key (string at i..j-1) in the object's set; false when the
+-- object has it already (compared decoded, as jansson does).
+local function json_key_new(keys, s, i, j)
+  local key = string.sub(s, i + 1, j - 2)
+  if string.find(key, '\\', 1, true) then
+    local ok, v = pcall(cjson.decode, '"' .. key .. '"')
+    if not ok then return false end
+    key = v
+  end
+  if keys[key] then return false end
+  keys[key] = true
+  return true
+end
+
+-- True when s is exactly one JSON object (whitespace around it) that the
+-- C side reads too: strict grammar, no repeated key in any object, at most
+-- LIMIT.PAYLOAD_DEPTH levels of nesting. Iterative: stack holds a key set
+-- per open object and false per open array.
+local function json_object_ok(s)
+  local stack, want = {}, 'value'
+  local i = json_ws(s, 1)
+  if string.byte(s, i) ~= 123 then return false end
+  while true do
+    local c = string.byte(s, i)
+    local top = stack[#stack]
+    if want == 'value' and (c == 123 or c == 91) then -- { [
+      if #stack >= LIMIT.PAYLOAD_DEPTH then return false end
+      stack[#stack + 1] = c == 123 and {} or false
+      i = json_ws(s, i + 1)
+      want = c == 123 and 'key' or 'value'
+      if string.byte(s, i) == c + 2 then -- } ]
+        stack[#stack], i, want = nil, i + 1, 'next'
+      end
+    elseif want == 'value' then
+      i, want = json_scalar(s, i), 'next'
+      if not i then return false end
+    elseif want == 'key' then
+      local j = c == 34 and json_string(s, i)
+      if not j or not json_key_new(top, s, i, j) then return false end
+      i = json_ws(s, j)
+      if string.byte(s, i) ~= 58 then return false end -- :
+      i, want = json_ws(s, i + 1), 'value'
+    elseif #stack == 0 then
+      return json_ws(s, i) == #s + 1
+    else
+      i = json_ws(s, i)
+      c = string.byte(s, i)
+      if c == 44 then -- ,
+        i, want = json_ws(s, i + 1), top and 'key' or 'value'
+      elseif c == (top and 125 or 93) then -- } ]
+        stack[#stack], i = nil, i + 1
+      else
+        return false
+      end
+    end
+  end
+end
+
+-- s as UTF-8 text for a stream read by consumers (events, dead letters):
+-- s itself when it is text, else with every byte outside printable ASCII
+-- (and every \) written \xNN.
+local function as_text(s)
+  if utf8_ok(s, true) then return s end
+  return (string.gsub(s, '[%z\1-\31\\\127-\255]', function(c)
+    return string.format('\\x%02x', string.byte(c))
+  end))
+end
+
 -- Refuses a call without exactly nkeys keys and nmin..nmax arguments, or
 -- whose ARGV[1] is not a hash tag "{prefix}".
 local function want_args(nkeys, nmin, nmax)
@@ -176,6 +333,18 @@ local function arg_token(i, what)
   local v = ARGV[i]
   if #v < 1 or #v > LIMIT.TOKEN or string.find(v, '[^%w_.%-]') then
     bad_arg(what, v, 'is not 1-' .. LIMIT.TOKEN .. ' of A-Za-z0-9_.-')
+  end
+  return v
+end
+
+-- ARGV[i] as the random base of tokens the script builds by appending
+-- at most suffix bytes: the built token stays within LIMIT.TOKEN, so
+-- heartbeat and finish accept it.
+local function arg_token_base(i, suffix)
+  local v = ARGV[i]
+  local max = LIMIT.TOKEN - suffix
+  if #v < 1 or #v > max or string.find(v, '[^%w_.%-]') then
+    bad_arg('token base', v, 'is not 1-' .. max .. ' of A-Za-z0-9_.-')
   end
   return v
 end
@@ -290,6 +459,36 @@ local function finalize(id, from, to, now, reason, retention_ms, owner)
       'id', id, 'reason', reason or '', 'at', now)
   end
   emit(id, to, owner, reason)
+end
+
+-- ---------------------------------------------------------------------
+-- Answers remembered per request: an operator's request (transfer,
+-- repost) served twice (a replica died before acknowledging it) gets its
+-- first answer again, whatever other requests did in between. The answer
+-- lives in its own key {P}:svc:jobboard:done:ENTRY for the longest
+-- request deadline (after that the request is never served again), never
+-- in the job hash, and never holds a token.
+-- ---------------------------------------------------------------------
+
+-- The remembered answer (a table with op and id) of request for op on
+-- job id, or nil; refuses a request id that answered another operation.
+local function done_get(request, op, id)
+  if request == '' then return nil end
+  local v = redis.call('GET', K.done('jobboard', request))
+  if not v then return nil end
+  local ok, r = pcall(cjson.decode, v)
+  if not ok or type(r) ~= 'table' or r.op ~= op or r.id ~= id then
+    bad_arg('request id', request, 'answered another operation')
+  end
+  return r
+end
+
+-- Remembers answer (a table) for request, with op and id.
+local function done_put(request, op, id, answer)
+  if request == '' then return end
+  answer.op, answer.id = op, id
+  redis.call('SET', K.done('jobboard', request), cjson.encode(answer), 'PX',
+    LIMIT.REQUEST_TIMEOUT_MAX_MS)
 end
 
 -- Value of field name in a flat {k1, v1, k2, v2, ...} reply, or nil.

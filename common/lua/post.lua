@@ -16,9 +16,8 @@ local payload = ARGV[5]
 local idem = arg_text(6, 'idempotency key', LIMIT.IDEM_KEY, true)
 local idem_ttl = arg_int(7, 'idempotency TTL', 1, LIMIT.IDEM_TTL_MS)
 local request = arg_request(8)
-if #payload > LIMIT.PAYLOAD or not string.match(payload, '^%s*{')
-    or not utf8_ok(payload, false)
-    or not pcall(cjson.decode, payload) then
+if #payload > LIMIT.PAYLOAD or not utf8_ok(payload, false)
+    or not json_object_ok(payload) then
   bad_arg('payload', payload, 'is not a JSON object of at most '
     .. LIMIT.PAYLOAD .. ' bytes')
 end

@@ -1,35 +1,39 @@
 -- transfer.lua: an operator hands a job to a named owner, or (owner '')
 -- back to the board. The previous owner's token and fence become stale.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] new owner or '',
--- [4] random token base, [5] visibility_ms, [6] the id of the request
--- ("ms-seq") or '' / absent. The job remembers the last request that
--- moved it and its answer: that request served again (a replica died
--- before acknowledging it) gets the same answer, with no second token,
--- fence or redelivery record.
+-- [4] random token base (at most LIMIT.TOKEN - 2 bytes: the token is
+-- base .. '.t'), [5] visibility_ms, [6] the id of the request ("ms-seq")
+-- or '' / absent. Each request's answer is remembered apart (done_put,
+-- without the token): that request served again (a replica died before
+-- acknowledging it), even after other requests, gets the same answer,
+-- with no second token, fence or redelivery record; the token is read
+-- again from the job while it is still held under that answer's fence,
+-- else it is ''.
 -- Returns {state, owner, token, fence}.
 want_args(1, 5, 6)
 local id = arg_id(2)
 want_key(1, K.job(id))
 local to_owner = arg_text(3, 'owner', LIMIT.NAME, true)
-local base = arg_token(4, 'token base')
+local base = arg_token_base(4, #'.t')
 local vis = arg_int(5, 'visibility_ms', LIMIT.LEASE_MIN_MS, LIMIT.LEASE_MAX_MS)
 local request = arg_request(6)
 local job = K.job(id)
+local seen = done_get(request, 'transfer', id)
 local f = redis.call('HMGET', job, 'state', 'owner', 'fence', 'entry',
-  'op_request', 'op_reply')
+  'token')
 if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
-if request ~= '' and f[5] == request and f[6] then
-  local r = cjson.decode(f[6])
-  return { r[1], r[2], r[3], tonumber(r[4]) }
+if seen then
+  local fence = tonumber(seen.fence) or 0
+  local held = seen.state == 'claimed' and f[1] == 'claimed'
+    and tonumber(f[3]) == fence and f[2] == seen.owner
+  return { seen.state, seen.owner, held and f[5] or '', fence }
 end
 local now, now_us = now_ms_us()
 
--- Answers out, remembering it for a repeat of this request.
+-- Answers out, remembering it (without the token) for a repeat.
 local function answer(out)
-  if request ~= '' then
-    redis.call('HSET', job, 'op_request', request, 'op_reply',
-      cjson.encode({ out[1], out[2], out[3], int_str(out[4]) }))
-  end
+  done_put(request, 'transfer', id,
+    { state = out[1], owner = out[2], fence = int_str(out[4]) })
   return out
 end
 

@@ -33,9 +33,10 @@
 #define WFP_NAME_MAX		 128 /* job name, owner name: 1..127 bytes */
 #define WFP_TOKEN_MAX		 80  /* owner token */
 #define WFP_PAYLOAD_MAX		 (256 * 1024) /* job payload, bytes of JSON */
-#define WFP_REASON_MAX		 1024	      /* failure reason */
-#define WFP_IDEM_KEY_MAX	 128	      /* idempotency key */
-#define WFP_MAX_ATTEMPTS_LIMIT	 1000	      /* max_attempts of one job */
+#define WFP_PAYLOAD_DEPTH_MAX	 512  /* nesting of arrays and objects in it */
+#define WFP_REASON_MAX		 1024 /* failure reason */
+#define WFP_IDEM_KEY_MAX	 128  /* idempotency key */
+#define WFP_MAX_ATTEMPTS_LIMIT	 1000 /* max_attempts of one job */
 #define WFP_DEFAULT_MAX_ATTEMPTS 3
 #define WFP_IDEM_TTL_DEFAULT_MS	 86400000LL /* one day */
 #define WFP_IDEM_TTL_MAX_MS	 (30LL * 86400000LL)
@@ -143,7 +144,9 @@ int wfp_check_token(const char *token, char *err, size_t errlen);
 int wfp_check_reason(const char *reason, char *err, size_t errlen);
 
 /* Checks a payload: at most WFP_PAYLOAD_MAX bytes of JSON (valid UTF-8,
- * no repeated key) whose top value is an object. Returns 0 or -1. */
+ * no repeated key, no \u0000, at most WFP_PAYLOAD_DEPTH_MAX levels of
+ * nesting) whose top value is an object: what post.lua accepts. Returns 0
+ * or -1. */
 int wfp_check_payload(const char *payload, char *err, size_t errlen);
 
 /*
@@ -179,9 +182,10 @@ int wfp_job_heartbeat(struct wfp_client *c, const char *id, const char *token,
 
 /*
  * Ends the owner's attempt: op is WFP_OP_COMPLETE, WFP_OP_REVERT,
- * WFP_OP_FAIL or WFP_OP_RETRY (back on the board while attempts remain,
- * else dead). fence 0 skips the fence check. state_out (may be NULL, 16
- * bytes) gets the job's new state word.
+ * WFP_OP_FAIL, WFP_OP_RETRY (back on the board while attempts remain,
+ * else dead) or WFP_OP_RELEASE (back on the board, the attempt not
+ * counted: the owner hands back a claim it never started). fence 0 skips the
+ * fence check. state_out (may be NULL, 16 bytes) gets the job's new state word.
  */
 int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
 		   int64_t fence, enum wfp_job_op op, const char *reason,

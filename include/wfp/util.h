@@ -52,6 +52,19 @@ int wfp_utf8_ok(const char *s, size_t n);
  */
 int wfp_text_ok(const char *s, size_t n);
 
+/* Input bytes a refusal message quotes (wfp_quote); the quoted form
+ * takes at most 4 bytes a byte, plus "..." and the NUL. */
+#define WFP_QUOTE_MAX 64
+#define WFP_QUOTE_BUF (4 * WFP_QUOTE_MAX + 4)
+
+/*
+ * Writes untrusted bytes s (len bytes) into out (size n) for a message:
+ * printable ASCII stays, anything else (and \\ and ') becomes \xNN, so the
+ * text is ASCII (valid UTF-8) whatever s holds. At most WFP_QUOTE_MAX
+ * input bytes, then "..."; never cuts an escape. Returns out.
+ */
+const char *wfp_quote(char *out, size_t n, const char *s, size_t len);
+
 /* Parses a whole decimal int64; returns 0, or -1 on junk or overflow. */
 int wfp_parse_i64(const char *s, int64_t *out);
 

@@ -11,6 +11,18 @@ eq "transferred owner" "$(jq -r .owner <<<"$t")" exec-b
 ok "new fence is higher" [ "$(jq -r .fence <<<"$t")" -gt "$(jq -r .fence <<<"$a")" ]
 eq "old token refused" "$(status_of "$WFP" job complete "$id" "$(jq -r .token <<<"$a")")" 1
 eq "redelivery recorded" "$("$WFP" job show "$id" --json | jq -r '.deliveries[0].reason')" transferred
+# The new owner's token is a credential: `job show` prints it nowhere (a
+# transfer used to keep its answer, token included, in the job hash).
+tt=$(jq -r .token <<<"$t")
+for fmt in "" --json; do
+  ok "show $fmt hides the transferred token" bash -c "! grep -qF -- '$tt' <<<\"\$('$WFP' job show '$id' $fmt)\""
+done
+# Nor an answer a job hash kept from before answers had their own keys.
+rcli HSET "$tag:job:$id" op_request 1-1 op_reply "[\"claimed\",\"exec-b\",\"$tt\",\"1\"]" >/dev/null
+for fmt in "" --json; do
+  ok "show $fmt hides an old op_reply" bash -c "! grep -qF -- '$tt' <<<\"\$('$WFP' job show '$id' $fmt)\""
+done
+rcli HDEL "$tag:job:$id" op_request op_reply >/dev/null
 eq "new owner completes" "$("$WFP" job complete "$id" "$(jq -r .token <<<"$t")" --json | jq -r .state)" completed
 
 # Back to the board: claimable again.

@@ -100,3 +100,15 @@ ok "bad lock name: its bytes as \\xNN" grep -qF "lock name 'x\xFFy' is not" "$TM
 rc=0; "$WFP" lock acquire ok1 --owner $'m\xc3' 2>"$TMP/err" || rc=$?
 eq "bad owner: usage error" "$rc" 2
 ok "bad owner: its bytes as \\xNN" grep -qF "owner 'm\xC3' is not" "$TMP/err"
+
+# A claim handed back because stdout could not be written does not cost
+# the job an attempt: a job with max_attempts 1 is posted again, not dead.
+one=$("$WFP" job post "$(job_file one '"max_attempts": 1')")
+rc=0; "$WFP" job claim --owner full >/dev/full 2>"$TMP/err" || rc=$?
+eq "claim of the last attempt > /dev/full exits 1" "$rc" 1
+ok "claim says it was released" grep -q "was released and handed back (now posted)" "$TMP/err"
+eq "the job is posted again" "$(rcli HGET "$tag:job:$one" state)" posted
+eq "the attempt is not counted" "$(rcli HGET "$tag:job:$one" attempts)" 0
+eq "its redelivery says released" "$(rcli XREVRANGE "$tag:job:$one:deliveries" + - COUNT 1 | grep -cx released)" 1
+got=$("$WFP" job claim --owner next)
+eq "the next claimer gets it" "${got%% *}" "$one"

@@ -72,7 +72,7 @@ static void refused(enum wfp_script_id id, int argc, const char **argv,
 	freeReplyObject(after);
 }
 
-/* finish.lua takes only the four outcomes: `transfer` (in the move table)
+/* finish.lua takes only its five outcomes: `transfer` (in the move table)
  * used to give a claimed job a TTL and drop it while claimed. */
 static void test_finish_refuses_other_outcomes(void **state)
 {
@@ -88,8 +88,8 @@ static void test_finish_refuses_other_outcomes(void **state)
 	snprintf(fence, sizeof(fence), "%lld", (long long)w.fence);
 	refused(WFP_LUA_FINISH, 8, argv, "BADARG outcome 'transfer'");
 	for (const char *const *o =
-		 (const char *const[]){"release", "repost", "give_up", "expire",
-				       "claim", "", NULL};
+		 (const char *const[]){"repost", "give_up", "expire", "claim",
+				       "", NULL};
 	     *o; o++) {
 		argv[5] = *o;
 		refused(WFP_LUA_FINISH, 8, argv, "BADARG outcome");
@@ -240,6 +240,302 @@ static void test_transfer_served_twice(void **state)
 	wfp_claims_release(&w, 1);
 }
 
+/* One payload: its bytes (a NUL inside, when len says so). */
+struct payload {
+	const char *s;
+	size_t len; /* 0: strlen */
+};
+
+/* post.lua on payload p as job id: 1 when posted, 0 when refused as a
+ * payload (any other error fails the test). */
+static int lua_posts(const char *id, const struct payload *p)
+{
+	struct wfp_key job = wfp_key_job(tag, id);
+	const char *argv[8] = {job.s, tag, id, "n", "3", p->s, "", "1000"};
+	size_t lens[8];
+	redisReply *r;
+
+	for (int i = 0; i < 8; i++)
+		lens[i] = strlen(argv[i]);
+	if (p->len)
+		lens[5] = p->len;
+	r = wfp_client_eval(c, WFP_LUA_POST, 1, 8, argv, lens);
+	if (r == NULL && strstr(wfp_client_error(c), "BADARG payload") == NULL)
+		fail_msg("post.lua: %s", wfp_client_error(c));
+	freeReplyObject(r);
+	return r != NULL;
+}
+
+/* Whether the C side takes payload p (wfp_check_payload). */
+static int c_takes(const struct payload *p)
+{
+	char err[256];
+
+	return wfp_check_payload(p->s, err, sizeof(err)) == 0;
+}
+
+/* n nested arrays in an object: {"a":[[...]]}, n + 1 levels; the caller
+ * frees it. */
+static char *nested(int n)
+{
+	char *s = malloc((size_t)n * 2 + 16);
+
+	assert_non_null(s);
+	memcpy(s, "{\"a\":", 5);
+	memset(s + 5, '[', (size_t)n);
+	memset(s + 5 + n, ']', (size_t)n);
+	memcpy(s + 5 + 2 * n, "}", 2);
+	return s;
+}
+
+/* Every payload the scripts accept the C side accepts (and prints), and
+ * the other way round: cjson.decode took repeated keys, 0x10, nan,
+ * Infinity, 1e999, \u0000, raw control bytes and bytes after a NUL. */
+static void test_payloads_c_and_lua_agree(void **state)
+{
+	static const struct payload refused_both[] = {
+	    {"{\"a\":1,\"a\":2}", 0},
+	    {"{\"a\":1,\"\\u0061\":2}", 0},
+	    {"{\"o\":{\"b\":1,\"b\":1}}", 0},
+	    {"{\"a\":0x10}", 0},
+	    {"{\"a\":nan}", 0},
+	    {"{\"a\":Infinity}", 0},
+	    {"{\"a\":-Infinity}", 0},
+	    {"{\"a\":\"\\u0000\"}", 0},
+	    {"{\"a\":\"\x01\"}", 0},
+	    {"{\"a\":\"tab\there\"}", 0},
+	    {"{\"a\":1e999}", 0},
+	    {"{\"a\":-1e999}", 0},
+	    {"{\"a\":99999999999999999999}", 0},
+	    {"{\"a\":01}", 0},
+	    {"{\"a\":1.}", 0},
+	    {"{\"a\":.5}", 0},
+	    {"{\"a\":+1}", 0},
+	    {"{\"a\":\"\\x41\"}", 0},
+	    {"{\"a\":\"\\ud800\"}", 0},
+	    {"{\"a\":\"\\udc00\"}", 0},
+	    {"{\"a\":1,}", 0},
+	    {"{\"a\":[1,]}", 0},
+	    {"{'a':1}", 0},
+	    {"{a:1}", 0},
+	    {"{\"a\":1} x", 0},
+	    {"{\"a\":1}{}", 0},
+	    {"\f{\"a\":1}", 0},
+	    {"{\"a\":\"\xff\"}", 0},
+	    {"[1]", 0},
+	    {"{\"a\":True}", 0},
+	};
+	static const struct payload taken_both[] = {
+	    {"{}", 0},
+	    {" {\"a\" : 1 }\n", 0},
+	    {"{\"a\":{\"b\":{\"c\":[1,{\"a\":2}]}},\"b\":{\"a\":3}}", 0},
+	    {"{\"s\":\"\\\" \\\\ \\/ \\b\\f\\n\\r\\t \\u00e9 \\ud83d\\ude00\"}",
+	     0},
+	    {"{\"n\":[-0,0,1e5,1.5E-3,-12.25e+2,9223372036854775807,"
+	     "-9223372036854775808]}",
+	     0},
+	    {"{\"t\":\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\"}", 0},
+	    {"{\"b\":[true,false,null,[],{}]}", 0},
+	    {"{\"\":1,\"a\\u0000b\":0}", 0}, /* refused: \u0000 in a key */
+	};
+	static const struct payload nul = {"{\"a\":1}\0garbage", 15};
+	char id[16];
+	char *deep;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused_both) / sizeof(*refused_both);
+	     i++) {
+		snprintf(id, sizeof(id), "r%zu", i);
+		if (lua_posts(id, &refused_both[i]) ||
+		    c_takes(&refused_both[i]))
+			fail_msg("payload %s was taken", refused_both[i].s);
+	}
+	assert_false(lua_posts("nul", &nul));
+	for (size_t i = 0; i + 1 < sizeof(taken_both) / sizeof(*taken_both);
+	     i++) {
+		snprintf(id, sizeof(id), "t%zu", i);
+		if (!lua_posts(id, &taken_both[i]) || !c_takes(&taken_both[i]))
+			fail_msg("payload %s was refused", taken_both[i].s);
+	}
+	assert_false(lua_posts("k0", &taken_both[7]));
+	assert_false(c_takes(&taken_both[7]));
+	deep = nested(WFP_PAYLOAD_DEPTH_MAX - 1); /* the deepest taken */
+	assert_true(lua_posts("d1", &(struct payload){deep, 0}));
+	assert_true(c_takes(&(struct payload){deep, 0}));
+	free(deep);
+	deep = nested(WFP_PAYLOAD_DEPTH_MAX);
+	assert_false(lua_posts("d2", &(struct payload){deep, 0}));
+	assert_false(c_takes(&(struct payload){deep, 0}));
+	free(deep);
+}
+
+/* Claim and transfer append to the token base ('.N', '.t'): a base that
+ * would make the token longer than heartbeat and finish take is refused,
+ * and the longest allowed one gives a token they take. */
+static void test_token_base_capped(void **state)
+{
+	struct wfp_key job = wfp_key_job(tag, "j6");
+	struct wfp_key stream = wfp_key_job_stream(tag);
+	struct wfp_post p = {"j6", "job", "{}", 3, NULL, 1000};
+	char base[WFP_TOKEN_MAX], got[WFP_ID_MAX], st[16];
+	int64_t lease;
+	redisReply *r;
+
+	(void)state;
+	memset(base, 'a', WFP_TOKEN_MAX - 1);
+	base[WFP_TOKEN_MAX - 1] = '\0'; /* 79 bytes: a valid token itself */
+	assert_int_equal(wfp_job_post(c, &p, got, NULL), 0);
+	const char *claim[6] = {stream.s, tag, "o", "1", base, "60000"};
+	refused(WFP_LUA_CLAIM, 6, claim, "BADARG token base");
+	const char *xfer[6] = {job.s, tag, "j6", "o", base, "60000"};
+	refused(WFP_LUA_TRANSFER, 6, xfer, "BADARG token base");
+	base[WFP_TOKEN_MAX - 3] = '\0'; /* the longest a transfer takes */
+	r = wfp_client_eval(c, WFP_LUA_TRANSFER, 1, 6, xfer, NULL);
+	assert_non_null(r);
+	assert_int_equal(strlen(r->element[2]->str), WFP_TOKEN_MAX - 1);
+	assert_int_equal(
+	    wfp_job_heartbeat(c, "j6", r->element[2]->str, 60000, &lease), 0);
+	assert_int_equal(wfp_job_finish(c, "j6", r->element[2]->str, 0,
+					WFP_OP_RETRY, "x", st),
+			 0);
+	freeReplyObject(r);
+	base[WFP_TOKEN_MAX - 3] = 'a'; /* 78 bytes: 1 + 1 digit over */
+	base[WFP_TOKEN_MAX - 2] = '\0';
+	refused(WFP_LUA_CLAIM, 6, claim, "BADARG token base");
+	base[WFP_TOKEN_MAX - 3] = '\0'; /* 77: ".1" makes 79 */
+	r = wfp_client_eval(c, WFP_LUA_CLAIM, 1, 6, claim, NULL);
+	assert_non_null(r);
+	assert_int_equal(r->elements, 2);
+	assert_int_equal(strlen(r->element[1]->element[1]->str),
+			 WFP_TOKEN_MAX - 1);
+	assert_int_equal(wfp_job_finish(c, "j6", r->element[1]->element[1]->str,
+					0, WFP_OP_COMPLETE, "", st),
+			 0);
+	freeReplyObject(r);
+}
+
+/* Transfer A, transfer B, then A served again: A's first answer, nothing
+ * applied again (the job stays with B under B's fence; A's token is not
+ * handed out again since the job no longer holds it). A repost's request
+ * id given to transfer is a BADARG, not a Lua error. No answer, and so no
+ * token, is kept in the job hash. */
+static void test_transfer_interleaved(void **state)
+{
+	struct wfp_claim w;
+	struct wfp_key job = wfp_key_job(tag, "j7");
+	const char *a[7] = {
+	    job.s, tag, "j7", "exec-a", "aaaa", "60000", "1700000000000-1"};
+	const char *b[7] = {
+	    job.s, tag, "j7", "exec-b", "bbbb", "60000", "1700000000000-2"};
+	redisReply *ra, *rb, *ra2, *r;
+
+	(void)state;
+	posted_and_claimed("j7", &w);
+	ra = wfp_client_eval(c, WFP_LUA_TRANSFER, 1, 7, a, NULL);
+	assert_non_null(ra);
+	rb = wfp_client_eval(c, WFP_LUA_TRANSFER, 1, 7, b, NULL);
+	assert_non_null(rb);
+	a[4] = "cccc";
+	ra2 = wfp_client_eval(c, WFP_LUA_TRANSFER, 1, 7, a, NULL);
+	assert_non_null(ra2);
+	assert_string_equal(ra2->element[0]->str, "claimed");
+	assert_string_equal(ra2->element[1]->str, "exec-a");
+	assert_string_equal(ra2->element[2]->str, "");
+	assert_int_equal(ra2->element[3]->integer, ra->element[3]->integer);
+	assert_int_equal(deliveries("j7"), 2);
+	assert_int_equal(itest_job_int(c, "j7", "fence"),
+			 rb->element[3]->integer);
+	assert_int_equal(itest_job_int(c, "j7", "attempts"), 3);
+	char owner[32];
+	itest_job_str(c, "j7", "owner", owner, sizeof(owner));
+	assert_string_equal(owner, "exec-b");
+	r = wfp_client_commandf(c, "HGETALL %s", job.s);
+	assert_non_null(r);
+	for (size_t i = 0; i + 1 < r->elements; i += 2)
+		if (strcmp(r->element[i]->str, "token") != 0 &&
+		    strstr(r->element[i + 1]->str, "bbbb") != NULL)
+			fail_msg("field %s holds the token",
+				 r->element[i]->str);
+	freeReplyObject(r);
+	const char *rp[4] = {job.s, tag, "j7", "1700000000000-3"};
+	r = wfp_client_eval(c, WFP_LUA_REPOST, 1, 4, rp, NULL);
+	assert_non_null(r);
+	freeReplyObject(r);
+	const char *x[7] = {
+	    job.s, tag, "j7", "exec-a", "dddd", "60000", "1700000000000-3"};
+	refused(WFP_LUA_TRANSFER, 7, x, "BADARG request id");
+	const char *rp2[4] = {job.s, tag, "j7", "1700000000000-2"};
+	refused(WFP_LUA_REPOST, 4, rp2, "BADARG request id");
+	freeReplyObject(ra);
+	freeReplyObject(rb);
+	freeReplyObject(ra2);
+	wfp_claims_release(&w, 1);
+}
+
+/* An owner hands back a claim it never started (its output failed): the
+ * attempt is not counted, so a job with max_attempts 1 is posted again,
+ * not dead, with a redelivery record 'released'. Token-checked. */
+static void test_release_keeps_the_attempt(void **state)
+{
+	struct wfp_post p = {"j8", "job", "{}", 1, NULL, 1000};
+	struct wfp_key dk = wfp_key_deliveries(tag, "j8");
+	char got[WFP_ID_MAX], st[16];
+	struct wfp_claim w;
+	redisReply *r;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(wfp_job_post(c, &p, got, NULL), 0);
+	assert_int_equal(wfp_job_claim(c, "exec-a", 1, 60000, 0, &w, &n), 0);
+	assert_int_equal(
+	    wfp_job_finish(c, "j8", "wrong", 0, WFP_OP_RELEASE, "x", st), -1);
+	assert_non_null(strstr(wfp_client_error(c), "STALE"));
+	assert_int_equal(wfp_job_finish(c, "j8", w.token, w.fence,
+					WFP_OP_RELEASE, "output failed", st),
+			 0);
+	assert_string_equal(st, "posted");
+	assert_int_equal(itest_job_int(c, "j8", "attempts"), 0);
+	r = wfp_client_commandf(c, "XREVRANGE %s + - COUNT 1", dk.s);
+	assert_non_null(r);
+	assert_int_equal(r->elements, 1);
+	assert_string_equal(r->element[0]->element[1]->element[3]->str,
+			    "released");
+	freeReplyObject(r);
+	wfp_claims_release(&w, 1);
+}
+
+/* deadletter.lua writes the reason as UTF-8 text (\xNN for other bytes)
+ * in the dead letter and in the event's detail. */
+static void test_deadletter_reason_as_text(void **state)
+{
+	struct wfp_key req = wfp_key_requests(tag, "jobboard");
+	struct wfp_key dl = wfp_key_deadletter(tag);
+	struct wfp_key ev = wfp_key_events(tag);
+	const char *argv[6] = {req.s, tag,	  "jobboard",
+			       "1-1", "jobboard", "unknown op 'bad\xffop'"};
+	redisReply *r;
+
+	(void)state;
+	r = wfp_client_commandf(c, "XGROUP CREATE %s jobboard $ MKSTREAM",
+				req.s);
+	freeReplyObject(r);
+	r = wfp_client_eval(c, WFP_LUA_DEADLETTER, 1, 6, argv, NULL);
+	assert_non_null(r);
+	freeReplyObject(r);
+	r = wfp_client_commandf(c, "XREVRANGE %s + - COUNT 1", dl.s);
+	assert_non_null(r);
+	assert_non_null(
+	    strstr(r->element[0]->element[1]->element[9]->str, "bad\\xffop"));
+	freeReplyObject(r);
+	r = wfp_client_commandf(c, "XREVRANGE %s + - COUNT 1", ev.s);
+	assert_non_null(r);
+	for (size_t i = 0; i < r->element[0]->element[1]->elements; i++) {
+		const redisReply *f = r->element[0]->element[1]->element[i];
+		assert_true(wfp_utf8_ok(f->str, f->len));
+	}
+	freeReplyObject(r);
+}
+
 /* Runs the prelude and body (returning a list of strings) with ARGV[1] =
  * the tag; returns the reply. */
 static redisReply *lua_eval(const char *body)
@@ -325,6 +621,11 @@ int main(void)
 	    cmocka_unit_test_setup(test_scripts_refuse_bad_arguments, setup),
 	    cmocka_unit_test_setup(test_fence_floored_after_failover, setup),
 	    cmocka_unit_test_setup(test_transfer_served_twice, setup),
+	    cmocka_unit_test_setup(test_payloads_c_and_lua_agree, setup),
+	    cmocka_unit_test_setup(test_token_base_capped, setup),
+	    cmocka_unit_test_setup(test_transfer_interleaved, setup),
+	    cmocka_unit_test_setup(test_release_keeps_the_attempt, setup),
+	    cmocka_unit_test_setup(test_deadletter_reason_as_text, setup),
 	    cmocka_unit_test_setup(test_lua_keys_match_c, setup),
 	    cmocka_unit_test_setup(test_lua_limits_match_c, setup),
 	};

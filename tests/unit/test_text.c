@@ -106,6 +106,33 @@ static void test_post_document(void **state)
 	assert_int_equal(wfp_post_check(&p, err, sizeof(err)), 0);
 }
 
+/* wfp_quote: printable ASCII kept, other bytes as \xNN, at most
+ * WFP_QUOTE_MAX input bytes, never an escape cut by a small buffer; the
+ * refusals that quote input use it. */
+static void test_quote(void **state)
+{
+	char q[WFP_QUOTE_BUF], small[10], long_id[200];
+
+	(void)state;
+	assert_string_equal(wfp_quote(q, sizeof(q), "bad\xffop", 6),
+			    "bad\\xffop");
+	assert_string_equal(wfp_quote(q, sizeof(q), "a\\'\0b", 5),
+			    "a\\x5c\\x27\\x00b");
+	assert_string_equal(wfp_quote(small, sizeof(small), "ab\xc3\xa9", 4),
+			    "ab\\xc3...");
+	assert_string_equal(wfp_quote(small, 9, "ab\xc3\xa9", 4), "ab...");
+	memset(long_id, 'x', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	wfp_quote(q, sizeof(q), long_id, strlen(long_id));
+	assert_int_equal(strlen(q), WFP_QUOTE_MAX + 3);
+	assert_string_equal(q + WFP_QUOTE_MAX, "...");
+	long_id[62] = '\xe2', long_id[63] = '\x82', long_id[64] = '\xac';
+	assert_int_equal(wfp_check_id("job id", long_id, err, sizeof(err)), -1);
+	assert_true(wfp_utf8_ok(err, strlen(err)));
+	assert_int_equal(wfp_check_token("t\xc3", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'t\\xc3'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +141,7 @@ int main(void)
 	    cmocka_unit_test(test_control_characters),
 	    cmocka_unit_test(test_checks),
 	    cmocka_unit_test(test_post_document),
+	    cmocka_unit_test(test_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
