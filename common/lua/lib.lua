@@ -367,6 +367,24 @@ local function arg_request(i)
   return v
 end
 
+-- ARGV[i]: the deadline of the request that runs the script, in ms on
+-- Redis's clock (the service passes its entry time + timeout_ms); 0, ''
+-- or absent for a direct call, which has none. Then refuses with TIMEOUT,
+-- before any write, a request run at or after its deadline: its client has
+-- given up, so it must never be applied (the service checks before sending
+-- the script, but the script can run later: a stalled link, a paused
+-- Redis, a failover).
+local function arg_deadline(i)
+  if ARGV[i] == nil or ARGV[i] == '' then return 0 end
+  local deadline = arg_int(i, 'deadline_ms', 0, LIMIT.FENCE_MAX)
+  local now = now_ms()
+  if deadline > 0 and now >= deadline then
+    fail('TIMEOUT the request ran ' .. int_str(now - deadline) ..
+      ' ms after its deadline: not applied')
+  end
+  return deadline
+end
+
 -- The state that op moves a job in `from` to; refuses moves NEXT lacks.
 local function next_state(id, from, op)
   local row = NEXT[from]

@@ -4,10 +4,12 @@
 -- [5] payload (a JSON object as text), [6] idempotency key or '', [7] its
 -- TTL in ms, [8] the id of the request that asks for the post ("ms-seq")
 -- or '' / absent: a request served twice (a replica died before
--- acknowledging it) then answers with the job it posted.
+-- acknowledging it) then answers with the job it posted. [9] the
+-- request's deadline (ms, Redis's clock) or 0 / '' / absent: a request
+-- run at or after it is refused with TIMEOUT (arg_deadline).
 -- Returns {id, 1} for a new job, or {first_id, 0} when the idempotency key
 -- was seen within its TTL or the request was served before.
-want_args(1, 7, 8)
+want_args(1, 7, 9)
 local id = arg_id(2)
 want_key(1, K.job(id))
 local name = arg_text(3, 'name', LIMIT.NAME)
@@ -16,6 +18,7 @@ local payload = ARGV[5]
 local idem = arg_text(6, 'idempotency key', LIMIT.IDEM_KEY, true)
 local idem_ttl = arg_int(7, 'idempotency TTL', 1, LIMIT.IDEM_TTL_MS)
 local request = arg_request(8)
+arg_deadline(9)
 if #payload > LIMIT.PAYLOAD or not utf8_ok(payload, false)
     or not json_object_ok(payload) then
   bad_arg('payload', payload, 'is not a JSON object of at most '

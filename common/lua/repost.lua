@@ -4,11 +4,13 @@
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] the id of the request
 -- ("ms-seq") or '' / absent: the same request served again (even after
 -- other requests) answers 'posted' and changes nothing; its answer is
--- remembered apart from transfer's (done_put). Returns 'posted'.
-want_args(1, 2, 3)
+-- remembered apart from transfer's (done_put). [4] the request's deadline
+-- or 0 / '' / absent (arg_deadline). Returns 'posted'.
+want_args(1, 2, 4)
 local id = arg_id(2)
 want_key(1, K.job(id))
 local request = arg_request(3)
+arg_deadline(4)
 local job = K.job(id)
 if done_get(request, 'repost', id) then return 'posted' end
 local f = redis.call('HMGET', job, 'state', 'owner', 'fence')

@@ -9,14 +9,16 @@
 -- with no second token, fence or redelivery record; the token is read
 -- again from the job while it is still held under that answer's fence,
 -- else it is ''.
+-- [7] the request's deadline or 0 / '' / absent (arg_deadline).
 -- Returns {state, owner, token, fence}.
-want_args(1, 5, 6)
+want_args(1, 5, 7)
 local id = arg_id(2)
 want_key(1, K.job(id))
 local to_owner = arg_text(3, 'owner', LIMIT.NAME, true)
 local base = arg_token_base(4, #'.t')
 local vis = arg_int(5, 'visibility_ms', LIMIT.LEASE_MIN_MS, LIMIT.LEASE_MAX_MS)
 local request = arg_request(6)
+arg_deadline(7)
 local job = K.job(id)
 local seen = done_get(request, 'transfer', id)
 local f = redis.call('HMGET', job, 'state', 'owner', 'fence', 'entry',

@@ -124,6 +124,14 @@ static void on_result(struct wfp_request *rq, const redisReply *reply)
 	msgpack_sbuffer_destroy(&buf);
 }
 
+/* rq's deadline (Redis-clock ms) as text in buf, for the scripts'
+ * deadline argument: they refuse to act once it has passed. */
+static const char *request_deadline(const struct wfp_request *rq, char buf[24])
+{
+	snprintf(buf, 24, "%lld", (long long)rq->deadline_ms);
+	return buf;
+}
+
 /* Runs script id for rq. */
 static void request_run(struct wfp_request *rq, enum wfp_script_id id, int argc,
 			const char **argv)
@@ -153,9 +161,9 @@ static int serve_post(struct wfp_request *rq, const msgpack_object *body,
 {
 	const char *tag = wfp_service_tag(rq->svc);
 	struct jobboard_post p;
-	char id[WFP_ID_MAX], max[24], ttl[24];
+	char id[WFP_ID_MAX], max[24], ttl[24], dl[24];
 	struct wfp_key job;
-	const char *argv[9];
+	const char *argv[10];
 
 	if (jobboard_parse_post(body, &p, err, errlen) != 0) {
 		free(p.payload);
@@ -171,7 +179,8 @@ static int serve_post(struct wfp_request *rq, const msgpack_object *body,
 	argv[0] = job.s, argv[1] = tag, argv[2] = id;
 	argv[3] = p.name, argv[4] = max, argv[5] = p.payload;
 	argv[6] = p.idem, argv[7] = ttl, argv[8] = rq->entry;
-	request_run(rq, WFP_LUA_POST, 9, argv);
+	argv[9] = request_deadline(rq, dl);
+	request_run(rq, WFP_LUA_POST, 10, argv);
 	free(p.payload);
 	return 0;
 }
@@ -199,7 +208,7 @@ static int serve_transfer(struct wfp_request *rq, const msgpack_object *body,
 			  char *err, size_t errlen)
 {
 	const char *tag = wfp_service_tag(rq->svc);
-	char id[WFP_ID_MAX], to[WFP_NAME_MAX], base[33], vis[24];
+	char id[WFP_ID_MAX], to[WFP_NAME_MAX], base[33], vis[24], dl[24];
 	struct wfp_key job;
 
 	if (parse_job_op(body, 1, id, to, err, errlen) != 0)
@@ -208,8 +217,9 @@ static int serve_transfer(struct wfp_request *rq, const msgpack_object *body,
 	wfp_random_hex(base, 16);
 	snprintf(vis, sizeof(vis), "%lld",
 		 (long long)wfp_service_daemon(rq->svc)->cfg.visibility_ms);
-	const char *argv[7] = {job.s, tag, id, to, base, vis, rq->entry};
-	request_run(rq, WFP_LUA_TRANSFER, 7, argv);
+	const char *argv[8] = {job.s, tag, id,	      to,
+			       base,  vis, rq->entry, request_deadline(rq, dl)};
+	request_run(rq, WFP_LUA_TRANSFER, 8, argv);
 	return 0;
 }
 
@@ -218,14 +228,15 @@ static int serve_repost(struct wfp_request *rq, const msgpack_object *body,
 			char *err, size_t errlen)
 {
 	const char *tag = wfp_service_tag(rq->svc);
-	char id[WFP_ID_MAX], to[WFP_NAME_MAX];
+	char id[WFP_ID_MAX], to[WFP_NAME_MAX], dl[24];
 	struct wfp_key job;
 
 	if (parse_job_op(body, 0, id, to, err, errlen) != 0)
 		return -1;
 	job = wfp_key_job(tag, id);
-	const char *argv[4] = {job.s, tag, id, rq->entry};
-	request_run(rq, WFP_LUA_REPOST, 4, argv);
+	const char *argv[5] = {job.s, tag, id, rq->entry,
+			       request_deadline(rq, dl)};
+	request_run(rq, WFP_LUA_REPOST, 5, argv);
 	return 0;
 }
 

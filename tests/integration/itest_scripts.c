@@ -240,6 +240,44 @@ static void test_transfer_served_twice(void **state)
 	wfp_claims_release(&w, 1);
 }
 
+/* A request run after its deadline is never applied, whatever the
+ * service saw when it sent the script (a stalled link, a paused Redis):
+ * post, transfer and repost refuse it with TIMEOUT and change nothing; a
+ * deadline still ahead, or none (a direct call), is served. */
+static void test_request_after_deadline_refused(void **state)
+{
+	struct wfp_claim w;
+	struct wfp_key late = wfp_key_job(tag, "late");
+	struct wfp_key job = wfp_key_job(tag, "j9");
+	const char *post[10] = {late.s, tag,	"late",
+				"job",	"3",	"{}",
+				"",	"1000", "1700000000000-1",
+				"1000"};
+	const char *transfer[8] = {
+	    job.s, tag, "j9", "exec-b", "aaaa", "60000", "1700000000000-2",
+	    "1000"};
+	const char *repost[5] = {job.s, tag, "j9", "1700000000000-3", "1000"};
+	char ahead[24];
+	redisReply *r;
+
+	(void)state;
+	posted_and_claimed("j9", &w);
+	refused(WFP_LUA_POST, 10, post, "TIMEOUT");
+	refused(WFP_LUA_TRANSFER, 8, transfer, "TIMEOUT");
+	refused(WFP_LUA_REPOST, 5, repost, "TIMEOUT");
+	snprintf(ahead, sizeof(ahead), "%lld",
+		 (long long)(wfp_now_ms() + 600000));
+	post[9] = ahead;
+	r = wfp_client_eval(c, WFP_LUA_POST, 1, 10, post, NULL);
+	assert_non_null(r);
+	freeReplyObject(r);
+	repost[4] = "0";
+	r = wfp_client_eval(c, WFP_LUA_REPOST, 1, 5, repost, NULL);
+	assert_non_null(r);
+	freeReplyObject(r);
+	wfp_claims_release(&w, 1);
+}
+
 /* One payload: its bytes (a NUL inside, when len says so). */
 struct payload {
 	const char *s;
@@ -621,6 +659,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_scripts_refuse_bad_arguments, setup),
 	    cmocka_unit_test_setup(test_fence_floored_after_failover, setup),
 	    cmocka_unit_test_setup(test_transfer_served_twice, setup),
+	    cmocka_unit_test_setup(test_request_after_deadline_refused, setup),
 	    cmocka_unit_test_setup(test_payloads_c_and_lua_agree, setup),
 	    cmocka_unit_test_setup(test_token_base_capped, setup),
 	    cmocka_unit_test_setup(test_transfer_interleaved, setup),
