@@ -78,6 +78,22 @@ struct wfp_key wfp_key_replicas(const char *tag, const char *service)
 	return key_fmt(tag, "svc:%s:replicas", service);
 }
 
+struct wfp_key wfp_key_done(const char *tag, const char *service,
+			    const char *entry)
+{
+	return key_fmt(tag, "svc:%s:done:%s", service, entry);
+}
+
+struct wfp_key wfp_key_waiter(const char *tag, const char *token)
+{
+	return key_fmt(tag, "waiter:%s", token);
+}
+
+struct wfp_key wfp_key_locks_seq(const char *tag)
+{
+	return key_fmt(tag, "locks:seq");
+}
+
 struct wfp_key wfp_key_reply(const char *tag, const char *nonce)
 {
 	return key_fmt(tag, "reply:%s", nonce);

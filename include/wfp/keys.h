@@ -49,6 +49,15 @@ struct wfp_key wfp_key_requests(const char *tag, const char *service);
  * refreshes every second, for `wfp status`. */
 struct wfp_key wfp_key_replicas(const char *tag, const char *service);
 
+/* The remembered answer of one request (entry id) a service served, so
+ * the same request served again answers the same (a string with a TTL). */
+struct wfp_key wfp_key_done(const char *tag, const char *service,
+			    const char *entry);
+
+/* A lock waiter's record (a hash), and the arrival sequence of waiters. */
+struct wfp_key wfp_key_waiter(const char *tag, const char *token);
+struct wfp_key wfp_key_locks_seq(const char *tag);
+
 /* A reply list a client waits on for one request. */
 struct wfp_key wfp_key_reply(const char *tag, const char *nonce);
 

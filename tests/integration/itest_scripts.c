@@ -598,7 +598,8 @@ static void test_lua_keys_match_c(void **state)
 	    "K.lockinfo('n'), K.lockfence('n'), K.lockq('n'), K.held, "
 	    "K.waiters, K.stream, K.leases, K.owners, K.dead, K.events, "
 	    "K.requests('jobboard'), K.replicas('lock'), K.reply('nonce'), "
-	    "K.fence('res')}");
+	    "K.fence('res'), K.done('jobboard', '1-2'), K.waiter('o/ab'), "
+	    "K.waiter_seq}");
 	struct wfp_key want[] = {
 	    wfp_key_job(tag, "x"),
 	    wfp_key_deliveries(tag, "x"),
@@ -620,6 +621,9 @@ static void test_lua_keys_match_c(void **state)
 	    wfp_key_replicas(tag, "lock"),
 	    wfp_key_reply(tag, "nonce"),
 	    wfp_key_fence(tag, "res"),
+	    wfp_key_done(tag, "jobboard", "1-2"),
+	    wfp_key_waiter(tag, "o/ab"),
+	    wfp_key_locks_seq(tag),
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 
