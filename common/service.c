@@ -22,6 +22,7 @@
 #define ACK_BATCH	128	/* entries acknowledged in one XACK/XDEL */
 #define CLOCK_EVERY_MS	10000	/* Redis's clock is measured this often */
 #define ENTRY_ID_MAX	64	/* a stream entry id, NUL included */
+#define ENTRY_MS_DIGITS 15	/* times and timeouts in entries: < 10^15 ms */
 
 /*
  * Taking over requests of other replicas (takeover.lua). Every
@@ -597,28 +598,79 @@ static int serve_body(struct wfp_request *rq, const redisReply *body, char *err,
 	return rc;
 }
 
-/* Sets rq->deadline_ms from the entry id's time and the envelope's
+/* Parses a time or duration in ms: 1 to ENTRY_MS_DIGITS digits, nothing
+ * else (no sign, space, exponent or hex: takeover.lua parses the same
+ * way), so adding a timeout to it never overflows. Returns 0 or -1. */
+static int parse_ms(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (s == NULL || len < 1 || len > ENTRY_MS_DIGITS)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * When the request was added, on Redis's clock: min(entry id ms, field
+ * at) (request_add.lua writes `at`, Redis's TIME: a `*` id inherits any
+ * future time of an earlier id). An entry without `at` (made by hand)
+ * uses its id, refused when the id is ahead of Redis's clock by more than
+ * our clock's error. Returns 0 or -1 with err.
+ */
+static int entry_start(struct wfp_service *svc, struct wfp_request *rq,
+		       const redisReply *fields, int64_t *start, char *err,
+		       size_t errlen)
+{
+	const redisReply *at = entry_field(fields, "at");
+	int64_t id_ms = 0, at_ms = 0, ahead;
+
+	if (parse_ms(rq->entry, strcspn(rq->entry, "-"), &id_ms) != 0)
+		return snprintf(err, errlen, "entry id is not a time"), -1;
+	if (at && parse_ms(at->str, at->len, &at_ms) != 0)
+		return snprintf(err, errlen,
+				"field 'at' '%.24s' is not a time in ms",
+				at->str),
+		       -1;
+	if (at) {
+		*start = at_ms < id_ms ? at_ms : id_ms;
+		return 0;
+	}
+	ahead = id_ms - wfp_service_now_ms(svc);
+	if (ahead > svc->clock_err_ms + WFP_SERVICE_SERVE_MARGIN_MS)
+		return snprintf(err, errlen,
+				"entry id is %lld ms ahead of redis's clock "
+				"and the entry has no field 'at'",
+				(long long)ahead),
+		       -1;
+	*start = id_ms;
+	return 0;
+}
+
+/* Sets rq->deadline_ms from when the entry was added and the envelope's
  * timeout_ms. Returns 0 or -1 with err. */
-static int envelope_deadline(struct wfp_request *rq, const redisReply *fields,
-			     char *err, size_t errlen)
+static int envelope_deadline(struct wfp_service *svc, struct wfp_request *rq,
+			     const redisReply *fields, char *err, size_t errlen)
 {
 	const redisReply *t = entry_field(fields, "timeout_ms");
-	int64_t timeout = 0, at = 0;
-	char ms[24];
-	size_t n = strcspn(rq->entry, "-");
+	int64_t timeout = 0, start = 0;
 
 	if (t == NULL)
 		return snprintf(err, errlen, "missing field 'timeout_ms'"), -1;
-	if (wfp_parse_i64(t->str, &timeout) != 0 || timeout < 1 ||
+	if (parse_ms(t->str, t->len, &timeout) != 0 || timeout < 1 ||
 	    timeout > WFP_REQUEST_TIMEOUT_MAX_MS)
 		return snprintf(err, errlen,
 				"field 'timeout_ms' '%.24s' is not 1..%lld ms",
 				t->str, (long long)WFP_REQUEST_TIMEOUT_MAX_MS),
 		       -1;
-	snprintf(ms, sizeof(ms), "%.*s", (int)(n < 23 ? n : 23), rq->entry);
-	if (wfp_parse_i64(ms, &at) != 0)
-		return snprintf(err, errlen, "entry id is not a time"), -1;
-	rq->deadline_ms = at + timeout;
+	if (entry_start(svc, rq, fields, &start, err, errlen) != 0)
+		return -1;
+	rq->deadline_ms = start + timeout;
 	return 0;
 }
 
@@ -639,7 +691,7 @@ static int check_envelope(struct wfp_service *svc, struct wfp_request *rq,
 		return snprintf(err, errlen, "missing or overlong field 'op'"),
 		       -1;
 	wfp_strlcpy(rq->op, op->str, sizeof(rq->op));
-	return envelope_deadline(rq, fields, err, errlen);
+	return envelope_deadline(svc, rq, fields, err, errlen);
 }
 
 /* Returns 1 when rq's deadline has passed, or is too near to serve it

@@ -1,7 +1,7 @@
 -- takeover.lua: finds the requests other replicas of a service read but
 -- did not acknowledge, and decides their fate by the request's own
--- deadline (entry id time + timeout_ms, on Redis's clock) and by whether
--- the replica holding it is alive (its score in the replicas zset, its
+-- deadline (min(entry id time, field at) + timeout_ms, on Redis's clock)
+-- and by whether the replica holding it is alive (its score in the replicas zset, its
 -- last sign of life, is at most gone_ms old):
 --   - past its deadline (or within margin_ms of it): acknowledged and
 --     deleted, whoever holds it: it must never be served now;
@@ -26,15 +26,33 @@ local t = redis.call('TIME') -- a bare script: no lib.lua
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local claimed, expired, vanished = {}, 0, 0
 
--- The deadline of entry {id, fields}, or nil when timeout_ms is unreadable.
-local function deadline(e)
-  local ms = tonumber(string.match(e[1], '^(%d+)%-'))
-  for i = 1, #e[2] - 1, 2 do
-    if e[2][i] == 'timeout_ms' then
-      local t = tonumber(e[2][i + 1])
-      if ms and t and t >= 1 then return ms + t end
-    end
+-- A time or duration in ms: 1-15 digits and nothing else (service.c's
+-- parse_ms), or nil.
+local function ms_of(s)
+  if type(s) ~= 'string' or #s > 15 or not string.match(s, '^%d+$') then
+    return nil
   end
+  return tonumber(s)
+end
+
+-- The deadline of entry {id, fields}: min(id ms, field at) + timeout_ms,
+-- the first occurrence of each field (as service.c reads them), or nil
+-- when one is unreadable (the replica serving it dead-letters it).
+local function deadline(e)
+  local ms = ms_of(string.match(e[1], '^(%d+)%-'))
+  local at, t
+  for i = 1, #e[2] - 1, 2 do
+    local k = e[2][i]
+    if k == 'timeout_ms' and t == nil then t = e[2][i + 1] end
+    if k == 'at' and at == nil then at = e[2][i + 1] end
+  end
+  t = ms_of(t)
+  if at ~= nil then
+    at = ms_of(at)
+    if at == nil then return nil end
+    if ms and at < ms then ms = at end
+  end
+  if ms and t and t >= 1 then return ms + t end
   return nil
 end
 
