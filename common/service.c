@@ -42,6 +42,17 @@
 #define TAKEOVER_SCAN 64 /* pending entries looked at per pass */
 #define RECLAIM_BATCH 32 /* lost entries fetched again per call */
 
+/*
+ * A read whose reply was lost with the link (the reader dropped on a
+ * timeout, a network break, CLIENT KILL) leaves the entries it delivered
+ * pending in our consumer, unknown to us. After a failed read, once this
+ * replica holds nothing (no read, request, ack or takeover outstanding:
+ * then every pending entry of our consumer is one of those), it lists
+ * them, RECOVER_BATCH at a time (XPENDING ... our consumer), and serves
+ * them as lost requests; reading resumes when none is left.
+ */
+#define RECOVER_BATCH RECLAIM_BATCH
+
 /* A counter with its name stored alongside. */
 struct counter {
 	struct wfp_metric m;
@@ -100,11 +111,13 @@ struct wfp_service {
 	int64_t last_alive_ms;
 	int64_t last_forget_ms;
 	int clock_known;
-	int adopted;  /* own entries of an earlier life taken over */
-	int taking;   /* a takeover pass is outstanding */
-	int reading;  /* a read is outstanding */
-	int inflight; /* requests being served (handlers, dead letters) */
-	int arriving; /* entries of a reply not yet looked at */
+	int adopted;	/* own entries of an earlier life taken over */
+	int taking;	/* a takeover pass is outstanding */
+	int recover;	/* a read failed: look for our own pending entries */
+	int recovering; /* that XPENDING is outstanding */
+	int reading;	/* a read is outstanding */
+	int inflight;	/* requests being served (handlers, dead letters) */
+	int arriving;	/* entries of a reply not yet looked at */
 	int exit_code;
 	struct counter counters[MAX_COUNTERS];
 	int ncounters;
@@ -118,6 +131,8 @@ static void read_next(struct wfp_service *svc);
 static void takeover_pass(struct wfp_service *svc);
 static void serve_entries(struct wfp_service *svc, const redisReply *list);
 static void lost_add(struct wfp_service *svc, const char *entry);
+static void lost_retry(struct wfp_service *svc);
+static void recover_own(struct wfp_service *svc);
 
 /* ------------------------------------------------------------------ */
 /* Metrics                                                             */
@@ -283,7 +298,8 @@ static void maybe_stop(struct wfp_service *svc)
 	const char *ping[1] = {"PING"};
 
 	if (!svc->d->stopping || svc->reading || svc->inflight > 0 ||
-	    svc->acks_out > 0 || svc->reclaiming > 0 || svc->taking)
+	    svc->acks_out > 0 || svc->reclaiming > 0 || svc->taking ||
+	    svc->recovering)
 		return;
 	if (svc->acks.n > 0 && wfp_redis_ready(svc->cmd)) {
 		event_active(svc->ack_flush, EV_TIMEOUT, 0);
@@ -877,7 +893,8 @@ static void takeover_pass(struct wfp_service *svc)
 				svc->adopted ? "0" : "1",
 				idle};
 
-	if (svc->taking || room <= 0 || !svc->clock_known || svc->d->stopping)
+	if (svc->taking || svc->recovering || room <= 0 || !svc->clock_known ||
+	    svc->d->stopping)
 		return;
 	svc->last_takeover_ms = wfp_mono_us() / 1000;
 	snprintf(gone, sizeof(gone), "%d", REPLICA_GONE_MS);
@@ -889,6 +906,60 @@ static void takeover_pass(struct wfp_service *svc)
 	if (wfp_redis_script(svc->cmd, WFP_LUA_TAKEOVER, on_takeover, svc, 2,
 			     10, argv, NULL) == 0)
 		svc->taking = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Our own entries of a lost read                                      */
+/* ------------------------------------------------------------------ */
+
+/* XPENDING of our consumer answered: every entry listed is one a lost
+ * read delivered (we held nothing when it went out): serve them as lost
+ * requests. A full batch: look again once they are done. */
+static void on_own_pending(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+	size_t n = 0;
+
+	(void)r;
+	svc->recovering = 0;
+	if (reply && reply->type == REDIS_REPLY_ARRAY) {
+		n = reply->elements;
+		for (size_t i = 0; i < n; i++) {
+			const redisReply *row = reply->element[i];
+
+			if (row->type == REDIS_REPLY_ARRAY &&
+			    row->elements >= 1 &&
+			    row->element[0]->type == REDIS_REPLY_STRING)
+				lost_add(svc, row->element[0]->str);
+		}
+		if (n > 0)
+			wfp_warn("%zu requests of a lost read found pending: "
+				 "serving them",
+				 n);
+		if (n < RECOVER_BATCH)
+			svc->recover = 0;
+	} else if (reply && reply->type == REDIS_REPLY_ERROR) {
+		wfp_warn("listing our pending requests: %s", reply->str);
+	}
+	lost_retry(svc);
+	read_next(svc);
+	maybe_stop(svc);
+}
+
+/* Lists our consumer's pending entries once we hold nothing (see
+ * RECOVER_BATCH); tried again on the next tick when it cannot go out. */
+static void recover_own(struct wfp_service *svc)
+{
+	char count[16];
+	const char *argv[7] = {"XPENDING", svc->requests.s, svc->name,	  "-",
+			       "+",	   count,	    svc->consumer};
+
+	if (svc->recovering || svc->reading || svc->taking || held(svc) > 0)
+		return;
+	snprintf(count, sizeof(count), "%d", RECOVER_BATCH);
+	if (wfp_redis_command(svc->cmd, 0, on_own_pending, svc, 7, argv,
+			      NULL) == 0)
+		svc->recovering = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -915,6 +986,8 @@ static void on_read(struct wfp_redis *r, redisReply *reply, void *arg)
 	svc->reading = 0;
 	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0)
 		serve_entries(svc, reply->element[0]->element[1]);
+	if (failed)
+		svc->recover = 1; /* its reply may have delivered entries */
 	if (failed && reply && strncmp(reply->str, "NOGROUP", 7) == 0)
 		group_create(svc, svc->requests.s, svc->name); /* flushed */
 	else if (failed && reply)
@@ -945,6 +1018,10 @@ static void read_next(struct wfp_service *svc)
 	if (svc->reading || svc->d->stopping || !svc->clock_known ||
 	    !svc->adopted || room <= 0)
 		return;
+	if (svc->recover) {
+		recover_own(svc); /* reading resumes once it is done */
+		return;
+	}
 	snprintf(count, sizeof(count), "%lld",
 		 (long long)(room < READ_COUNT ? room : READ_COUNT));
 	snprintf(block, sizeof(block), "%d", READ_BLOCK_MS);
