@@ -840,21 +840,20 @@ static void lost_retry(struct wfp_service *svc)
 /* Taking over other replicas' requests                                */
 /* ------------------------------------------------------------------ */
 
-/* takeover.lua answered {claimed entries, expired, vanished}: serve the
- * claimed ones. While adopting our own earlier entries, go on until a
- * pass finds fewer than it may take, then start reading. */
+/* takeover.lua answered {claimed entries, expired, vanished, done}:
+ * serve the claimed ones. While adopting our own earlier entries, go on
+ * until a pass has looked at all of them (done), then start reading. */
 static void on_takeover(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct wfp_service *svc = arg;
-	long long expired = 0, vanished = 0;
+	long long expired = 0;
 	size_t claimed = 0;
 
 	(void)r;
 	svc->taking = 0;
-	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4) {
 		claimed = reply->element[0]->elements;
 		expired = reply->element[1]->integer;
-		vanished = reply->element[2]->integer;
 		svc->m_expired->value += expired;
 		svc->m_takeovers->value += (int64_t)claimed;
 		if (claimed > 0)
@@ -863,9 +862,8 @@ static void on_takeover(struct wfp_redis *r, redisReply *reply, void *arg)
 				 claimed);
 		if (!svc->d->stopping)
 			serve_entries(svc, reply->element[0]);
-		if (!svc->adopted &&
-		    claimed + (size_t)(expired + vanished) < TAKEOVER_SCAN)
-			svc->adopted = 1;
+		if (!svc->adopted && reply->element[3]->integer == 1)
+			svc->adopted = 1; /* every entry of ours looked at */
 	} else if (reply && reply->type == REDIS_REPLY_ERROR) {
 		wfp_warn("taking over requests: %s", reply->str);
 		svc->adopted = 1; /* never stop reading over it */

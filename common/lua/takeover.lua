@@ -18,7 +18,9 @@
 -- [3] caller's consumer, [4] gone_ms, [5] at most this many entries
 -- looked at, [6] margin_ms, [7] adopt (0/1), [8] idle_ms: a live
 -- replica's entries younger than this are not looked at (they are being
--- served). Returns {claimed entries {id, fields}..., expired, vanished}.
+-- served). Returns {claimed entries {id, fields}..., expired, vanished,
+-- done}: done is 1 when every gone replica's entry was looked at (with
+-- adopt = 1: our earlier life's entries are all adopted).
 local stream, replicas, group, me = KEYS[1], KEYS[2], ARGV[2], ARGV[3]
 local gone_ms, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
 local margin, adopt, idle = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8]
@@ -63,20 +65,9 @@ local function is_gone(name)
   return seen == nil or now - seen > gone_ms
 end
 
-local summary = redis.call('XPENDING', stream, group)
-if summary[1] == 0 or type(summary[4]) ~= 'table' then
-  return { claimed, 0, 0 }
-end
-for _, c in ipairs(summary[4]) do
-  if budget <= 0 then break end
-  local gone = is_gone(c[1])
-  local rows
-  if gone then
-    rows = redis.call('XPENDING', stream, group, '-', '+', budget, c[1])
-  else
-    rows = redis.call('XPENDING', stream, group, 'IDLE', idle, '-', '+',
-      budget, c[1])
-  end
+-- Decides the fate of the pending entries in rows (of a consumer gone
+-- or not); each costs one unit of budget.
+local function judge(rows, gone)
   for _, row in ipairs(rows) do
     local id = row[1]
     local e = redis.call('XRANGE', stream, id, id)[1]
@@ -97,4 +88,31 @@ for _, c in ipairs(summary[4]) do
     end
   end
 end
-return { claimed, expired, vanished }
+
+local summary = redis.call('XPENDING', stream, group)
+if summary[1] == 0 or type(summary[4]) ~= 'table' then
+  return { claimed, 0, 0, 1 }
+end
+-- Gone replicas first, so live replicas' entries (looked at only to drop
+-- expired ones) never use up the budget a gone replica's entries need.
+local live, done = {}, 1
+for _, c in ipairs(summary[4]) do
+  if is_gone(c[1]) then
+    if budget <= 0 then done = 0 break end
+    local n = tonumber(c[2])
+    if n > budget then done = 0 end
+    judge(redis.call('XPENDING', stream, group, '-', '+', budget, c[1]), true)
+  else
+    live[#live + 1] = c[1]
+  end
+end
+-- Then live replicas' idle entries, starting at a consumer that changes
+-- every second, so one replica's many idle entries cannot hide another's.
+local first = #live > 0 and math.floor(now / 1000) % #live or 0
+for k = 1, #live do
+  if budget <= 0 then break end
+  local name = live[(first + k - 1) % #live + 1]
+  judge(redis.call('XPENDING', stream, group, 'IDLE', idle, '-', '+',
+    budget, name), false)
+end
+return { claimed, expired, vanished, done }
