@@ -301,7 +301,7 @@ static void maybe_stop(struct wfp_service *svc)
 	    svc->acks_out > 0 || svc->reclaiming > 0 || svc->taking ||
 	    svc->recovering)
 		return;
-	if (svc->acks.n > 0 && wfp_redis_ready(svc->cmd)) {
+	if (svc->acks.n > 0 && wfp_redis_calm(svc->cmd)) {
 		event_active(svc->ack_flush, EV_TIMEOUT, 0);
 		return; /* back here when they are answered */
 	}
@@ -347,7 +347,7 @@ static int acks_send(struct wfp_service *svc)
 	const char *argv[3 + ACK_BATCH];
 	struct ack_batch *b;
 
-	if (!wfp_redis_ready(svc->cmd))
+	if (!wfp_redis_calm(svc->cmd))
 		return -1;
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
@@ -819,7 +819,7 @@ static void lost_retry(struct wfp_service *svc)
 	struct reclaim *rc;
 
 	if (svc->lost.n == 0 || svc->reclaiming > 0 ||
-	    !wfp_redis_ready(svc->cmd) || svc->d->stopping)
+	    !wfp_redis_calm(svc->cmd) || svc->d->stopping)
 		return;
 	rc = calloc(1, sizeof(*rc));
 	if (rc == NULL)
@@ -892,7 +892,7 @@ static void takeover_pass(struct wfp_service *svc)
 				idle};
 
 	if (svc->taking || svc->recovering || room <= 0 || !svc->clock_known ||
-	    svc->d->stopping)
+	    svc->d->stopping || !wfp_redis_calm(svc->cmd))
 		return;
 	svc->last_takeover_ms = wfp_mono_us() / 1000;
 	snprintf(gone, sizeof(gone), "%d", REPLICA_GONE_MS);
@@ -1014,7 +1014,8 @@ static void read_next(struct wfp_service *svc)
 	    "BLOCK",	  block,   "STREAMS", svc->requests.s, ">"};
 
 	if (svc->reading || svc->d->stopping || !svc->clock_known ||
-	    !svc->adopted || room <= 0)
+	    !svc->adopted || room <= 0 || !wfp_redis_calm(svc->reader) ||
+	    !wfp_redis_calm(svc->cmd))
 		return;
 	if (svc->recover) {
 		recover_own(svc); /* reading resumes once it is done */
