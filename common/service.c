@@ -33,7 +33,11 @@
  * had read is served by another one at most REPLICA_GONE_MS +
  * ALIVE_EVERY_MS + TAKEOVER_EVERY_MS (about 7 s) after the kill, when its
  * deadline allows; a live replica's request is never taken over, however
- * long it waits (that replica retries it, or it expires).
+ * long it waits (that replica retries it, or it expires). For
+ * REPLICA_GONE_MS after its command link (re)connects a replica takes
+ * over no other replica's entries (only its own earlier life's): after
+ * an outage of Redis every record is old, and the other replicas need
+ * that long to be back and say they are alive.
  */
 #define TAKEOVER_EVERY_MS 1000
 #define REPLICA_GONE_MS	  5000
@@ -109,6 +113,7 @@ struct wfp_service {
 	int64_t last_clock_ms;
 	int64_t last_takeover_ms;
 	int64_t last_alive_ms;
+	int64_t up_ms; /* when the command link last came up (monotonic) */
 	int64_t last_forget_ms;
 	int clock_known;
 	int adopted;	/* own entries of an earlier life taken over */
@@ -128,6 +133,7 @@ struct wfp_service {
 };
 
 static void read_next(struct wfp_service *svc);
+static void say_alive(struct wfp_service *svc);
 static void takeover_pass(struct wfp_service *svc);
 static void serve_entries(struct wfp_service *svc, const redisReply *list);
 static void lost_add(struct wfp_service *svc, const char *entry);
@@ -227,7 +233,10 @@ static void on_time(struct wfp_redis *r, redisReply *reply, void *arg)
 	svc->clock_offset_us =
 	    sec * 1000000 + usec - (svc->clock_sent_us + now_us) / 2;
 	svc->clock_err_ms = (now_us - svc->clock_sent_us) / 2000 + 1;
-	svc->clock_known = 1;
+	if (!svc->clock_known) {
+		svc->clock_known = 1;
+		say_alive(svc); /* the first one waited for Redis's clock */
+	}
 	if (!svc->adopted)
 		takeover_pass(svc); /* reading starts once it is done */
 	read_next(svc);
@@ -880,7 +889,8 @@ static void takeover_pass(struct wfp_service *svc)
 {
 	char gone[24], scan[24], margin[24], idle[24];
 	int64_t room = svc->held_max - held(svc);
-	const char *argv[10] = {svc->requests.s,
+	int64_t up_for = wfp_mono_us() / 1000 - svc->up_ms;
+	const char *argv[11] = {svc->requests.s,
 				svc->replicas.s,
 				svc->tag,
 				svc->name,
@@ -889,7 +899,8 @@ static void takeover_pass(struct wfp_service *svc)
 				scan,
 				margin,
 				svc->adopted ? "0" : "1",
-				idle};
+				idle,
+				up_for >= REPLICA_GONE_MS ? "1" : "0"};
 
 	if (svc->taking || svc->recovering || room <= 0 || !svc->clock_known ||
 	    svc->d->stopping || !wfp_redis_calm(svc->cmd))
@@ -902,7 +913,7 @@ static void takeover_pass(struct wfp_service *svc)
 		 (long long)(WFP_SERVICE_SERVE_MARGIN_MS + svc->clock_err_ms));
 	snprintf(idle, sizeof(idle), "%d", TAKEOVER_IDLE_MS);
 	if (wfp_redis_script(svc->cmd, WFP_LUA_TAKEOVER, on_takeover, svc, 2,
-			     10, argv, NULL) == 0)
+			     11, argv, NULL) == 0)
 		svc->taking = 1;
 }
 
@@ -1075,8 +1086,6 @@ static void on_policy(struct wfp_redis *r, redisReply *reply, void *arg)
 	wfp_daemon_stopped(svc->d);
 }
 
-static void say_alive(struct wfp_service *svc);
-
 /* The command link is up: check the policy, make the group, say we are
  * alive, measure Redis's clock (reading starts once it is known), adopt
  * our own earlier entries (first connect), send the acks kept while the
@@ -1088,6 +1097,7 @@ static void on_cmd_up(struct wfp_redis *r, void *arg)
 
 	svc->m_up.value = 1;
 	svc->m_connects.value = wfp_redis_connects(r);
+	svc->up_ms = wfp_mono_us() / 1000;
 	wfp_redis_command(r, 0, on_policy, svc, 3, policy, NULL);
 	group_create(svc, svc->requests.s, svc->name);
 	say_alive(svc);
@@ -1149,6 +1159,8 @@ static void say_alive(struct wfp_service *svc)
 	char at[24];
 	const char *add[4] = {"ZADD", svc->replicas.s, at, svc->consumer};
 
+	if (!svc->clock_known)
+		return; /* on_time says it once Redis's clock is known */
 	svc->last_alive_ms = wfp_mono_us() / 1000;
 	snprintf(at, sizeof(at), "%lld", (long long)wfp_service_now_ms(svc));
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, add, NULL);

@@ -18,12 +18,15 @@
 -- [3] caller's consumer, [4] gone_ms, [5] at most this many entries
 -- looked at, [6] margin_ms, [7] adopt (0/1), [8] idle_ms: a live
 -- replica's entries younger than this are not looked at (they are being
--- served). Returns {claimed entries {id, fields}..., expired, vanished,
+-- served), [9] others (0/1): 0 while the caller's link is new (an
+-- outage of Redis made every record old): no other replica counts as
+-- gone. Returns {claimed entries {id, fields}..., expired, vanished,
 -- done}: done is 1 when every gone replica's entry was looked at (with
 -- adopt = 1: our earlier life's entries are all adopted).
 local stream, replicas, group, me = KEYS[1], KEYS[2], ARGV[2], ARGV[3]
 local gone_ms, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
 local margin, adopt, idle = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8]
+local others = ARGV[9] == '1'
 local t = redis.call('TIME') -- a bare script: no lib.lua
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local claimed, expired, vanished = {}, 0, 0
@@ -61,6 +64,7 @@ end
 -- Whether consumer name is gone (no sign of life for gone_ms).
 local function is_gone(name)
   if name == me then return adopt end
+  if not others then return false end
   local seen = tonumber(redis.call('ZSCORE', replicas, name))
   return seen == nil or now - seen > gone_ms
 end
