@@ -118,6 +118,7 @@ struct wfp_service {
 	int clock_known;
 	int adopted;	/* own entries of an earlier life taken over */
 	int taking;	/* a takeover pass is outstanding */
+	int taking_n;	/* entries it may claim (counted as held) */
 	int recover;	/* a read failed: look for our own pending entries */
 	int recovering; /* that XPENDING is outstanding */
 	int reading;	/* a read is outstanding */
@@ -193,17 +194,20 @@ static void service_metrics(struct wfp_service *svc)
 }
 
 /* Requests this replica holds: read and not yet acknowledged (served,
- * being served, lost and waiting to be served again, or acks unsent). */
+ * being served, lost and waiting to be served again, or acks unsent),
+ * and those an outstanding takeover pass may claim, so a read and a pass
+ * sized from the same room never exceed the cap together (the id lists
+ * have room for the cap only). */
 static int64_t held(const struct wfp_service *svc)
 {
 	return svc->inflight + svc->acks.n + svc->acks_out + svc->lost.n +
-	       svc->reclaiming + svc->arriving;
+	       svc->reclaiming + svc->arriving + svc->taking_n;
 }
 
 /* Updates the gauge; called whenever held() changes. */
 static void held_changed(struct wfp_service *svc)
 {
-	svc->m_held.value = held(svc);
+	svc->m_held.value = held(svc) - svc->taking_n; /* read ones only */
 }
 
 /* ------------------------------------------------------------------ */
@@ -809,7 +813,7 @@ static void on_reclaimed(struct wfp_redis *r, redisReply *reply, void *arg)
 	svc->reclaiming -= rc->n;
 	if (reply == NULL) {
 		for (int i = 0; i < rc->n; i++)
-			idlist_add(&svc->lost, rc->ids[i]);
+			lost_add(svc, rc->ids[i]); /* warns if it cannot */
 	} else if (reply->type == REDIS_REPLY_ARRAY && !svc->d->stopping) {
 		serve_entries(svc, reply);
 	} else if (reply->type == REDIS_REPLY_ERROR) {
@@ -860,6 +864,7 @@ static void on_takeover(struct wfp_redis *r, redisReply *reply, void *arg)
 
 	(void)r;
 	svc->taking = 0;
+	svc->taking_n = 0;
 	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4) {
 		claimed = reply->element[0]->elements;
 		expired = reply->element[1]->integer;
@@ -907,14 +912,17 @@ static void takeover_pass(struct wfp_service *svc)
 		return;
 	svc->last_takeover_ms = wfp_mono_us() / 1000;
 	snprintf(gone, sizeof(gone), "%d", REPLICA_GONE_MS);
-	snprintf(scan, sizeof(scan), "%lld",
-		 (long long)(room < TAKEOVER_SCAN ? room : TAKEOVER_SCAN));
+	room = room < TAKEOVER_SCAN ? room : TAKEOVER_SCAN;
+	snprintf(scan, sizeof(scan), "%lld", (long long)room);
 	snprintf(margin, sizeof(margin), "%lld",
 		 (long long)(WFP_SERVICE_SERVE_MARGIN_MS + svc->clock_err_ms));
 	snprintf(idle, sizeof(idle), "%d", TAKEOVER_IDLE_MS);
 	if (wfp_redis_script(svc->cmd, WFP_LUA_TAKEOVER, on_takeover, svc, 2,
-			     11, argv, NULL) == 0)
+			     11, argv, NULL) == 0) {
 		svc->taking = 1;
+		svc->taking_n = (int)room;
+		held_changed(svc);
+	}
 }
 
 /* ------------------------------------------------------------------ */

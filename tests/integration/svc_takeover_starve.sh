@@ -1,6 +1,7 @@
 # Takeover never starves: a live replica's many idle entries (looked at
 # only to drop expired ones) must not use up the budget of a pass, so a
-# gone replica's request is still taken over and served within seconds.
+# gone replica's request is still taken over and served (after the
+# REPLICA_GONE_MS a new replica waits before taking over others' entries).
 . "$(dirname "$0")/lib.sh"
 req="$tag:svc:jobboard:requests"
 replicas="$tag:svc:jobboard:replicas"
@@ -23,7 +24,7 @@ rcli XREADGROUP GROUP jobboard zz-gone COUNT 1 STREAMS "$req" '>' >/dev/null
 eq "74 + 1 pending" "$(rcli XPENDING "$req" jobboard | head -1)" 75
 
 start_board
-for _ in $(seq 1 12); do
+for _ in $(seq 1 30); do
   rcli ZADD "$replicas" "$(redis_ms)" a-live >/dev/null
   [ "$(rcli LLEN "$tag:reply:gone")" = 1 ] && break
   sleep 0.5
