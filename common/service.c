@@ -35,9 +35,10 @@
  * deadline allows; a live replica's request is never taken over, however
  * long it waits (that replica retries it, or it expires). For
  * REPLICA_GONE_MS after its command link (re)connects a replica takes
- * over no other replica's entries (only its own earlier life's): after
- * an outage of Redis every record is old, and the other replicas need
- * that long to be back and say they are alive.
+ * over no entries of a replica that has a record (only its own earlier
+ * life's and those of consumers with none): after an outage of Redis
+ * every record is old, and the other replicas need that long to be back
+ * and say they are alive.
  */
 #define TAKEOVER_EVERY_MS 1000
 #define REPLICA_GONE_MS	  5000

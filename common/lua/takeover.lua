@@ -19,8 +19,8 @@
 -- looked at, [6] margin_ms, [7] adopt (0/1), [8] idle_ms: a live
 -- replica's entries younger than this are not looked at (they are being
 -- served), [9] others (0/1): 0 while the caller's link is new (an
--- outage of Redis made every record old): no other replica counts as
--- gone. Returns {claimed entries {id, fields}..., expired, vanished,
+-- outage of Redis made every record old): no replica with a record
+-- counts as gone (one without any still does). Returns {claimed entries {id, fields}..., expired, vanished,
 -- done}: done is 1 when every gone replica's entry was looked at (with
 -- adopt = 1: our earlier life's entries are all adopted).
 local stream, replicas, group, me = KEYS[1], KEYS[2], ARGV[2], ARGV[3]
@@ -64,9 +64,9 @@ end
 -- Whether consumer name is gone (no sign of life for gone_ms).
 local function is_gone(name)
   if name == me then return adopt end
-  if not others then return false end
   local seen = tonumber(redis.call('ZSCORE', replicas, name))
-  return seen == nil or now - seen > gone_ms
+  if seen == nil then return true end -- never alive, or forgotten
+  return others and now - seen > gone_ms
 end
 
 -- Decides the fate of the pending entries in rows (of a consumer gone
