@@ -28,9 +28,10 @@ struct wfp_redis {
 	enum conn_state state;
 	int64_t backoff_ms;
 	int64_t connects;
-	int sick; /* dropped for a transient error: keep backing off */
-	struct event *retry; /* reconnect timer */
-	struct event *drop;  /* deferred drop after a timeout */
+	int64_t calm_at_ms;	 /* after a transient error: wait until then */
+	int64_t calm_backoff_ms; /* the next such wait (doubles) */
+	struct event *retry;	 /* reconnect timer */
+	struct event *drop;	 /* deferred drop after a timeout */
 	wfp_redis_up_fn *on_up;
 	void *on_up_arg;
 };
@@ -94,21 +95,52 @@ int wfp_redis_error_transient(const char *msg)
 	return 0;
 }
 
-/* A transient error reply: the caller sees a lost link (NULL) and the
- * link is dropped and made again, as after a timeout. */
+/* Whether msg is a cluster redirect (MOVED, ASK): hiredis 0.14 cannot
+ * follow one, so it never goes away by itself. */
+static int is_redirect(const char *msg)
+{
+	return strncmp(msg, "MOVED ", 6) == 0 || strncmp(msg, "ASK ", 4) == 0;
+}
+
+/*
+ * A transient error reply: only its own caller sees a lost result (NULL);
+ * the link stays up, so the replies of the other commands already sent
+ * (which Redis ran) still arrive. The link is then not calm (see
+ * wfp_redis_calm) for a backoff that doubles while the errors go on.
+ */
 static void on_transient(struct pending *p, const char *msg)
 {
 	struct wfp_redis *r = p->r;
+	int64_t now = wfp_mono_us() / 1000;
 
-	if (r->state == CONN_UP)
+	if (now >= r->calm_at_ms && is_redirect(msg))
+		wfp_log(WFP_LOG_ERROR,
+			"%s: redis at %s:%d answered '%.200s': that node does "
+			"not own the slot of the {prefix} keys (a cluster "
+			"redirect, which wfp does not follow). Fix: point "
+			"WFP_REDIS_URL at the node that owns it; retrying in "
+			"%lld ms",
+			r->name, r->addr.host, r->addr.port, msg,
+			(long long)r->calm_backoff_ms);
+	else if (now >= r->calm_at_ms)
 		wfp_log(WFP_LOG_WARN,
-			"%s: redis answered '%.200s': dropping the link to "
-			"retry after reconnect",
-			r->name, msg);
-	r->state = CONN_DOWN; /* later callbacks must not see a usable link */
-	r->sick = 1;
+			"%s: redis answered '%.200s': retrying in %lld ms",
+			r->name, msg, (long long)r->calm_backoff_ms);
+	if (now >= r->calm_at_ms) {
+		r->calm_at_ms = now + r->calm_backoff_ms;
+		r->calm_backoff_ms *= 2;
+		if (r->calm_backoff_ms > BACKOFF_MAX_MS)
+			r->calm_backoff_ms = BACKOFF_MAX_MS;
+	}
 	pending_report(p, NULL);
-	event_active(r->drop, EV_TIMEOUT, 0);
+}
+
+/* A reply that is not a transient error: once the wait after the last
+ * one is over, the next one starts from the shortest backoff again. */
+static void on_calm_reply(struct wfp_redis *r)
+{
+	if (wfp_mono_us() / 1000 >= r->calm_at_ms)
+		r->calm_backoff_ms = BACKOFF_MIN_MS;
 }
 
 /* hiredis callback: hands the reply over, resends on NOSCRIPT, or turns a
@@ -127,6 +159,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		pending_free(p);
 		return;
 	}
+	if (rep)
+		on_calm_reply(p->r);
 	if (rep && rep->type == REDIS_REPLY_ERROR && p->script >= 0 &&
 	    !p->reported && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
 		const struct wfp_script *s = wfp_script(p->script);
@@ -154,10 +188,8 @@ static void on_drop(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	if (r->ac != NULL) {
-		if (!r->sick)
-			wfp_log(WFP_LOG_WARN,
-				"%s: dropping connection after a timeout",
-				r->name);
+		wfp_log(WFP_LOG_WARN, "%s: dropping connection after a timeout",
+			r->name);
 		/* Callbacks run by the free must not see a usable link. */
 		r->state = CONN_DOWN;
 		redisAsyncFree(
@@ -270,9 +302,7 @@ static void on_ready(struct wfp_redis *r, redisReply *reply, void *arg)
 	if (r->state == CONN_UP)
 		return; /* AUTH answered before SELECT; wait for the last */
 	r->state = CONN_UP;
-	if (!r->sick) /* a link dropped for BUSY, OOM... keeps backing off */
-		r->backoff_ms = BACKOFF_MIN_MS;
-	r->sick = 0;
+	r->backoff_ms = BACKOFF_MIN_MS;
 	r->connects++;
 	wfp_info("%s: connected to redis at %s:%d", r->name, r->addr.host,
 		 r->addr.port);
@@ -370,6 +400,7 @@ struct wfp_redis *wfp_redis_new(struct event_base *base,
 	wfp_strlcpy(r->name, name, sizeof(r->name));
 	r->timeout_ms = timeout_ms;
 	r->backoff_ms = BACKOFF_MIN_MS;
+	r->calm_backoff_ms = BACKOFF_MIN_MS;
 	r->retry = evtimer_new(base, on_retry, r);
 	r->drop = event_new(base, -1, 0, on_drop, r);
 	if (r->retry == NULL || r->drop == NULL) {
@@ -389,6 +420,11 @@ void wfp_redis_on_up(struct wfp_redis *r, wfp_redis_up_fn *fn, void *arg)
 int wfp_redis_ready(const struct wfp_redis *r)
 {
 	return r->state == CONN_UP && r->ac != NULL;
+}
+
+int wfp_redis_calm(const struct wfp_redis *r)
+{
+	return wfp_redis_ready(r) && wfp_mono_us() / 1000 >= r->calm_at_ms;
 }
 
 int64_t wfp_redis_connects(const struct wfp_redis *r)

@@ -22,6 +22,7 @@
 #define ACK_BATCH	128	/* entries acknowledged in one XACK/XDEL */
 #define CLOCK_EVERY_MS	10000	/* Redis's clock is measured this often */
 #define ENTRY_ID_MAX	64	/* a stream entry id, NUL included */
+#define ENTRY_MS_DIGITS 15	/* times and timeouts in entries: < 10^15 ms */
 
 /*
  * Taking over requests of other replicas (takeover.lua). Every
@@ -32,7 +33,12 @@
  * had read is served by another one at most REPLICA_GONE_MS +
  * ALIVE_EVERY_MS + TAKEOVER_EVERY_MS (about 7 s) after the kill, when its
  * deadline allows; a live replica's request is never taken over, however
- * long it waits (that replica retries it, or it expires).
+ * long it waits (that replica retries it, or it expires). For
+ * REPLICA_GONE_MS after its command link (re)connects a replica takes
+ * over no entries of a replica that has a record (only its own earlier
+ * life's and those of consumers with none): after an outage of Redis
+ * every record is old, and the other replicas need that long to be back
+ * and say they are alive.
  */
 #define TAKEOVER_EVERY_MS 1000
 #define REPLICA_GONE_MS	  5000
@@ -40,6 +46,17 @@
 	1000		 /* a live replica's newer entries: not looked at */
 #define TAKEOVER_SCAN 64 /* pending entries looked at per pass */
 #define RECLAIM_BATCH 32 /* lost entries fetched again per call */
+
+/*
+ * A read whose reply was lost with the link (the reader dropped on a
+ * timeout, a network break, CLIENT KILL) leaves the entries it delivered
+ * pending in our consumer, unknown to us. After a failed read, once this
+ * replica holds nothing (no read, request, ack or takeover outstanding:
+ * then every pending entry of our consumer is one of those), it lists
+ * them, RECOVER_BATCH at a time (XPENDING ... our consumer), and serves
+ * them as lost requests; reading resumes when none is left.
+ */
+#define RECOVER_BATCH RECLAIM_BATCH
 
 /* A counter with its name stored alongside. */
 struct counter {
@@ -97,13 +114,17 @@ struct wfp_service {
 	int64_t last_clock_ms;
 	int64_t last_takeover_ms;
 	int64_t last_alive_ms;
+	int64_t up_ms; /* when the command link last came up (monotonic) */
 	int64_t last_forget_ms;
 	int clock_known;
-	int adopted;  /* own entries of an earlier life taken over */
-	int taking;   /* a takeover pass is outstanding */
-	int reading;  /* a read is outstanding */
-	int inflight; /* requests being served (handlers, dead letters) */
-	int arriving; /* entries of a reply not yet looked at */
+	int adopted;	/* own entries of an earlier life taken over */
+	int taking;	/* a takeover pass is outstanding */
+	int taking_n;	/* entries it may claim (counted as held) */
+	int recover;	/* a read failed: look for our own pending entries */
+	int recovering; /* that XPENDING is outstanding */
+	int reading;	/* a read is outstanding */
+	int inflight;	/* requests being served (handlers, dead letters) */
+	int arriving;	/* entries of a reply not yet looked at */
 	int exit_code;
 	struct counter counters[MAX_COUNTERS];
 	int ncounters;
@@ -114,9 +135,12 @@ struct wfp_service {
 };
 
 static void read_next(struct wfp_service *svc);
+static void say_alive(struct wfp_service *svc);
 static void takeover_pass(struct wfp_service *svc);
 static void serve_entries(struct wfp_service *svc, const redisReply *list);
 static void lost_add(struct wfp_service *svc, const char *entry);
+static void lost_retry(struct wfp_service *svc);
+static void recover_own(struct wfp_service *svc);
 
 /* ------------------------------------------------------------------ */
 /* Metrics                                                             */
@@ -171,17 +195,20 @@ static void service_metrics(struct wfp_service *svc)
 }
 
 /* Requests this replica holds: read and not yet acknowledged (served,
- * being served, lost and waiting to be served again, or acks unsent). */
+ * being served, lost and waiting to be served again, or acks unsent),
+ * and those an outstanding takeover pass may claim, so a read and a pass
+ * sized from the same room never exceed the cap together (the id lists
+ * have room for the cap only). */
 static int64_t held(const struct wfp_service *svc)
 {
 	return svc->inflight + svc->acks.n + svc->acks_out + svc->lost.n +
-	       svc->reclaiming + svc->arriving;
+	       svc->reclaiming + svc->arriving + svc->taking_n;
 }
 
 /* Updates the gauge; called whenever held() changes. */
 static void held_changed(struct wfp_service *svc)
 {
-	svc->m_held.value = held(svc);
+	svc->m_held.value = held(svc) - svc->taking_n; /* read ones only */
 }
 
 /* ------------------------------------------------------------------ */
@@ -211,7 +238,10 @@ static void on_time(struct wfp_redis *r, redisReply *reply, void *arg)
 	svc->clock_offset_us =
 	    sec * 1000000 + usec - (svc->clock_sent_us + now_us) / 2;
 	svc->clock_err_ms = (now_us - svc->clock_sent_us) / 2000 + 1;
-	svc->clock_known = 1;
+	if (!svc->clock_known) {
+		svc->clock_known = 1;
+		say_alive(svc); /* the first one waited for Redis's clock */
+	}
 	if (!svc->adopted)
 		takeover_pass(svc); /* reading starts once it is done */
 	read_next(svc);
@@ -282,9 +312,10 @@ static void maybe_stop(struct wfp_service *svc)
 	const char *ping[1] = {"PING"};
 
 	if (!svc->d->stopping || svc->reading || svc->inflight > 0 ||
-	    svc->acks_out > 0 || svc->reclaiming > 0 || svc->taking)
+	    svc->acks_out > 0 || svc->reclaiming > 0 || svc->taking ||
+	    svc->recovering)
 		return;
-	if (svc->acks.n > 0 && wfp_redis_ready(svc->cmd)) {
+	if (svc->acks.n > 0 && wfp_redis_calm(svc->cmd)) {
 		event_active(svc->ack_flush, EV_TIMEOUT, 0);
 		return; /* back here when they are answered */
 	}
@@ -330,7 +361,7 @@ static int acks_send(struct wfp_service *svc)
 	const char *argv[3 + ACK_BATCH];
 	struct ack_batch *b;
 
-	if (!wfp_redis_ready(svc->cmd))
+	if (!wfp_redis_calm(svc->cmd))
 		return -1;
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
@@ -601,28 +632,79 @@ static int serve_body(struct wfp_request *rq, const redisReply *body, char *err,
 	return rc;
 }
 
-/* Sets rq->deadline_ms from the entry id's time and the envelope's
+/* Parses a time or duration in ms: 1 to ENTRY_MS_DIGITS digits, nothing
+ * else (no sign, space, exponent or hex: takeover.lua parses the same
+ * way), so adding a timeout to it never overflows. Returns 0 or -1. */
+static int parse_ms(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (s == NULL || len < 1 || len > ENTRY_MS_DIGITS)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * When the request was added, on Redis's clock: min(entry id ms, field
+ * at) (request_add.lua writes `at`, Redis's TIME: a `*` id inherits any
+ * future time of an earlier id). An entry without `at` (made by hand)
+ * uses its id, refused when the id is ahead of Redis's clock by more than
+ * our clock's error. Returns 0 or -1 with err.
+ */
+static int entry_start(struct wfp_service *svc, struct wfp_request *rq,
+		       const redisReply *fields, int64_t *start, char *err,
+		       size_t errlen)
+{
+	const redisReply *at = entry_field(fields, "at");
+	int64_t id_ms = 0, at_ms = 0, ahead;
+
+	if (parse_ms(rq->entry, strcspn(rq->entry, "-"), &id_ms) != 0)
+		return snprintf(err, errlen, "entry id is not a time"), -1;
+	if (at && parse_ms(at->str, at->len, &at_ms) != 0)
+		return snprintf(err, errlen,
+				"field 'at' '%.24s' is not a time in ms",
+				at->str),
+		       -1;
+	if (at) {
+		*start = at_ms < id_ms ? at_ms : id_ms;
+		return 0;
+	}
+	ahead = id_ms - wfp_service_now_ms(svc);
+	if (ahead > svc->clock_err_ms + WFP_SERVICE_SERVE_MARGIN_MS)
+		return snprintf(err, errlen,
+				"entry id is %lld ms ahead of redis's clock "
+				"and the entry has no field 'at'",
+				(long long)ahead),
+		       -1;
+	*start = id_ms;
+	return 0;
+}
+
+/* Sets rq->deadline_ms from when the entry was added and the envelope's
  * timeout_ms. Returns 0 or -1 with err. */
-static int envelope_deadline(struct wfp_request *rq, const redisReply *fields,
-			     char *err, size_t errlen)
+static int envelope_deadline(struct wfp_service *svc, struct wfp_request *rq,
+			     const redisReply *fields, char *err, size_t errlen)
 {
 	const redisReply *t = entry_field(fields, "timeout_ms");
-	int64_t timeout = 0, at = 0;
-	char ms[24];
-	size_t n = strcspn(rq->entry, "-");
+	int64_t timeout = 0, start = 0;
 
 	if (t == NULL)
 		return snprintf(err, errlen, "missing field 'timeout_ms'"), -1;
-	if (wfp_parse_i64(t->str, &timeout) != 0 || timeout < 1 ||
+	if (parse_ms(t->str, t->len, &timeout) != 0 || timeout < 1 ||
 	    timeout > WFP_REQUEST_TIMEOUT_MAX_MS)
 		return snprintf(err, errlen,
 				"field 'timeout_ms' '%.24s' is not 1..%lld ms",
 				t->str, (long long)WFP_REQUEST_TIMEOUT_MAX_MS),
 		       -1;
-	snprintf(ms, sizeof(ms), "%.*s", (int)(n < 23 ? n : 23), rq->entry);
-	if (wfp_parse_i64(ms, &at) != 0)
-		return snprintf(err, errlen, "entry id is not a time"), -1;
-	rq->deadline_ms = at + timeout;
+	if (entry_start(svc, rq, fields, &start, err, errlen) != 0)
+		return -1;
+	rq->deadline_ms = start + timeout;
 	return 0;
 }
 
@@ -643,7 +725,7 @@ static int check_envelope(struct wfp_service *svc, struct wfp_request *rq,
 		return snprintf(err, errlen, "missing or overlong field 'op'"),
 		       -1;
 	wfp_strlcpy(rq->op, op->str, sizeof(rq->op));
-	return envelope_deadline(rq, fields, err, errlen);
+	return envelope_deadline(svc, rq, fields, err, errlen);
 }
 
 /* Returns 1 when rq's deadline has passed, or is too near to serve it
@@ -736,7 +818,7 @@ static void on_reclaimed(struct wfp_redis *r, redisReply *reply, void *arg)
 	svc->reclaiming -= rc->n;
 	if (reply == NULL) {
 		for (int i = 0; i < rc->n; i++)
-			idlist_add(&svc->lost, rc->ids[i]);
+			lost_add(svc, rc->ids[i]); /* warns if it cannot */
 	} else if (reply->type == REDIS_REPLY_ARRAY && !svc->d->stopping) {
 		serve_entries(svc, reply);
 	} else if (reply->type == REDIS_REPLY_ERROR) {
@@ -755,7 +837,7 @@ static void lost_retry(struct wfp_service *svc)
 	struct reclaim *rc;
 
 	if (svc->lost.n == 0 || svc->reclaiming > 0 ||
-	    !wfp_redis_ready(svc->cmd) || svc->d->stopping)
+	    !wfp_redis_calm(svc->cmd) || svc->d->stopping)
 		return;
 	rc = calloc(1, sizeof(*rc));
 	if (rc == NULL)
@@ -776,21 +858,21 @@ static void lost_retry(struct wfp_service *svc)
 /* Taking over other replicas' requests                                */
 /* ------------------------------------------------------------------ */
 
-/* takeover.lua answered {claimed entries, expired, vanished}: serve the
- * claimed ones. While adopting our own earlier entries, go on until a
- * pass finds fewer than it may take, then start reading. */
+/* takeover.lua answered {claimed entries, expired, vanished, done}:
+ * serve the claimed ones. While adopting our own earlier entries, go on
+ * until a pass has looked at all of them (done), then start reading. */
 static void on_takeover(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct wfp_service *svc = arg;
-	long long expired = 0, vanished = 0;
+	long long expired = 0;
 	size_t claimed = 0;
 
 	(void)r;
 	svc->taking = 0;
-	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+	svc->taking_n = 0;
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4) {
 		claimed = reply->element[0]->elements;
 		expired = reply->element[1]->integer;
-		vanished = reply->element[2]->integer;
 		svc->m_expired->value += expired;
 		svc->m_takeovers->value += (int64_t)claimed;
 		if (claimed > 0)
@@ -799,9 +881,8 @@ static void on_takeover(struct wfp_redis *r, redisReply *reply, void *arg)
 				 claimed);
 		if (!svc->d->stopping)
 			serve_entries(svc, reply->element[0]);
-		if (!svc->adopted &&
-		    claimed + (size_t)(expired + vanished) < TAKEOVER_SCAN)
-			svc->adopted = 1;
+		if (!svc->adopted && reply->element[3]->integer == 1)
+			svc->adopted = 1; /* every entry of ours looked at */
 	} else if (reply && reply->type == REDIS_REPLY_ERROR) {
 		wfp_warn("taking over requests: %s", reply->str);
 		svc->adopted = 1; /* never stop reading over it */
@@ -818,7 +899,8 @@ static void takeover_pass(struct wfp_service *svc)
 {
 	char gone[24], scan[24], margin[24], idle[24];
 	int64_t room = svc->held_max - held(svc);
-	const char *argv[10] = {svc->requests.s,
+	int64_t up_for = wfp_mono_us() / 1000 - svc->up_ms;
+	const char *argv[11] = {svc->requests.s,
 				svc->replicas.s,
 				svc->tag,
 				svc->name,
@@ -827,20 +909,79 @@ static void takeover_pass(struct wfp_service *svc)
 				scan,
 				margin,
 				svc->adopted ? "0" : "1",
-				idle};
+				idle,
+				up_for >= REPLICA_GONE_MS ? "1" : "0"};
 
-	if (svc->taking || room <= 0 || !svc->clock_known || svc->d->stopping)
+	if (svc->taking || svc->recovering || room <= 0 || !svc->clock_known ||
+	    svc->d->stopping || !wfp_redis_calm(svc->cmd))
 		return;
 	svc->last_takeover_ms = wfp_mono_us() / 1000;
 	snprintf(gone, sizeof(gone), "%d", REPLICA_GONE_MS);
-	snprintf(scan, sizeof(scan), "%lld",
-		 (long long)(room < TAKEOVER_SCAN ? room : TAKEOVER_SCAN));
+	room = room < TAKEOVER_SCAN ? room : TAKEOVER_SCAN;
+	snprintf(scan, sizeof(scan), "%lld", (long long)room);
 	snprintf(margin, sizeof(margin), "%lld",
 		 (long long)(WFP_SERVICE_SERVE_MARGIN_MS + svc->clock_err_ms));
 	snprintf(idle, sizeof(idle), "%d", TAKEOVER_IDLE_MS);
 	if (wfp_redis_script(svc->cmd, WFP_LUA_TAKEOVER, on_takeover, svc, 2,
-			     10, argv, NULL) == 0)
+			     11, argv, NULL) == 0) {
 		svc->taking = 1;
+		svc->taking_n = (int)room;
+		held_changed(svc);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Our own entries of a lost read                                      */
+/* ------------------------------------------------------------------ */
+
+/* XPENDING of our consumer answered: every entry listed is one a lost
+ * read delivered (we held nothing when it went out): serve them as lost
+ * requests. A full batch: look again once they are done. */
+static void on_own_pending(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct wfp_service *svc = arg;
+	size_t n = 0;
+
+	(void)r;
+	svc->recovering = 0;
+	if (reply && reply->type == REDIS_REPLY_ARRAY) {
+		n = reply->elements;
+		for (size_t i = 0; i < n; i++) {
+			const redisReply *row = reply->element[i];
+
+			if (row->type == REDIS_REPLY_ARRAY &&
+			    row->elements >= 1 &&
+			    row->element[0]->type == REDIS_REPLY_STRING)
+				lost_add(svc, row->element[0]->str);
+		}
+		if (n > 0)
+			wfp_warn("%zu requests of a lost read found pending: "
+				 "serving them",
+				 n);
+		if (n < RECOVER_BATCH)
+			svc->recover = 0;
+	} else if (reply && reply->type == REDIS_REPLY_ERROR) {
+		wfp_warn("listing our pending requests: %s", reply->str);
+	}
+	lost_retry(svc);
+	read_next(svc);
+	maybe_stop(svc);
+}
+
+/* Lists our consumer's pending entries once we hold nothing (see
+ * RECOVER_BATCH); tried again on the next tick when it cannot go out. */
+static void recover_own(struct wfp_service *svc)
+{
+	char count[16];
+	const char *argv[7] = {"XPENDING", svc->requests.s, svc->name,	  "-",
+			       "+",	   count,	    svc->consumer};
+
+	if (svc->recovering || svc->reading || svc->taking || held(svc) > 0)
+		return;
+	snprintf(count, sizeof(count), "%d", RECOVER_BATCH);
+	if (wfp_redis_command(svc->cmd, 0, on_own_pending, svc, 7, argv,
+			      NULL) == 0)
+		svc->recovering = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -867,6 +1008,8 @@ static void on_read(struct wfp_redis *r, redisReply *reply, void *arg)
 	svc->reading = 0;
 	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0)
 		serve_entries(svc, reply->element[0]->element[1]);
+	if (failed)
+		svc->recover = 1; /* its reply may have delivered entries */
 	if (failed && reply && strncmp(reply->str, "NOGROUP", 7) == 0)
 		group_create(svc, svc->requests.s, svc->name); /* flushed */
 	else if (failed && reply)
@@ -895,8 +1038,13 @@ static void read_next(struct wfp_service *svc)
 	    "BLOCK",	  block,   "STREAMS", svc->requests.s, ">"};
 
 	if (svc->reading || svc->d->stopping || !svc->clock_known ||
-	    !svc->adopted || room <= 0)
+	    !svc->adopted || room <= 0 || !wfp_redis_calm(svc->reader) ||
+	    !wfp_redis_calm(svc->cmd))
 		return;
+	if (svc->recover) {
+		recover_own(svc); /* reading resumes once it is done */
+		return;
+	}
 	snprintf(count, sizeof(count), "%lld",
 		 (long long)(room < READ_COUNT ? room : READ_COUNT));
 	snprintf(block, sizeof(block), "%d", READ_BLOCK_MS);
@@ -951,8 +1099,6 @@ static void on_policy(struct wfp_redis *r, redisReply *reply, void *arg)
 	wfp_daemon_stopped(svc->d);
 }
 
-static void say_alive(struct wfp_service *svc);
-
 /* The command link is up: check the policy, make the group, say we are
  * alive, measure Redis's clock (reading starts once it is known), adopt
  * our own earlier entries (first connect), send the acks kept while the
@@ -964,6 +1110,7 @@ static void on_cmd_up(struct wfp_redis *r, void *arg)
 
 	svc->m_up.value = 1;
 	svc->m_connects.value = wfp_redis_connects(r);
+	svc->up_ms = wfp_mono_us() / 1000;
 	wfp_redis_command(r, 0, on_policy, svc, 3, policy, NULL);
 	group_create(svc, svc->requests.s, svc->name);
 	say_alive(svc);
@@ -1025,6 +1172,8 @@ static void say_alive(struct wfp_service *svc)
 	char at[24];
 	const char *add[4] = {"ZADD", svc->replicas.s, at, svc->consumer};
 
+	if (!svc->clock_known)
+		return; /* on_time says it once Redis's clock is known */
 	svc->last_alive_ms = wfp_mono_us() / 1000;
 	snprintf(at, sizeof(at), "%lld", (long long)wfp_service_now_ms(svc));
 	wfp_redis_command(svc->cmd, 0, NULL, NULL, 4, add, NULL);

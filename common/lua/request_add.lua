@@ -2,7 +2,14 @@
 -- the stream already holds the cap (its service is stopped or far behind),
 -- in one step, so no client can slip past the check.
 -- KEYS[1] request stream. ARGV: [1] tag, [2] service, [3] cap (entries),
--- [4..] the entry's fields and values. Returns the entry id, or the error
+-- [4..] the entry's fields and values. The entry gets a first field `at`:
+-- Redis's TIME in ms when it was added. Its id's time is not that: Redis
+-- gives `*` ids max(now, last id's ms), so after one entry with a future
+-- id (or a step back of Redis's clock, a failover to a host behind) every
+-- later id would carry the future time and its deadline with it. The
+-- service takes min(id ms, at) as the request's start (first `at` wins,
+-- so a client cannot put an earlier one in front). Returns the entry id,
+-- or the error
 -- "FULL request stream of wfp-SERVICE holds N requests: ...".
 -- A bare script (no lib.lua prelude): it is on every request's path.
 -- Its prelude is REPLY_TTL_MS and REQUEST_STREAM_MAX (scripts.c).
@@ -27,6 +34,8 @@ if n >= cap then
   fail('FULL request stream of wfp-' .. ARGV[2] .. ' holds ' .. n ..
     ' requests: is the service running?')
 end
-local args = { 'XADD', KEYS[1], '*' }
+local t = redis.call('TIME')
+local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local args = { 'XADD', KEYS[1], '*', 'at', string.format('%d', at) }
 for i = 4, #ARGV do args[#args + 1] = ARGV[i] end
 return redis.call(unpack(args))

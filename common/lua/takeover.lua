@@ -1,7 +1,7 @@
 -- takeover.lua: finds the requests other replicas of a service read but
 -- did not acknowledge, and decides their fate by the request's own
--- deadline (entry id time + timeout_ms, on Redis's clock) and by whether
--- the replica holding it is alive (its score in the replicas zset, its
+-- deadline (min(entry id time, field at) + timeout_ms, on Redis's clock)
+-- and by whether the replica holding it is alive (its score in the replicas zset, its
 -- last sign of life, is at most gone_ms old):
 --   - past its deadline (or within margin_ms of it): acknowledged and
 --     deleted, whoever holds it: it must never be served now;
@@ -18,23 +18,46 @@
 -- [3] caller's consumer, [4] gone_ms, [5] at most this many entries
 -- looked at, [6] margin_ms, [7] adopt (0/1), [8] idle_ms: a live
 -- replica's entries younger than this are not looked at (they are being
--- served). Returns {claimed entries {id, fields}..., expired, vanished}.
+-- served), [9] others (0/1): 0 while the caller's link is new (an
+-- outage of Redis made every record old): no replica with a record
+-- counts as gone (one without any still does). Returns {claimed entries {id, fields}..., expired, vanished,
+-- done}: done is 1 when every gone replica's entry was looked at (with
+-- adopt = 1: our earlier life's entries are all adopted).
 local stream, replicas, group, me = KEYS[1], KEYS[2], ARGV[2], ARGV[3]
 local gone_ms, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
 local margin, adopt, idle = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8]
+local others = ARGV[9] == '1'
 local t = redis.call('TIME') -- a bare script: no lib.lua
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local claimed, expired, vanished = {}, 0, 0
 
--- The deadline of entry {id, fields}, or nil when timeout_ms is unreadable.
-local function deadline(e)
-  local ms = tonumber(string.match(e[1], '^(%d+)%-'))
-  for i = 1, #e[2] - 1, 2 do
-    if e[2][i] == 'timeout_ms' then
-      local t = tonumber(e[2][i + 1])
-      if ms and t and t >= 1 then return ms + t end
-    end
+-- A time or duration in ms: 1-15 digits and nothing else (service.c's
+-- parse_ms), or nil.
+local function ms_of(s)
+  if type(s) ~= 'string' or #s > 15 or not string.match(s, '^%d+$') then
+    return nil
   end
+  return tonumber(s)
+end
+
+-- The deadline of entry {id, fields}: min(id ms, field at) + timeout_ms,
+-- the first occurrence of each field (as service.c reads them), or nil
+-- when one is unreadable (the replica serving it dead-letters it).
+local function deadline(e)
+  local ms = ms_of(string.match(e[1], '^(%d+)%-'))
+  local at, t
+  for i = 1, #e[2] - 1, 2 do
+    local k = e[2][i]
+    if k == 'timeout_ms' and t == nil then t = e[2][i + 1] end
+    if k == 'at' and at == nil then at = e[2][i + 1] end
+  end
+  t = ms_of(t)
+  if at ~= nil then
+    at = ms_of(at)
+    if at == nil then return nil end
+    if ms and at < ms then ms = at end
+  end
+  if ms and t and t >= 1 then return ms + t end
   return nil
 end
 
@@ -42,23 +65,13 @@ end
 local function is_gone(name)
   if name == me then return adopt end
   local seen = tonumber(redis.call('ZSCORE', replicas, name))
-  return seen == nil or now - seen > gone_ms
+  if seen == nil then return true end -- never alive, or forgotten
+  return others and now - seen > gone_ms
 end
 
-local summary = redis.call('XPENDING', stream, group)
-if summary[1] == 0 or type(summary[4]) ~= 'table' then
-  return { claimed, 0, 0 }
-end
-for _, c in ipairs(summary[4]) do
-  if budget <= 0 then break end
-  local gone = is_gone(c[1])
-  local rows
-  if gone then
-    rows = redis.call('XPENDING', stream, group, '-', '+', budget, c[1])
-  else
-    rows = redis.call('XPENDING', stream, group, 'IDLE', idle, '-', '+',
-      budget, c[1])
-  end
+-- Decides the fate of the pending entries in rows (of a consumer gone
+-- or not); each costs one unit of budget.
+local function judge(rows, gone)
   for _, row in ipairs(rows) do
     local id = row[1]
     local e = redis.call('XRANGE', stream, id, id)[1]
@@ -79,4 +92,31 @@ for _, c in ipairs(summary[4]) do
     end
   end
 end
-return { claimed, expired, vanished }
+
+local summary = redis.call('XPENDING', stream, group)
+if summary[1] == 0 or type(summary[4]) ~= 'table' then
+  return { claimed, 0, 0, 1 }
+end
+-- Gone replicas first, so live replicas' entries (looked at only to drop
+-- expired ones) never use up the budget a gone replica's entries need.
+local live, done = {}, 1
+for _, c in ipairs(summary[4]) do
+  if is_gone(c[1]) then
+    if budget <= 0 then done = 0 break end
+    local n = tonumber(c[2])
+    if n > budget then done = 0 end
+    judge(redis.call('XPENDING', stream, group, '-', '+', budget, c[1]), true)
+  else
+    live[#live + 1] = c[1]
+  end
+end
+-- Then live replicas' idle entries, starting at a consumer that changes
+-- every second, so one replica's many idle entries cannot hide another's.
+local first = #live > 0 and math.floor(now / 1000) % #live or 0
+for k = 1, #live do
+  if budget <= 0 then break end
+  local name = live[(first + k - 1) % #live + 1]
+  judge(redis.call('XPENDING', stream, group, 'IDLE', idle, '-', '+',
+    budget, name), false)
+end
+return { claimed, expired, vanished, done }

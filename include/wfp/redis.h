@@ -13,10 +13,14 @@
  *  - An error reply that says Redis cannot serve now rather than "no"
  *    (its first word is BUSY, LOADING, READONLY, OOM, TRYAGAIN, MOVED, ASK,
  *    MASTERDOWN or CLUSTERDOWN: a busy script, a restart, a failover, full
- *    memory, a resharding) is never handed to a callback: the callback gets
- *    NULL, as for a lost link, and the link is dropped and made again with
- *    backoff that keeps growing while the condition lasts. A request is
- *    then retried after the reconnect instead of being refused for good.
+ *    memory, a resharding) is never handed to a callback: that command's
+ *    callback gets NULL, as for a lost link, and only that one (the link
+ *    stays up: the other commands sent, which Redis ran, get their
+ *    replies). The link is then not calm (wfp_redis_calm) for a backoff
+ *    (100 ms doubling to 5 s while such errors go on), in which callers
+ *    hold back their retries. MOVED and ASK (the configured node does not
+ *    own the {prefix} slot: hiredis 0.14 cannot follow redirects) are
+ *    logged as errors that say so.
  *  - Scripts go out as EVALSHA; a NOSCRIPT reply (a restarted or flushed
  *    server) is answered by sending the same call as EVAL, once.
  *  - The reply handed to a callback is valid only during the callback.
@@ -58,6 +62,10 @@ void wfp_redis_on_up(struct wfp_redis *r, wfp_redis_up_fn *fn, void *arg);
 
 /* Returns 1 while connected and ready, else 0. */
 int wfp_redis_ready(const struct wfp_redis *r);
+
+/* Returns 1 while ready and not backing off after a transient error
+ * reply; retries (lost requests, acks, reads) wait for it. */
+int wfp_redis_calm(const struct wfp_redis *r);
 
 /* Number of successful connects so far (1 after the first). */
 int64_t wfp_redis_connects(const struct wfp_redis *r);
