@@ -113,7 +113,13 @@ finish() {
     echo "FAIL: a check or command failed earlier (its exit status was lost)" >&2
     rc=1
   fi
-  [ $rc -eq 0 ] || { echo "--- board log" >&2; cat "$TMP/board.log" >&2 2>/dev/null || true; }
+  if [ $rc -ne 0 ]; then # the daemons' logs (*.log in TMP), when any
+    for log in "$TMP"/*.log; do
+      [ -s "$log" ] || continue
+      echo "--- $(basename "$log")" >&2
+      cat "$log" >&2 || true
+    done
+  fi
   rm -rf "$TMP"
   [ $rc -eq 0 ] && echo "$checks passed, 0 failed"
   exit $rc
