@@ -94,37 +94,6 @@ json_t *cli_json_str(const char *s, size_t n, const char *what, const char *of)
 	return v;
 }
 
-/* The length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0 when
- * it is not one (bad lead or continuation, overlong, surrogate, past
- * U+10FFFF, cut short). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* s[0..n) as a JSON string with U+FFFD for each byte that is not part of
  * a valid UTF-8 sequence. */
 static json_t *json_replaced(const char *s, size_t n)
@@ -136,7 +105,9 @@ static json_t *json_replaced(const char *s, size_t n)
 	if (buf == NULL)
 		return NULL;
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+		uint32_t cp;
+		size_t len =
+		    wfp_utf8_next((const unsigned char *)s + i, n - i, &cp);
 
 		if (len == 0) {
 			memcpy(buf + o, "\xef\xbf\xbd", 3);

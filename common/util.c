@@ -90,11 +90,7 @@ int wfp_word_ok(const char *s, size_t max, const char *extra)
 	return 1;
 }
 
-/*
- * Decodes the UTF-8 sequence at s[0..n) into *cp; returns its length, or 0
- * when it is invalid (bad lead or continuation byte, truncated, overlong,
- * a surrogate or above U+10FFFF).
- */
+/* See wfp_utf8_next() in util.h. */
 static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
@@ -122,6 +118,11 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 		return 0;
 	*cp = v;
 	return len;
+}
+
+size_t wfp_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	return utf8_next(s, n, cp);
 }
 
 int wfp_utf8_ok(const char *s, size_t n)

@@ -17,17 +17,6 @@ local FENCE_MAX = 9007199254740991 -- 2^53 - 1
 -- are 1-LIMIT.NAME bytes of UTF-8 text without control characters.
 local RESOURCE_MAX = 128           -- a resource: 1-128 of A-Za-z0-9_.:/-
 
-local SHOWN_MAX = 140                -- bytes of a value quoted in a message
-
--- v quoted for a message: its first SHOWN_MAX bytes, each byte outside
--- printable ASCII as \xNN, '...' after it when cut.
-local function quoted(v)
-  v = tostring(v)
-  local s = string.gsub(string.sub(v, 1, SHOWN_MAX), '[^ -~]',
-    function(c) return string.format('\\x%02X', string.byte(c)) end)
-  return "'" .. s .. "'" .. (#v > SHOWN_MAX and '...' or '')
-end
-
 -- Refuses the call before any write.
 local function bad(what, v)
   fail('BADARG ' .. what .. ': got ' .. quoted(v))

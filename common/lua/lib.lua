@@ -91,6 +91,18 @@ local function shown(v)
   return "'" .. string.gsub(v, '[^%w%p ]', '?') .. "'"
 end
 
+-- v quoted for a message (the lock scripts' and fence_check's): its first
+-- SHOWN_MAX bytes, each byte outside printable ASCII as \xNN (so a message
+-- is always clean text and never ends inside a character), '...' after it
+-- when cut.
+local SHOWN_MAX = 140
+local function quoted(v)
+  v = tostring(v)
+  local s = string.gsub(string.sub(v, 1, SHOWN_MAX), '[^ -~]',
+    function(c) return string.format('\\x%02X', string.byte(c)) end)
+  return "'" .. s .. "'" .. (#v > SHOWN_MAX and '...' or '')
+end
+
 local function bad_arg(what, v, rule)
   fail('BADARG ' .. what .. ' ' .. shown(v) .. ' ' .. rule)
 end

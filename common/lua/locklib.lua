@@ -32,18 +32,7 @@ local LOCK_REPLY_MARGIN_MS = 100       -- a waiter ends this long before
 local LOCK_INFO_GRACE_MS = 10000       -- lockinfo outlives the lease by
                                        -- this, so expiry can name the owner
 
-local LOCK_SHOWN_MAX = 140             -- bytes of a bad value quoted in a
-                                       -- message
-
--- v quoted for a message: its first LOCK_SHOWN_MAX bytes, each byte
--- outside printable ASCII as \xNN (so a message is always clean text and
--- never ends inside a character), '...' after it when cut.
-local function quoted(v)
-  v = tostring(v)
-  local s = string.gsub(string.sub(v, 1, LOCK_SHOWN_MAX), '[^ -~]',
-    function(c) return string.format('\\x%02X', string.byte(c)) end)
-  return "'" .. s .. "'" .. (#v > LOCK_SHOWN_MAX and '...' or '')
-end
+-- (quoted(), the safe quoting of bad values, is lib.lua's.)
 
 -- Refuses the call before any write: argument i is not what it must be.
 local function bad_arg(i, what, v)
@@ -139,7 +128,7 @@ local function clock()
 end
 
 -- The owner named in a token "OWNER/hex", for messages and events: a
--- value not written by these scripts is shown quoted (see quoted()).
+-- value not written by these scripts is shown quoted (see quoted() in lib.lua).
 local function token_owner(token)
   local o = string.match(token, '^(.*)/') or token
   if owner_ok(o) then return o end

@@ -46,6 +46,13 @@ int wfp_word_ok(const char *s, size_t max, const char *extra);
 int wfp_utf8_ok(const char *s, size_t n);
 
 /*
+ * Decodes the UTF-8 sequence at s[0..n) (n >= 1) into *cp; returns its
+ * length, or 0 when it is invalid (bad lead or continuation byte,
+ * truncated, overlong, a surrogate or above U+10FFFF).
+ */
+size_t wfp_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+
+/*
  * Returns 1 when s[0..n) is text: valid UTF-8 (wfp_utf8_ok) without
  * control characters (U+0000..U+001F, U+007F, U+0080..U+009F); else 0.
  * The rule of job names, owners, idempotency keys and failure reasons.

@@ -59,13 +59,37 @@ eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; checks=$((checks + 1))
 # status_of CMD...: prints the exit status of CMD (never fails).
 status_of() { local rc=0; "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 
-# start_board [VAR=value...]: starts wfp-jobboard with extra environment;
-# waits until it has connected both its links.
+# start_service NAME LOG [VAR=value...]: starts build/NAME with extra
+# environment, its output in LOG; waits until it has connected both its
+# links. Its pid is in SERVICE_PID.
+start_service() {
+  local name=$1 log=$2; shift 2
+  env "$@" ${WFP_WRAP:-} "$WFP_BIN/$name" >"$log" 2>&1 &
+  SERVICE_PID=$!
+  wfp_wait_for grep -q "redis-reader: connected" "$log" \
+    || { cat "$log" >&2; fail "$name did not connect"; }
+}
+
+# start_board [VAR=value...]: starts wfp-jobboard (BOARD_PID).
 start_board() {
-  env "$@" ${WFP_WRAP:-} "$WFP_BIN/wfp-jobboard" >"$TMP/board.log" 2>&1 &
-  BOARD_PID=$!
-  wfp_wait_for grep -q "redis-reader: connected" "$TMP/board.log" \
-    || { cat "$TMP/board.log" >&2; fail "board did not connect"; }
+  start_service wfp-jobboard "$TMP/board.log" "$@"
+  BOARD_PID=$SERVICE_PID
+}
+
+# start_lock [VAR=value...]: starts wfp-lock (LOCK_PID); the test stops it
+# with `at_exit stop_lock`.
+LOCK_PID=""
+start_lock() {
+  start_service wfp-lock "$TMP/lock.log" "$@"
+  LOCK_PID=$SERVICE_PID
+}
+
+# stop_lock: stops wfp-lock (resumed first: a stopped process cannot stop).
+stop_lock() {
+  [ -n "$LOCK_PID" ] || return 0
+  kill -CONT "$LOCK_PID" 2>/dev/null || true
+  stop_daemon "$LOCK_PID"
+  LOCK_PID=""
 }
 
 # stop_daemon PID: SIGTERM, then wait. Under WFP_WRAP=valgrind

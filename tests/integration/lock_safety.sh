@@ -5,20 +5,6 @@
 # out names the locks held by others; a lock's info hash expires with its
 # lease; lock names that equal the service's own key words are safe.
 . "$(dirname "$0")/lib.sh"
-LOCK_PID=""
-start_lock() {
-  env "$@" ${WFP_WRAP:-} "$WFP_BIN/wfp-lock" >"$TMP/lock.log" 2>&1 &
-  LOCK_PID=$!
-  wfp_wait_for grep -q "redis-reader: connected" "$TMP/lock.log" \
-    || { cat "$TMP/lock.log" >&2; fail "lock service did not connect"; }
-}
-# Stops wfp-lock (resumed first: a stopped process cannot stop).
-stop_lock() {
-  [ -n "$LOCK_PID" ] || return 0
-  kill -CONT "$LOCK_PID" 2>/dev/null || true
-  stop_daemon "$LOCK_PID"
-  LOCK_PID=""
-}
 at_exit stop_lock
 start_lock
 events() { rcli XRANGE "$tag:events" - + | paste -s -d' '; }

@@ -2,13 +2,6 @@
 # wrong tokens, waiting order and timeouts, multi-lock without deadlock,
 # bad requests.
 . "$(dirname "$0")/lib.sh"
-start_lock() {
-  env "$@" ${WFP_WRAP:-} "$WFP_BIN/wfp-lock" >"$TMP/lock.log" 2>&1 &
-  LOCK_PID=$!
-  wfp_wait_for grep -q "redis-reader: connected" "$TMP/lock.log" \
-    || { cat "$TMP/lock.log" >&2; fail "lock service did not connect"; }
-}
-stop_lock() { stop_daemon "$LOCK_PID"; }
 at_exit stop_lock
 start_lock
 events() { rcli XRANGE "$tag:events" - + | paste -s -d' '; }
