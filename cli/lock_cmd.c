@@ -90,7 +90,6 @@ static int lock_acquire(struct cli *c)
 	char defowner[WFP_LOCK_OWNER_MAX];
 	struct wfp_lock_grant g;
 	struct wfp_client *cl;
-
 	char err[256];
 
 	if (cli_expect(c, 3, CLI_MAX_POS, opts,
