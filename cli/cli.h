@@ -5,7 +5,10 @@
  * --json), and on failure one line "wfp: <reason>" on stderr, returning
  * the exit status. Exit statuses: 0 success, 1 failure (refused, not
  * found, Redis unreachable), 2 bad usage or input, 3 nothing happened in
- * time (no job to claim, wait ran out).
+ * time (no job to claim, wait ran out, a lock held: BUSY / TIMEOUT, no
+ * reply from a service in time). Every argument is checked by the CLI
+ * before anything is sent (exit 2); a refusal is classed by its code
+ * word (cli_status_of), never by the words of its message.
  */
 #ifndef WFP_CLI_H
 #define WFP_CLI_H
@@ -15,8 +18,11 @@
 
 #include "wfp/client.h"
 #include "wfp/config.h"
+#include "wfp/lock.h"
 
-#define CLI_MAX_POS  8
+/* Positional arguments: noun, verb and up to WFP_LOCK_MULTI_MAX lock
+ * names, and one more so that a 17th name is refused by its rule. */
+#define CLI_MAX_POS  (3 + WFP_LOCK_MULTI_MAX)
 #define CLI_MAX_OPTS 8
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTHING = 3 };
@@ -36,6 +42,22 @@ struct cli {
 /* Prints "wfp: <message>" to stderr and returns status. */
 int cli_error(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * The exit status of a call that failed with reason why, by its code
+ * word: BUSY, TIMEOUT (a lock held, a wait or a request's deadline ran
+ * out) and "no reply from" a service are EXIT_NOTHING; BADARG (a script
+ * refused the input) is EXIT_USAGE; anything else (STALE, NOJOB, STATE,
+ * EXISTS, FULL, Redis unreachable or unavailable...) is EXIT_FAIL.
+ */
+int cli_status_of(const char *why);
+
+/* Prints the client's last error and returns cli_status_of it. */
+int cli_failed(struct wfp_client *cl);
+
+/* Prints noun's usage ("" for every noun): on stdout and EXIT_OK when
+ * status is EXIT_OK, else on stderr; returns status. */
+int cli_usage(const char *noun, int status);
 
 /* The client, connected on first use; NULL after printing why. */
 struct wfp_client *cli_client(struct cli *c);

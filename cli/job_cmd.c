@@ -8,11 +8,46 @@
 #include "wfp/codec.h"
 #include "wfp/keys.h"
 #include "wfp/lock.h"
+#include "wfp/scripts.h"
 #include "wfp/util.h"
 
-#define JOB_FILE_MAX   (1024 * 1024) /* a job file, bytes */
-#define LIST_LIMIT_MAX 10000
-#define WAIT_POLL_MS   100
+#define JOB_FILE_MAX	      (1024 * 1024) /* a job file, bytes */
+#define LIST_LIMIT_MAX	      10000
+#define WAIT_POLL_MS	      100
+#define WAIT_TIMEOUT_MAX_MS   86400000LL /* wait, watch --timeout: a day */
+#define WAIT_TIMEOUT_DEFAULT  60000LL	 /* wait --timeout */
+#define WATCH_TIMEOUT_DEFAULT 3600000LL	 /* watch --timeout */
+#define CLAIM_WAIT_MAX_MS     3600000LL	 /* claim --wait: an hour */
+
+/* ------------------------------------------------------------------ */
+/* Checks of the arguments, before anything is sent                    */
+/* ------------------------------------------------------------------ */
+
+/* Checks the job id at pos[2] and, with with_token, the token at pos[3]
+ * by the library's rules. Returns 0, or prints why and returns -1. */
+static int check_id_token(const struct cli *c, int with_token)
+{
+	char err[256];
+
+	if (wfp_check_id("job id", c->pos[2], err, sizeof(err)) != 0 ||
+	    (with_token && wfp_check_token(c->pos[3], err, sizeof(err)) != 0))
+		return cli_error(EXIT_USAGE, "%s", err), -1;
+	return 0;
+}
+
+/* Checks text option name (an owner, a transfer target), when given, by
+ * the library's name rule; what names it. Returns 0, or prints why and
+ * returns -1. */
+static int check_text_opt(const struct cli *c, const char *name,
+			  const char *what)
+{
+	const char *v = cli_opt(c, name);
+	char err[256];
+
+	if (v != NULL && wfp_check_name(what, v, err, sizeof(err)) != 0)
+		return cli_error(EXIT_USAGE, "--%s: %s", name, err), -1;
+	return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* post                                                                */
@@ -153,11 +188,16 @@ static int job_check(json_t *job, const char *path)
 static int post_print(const struct cli *c, const msgpack_object *reply)
 {
 	char id[WFP_ID_MAX], err[256];
+	const msgpack_object *cr = wfp_codec_get(reply, "created");
 	int64_t created = 1;
 
-	if (wfp_codec_str(reply, "id", 1, id, sizeof(id), err, sizeof(err)) ||
-	    wfp_codec_int(reply, "created", 0, 0, 1, &created, err,
-			  sizeof(err)))
+	if (wfp_codec_str(reply, "id", 1, id, sizeof(id), err, sizeof(err)))
+		return cli_error(EXIT_FAIL, "bad reply: %s", err);
+	/* A boolean; an integer 0/1 from a board before issue 6. */
+	if (cr && cr->type == MSGPACK_OBJECT_BOOLEAN)
+		created = cr->via.boolean;
+	else if (wfp_codec_int(reply, "created", 0, 0, 1, &created, err,
+			       sizeof(err)))
 		return cli_error(EXIT_FAIL, "bad reply: %s", err);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:s, s:b}", "id", id, "state",
@@ -182,7 +222,7 @@ board_request(struct cli *c, const char *op, const msgpack_sbuffer *body,
 		return EXIT_FAIL;
 	if (wfp_request(cl, "jobboard", op, body->data, body->size,
 			c->cfg.timeout_ms, &reply) != 0)
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return cli_failed(cl);
 	rc = print(c, &reply.u.data);
 	wfp_msg_destroy(&reply);
 	return rc;
@@ -322,7 +362,8 @@ static int job_show(struct cli *c)
 	redisReply *r;
 	json_t *job;
 
-	if (cli_expect(c, 3, 3, opts, "wfp job show ID") != 0)
+	if (cli_expect(c, 3, 3, opts, "wfp job show ID") != 0 ||
+	    check_id_token(c, 0) != 0)
 		return EXIT_USAGE;
 	r = cli_job(c, &cl);
 	if (r == NULL)
@@ -441,7 +482,7 @@ static int job_list(struct cli *c)
 			continue;
 		if (list_state(cl, wfp_job_state_name(s), left, list) != 0) {
 			json_decref(list);
-			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+			return cli_failed(cl);
 		}
 	}
 	return cli_emit(c, list, list_print);
@@ -464,7 +505,8 @@ static int job_log(struct cli *c)
 	redisReply *r;
 	json_t *log;
 
-	if (cli_expect(c, 3, 3, opts, "wfp job log ID") != 0)
+	if (cli_expect(c, 3, 3, opts, "wfp job log ID") != 0 ||
+	    check_id_token(c, 0) != 0)
 		return EXIT_USAGE;
 	r = cli_job(c, &cl);
 	if (r == NULL)
@@ -507,17 +549,16 @@ static int job_field(struct wfp_client *cl, const char *id, const char *field,
 static int job_wait(struct cli *c)
 {
 	static const char *const opts[] = {"timeout", NULL};
-	long long timeout = 60000;
+	long long timeout = WAIT_TIMEOUT_DEFAULT;
 	struct wfp_client *cl;
 	char state[32];
 	enum wfp_job_state st;
 	int64_t deadline;
 
 	if (cli_expect(c, 3, 3, opts, "wfp job wait ID [--timeout MS]") ||
-	    cli_opt_int(c, "timeout", 0, 86400000LL, &timeout))
+	    cli_opt_int(c, "timeout", 0, WAIT_TIMEOUT_MAX_MS, &timeout) ||
+	    check_id_token(c, 0) != 0)
 		return EXIT_USAGE;
-	if (wfp_check_id("job id", c->pos[2], state, sizeof(state)) != 0)
-		return cli_error(EXIT_USAGE, "bad job id '%s'", c->pos[2]);
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
@@ -639,7 +680,7 @@ static int stream_last_id(struct wfp_client *cl, const struct wfp_key *key,
 static int job_watch(struct cli *c)
 {
 	static const char *const opts[] = {"timeout", NULL};
-	long long timeout = 3600000;
+	long long timeout = WATCH_TIMEOUT_DEFAULT;
 	char state[32], last[64];
 	enum wfp_job_state st = WFP_JOB_POSTED;
 	struct wfp_client *cl;
@@ -648,7 +689,8 @@ static int job_watch(struct cli *c)
 	int64_t deadline;
 
 	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout MS]") ||
-	    cli_opt_int(c, "timeout", 0, 86400000LL, &timeout))
+	    cli_opt_int(c, "timeout", 0, WAIT_TIMEOUT_MAX_MS, &timeout) ||
+	    check_id_token(c, 0) != 0)
 		return EXIT_USAGE;
 	cl = cli_client(c);
 	if (cl == NULL)
@@ -679,7 +721,7 @@ static int job_watch(struct cli *c)
 		    cl, "XREAD COUNT 100 BLOCK %lld STREAMS %s %s",
 		    (long long)(left < 1000 ? left : 1000), ev.s, last);
 		if (r == NULL)
-			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+			return cli_failed(cl);
 		if (watch_print(c, r, c->pos[2], state, sizeof(state), last,
 				sizeof(last)) != 0) {
 			freeReplyObject(r);
@@ -743,11 +785,14 @@ static int job_move(struct cli *c, int is_transfer)
 
 	if (cli_expect(c, 3, 3, is_transfer ? topts : ropts,
 		       is_transfer ? "wfp job transfer ID --to OWNER | --board"
-				   : "wfp job repost ID"))
+				   : "wfp job repost ID") ||
+	    check_id_token(c, 0) != 0)
 		return EXIT_USAGE;
 	if (is_transfer && (to == NULL) == !cli_switch(c, "board"))
 		return cli_error(EXIT_USAGE,
 				 "give exactly one of --to OWNER or --board");
+	if (check_text_opt(c, "to", "transfer target") != 0)
+		return EXIT_USAGE;
 	msgpack_sbuffer_init(&body);
 	msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, is_transfer ? 2 : 1);
@@ -863,17 +908,19 @@ static int job_claim(struct cli *c)
 
 	if (cli_expect(c, 2, 2, opts,
 		       "wfp job claim --owner NAME [--wait MS] [--count N]") ||
-	    cli_opt_int(c, "wait", 0, 3600000, &wait) ||
+	    cli_opt_int(c, "wait", 0, CLAIM_WAIT_MAX_MS, &wait) ||
 	    cli_opt_int(c, "count", 1, WFP_CLAIM_BATCH_MAX, &count))
 		return EXIT_USAGE;
 	if (owner == NULL)
 		return cli_error(EXIT_USAGE, "missing --owner NAME");
+	if (check_text_opt(c, "owner", "owner") != 0)
+		return EXIT_USAGE;
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
 	if (wfp_job_claim(cl, owner, (int)count, c->cfg.visibility_ms, wait,
 			  got, &n))
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return cli_failed(cl);
 	if (n == 0)
 		return cli_error(EXIT_NOTHING, "no job to claim within %lld ms",
 				 wait);
@@ -889,14 +936,15 @@ static int job_heartbeat(struct cli *c)
 	struct wfp_client *cl;
 	int64_t lease = 0;
 
-	if (cli_expect(c, 4, 4, opts, "wfp job heartbeat ID TOKEN") != 0)
+	if (cli_expect(c, 4, 4, opts, "wfp job heartbeat ID TOKEN") != 0 ||
+	    check_id_token(c, 1) != 0)
 		return EXIT_USAGE;
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
 	if (wfp_job_heartbeat(cl, c->pos[2], c->pos[3], c->cfg.visibility_ms,
 			      &lease))
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return cli_failed(cl);
 	if (c->json)
 		cli_print_json(json_pack("{s:s, s:s, s:I}", "id", c->pos[2],
 					 "state", "claimed", "lease_until",
@@ -916,16 +964,19 @@ static int job_finish(struct cli *c, int is_fail)
 	enum wfp_job_op op = is_fail ? WFP_OP_RETRY : WFP_OP_COMPLETE;
 	long long fence = 0;
 	struct wfp_client *cl;
-	char state[16];
+	char state[16], err[256];
 
 	if (cli_expect(c, 4, 4, is_fail ? fopts : copts,
 		       is_fail ? "wfp job fail ID TOKEN --reason TEXT [--final "
 				 "reverted|failed]"
 			       : "wfp job complete ID TOKEN [--fence F]") ||
-	    cli_opt_int(c, "fence", 1, INT64_MAX, &fence))
+	    cli_opt_int(c, "fence", 1, WFP_FENCE_MAX, &fence) ||
+	    check_id_token(c, 1) != 0)
 		return EXIT_USAGE;
 	if (is_fail && (reason == NULL || reason[0] == '\0'))
 		return cli_error(EXIT_USAGE, "missing --reason TEXT");
+	if (is_fail && wfp_check_reason(reason, err, sizeof(err)) != 0)
+		return cli_error(EXIT_USAGE, "--reason: %s", err);
 	if (final && strcmp(final, "reverted") == 0)
 		op = WFP_OP_REVERT;
 	else if (final && strcmp(final, "failed") == 0)
@@ -938,7 +989,7 @@ static int job_finish(struct cli *c, int is_fail)
 	if (cl == NULL)
 		return EXIT_FAIL;
 	if (wfp_job_finish(cl, c->pos[2], c->pos[3], fence, op, reason, state))
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return cli_failed(cl);
 	print_id_state(c, state);
 	return EXIT_OK;
 }
@@ -967,8 +1018,8 @@ int cmd_job(struct cli *c)
 		return job_heartbeat(c);
 	if (strcmp(verb, "complete") == 0 || strcmp(verb, "fail") == 0)
 		return job_finish(c, verb[0] == 'f');
-	return cli_error(EXIT_USAGE, "unknown verb 'job %s' (try: wfp --help)",
-			 verb);
+	return cli_error(EXIT_USAGE,
+			 "unknown verb 'job %s' (try: wfp job --help)", verb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1067,7 +1118,7 @@ int cmd_status(struct cli *c)
 
 		if (n < 0) {
 			json_decref(counts);
-			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+			return cli_failed(cl);
 		}
 		json_object_set_new(counts, wfp_job_state_name(s),
 				    json_integer(n));

@@ -37,19 +37,6 @@ static void default_owner(char *out, size_t n)
 	snprintf(out, n, "cli-%s-%d", host, (int)getpid());
 }
 
-/* The exit status of a failed acquire: 3 when nothing happened in time
- * (held: BUSY; the wait ran out: TIMEOUT; no reply came from wfp-lock),
- * 2 for bad input, else 1. */
-static int acquire_status(const char *why)
-{
-	if (strncmp(why, "BUSY", 4) == 0 || strncmp(why, "TIMEOUT", 7) == 0 ||
-	    strncmp(why, "no reply", 8) == 0)
-		return EXIT_NOTHING;
-	if (strstr(why, " is not ") || strstr(why, "named twice"))
-		return EXIT_USAGE;
-	return EXIT_FAIL;
-}
-
 /* Prints a grant (names, token, fences) and flushes stdout. Returns 0, or
  * -1 with the reason recorded (see cli_output_error). */
 static int grant_print(const struct cli *c, const struct wfp_lock_grant *g)
@@ -103,24 +90,28 @@ static int lock_acquire(struct cli *c)
 	char defowner[WFP_LOCK_OWNER_MAX];
 	struct wfp_lock_grant g;
 	struct wfp_client *cl;
+	char err[256];
 
 	if (cli_expect(c, 3, CLI_MAX_POS, opts,
 		       "wfp lock acquire NAME... [--ttl MS] [--wait MS] "
 		       "[--owner WHO]") ||
-	    cli_opt_int(c, "ttl", 1, WFP_LOCK_TTL_MAX_MS * 10, &ttl) ||
-	    cli_opt_int(c, "wait", 0, WFP_LOCK_WAIT_MAX_MS * 10, &wait))
+	    cli_opt_int(c, "ttl", WFP_LOCK_TTL_MIN_MS, WFP_LOCK_TTL_MAX_MS,
+			&ttl) ||
+	    cli_opt_int(c, "wait", 0, WFP_LOCK_WAIT_MAX_MS, &wait))
 		return EXIT_USAGE;
 	if (owner == NULL) {
 		default_owner(defowner, sizeof(defowner));
 		owner = defowner;
 	}
+	if (wfp_lock_check_acquire(c->pos + 2, c->npos - 2, owner, ttl, wait,
+				   err, sizeof(err)) != 0)
+		return cli_error(EXIT_USAGE, "%s", err);
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
 	if (wfp_lock_acquire(cl, c->pos + 2, c->npos - 2, owner, ttl, wait,
 			     &g) != 0)
-		return cli_error(acquire_status(wfp_client_error(cl)), "%s",
-				 wfp_client_error(cl));
+		return cli_failed(cl);
 	if (grant_print(c, &g) == 0)
 		return EXIT_OK;
 	return grant_hand_back(cl, &g);
@@ -134,23 +125,25 @@ static int lock_holder_op(struct cli *c, int renew)
 	long long ttl = DEFAULT_TTL_MS;
 	int64_t expires = 0;
 	struct wfp_client *cl;
+	char err[256];
 	int rc;
 
 	if (cli_expect(c, 4, 4, renew ? ropts : lopts,
 		       renew ? "wfp lock renew NAME TOKEN [--ttl MS]"
 			     : "wfp lock release NAME TOKEN") ||
-	    cli_opt_int(c, "ttl", 1, WFP_LOCK_TTL_MAX_MS * 10, &ttl))
+	    cli_opt_int(c, "ttl", WFP_LOCK_TTL_MIN_MS, WFP_LOCK_TTL_MAX_MS,
+			&ttl))
 		return EXIT_USAGE;
+	if (wfp_lock_check_name(c->pos[2], err, sizeof(err)) != 0 ||
+	    wfp_lock_check_token(c->pos[3], err, sizeof(err)) != 0)
+		return cli_error(EXIT_USAGE, "%s", err);
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
 	rc = renew ? wfp_lock_renew(cl, c->pos[2], c->pos[3], ttl, &expires)
 		   : wfp_lock_release(cl, c->pos[2], c->pos[3]);
 	if (rc != 0)
-		return cli_error(strstr(wfp_client_error(cl), " is not ")
-				     ? EXIT_USAGE
-				     : EXIT_FAIL,
-				 "%s", wfp_client_error(cl));
+		return cli_failed(cl);
 	if (c->json && renew)
 		cli_print_json(json_pack("{s:s, s:s, s:I, s:I}", "name",
 					 c->pos[2], "state", "held", "ttl_ms",
@@ -236,7 +229,7 @@ static int lock_show(struct cli *c)
 		return EXIT_FAIL;
 	o = lock_json(cl, c->pos[2]);
 	if (o == NULL)
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return cli_failed(cl);
 	return cli_emit(c, o, lock_print);
 }
 
@@ -263,7 +256,7 @@ static int lock_list(struct cli *c)
 	held = wfp_key_locks_held(wfp_client_tag(cl));
 	r = wfp_client_commandf(cl, "ZRANGE %s 0 9999", held.s);
 	if (r == NULL)
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl));
+		return cli_failed(cl);
 	a = json_array();
 	for (size_t i = 0; i < r->elements; i++) {
 		json_t *o = lock_json(cl, r->element[i]->str);
@@ -292,6 +285,6 @@ int cmd_lock(struct cli *c)
 		return lock_show(c);
 	if (strcmp(verb, "list") == 0)
 		return lock_list(c);
-	return cli_error(EXIT_USAGE, "unknown verb 'lock %s' (try: wfp --help)",
-			 verb);
+	return cli_error(EXIT_USAGE,
+			 "unknown verb 'lock %s' (try: wfp lock --help)", verb);
 }

@@ -9,25 +9,85 @@
 #include "wfp/log.h"
 #include "wfp/util.h"
 
-static const char usage_text[] =
-    "usage: wfp <noun> <verb> [args] [--json] [--redis URL] [--prefix P]\n"
-    "  wfp job post FILE.json        post a job ({name, max_attempts, "
-    "payload})\n"
-    "  wfp job show ID               a job, its redeliveries\n"
-    "  wfp job list [--state S] [--limit N]\n"
-    "  wfp job log ID                the job's task log\n"
-    "  wfp job wait ID [--timeout MS]      exits 0 only when completed\n"
-    "  wfp job watch ID [--timeout MS]     follow its state changes\n"
-    "  wfp job transfer ID --to OWNER | --board\n"
-    "  wfp job repost ID\n"
-    "  wfp job claim --owner NAME [--wait MS] [--count N]\n"
-    "  wfp job heartbeat ID TOKEN\n"
-    "  wfp job complete ID TOKEN [--fence F]\n"
-    "  wfp job fail ID TOKEN --reason TEXT [--final reverted|failed]\n"
-    "  wfp status                    jobs per state, live owners\n"
-    "Settings (also WFP_* variables): --redis --prefix --visibility-ms\n"
+/* One line of the usage: the noun it belongs to and the text. */
+struct usage_line {
+	const char *noun;
+	const char *text;
+};
+
+static const struct usage_line usage_lines[] = {
+    {"job", "  wfp job post FILE.json                 post a job ({name, "
+	    "max_attempts, payload}); prints its id"},
+    {"job", "  wfp job show ID                        a job, its "
+	    "redeliveries (never the token)"},
+    {"job", "  wfp job list [--state S] [--limit N]   jobs of one state or "
+	    "all (S: posted claimed completed reverted failed dead)"},
+    {"job", "  wfp job log ID                         the job's task log"},
+    {"job", "  wfp job wait ID [--timeout MS]         until it ends; exits 0 "
+	    "only when completed"},
+    {"job", "  wfp job watch ID [--timeout MS]        follow its state "
+	    "changes until it ends"},
+    {"job", "  wfp job transfer ID --to OWNER | --board   hand a claimed job "
+	    "to OWNER, or back to the board"},
+    {"job", "  wfp job repost ID                      a dead, failed or "
+	    "claimed job back on the board"},
+    {"job", "  wfp job claim --owner NAME [--wait MS] [--count N]   prints ID "
+	    "TOKEN FENCE ATTEMPTS NAME"},
+    {"job", "  wfp job heartbeat ID TOKEN             extend the lease"},
+    {"job", "  wfp job complete ID TOKEN [--fence F]  end the attempt: "
+	    "completed"},
+    {"job", "  wfp job fail ID TOKEN --reason TEXT [--final "
+	    "reverted|failed]   retried while attempts remain"},
+    {"lock", "  wfp lock acquire NAME... [--ttl MS] [--wait MS] [--owner "
+	     "WHO]   prints NAME TOKEN FENCE"},
+    {"lock", "  wfp lock renew NAME TOKEN [--ttl MS]   extend the lease"},
+    {"lock", "  wfp lock release NAME TOKEN            its first waiter "
+	     "gets it"},
+    {"lock", "  wfp lock show NAME                     holder, fence, time "
+	     "left, waiters (never the token)"},
+    {"lock", "  wfp lock list                          every held lock"},
+    {"status", "  wfp status                             jobs per state, "
+	       "live owners, dead letters, locks, live replicas"},
+};
+
+static const char usage_tail[] =
+    "Settings (also WFP_* variables): --redis URL --prefix P "
+    "--visibility-ms\n"
     "  --retention-ms --timeout-ms. Exit: 0 ok, 1 failed, 2 bad usage or\n"
     "  input, 3 nothing happened in time.\n";
+
+/* Returns 1 when noun has lines in the usage. */
+static int usage_has(const char *noun)
+{
+	for (size_t i = 0; i < sizeof(usage_lines) / sizeof(usage_lines[0]);
+	     i++) {
+		if (strcmp(usage_lines[i].noun, noun) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int cli_usage(const char *noun, int status)
+{
+	FILE *out = status == EXIT_OK ? stdout : stderr;
+
+	if (noun[0] == '\0')
+		fputs("usage: wfp <noun> <verb> [args] [--json] [--redis URL] "
+		      "[--prefix P]\n",
+		      out);
+	else
+		fprintf(out,
+			"usage: wfp %s%s [--json] [--redis URL] [--prefix P]\n",
+			noun,
+			strcmp(noun, "status") == 0 ? "" : " <verb> [args]");
+	for (size_t i = 0; i < sizeof(usage_lines) / sizeof(usage_lines[0]);
+	     i++) {
+		if (noun[0] == '\0' || strcmp(usage_lines[i].noun, noun) == 0)
+			fprintf(out, "%s\n", usage_lines[i].text);
+	}
+	fputs(usage_tail, out);
+	return status;
+}
 
 /* Switches: options that take no value. */
 static const char *const switches[] = {"json", "board", "help", NULL};
@@ -179,6 +239,32 @@ int cli_opt_int(const struct cli *c, const char *name, long long min,
 	return 0;
 }
 
+int cli_status_of(const char *why)
+{
+	static const struct {
+		const char *word;
+		int status;
+	} codes[] = {
+	    {"BUSY ", EXIT_NOTHING},
+	    {"TIMEOUT ", EXIT_NOTHING},
+	    {"no reply from ", EXIT_NOTHING},
+	    {"BADARG ", EXIT_USAGE},
+	};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		if (strncmp(why, codes[i].word, strlen(codes[i].word)) == 0)
+			return codes[i].status;
+	}
+	return EXIT_FAIL;
+}
+
+int cli_failed(struct wfp_client *cl)
+{
+	const char *why = wfp_client_error(cl);
+
+	return cli_error(cli_status_of(why), "%s", why);
+}
+
 struct wfp_client *cli_client(struct cli *c)
 {
 	char err[512];
@@ -191,18 +277,32 @@ struct wfp_client *cli_client(struct cli *c)
 	return c->client;
 }
 
+/*
+ * Help and missing verbs: `wfp --help` (every noun), `wfp NOUN --help`
+ * (that noun's usage, exit 0), `wfp` or `wfp NOUN` without its verb (the
+ * usage on stderr, exit 2). Returns -1 when the command is to run.
+ */
+static int help(const struct cli *c)
+{
+	const char *noun = c->npos > 0 ? c->pos[0] : "";
+	int known = usage_has(noun);
+
+	if (cli_switch(c, "help"))
+		return cli_usage(known ? noun : "", EXIT_OK);
+	if (c->npos == 0 ||
+	    (c->npos == 1 && known && strcmp(noun, "status") != 0))
+		return cli_usage(noun, EXIT_USAGE);
+	return -1;
+}
+
 /* Dispatches on the noun. */
 static int dispatch(struct cli *c)
 {
-	static const char *const later[] = {"lock", "rsv", "pool", "executor",
-					    NULL};
+	static const char *const later[] = {"rsv", "pool", "executor", NULL};
+	int rc = help(c);
 
-	if (c->npos == 0 || cli_switch(c, "help")) {
-		fputs(usage_text,
-		      c->npos == 0 && !cli_switch(c, "help") ? stderr : stdout);
-		return c->npos == 0 && !cli_switch(c, "help") ? EXIT_USAGE
-							      : EXIT_OK;
-	}
+	if (rc >= 0)
+		return rc;
 	if (strcmp(c->pos[0], "job") == 0)
 		return cmd_job(c);
 	if (strcmp(c->pos[0], "status") == 0)

@@ -94,8 +94,11 @@ static void pack_result(msgpack_packer *pk, const char *op, const redisReply *r)
 		msgpack_pack_map(pk, 3);
 		wfp_pack_cstr(pk, "ok"), msgpack_pack_true(pk);
 		wfp_pack_kv(pk, "id", r->element[0]->str);
-		wfp_pack_cstr(pk, "created");
-		msgpack_pack_int64(pk, r->element[1]->integer);
+		wfp_pack_cstr(pk, "created"); /* a boolean since issue 6 */
+		if (r->element[1]->integer == 1)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
 	} else if (strcmp(op, "transfer") == 0) {
 		msgpack_pack_map(pk, 5);
 		wfp_pack_cstr(pk, "ok"), msgpack_pack_true(pk);
