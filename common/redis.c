@@ -82,8 +82,9 @@ static void pending_report(struct pending *p, redisReply *reply)
 int wfp_redis_error_transient(const char *msg)
 {
 	static const char *const words[] = {
-	    "BUSY",  "LOADING", "READONLY",   "OOM",	     "TRYAGAIN",
-	    "MOVED", "ASK",	"MASTERDOWN", "CLUSTERDOWN", NULL};
+	    "BUSY",	   "LOADING",	"READONLY", "OOM",
+	    "TRYAGAIN",	   "MOVED",	"ASK",	    "MASTERDOWN",
+	    "CLUSTERDOWN", "UNBLOCKED", NULL};
 
 	for (int i = 0; msg && words[i]; i++) {
 		size_t n = strlen(words[i]);
@@ -126,6 +127,18 @@ static void on_transient(struct pending *p, const char *msg)
 		wfp_log(WFP_LOG_WARN,
 			"%s: redis answered '%.200s': retrying in %lld ms",
 			r->name, msg, (long long)r->calm_backoff_ms);
+	if (strncmp(msg, "READONLY", 8) == 0 ||
+	    strncmp(msg, "MASTERDOWN", 10) == 0 ||
+	    strncmp(msg, "UNBLOCKED", 9) == 0) {
+		/* This node is not (or no longer) a usable primary: after a
+		 * failover the address may now lead to the new one, which only
+		 * a new connection reaches. The other commands in flight are
+		 * reported lost and served again (requests are safe twice). */
+		wfp_log(WFP_LOG_WARN,
+			"%s: redis is not a writable primary: reconnecting",
+			r->name);
+		event_active(r->drop, EV_TIMEOUT, 0);
+	}
 	if (now >= r->calm_at_ms) {
 		r->calm_at_ms = now + r->calm_backoff_ms;
 		r->calm_backoff_ms *= 2;
@@ -188,7 +201,9 @@ static void on_drop(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	if (r->ac != NULL) {
-		wfp_log(WFP_LOG_WARN, "%s: dropping connection after a timeout",
+		wfp_log(WFP_LOG_WARN,
+			"%s: dropping the connection (a command timed out, "
+			"or the node is not a writable primary)",
 			r->name);
 		/* Callbacks run by the free must not see a usable link. */
 		r->state = CONN_DOWN;

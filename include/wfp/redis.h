@@ -12,8 +12,10 @@
  *    either); every other pending command then gets NULL too.
  *  - An error reply that says Redis cannot serve now rather than "no"
  *    (its first word is BUSY, LOADING, READONLY, OOM, TRYAGAIN, MOVED, ASK,
- *    MASTERDOWN or CLUSTERDOWN: a busy script, a restart, a failover, full
- *    memory, a resharding) is never handed to a callback: that command's
+ *    MASTERDOWN, CLUSTERDOWN or UNBLOCKED: a busy script, a restart, a
+ *    failover, full memory, a resharding; READONLY, MASTERDOWN and
+ *    UNBLOCKED also drop the link, as the node is no longer a usable
+ *    primary) is never handed to a callback: that command's
  *    callback gets NULL, as for a lost link, and only that one (the link
  *    stays up: the other commands sent, which Redis ran, get their
  *    replies). The link is then not calm (wfp_redis_calm) for a backoff
@@ -89,7 +91,8 @@ int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
 
 /* Returns 1 when an error reply's first word says Redis cannot serve now
  * (BUSY, LOADING, READONLY, OOM, TRYAGAIN, MOVED, ASK, MASTERDOWN,
- * CLUSTERDOWN): retry after a reconnect, never report it as a refusal. */
+ * CLUSTERDOWN, UNBLOCKED): retry after a reconnect, never report it as a
+ * refusal. */
 int wfp_redis_error_transient(const char *msg);
 
 /* Drops the connection (pending callbacks get NULL) and frees r. */

@@ -29,6 +29,8 @@ static void test_transient_words(void **state)
 	assert_true(wfp_redis_error_transient("MOVED 3999 127.0.0.1:6381"));
 	assert_true(wfp_redis_error_transient("ASK 3999 127.0.0.1:6381"));
 	assert_true(wfp_redis_error_transient("MASTERDOWN Link is down"));
+	assert_true(wfp_redis_error_transient(
+	    "UNBLOCKED force unblock from blocking operation"));
 	assert_true(
 	    wfp_redis_error_transient("CLUSTERDOWN The cluster is down"));
 	assert_true(wfp_redis_error_transient("BUSY"));
