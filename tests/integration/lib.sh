@@ -59,6 +59,18 @@ eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; checks=$((checks + 1))
 # status_of CMD...: prints the exit status of CMD (never fails).
 status_of() { local rc=0; "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 
+# own_redis [redis-server args...]: a redis-server of this test's own on a
+# free port (for tests that stop, fill or reconfigure it), WFP_REDIS_URL
+# pointing at it; stopped when the test ends, however it ends, after the
+# board (a board stopped with its Redis gone would wait for it).
+own_redis() {
+  REDIS_PORT=$(wfp_free_port)
+  export WFP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  at_exit own_redis_stop
+  wfp_redis_start "$TMP/redis" "$@"
+}
+own_redis_stop() { stop_board; wfp_redis_stop; }
+
 # start_service NAME LOG [VAR=value...]: starts build/NAME with extra
 # environment, its output in LOG; waits until it has connected both its
 # links. Its pid is in SERVICE_PID.

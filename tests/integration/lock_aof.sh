@@ -1,11 +1,8 @@
 # Fencing tokens never go backwards, not even after Redis restarts from its
 # append-only file (a redis-server of its own, killed hard and restarted).
 . "$(dirname "$0")/lib.sh"
-REDIS_PORT=$(wfp_free_port)
-export WFP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-at_exit wfp_redis_stop
 aof=(--appendonly yes --appendfsync always)
-wfp_redis_start "$TMP/redis" "${aof[@]}"
+own_redis "${aof[@]}"
 
 last=0
 for round in 1 2 3; do

@@ -2,13 +2,10 @@
 # replica: its writes are answered READONLY. That is not a refusal: the
 # board reports the request lost, reconnects (the address may now lead to
 # the new primary), and serves it once the node takes writes again.
-# Uses a redis-server of its own (made a replica and back), stopped by a
-# watchdog when the test ends, however it ends.
+# Uses a redis-server of its own (made a replica and back), stopped when the
+# test ends (own_redis).
 . "$(dirname "$0")/lib.sh"
-REDIS_PORT=$(wfp_free_port)
-wfp_redis_start "$TMP/redis"
-export WFP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-( while kill -0 $$ 2>/dev/null; do sleep 0.2; done; kill "$REDIS_PID" ) >/dev/null 2>&1 &
+own_redis
 req="$tag:svc:jobboard:requests"
 start_board
 

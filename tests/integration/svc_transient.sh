@@ -1,13 +1,10 @@
 # Transient Redis errors (here OOM: maxmemory reached with noeviction) are
-# not final refusals: the board treats them as a lost link and serves the
+# not final refusals: the board reports the command lost, retries it, and serves the
 # request once the condition clears; the CLI says "redis unavailable".
 # Uses a redis-server of its own (memory limits are server-wide), stopped
-# by a watchdog when the test ends, however it ends.
+# when the test ends (own_redis).
 . "$(dirname "$0")/lib.sh"
-REDIS_PORT=$(wfp_free_port)
-wfp_redis_start "$TMP/redis"
-export WFP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-( while kill -0 $$ 2>/dev/null; do sleep 0.2; done; kill "$REDIS_PID" ) >/dev/null 2>&1 &
+own_redis
 req="$tag:svc:jobboard:requests"
 start_board
 
