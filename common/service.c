@@ -211,6 +211,18 @@ static void held_changed(struct wfp_service *svc)
 	svc->m_held.value = held(svc) - svc->taking_n; /* read ones only */
 }
 
+static void maybe_stop(struct wfp_service *svc);
+
+/* held() went down as work ended: updates the gauge, reads again (the
+ * read may have paused at the cap) and, at shutdown, stops once nothing
+ * is left. */
+static void held_released(struct wfp_service *svc)
+{
+	held_changed(svc);
+	read_next(svc);
+	maybe_stop(svc);
+}
+
 /* ------------------------------------------------------------------ */
 /* Redis's clock                                                       */
 /* ------------------------------------------------------------------ */
@@ -349,9 +361,7 @@ static void on_acked(struct wfp_redis *r, redisReply *reply, void *arg)
 			 b->n);
 	}
 	free(b);
-	held_changed(svc);
-	read_next(svc);
-	maybe_stop(svc);
+	held_released(svc);
 }
 
 /* Sends one XACK and one XDEL for up to ACK_BATCH queued entries; they
@@ -460,9 +470,7 @@ static void request_free(struct wfp_request *rq)
 
 	free(rq);
 	svc->inflight--;
-	held_changed(svc);
-	read_next(svc);
-	maybe_stop(svc);
+	held_released(svc);
 }
 
 void wfp_request_done(struct wfp_request *rq)
@@ -825,9 +833,7 @@ static void on_reclaimed(struct wfp_redis *r, redisReply *reply, void *arg)
 		wfp_warn("serving lost requests again: %s", reply->str);
 	}
 	free(rc);
-	held_changed(svc);
-	read_next(svc);
-	maybe_stop(svc);
+	held_released(svc);
 }
 
 /* Fetches up to RECLAIM_BATCH lost entries again (those still ours). */
