@@ -345,6 +345,9 @@ static int read_value(struct rd *r, int depth)
 	if (r->pos >= r->len)
 		return rd_fail(r, "unexpected end of text");
 	c = r->t[r->pos];
+	if (c != '"' && c != '{' && c != '[' && c != 't' && c != 'f' &&
+	    c != 'n' && c != '-' && !(c >= '0' && c <= '9'))
+		return rd_fail(r, "invalid JSON value");
 	i = new_val(r, c == '"'	  ? WF_JSON_STRING
 		       : c == '{' ? WF_JSON_OBJECT
 		       : c == '[' ? WF_JSON_ARRAY
