@@ -420,15 +420,12 @@ int wf_json_get(const struct wf_json *doc, int o, const char *key)
 	return -1;
 }
 
-char *wf_json_compact(const struct wf_json *doc, int i)
+size_t wf_json_compact(const struct wf_json *doc, int i, char *out)
 {
 	const char *t = doc->text + doc->v[i].start;
 	size_t n = doc->v[i].len, o = 0;
-	char *out = malloc(n + 1);
 	int in_str = 0;
 
-	if (out == NULL)
-		return NULL;
 	for (size_t k = 0; k < n; k++) {
 		char c = t[k];
 
@@ -442,5 +439,5 @@ char *wf_json_compact(const struct wf_json *doc, int i)
 			out[o++] = c;
 	}
 	out[o] = '\0';
-	return out;
+	return o;
 }
