@@ -191,6 +191,7 @@ struct chunk {
 struct wf_box {
 	struct wfp_workflow wf; /* first: wfp_workflow_free casts back */
 	struct chunk *pool;
+	struct strtab by_name; /* task name -> index (wfp_workflow_find) */
 };
 
 /* Everything one parse holds. */
@@ -202,8 +203,7 @@ struct parse {
 	struct task_extra *ex;
 	struct node *nodes;
 	int nnodes, nodecap;
-	struct strtab by_name; /* task name -> index */
-	struct strtab data;    /* data name -> id */
+	struct strtab data; /* data name -> id */
 	int ndata;
 	unsigned char *in_inputs; /* per data id: payload.inputs holds it */
 	int *pstart, *plist;	  /* providers of each data id, ascending */
@@ -823,7 +823,7 @@ static int parse_task(struct parse *p, int o, int in_graph)
 	p->wf->tasks[t].name = pool_strdup(p, name, strlen(name));
 	if (p->wf->tasks[t].name == NULL)
 		return wf_nomem(p);
-	switch (strtab_put(&p->by_name, p->wf->tasks[t].name, t)) {
+	switch (strtab_put(&p->box->by_name, p->wf->tasks[t].name, t)) {
 	case 1: return wf_fail_at(p, "task '%s' is named twice", name);
 	case -1: return wf_nomem(p);
 	default: break;
@@ -1165,7 +1165,7 @@ static int after_sources(struct parse *p, int t, int gs, int ge,
 {
 	for (int i = 0; i < p->ex[t].nafter; i++) {
 		const char *name = p->ex[t].after[i];
-		int a = strtab_get(&p->by_name, name);
+		int a = strtab_get(&p->box->by_name, name);
 
 		if (a < 0)
 			return wf_fail_task(
@@ -1653,7 +1653,7 @@ static int wf_flatten(struct parse *p, int root)
 static void parse_release(struct parse *p)
 {
 	free(p->ex), free(p->nodes);
-	strtab_free(&p->by_name), strtab_free(&p->data);
+	strtab_free(&p->data);
 	free(p->in_inputs), free(p->pstart), free(p->plist);
 	ivec_free(&p->efrom), ivec_free(&p->eto);
 	arena_free(p);
@@ -1752,11 +1752,9 @@ int wfp_workflow_check(const char *payload, size_t len, char *err,
 
 int wfp_workflow_find(const struct wfp_workflow *wf, const char *name)
 {
-	for (int t = 0; wf && t < wf->ntasks; t++) {
-		if (strcmp(wf->tasks[t].name, name) == 0)
-			return t;
-	}
-	return -1;
+	const struct wf_box *box = (const struct wf_box *)wf;
+
+	return box ? strtab_get(&box->by_name, name) : -1;
 }
 
 void wfp_workflow_free(struct wfp_workflow *wf)
@@ -1771,6 +1769,7 @@ void wfp_workflow_free(struct wfp_workflow *wf)
 		box->pool = c->next;
 		free(c);
 	}
+	strtab_free(&box->by_name);
 	free(wf->tasks);
 	free(box);
 }

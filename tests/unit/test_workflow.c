@@ -186,6 +186,9 @@ static void test_design_example(void **state)
 	assert_int_equal(wf->ntasks, 5);
 	assert_string_equal(wf->tasks[0].name, "ip");
 	assert_string_equal(wf->tasks[4].name, "boot");
+	assert_int_equal(wfp_workflow_find(wf, "boot"), 4);
+	assert_int_equal(wfp_workflow_find(wf, "bo"), -1);
+	assert_int_equal(wfp_workflow_find(NULL, "boot"), -1);
 	assert_string_equal(deps(wf, "ip"), "");
 	assert_string_equal(deps(wf, "volume"), "ip");
 	assert_string_equal(deps(wf, "dns"), "ip");
