@@ -623,6 +623,36 @@ static void test_exec_allow(void **state)
 	assert_null(allow);
 }
 
+/* Bad runner configurations are refused with a reason. */
+static void test_runner_config(void **state)
+{
+	struct wfp_taskrunner_config cfg = {"", NULL,
+					    WFP_TASK_OUTPUT_MAX_MAX + 1};
+	const char *rel[] = {"/bin/true", "true", NULL};
+	char err[256], many[WFP_EXEC_ALLOW_PATHS_MAX * 3 + 8];
+	char **allow = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_null(wfp_taskrunner_new(base, &cfg, err, sizeof(err)));
+	assert_string_equal(err, "output max 65537 is over 65536 bytes");
+	cfg.output_max = 10;
+	cfg.exec_allow = rel;
+	assert_null(wfp_taskrunner_new(base, &cfg, err, sizeof(err)));
+	assert_string_equal(err, "exec allow path 'true' is not absolute");
+	for (int i = 0; i <= WFP_EXEC_ALLOW_PATHS_MAX; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s/a",
+				      i ? ":" : "");
+	assert_int_equal(wfp_exec_allow_parse(many, &allow, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "exec allow list holds over 256 paths");
+	many[n - 3] = '\0'; /* 256 paths */
+	assert_int_equal(wfp_exec_allow_parse(many, &allow, err, sizeof(err)),
+			 0);
+	assert_non_null(allow);
+	wfp_exec_allow_free(allow);
+}
+
 /* ---- plugins --------------------------------------------------------- */
 
 /* Runs plugin name with args in phase revert. */
@@ -975,6 +1005,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_path_lookup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_allow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_runner_config, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_builtin_noop_fail, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_builtin_sleep, setup,
