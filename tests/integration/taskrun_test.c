@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +342,28 @@ static void test_outputs_last_line(void **state)
 	run_sh("printf 'x\\n{\"a\":1}'", &g);
 	assert_string_equal(g.outputs, "{\"a\":1}");
 	got_free(&g);
+}
+
+/* The child gets stdin /dev/null, stdout and stderr, and no other
+ * descriptor of the executor (one opened here without O_CLOEXEC). */
+static void test_descriptors(void **state)
+{
+	char *ls[] = {"ls", "-1", "/proc/self/fd", NULL};
+	char *in[] = {"readlink", "/proc/self/fd/0", NULL};
+	int leak = open("/dev/null", O_RDONLY);
+	struct got g = {0};
+
+	(void)state;
+	assert_true(leak > 2);
+	run_argv(ls, &g);
+	assert_int_equal(g.ok, 1);
+	/* 3 is ls's own handle on the directory it lists. */
+	assert_string_equal(g.out_tail, "0\n1\n2\n3\n");
+	got_free(&g);
+	run_argv(in, &g);
+	assert_string_equal(g.out_tail, "/dev/null\n");
+	got_free(&g);
+	close(leak);
 }
 
 /* A last line that is not a JSON object gives no outputs (the task still
@@ -994,6 +1017,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_outputs_not_object, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_descriptors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounded_tails, setup,
 					    teardown),
