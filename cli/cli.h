@@ -143,8 +143,22 @@ json_t *cli_fields_lossy(const redisReply *flat);
 /* Entries of an XRANGE reply as a JSON array of {entry, field: value}. */
 json_t *cli_entries_json(const redisReply *entries);
 
+/* Prints one "name value" line: indent, the name padded to 15, the value
+ * (a string as it is, anything else as compact JSON). */
+void cli_print_field(const char *indent, const char *k, json_t *v);
+
+/* Prints a JSON object's members as cli_print_field lines: the fields of
+ * jobs and stream entries known to the CLI first, in a fixed order, then
+ * any others. */
+void cli_print_fields(json_t *o, const char *indent);
+
+/* A string member of o, or "" when absent or not a string. */
+const char *cli_jstr(json_t *o, const char *key);
+
 /* Job commands (job_cmd.c). Each returns the exit status. */
 int cmd_job(struct cli *c);
+
+/* `wfp status` (status_cmd.c). */
 int cmd_status(struct cli *c);
 
 /* Lock commands (lock_cmd.c). */

@@ -1,4 +1,4 @@
-/* job_cmd.c - `wfp job ...` and `wfp status`. */
+/* job_cmd.c - `wfp job ...`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,66 +266,6 @@ static json_t *stream_json(struct wfp_client *cl, const struct wfp_key *key)
 	return a;
 }
 
-/* Fields shown first, in this order; any others follow. */
-static const char *const field_order[] = {
-    "id",
-    "name",
-    "state",
-    "owner",
-    "attempts",
-    "max_attempts",
-    "fence",
-    "redeliveries",
-    "error",
-    "created_at",
-    "updated_at",
-    "claimed_at",
-    "heartbeat_at",
-    "lease_until",
-    "finished_at",
-    "idempotency_key",
-    "n",
-    "reason",
-    "prev_owner",
-    "prev_fence",
-    "detail",
-    "at",
-    NULL,
-};
-
-/* Prints one "name value" line. */
-static void print_field(const char *indent, const char *k, json_t *v)
-{
-	char *s = json_is_string(v)
-		      ? NULL
-		      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-
-	printf("%s%-15s %s\n", indent, k, s ? s : json_string_value(v));
-	free(s);
-}
-
-/* Prints a JSON object's fields as "name value" lines, known ones first. */
-static void print_fields(json_t *o, const char *indent)
-{
-	const char *k;
-	json_t *v;
-
-	for (const char *const *f = field_order; *f; f++) {
-		v = json_object_get(o, *f);
-		if (v != NULL)
-			print_field(indent, *f, v);
-	}
-	json_object_foreach(o, k, v)
-	{
-		int known = 0;
-
-		for (const char *const *f = field_order; *f && !known; f++)
-			known = strcmp(*f, k) == 0;
-		if (!known)
-			print_field(indent, k, v);
-	}
-}
-
 /* Connects and reads job ID's fields (pos[2]); NULL after printing why. */
 static redisReply *cli_job(struct cli *c, struct wfp_client **cl)
 {
@@ -346,10 +286,10 @@ static void show_print(json_t *job)
 	json_t *del = json_incref(json_object_get(job, "deliveries"));
 
 	json_object_del(job, "deliveries");
-	print_fields(job, "");
+	cli_print_fields(job, "");
 	for (size_t i = 0; i < json_array_size(del); i++) {
 		printf("redelivery:\n");
-		print_fields(json_array_get(del, i), "  ");
+		cli_print_fields(json_array_get(del, i), "  ");
 	}
 	json_decref(del);
 }
@@ -492,7 +432,7 @@ static int job_list(struct cli *c)
 static void log_print(json_t *log)
 {
 	for (size_t i = 0; i < json_array_size(log); i++) {
-		print_fields(json_array_get(log, i), "");
+		cli_print_fields(json_array_get(log, i), "");
 		printf("\n");
 	}
 }
@@ -580,14 +520,6 @@ static int job_wait(struct cli *c)
 	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
 }
 
-/* A string member of o, or "" when absent. */
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v ? v : "";
-}
-
 /* The value of field key in a flat [k1, v1, ...] reply, or NULL. */
 static const redisReply *flat_get(const redisReply *flat, const char *key)
 {
@@ -637,14 +569,15 @@ static int watch_print(const struct cli *c, const redisReply *r, const char *id,
 		if (!event_of(flat, id))
 			continue;
 		o = cli_fields_lossy(flat);
-		wfp_strlcpy(state, jstr(o, "state"), n);
+		wfp_strlcpy(state, cli_jstr(o, "state"), n);
 		json_object_set_new(o, "entry", json_string(eid));
 		if (c->json) {
 			cli_print_json(o);
 		} else {
 			if (cli_output_error() == NULL)
 				printf("%s %-9s %-20s %s\n", eid, state,
-				       jstr(o, "owner"), jstr(o, "detail"));
+				       cli_jstr(o, "owner"),
+				       cli_jstr(o, "detail"));
 			json_decref(o);
 		}
 		if (cli_output_flush() != 0)
@@ -1020,119 +953,4 @@ int cmd_job(struct cli *c)
 		return job_finish(c, verb[0] == 'f');
 	return cli_error(EXIT_USAGE,
 			 "unknown verb 'job %s' (try: wfp job --help)", verb);
-}
-
-/* ------------------------------------------------------------------ */
-/* status                                                              */
-/* ------------------------------------------------------------------ */
-
-/* An integer reply of a printf-style command, or -1. */
-static long long int_of(struct wfp_client *cl, const char *fmt, const char *key)
-{
-	redisReply *r = wfp_client_commandf(cl, fmt, key);
-	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-
-	if (r)
-		freeReplyObject(r);
-	return v;
-}
-
-/* Owners seen (claim or heartbeat) within the visibility timeout. */
-static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
-{
-	struct wfp_key k = wfp_key_owners(wfp_client_tag(cl));
-	redisReply *r =
-	    wfp_client_commandf(cl, "ZRANGEBYSCORE %s %lld +inf", k.s,
-				(long long)(wfp_now_ms() - visibility_ms));
-	json_t *a = json_array();
-
-	for (size_t i = 0; r && i < r->elements; i++)
-		json_array_append_new(a, cli_json_str(r->element[i]->str,
-						      r->element[i]->len,
-						      "an owner's name", NULL));
-	if (r)
-		freeReplyObject(r);
-	return a;
-}
-
-#define LIVE_MS 5000 /* a replica that said so this recently is live */
-
-/* A service's live replicas (from {p}:svc:<service>:replicas), the requests
- * read but not yet acknowledged, and the entries on its request stream. */
-static json_t *service_status(struct wfp_client *cl, const char *service)
-{
-	const char *tag = wfp_client_tag(cl);
-	struct wfp_key req = wfp_key_requests(tag, service);
-	struct wfp_key rep = wfp_key_replicas(tag, service);
-	redisReply *r =
-	    wfp_client_commandf(cl, "XPENDING %s %s", req.s, service);
-	long long pending = r && r->type == REDIS_REPLY_ARRAY && r->elements
-				? r->element[0]->integer
-				: 0;
-	char since[24];
-
-	if (r)
-		freeReplyObject(r);
-	snprintf(since, sizeof(since), "%lld",
-		 (long long)(wfp_now_ms() - LIVE_MS));
-	r = wfp_client_commandf(cl, "ZCOUNT %s %s +inf", rep.s, since);
-	json_t *o = json_pack("{s:I, s:I, s:I}", "live",
-			      (json_int_t)(r ? r->integer : 0), "pending",
-			      (json_int_t)pending, "queued",
-			      (json_int_t)int_of(cl, "XLEN %s", req.s));
-	if (r)
-		freeReplyObject(r);
-	return o;
-}
-
-/* The text form of `wfp status`. */
-static void status_print(json_t *o)
-{
-	json_t *services = json_object_get(o, "services");
-
-	print_fields(json_object_get(o, "jobs"), "jobs ");
-	print_field("", "live owners", json_object_get(o, "owners"));
-	print_field("", "dead letters", json_object_get(o, "deadletter"));
-	print_fields(json_object_get(o, "locks"), "locks ");
-	print_fields(json_object_get(services, "jobboard"), "wfp-jobboard ");
-	print_fields(json_object_get(services, "lock"), "wfp-lock ");
-}
-
-int cmd_status(struct cli *c)
-{
-	static const char *const opts[] = {NULL};
-	struct wfp_client *cl;
-	json_t *o, *counts;
-	const char *tag;
-
-	if (cli_expect(c, 1, 1, opts, "wfp status") != 0)
-		return EXIT_USAGE;
-	cl = cli_client(c);
-	if (cl == NULL)
-		return EXIT_FAIL;
-	tag = wfp_client_tag(cl);
-	counts = json_object();
-	for (int s = 0; s < WFP_JOB_STATE_COUNT; s++) {
-		struct wfp_key k = wfp_key_index(tag, wfp_job_state_name(s));
-		long long n = int_of(cl, "ZCARD %s", k.s);
-
-		if (n < 0) {
-			json_decref(counts);
-			return cli_failed(cl);
-		}
-		json_object_set_new(counts, wfp_job_state_name(s),
-				    json_integer(n));
-	}
-	struct wfp_key dl = wfp_key_deadletter(tag);
-	struct wfp_key held = wfp_key_locks_held(tag);
-	struct wfp_key waiting = wfp_key_locks_waiters(tag);
-	o = json_pack("{s:o, s:o, s:I, s:{s:I, s:I}, s:{s:o, s:o}}", "jobs",
-		      counts, "owners", live_owners(cl, c->cfg.visibility_ms),
-		      "deadletter", (json_int_t)int_of(cl, "XLEN %s", dl.s),
-		      "locks", "held",
-		      (json_int_t)int_of(cl, "ZCARD %s", held.s), "waiting",
-		      (json_int_t)int_of(cl, "ZCARD %s", waiting.s), "services",
-		      "jobboard", service_status(cl, "jobboard"), "lock",
-		      service_status(cl, "lock"));
-	return cli_emit(c, o, status_print);
 }
