@@ -738,6 +738,38 @@ static int job_move(struct cli *c, int is_transfer)
 	return rc;
 }
 
+/* cancel ID [--reason R]: "ID reverted" when it was reverted at once,
+ * "ID cancel requested" when its executor is to roll it back. */
+static int job_cancel(struct cli *c)
+{
+	static const char *const opts[] = {"reason", NULL};
+	const char *reason = cli_opt(c, "reason");
+	struct wfp_client *cl;
+	char state[16], err[256];
+
+	if (cli_expect(c, 3, 3, opts, "wfp job cancel ID [--reason TEXT]") ||
+	    check_id_token(c, 0) != 0)
+		return EXIT_USAGE;
+	if (reason && reason[0] &&
+	    wfp_check_text("reason", reason, WFP_CANCEL_REASON_MAX, err,
+			   sizeof(err)) != 0)
+		return cli_error(EXIT_USAGE, "--reason: %s", err);
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	if (wfp_job_cancel(cl, c->pos[2], reason, state) != 0)
+		return cli_failed(cl);
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s, s:b}", "id", c->pos[2],
+					 "state", state, "cancel_requested",
+					 strcmp(state, "reverted") != 0));
+	else if (strcmp(state, "reverted") == 0)
+		printf("%s reverted\n", c->pos[2]);
+	else
+		printf("%s cancel requested\n", c->pos[2]);
+	return EXIT_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* claim, heartbeat, complete, fail                                    */
 /* ------------------------------------------------------------------ */
@@ -945,6 +977,8 @@ int cmd_job(struct cli *c)
 		return job_watch(c);
 	if (strcmp(verb, "transfer") == 0 || strcmp(verb, "repost") == 0)
 		return job_move(c, verb[0] == 't');
+	if (strcmp(verb, "cancel") == 0)
+		return job_cancel(c);
 	if (strcmp(verb, "claim") == 0)
 		return job_claim(c);
 	if (strcmp(verb, "heartbeat") == 0)

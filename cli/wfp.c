@@ -31,6 +31,8 @@ static const struct usage_line usage_lines[] = {
 	    "to OWNER, or back to the board"},
     {"job", "  wfp job repost ID                      a dead, failed or "
 	    "claimed job back on the board"},
+    {"job", "  wfp job cancel ID [--reason TEXT]      a posted job: reverted "
+	    "at once; a claimed one: its executor rolls it back"},
     {"job", "  wfp job claim --owner NAME [--wait MS] [--count N]   prints ID "
 	    "TOKEN FENCE ATTEMPTS NAME"},
     {"job", "  wfp job heartbeat ID TOKEN             extend the lease"},

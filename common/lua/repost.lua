@@ -1,6 +1,7 @@
 -- repost.lua: an operator puts a job back on the board: a dead or failed
 -- job gets a fresh set of attempts, a claimed one is taken from its owner.
--- Keys that were set to expire are kept again.
+-- Keys that were set to expire are kept again. A cancel asked for
+-- earlier (cancel.lua) is forgotten: the operator wants the job run.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] the id of the request
 -- ("ms-seq") or '' / absent: the same request served again (even after
 -- other requests) answers 'posted' and changes nothing; its answer is
@@ -21,6 +22,7 @@ for _, k in ipairs({ job, K.deliveries(id), K.log(id) }) do
   redis.call('PERSIST', k)
 end
 redis.call('HSET', job, 'attempts', 0, 'error', '', 'finished_at', 0)
+redis.call('HDEL', job, 'cancel', 'cancel_at')
 done_put(request, 'repost', id, {})
 to_board(id, f[1], now, 'reposted', f[2], f[3], 'reposted by an operator')
 return 'posted'
