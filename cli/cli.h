@@ -18,12 +18,14 @@
 
 #include "wfp/client.h"
 #include "wfp/config.h"
+#include "wfp/keys.h"
 #include "wfp/lock.h"
 
 /* Positional arguments: noun, verb and up to WFP_LOCK_MULTI_MAX lock
  * names, and one more so that a 17th name is refused by its rule. */
-#define CLI_MAX_POS  (3 + WFP_LOCK_MULTI_MAX)
-#define CLI_MAX_OPTS 8
+#define CLI_MAX_POS	   (3 + WFP_LOCK_MULTI_MAX)
+#define CLI_MAX_OPTS	   8
+#define CLI_TIMEOUT_MAX_MS 86400000LL /* wait, watch --timeout: a day */
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTHING = 3 };
 
@@ -157,6 +159,27 @@ const char *cli_jstr(json_t *o, const char *key);
 
 /* Job commands (job_cmd.c). Each returns the exit status. */
 int cmd_job(struct cli *c);
+
+/* Checks the job id at pos[2] and, with with_token, the token at pos[3]
+ * by the library's rules. Returns 0, or prints why and returns -1. */
+int cli_check_job_id(const struct cli *c, int with_token);
+
+/* Connects and reads job pos[2]'s fields (HGETALL, the caller frees it);
+ * NULL after printing why (NOJOB for an unknown job). */
+redisReply *cli_job_read(struct cli *c, struct wfp_client **cl);
+
+/* Reads one field of job id into out (n bytes); returns 0, or -1 after
+ * printing why (NOJOB when the job does not exist). */
+int cli_job_field(struct wfp_client *cl, const char *id, const char *field,
+		  char *out, size_t n);
+
+/* The first 1000 entries of stream key as a JSON array of {entry,
+ * field: value} (empty when the stream is missing). */
+json_t *cli_stream_json(struct wfp_client *cl, const struct wfp_key *key);
+
+/* `wfp job log` and `wfp job watch` (job_log.c). */
+int cli_job_log(struct cli *c);
+int cli_job_watch(struct cli *c);
 
 /* `wfp status` (status_cmd.c). */
 int cmd_status(struct cli *c);
