@@ -1,5 +1,6 @@
 /* job_log.c - `wfp job log` and `wfp job watch`: a job's task log and
  * its changes as they happen. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +10,200 @@
 #include "wfp/util.h"
 
 #define WATCH_TIMEOUT_DEFAULT 3600000LL /* watch --timeout */
+#define LOG_PAGE	      1000	/* entries per XRANGE of a log */
+#define LOG_DETAIL_WIDTH      60	/* characters of DETAIL in a table */
+#define WFP_TASK_NAME_MAX     64	/* until workflow.h: 1..63 bytes */
 
-/* The text form of `job log`: one block of fields per entry. */
-static void log_print(json_t *log)
+/* ------------------------------------------------------------------ */
+/* Reading the task log                                                */
+/* ------------------------------------------------------------------ */
+
+/* One log entry's fields as JSON (cli_fields_lossy). The note on a value
+ * that is not valid UTF-8 goes into "utf8_error", never into "error",
+ * which is the log's own field (a task's error). */
+static json_t *log_entry_json(const redisReply *flat)
 {
-	for (size_t i = 0; i < json_array_size(log); i++) {
-		cli_print_fields(json_array_get(log, i), "");
-		printf("\n");
+	int had_error = 0;
+	json_t *o, *note;
+
+	for (size_t i = 0; i + 1 < flat->elements; i += 2)
+		had_error |= flat->element[i]->str &&
+			     strcmp(flat->element[i]->str, "error") == 0;
+	o = cli_fields_lossy(flat);
+	note = json_object_get(o, "error");
+	if (!had_error && note != NULL) {
+		json_object_set(o, "utf8_error", note);
+		json_object_del(o, "error");
+	}
+	return o;
+}
+
+/* Appends the entries of one XRANGE reply to log as {entry, field:
+ * value} objects (a value that is not valid UTF-8, say a task's stderr
+ * tail, is shown as cli_json_lossy does); copies the last entry's id into
+ * last (lastn bytes). Returns how many entries the reply held. */
+static size_t log_add(json_t *log, const redisReply *r, char *last,
+		      size_t lastn)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements;
+	     i++) {
+		const redisReply *e = r->element[i];
+		json_t *o;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->str == NULL)
+			continue;
+		o = log_entry_json(e->element[1]);
+		json_object_set_new(o, "entry",
+				    json_string(e->element[0]->str));
+		json_array_append_new(log, o);
+		wfp_strlcpy(last, e->element[0]->str, lastn);
+		n++;
+	}
+	return n;
+}
+
+/* Reads the entries of stream key after entry id after ("" for all),
+ * LOG_PAGE at a time, appending them to log; last gets the id of the
+ * newest one read (unchanged when none). Returns 0, or -1 after printing
+ * why. */
+static int log_read(struct wfp_client *cl, const struct wfp_key *key,
+		    const char *after, json_t *log, char *last, size_t lastn)
+{
+	char from[72];
+
+	if (after[0])
+		snprintf(from, sizeof(from), "(%s", after);
+	else
+		wfp_strlcpy(from, "-", sizeof(from));
+	for (;;) {
+		redisReply *r = wfp_client_commandf(
+		    cl, "XRANGE %s %s + COUNT %d", key->s, from, LOG_PAGE);
+		size_t n;
+
+		if (r == NULL)
+			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl)),
+			       -1;
+		n = log_add(log, r, last, lastn);
+		freeReplyObject(r);
+		if (n < LOG_PAGE)
+			return 0;
+		snprintf(from, sizeof(from), "(%s", last);
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* job log                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Writes ms as a time since the first entry: "+1.250s", "+2m05.000s",
+ * "+1h02m05s". */
+static void fmt_elapsed(long long ms, char *out, size_t n)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 60000)
+		snprintf(out, n, "+%lld.%03llds", ms / 1000, ms % 1000);
+	else if (ms < 3600000)
+		snprintf(out, n, "+%lldm%02lld.%03llds", ms / 60000,
+			 ms / 1000 % 60, ms % 1000);
+	else
+		snprintf(out, n, "+%lldh%02lldm%02llds", ms / 3600000,
+			 ms / 60000 % 60, ms / 1000 % 60);
+}
+
+/* Copies at most width characters of UTF-8 text s into out (n bytes),
+ * control characters as spaces; a longer s ends in "..." within width. */
+static void text_cut(const char *s, int width, char *out, size_t n)
+{
+	size_t len = strlen(s), o = 0, cut = 0;
+	int chars = 0;
+
+	for (size_t i = 0; i < len && o + 5 < n;) {
+		uint32_t cp;
+		size_t k =
+		    wfp_utf8_next((const unsigned char *)s + i, len - i, &cp);
+
+		if (k == 0)
+			k = 1, cp = '?';
+		if (chars == width - 3)
+			cut = o; /* where "..." goes if s is too long */
+		if (chars == width) {
+			memcpy(out + cut, "...", 4);
+			return;
+		}
+		if (cp < 0x20 || cp == 0x7f)
+			out[o++] = ' ';
+		else
+			memcpy(out + o, s + i, k), o += k;
+		i += k, chars++;
+	}
+	out[o] = '\0';
+}
+
+/* DETAIL of a log entry: its error (with "(final)" when no retry
+ * follows), else its outputs, else "". */
+static const char *log_detail(json_t *e, char *buf, size_t n)
+{
+	const char *err = cli_jstr(e, "error");
+
+	if (err[0] && strcmp(cli_jstr(e, "final"), "1") == 0) {
+		snprintf(buf, n, "%s (final)", err);
+		return buf;
+	}
+	return err[0] ? err : cli_jstr(e, "outputs");
+}
+
+/* A number member of o as text ("-" when absent). */
+static const char *num_text(json_t *o, const char *key, char *buf, size_t n)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+	else
+		wfp_strlcpy(buf, json_is_string(v) ? json_string_value(v) : "-",
+			    n);
+	return buf;
+}
+
+/* The text form of `job log`: a table, AT counted from the first entry. */
+static void log_print(json_t *log)
+{
+	json_t *first = json_array_get(log, 0);
+	long long t0 = json_integer_value(json_object_get(first, "at"));
+	int tw = 4;
+
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		int w = (int)strlen(cli_jstr(json_array_get(log, i), "task"));
+
+		tw = w > tw ? (w < WFP_TASK_NAME_MAX ? w : WFP_TASK_NAME_MAX)
+			    : tw;
+	}
+	printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n", "RUN", "AT", tw, "TASK",
+	       "STATE", "ATTEMPT", "FENCE", "DETAIL");
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		json_t *e = json_array_get(log, i);
+		char at[32], run[24], att[24], fence[24],
+		    d[WFP_REASON_MAX + 16];
+		char cut[LOG_DETAIL_WIDTH * 4 + 8];
+
+		fmt_elapsed(json_integer_value(json_object_get(e, "at")) - t0,
+			    at, sizeof(at));
+		text_cut(log_detail(e, d, sizeof(d)), LOG_DETAIL_WIDTH, cut,
+			 sizeof(cut));
+		printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n",
+		       num_text(e, "run", run, sizeof(run)), at, tw,
+		       cli_jstr(e, "task"), cli_jstr(e, "state"),
+		       num_text(e, "attempt", att, sizeof(att)),
+		       num_text(e, "fence", fence, sizeof(fence)), cut);
+	}
+}
+
+/* job log ID: the task log as a table, or with --json every entry with
+ * the log's field names and full text. */
 int cli_job_log(struct cli *c)
 {
 	static const char *const opts[] = {NULL};
@@ -26,6 +211,7 @@ int cli_job_log(struct cli *c)
 	struct wfp_key lk;
 	redisReply *r;
 	json_t *log;
+	char last[64] = "";
 
 	if (cli_expect(c, 3, 3, opts, "wfp job log ID") != 0 ||
 	    cli_check_job_id(c, 0) != 0)
@@ -35,9 +221,17 @@ int cli_job_log(struct cli *c)
 		return EXIT_FAIL;
 	freeReplyObject(r);
 	lk = wfp_key_log(wfp_client_tag(cl), c->pos[2]);
-	log = cli_stream_json(cl, &lk);
+	log = json_array();
+	if (log_read(cl, &lk, "", log, last, sizeof(last)) != 0) {
+		json_decref(log);
+		return EXIT_FAIL;
+	}
 	return cli_emit(c, log, log_print);
 }
+
+/* ------------------------------------------------------------------ */
+/* job watch                                                           */
+/* ------------------------------------------------------------------ */
 
 /* The value of field key in a flat [k1, v1, ...] reply, or NULL. */
 static const redisReply *flat_get(const redisReply *flat, const char *key)

@@ -13,7 +13,8 @@
 static const char *const number_fields[] = {
     "fence",	  "attempts",	"max_attempts", "redeliveries", "created_at",
     "updated_at", "claimed_at", "heartbeat_at", "lease_until",	"finished_at",
-    "n",	  "prev_fence", "at",		NULL,
+    "n",	  "prev_fence", "at",		"run",		"attempt",
+    "cancel_at",  NULL,
 };
 
 /* ------------------------------------------------------------------ */
