@@ -157,6 +157,15 @@ void cli_print_fields(json_t *o, const char *indent);
 /* A string member of o, or "" when absent or not a string. */
 const char *cli_jstr(json_t *o, const char *key);
 
+/* Copies at most width characters of UTF-8 text s into out (n bytes, at
+ * least 4 * width + 8), control characters as spaces; a longer s is cut
+ * to end in "..." within width. */
+void cli_text_cut(const char *s, int width, char *out, size_t n);
+
+/* Redis's clock (TIME) in ms into now_ms. Returns 0, or -1 with the
+ * reason in wfp_client_error(). */
+int cli_redis_now_ms(struct wfp_client *cl, int64_t *now_ms);
+
 /* Job commands (job_cmd.c). Each returns the exit status. */
 int cmd_job(struct cli *c);
 
@@ -183,6 +192,13 @@ int cli_job_watch(struct cli *c);
 
 /* `wfp status` (status_cmd.c). */
 int cmd_status(struct cli *c);
+
+/* An executor with a beat this recent is alive (`wfp executor list`,
+ * `wfp status`). */
+#define CLI_EXECUTOR_LIVE_MS 10000
+
+/* `wfp executor ...` (executor_cmd.c). */
+int cmd_executor(struct cli *c);
 
 /* Lock commands (lock_cmd.c). */
 int cmd_lock(struct cli *c);

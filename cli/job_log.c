@@ -114,35 +114,6 @@ static void fmt_elapsed(long long ms, char *out, size_t n)
 			 ms / 60000 % 60, ms / 1000 % 60);
 }
 
-/* Copies at most width characters of UTF-8 text s into out (n bytes),
- * control characters as spaces; a longer s ends in "..." within width. */
-static void text_cut(const char *s, int width, char *out, size_t n)
-{
-	size_t len = strlen(s), o = 0, cut = 0;
-	int chars = 0;
-
-	for (size_t i = 0; i < len && o + 5 < n;) {
-		uint32_t cp;
-		size_t k =
-		    wfp_utf8_next((const unsigned char *)s + i, len - i, &cp);
-
-		if (k == 0)
-			k = 1, cp = '?';
-		if (chars == width - 3)
-			cut = o; /* where "..." goes if s is too long */
-		if (chars == width) {
-			memcpy(out + cut, "...", 4);
-			return;
-		}
-		if (cp < 0x20 || cp == 0x7f)
-			out[o++] = ' ';
-		else
-			memcpy(out + o, s + i, k), o += k;
-		i += k, chars++;
-	}
-	out[o] = '\0';
-}
-
 /* DETAIL of a log entry: its error (with "(final)" when no retry
  * follows), else its outputs, else "". */
 static const char *log_detail(json_t *e, char *buf, size_t n)
@@ -192,8 +163,8 @@ static void log_print(json_t *log)
 
 		fmt_elapsed(json_integer_value(json_object_get(e, "at")) - t0,
 			    at, sizeof(at));
-		text_cut(log_detail(e, d, sizeof(d)), LOG_DETAIL_WIDTH, cut,
-			 sizeof(cut));
+		cli_text_cut(log_detail(e, d, sizeof(d)), LOG_DETAIL_WIDTH, cut,
+			     sizeof(cut));
 		printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n",
 		       num_text(e, "run", run, sizeof(run)), at, tw,
 		       cli_jstr(e, "task"), cli_jstr(e, "state"),

@@ -82,6 +82,26 @@ static void status_print(json_t *o)
 	cli_print_fields(json_object_get(services, "jobboard"),
 			 "wfp-jobboard ");
 	cli_print_fields(json_object_get(services, "lock"), "wfp-lock ");
+	cli_print_field("", "executors", json_object_get(o, "executors"));
+}
+
+/* Executors with a beat in the last CLI_EXECUTOR_LIVE_MS (on Redis's
+ * clock, as they write it), or -1 on a failure. */
+static long long live_executors(struct wfp_client *cl)
+{
+	struct wfp_key z = wfp_key_replicas(wfp_client_tag(cl), "executor");
+	int64_t now;
+	redisReply *r;
+	long long n;
+
+	if (cli_redis_now_ms(cl, &now) != 0)
+		return -1;
+	r = wfp_client_commandf(cl, "ZCOUNT %s %lld +inf", z.s,
+				(long long)(now - CLI_EXECUTOR_LIVE_MS));
+	n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	if (r)
+		freeReplyObject(r);
+	return n;
 }
 
 int cmd_status(struct cli *c)
@@ -120,5 +140,6 @@ int cmd_status(struct cli *c)
 		      (json_int_t)int_of(cl, "ZCARD %s", waiting.s), "services",
 		      "jobboard", service_status(cl, "jobboard"), "lock",
 		      service_status(cl, "lock"));
+	json_object_set_new(o, "executors", json_integer(live_executors(cl)));
 	return cli_emit(c, o, status_print);
 }

@@ -49,6 +49,12 @@ struct wfp_key wfp_key_requests(const char *tag, const char *service);
  * refreshes every second, for `wfp status`. */
 struct wfp_key wfp_key_replicas(const char *tag, const char *service);
 
+/* What one replica NAME of a service says of itself (a hash that expires
+ * unless rewritten; wfp-executor's: name host pid started_at heartbeat_at
+ * concurrency jobs running detail), for `wfp executor list`. */
+struct wfp_key wfp_key_replica_info(const char *tag, const char *service,
+				    const char *name);
+
 /* The remembered answer of one request (entry id) a service served, so
  * the same request served again answers the same (a string with a TTL). */
 struct wfp_key wfp_key_done(const char *tag, const char *service,
