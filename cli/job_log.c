@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "wfp/keys.h"
 #include "wfp/util.h"
 
 #define WATCH_TIMEOUT_DEFAULT 3600000LL /* watch --timeout */
 #define LOG_PAGE	      1000	/* entries per XRANGE of a log */
 #define LOG_DETAIL_WIDTH      60	/* characters of DETAIL in a table */
-#define WFP_TASK_NAME_MAX     64	/* until workflow.h: 1..63 bytes */
+#define WATCH_NAMES_WIDTH     60 /* characters of a list in a progress line */
 
 /* ------------------------------------------------------------------ */
 /* Reading the task log                                                */
@@ -231,40 +232,133 @@ static int event_of(const redisReply *flat, const char *id)
 	       eid->len == strlen(id) && strcmp(eid->str, id) == 0;
 }
 
-/* Prints the events of job id in one XREAD reply, updating state (the
- * job's latest) and last (the newest entry read). Only the job's own
- * events are converted; a value of one that is not valid UTF-8 is shown
- * with U+FFFD (see cli_json_lossy). Returns 0, or -1 when the output
- * failed (recorded, see cli_output_error). */
-static int watch_print(const struct cli *c, const redisReply *r, const char *id,
-		       char *state, size_t n, char *last, size_t lastn)
-{
-	const redisReply *entries;
+/* What one `job watch` follows. */
+struct watch {
+	const struct cli *c;
+	struct wfp_client *cl;
+	const char *id;
+	struct wfp_key ev, lk; /* the events stream, the job's task log */
+	char ev_last[64];      /* newest event read */
+	char log_last[64];     /* newest log entry read */
+	char state[32];	       /* the job's newest state */
+	struct progress *pg;   /* a workflow job's progress, else NULL */
+};
 
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
-		return 0;
-	entries = r->element[0]->element[1];
+/* Prints the events of the watched job among entries (of one XREAD
+ * reply), updating w->state and w->ev_last. Only the job's own events are
+ * converted; a value of one that is not valid UTF-8 is shown with U+FFFD
+ * (see cli_json_lossy). Returns 0, or -1 when the output failed
+ * (recorded, see cli_output_error). */
+static int watch_events(struct watch *w, const redisReply *entries)
+{
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *flat = entries->element[i]->element[1];
 		const char *eid = entries->element[i]->element[0]->str;
 		json_t *o;
 
-		wfp_strlcpy(last, eid, lastn);
-		if (!event_of(flat, id))
+		wfp_strlcpy(w->ev_last, eid, sizeof(w->ev_last));
+		if (!event_of(flat, w->id))
 			continue;
 		o = cli_fields_lossy(flat);
-		wfp_strlcpy(state, cli_jstr(o, "state"), n);
+		wfp_strlcpy(w->state, cli_jstr(o, "state"), sizeof(w->state));
 		json_object_set_new(o, "entry", json_string(eid));
-		if (c->json) {
+		if (w->c->json) {
 			cli_print_json(o);
 		} else {
 			if (cli_output_error() == NULL)
-				printf("%s %-9s %-20s %s\n", eid, state,
+				printf("%s %-9s %-20s %s\n", eid, w->state,
 				       cli_jstr(o, "owner"),
 				       cli_jstr(o, "detail"));
 			json_decref(o);
 		}
 		if (cli_output_flush() != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Prints the progress line: "+ELAPSED SUMMARY", or with --json the
+ * progress object with the job's id and the newest log entry. Returns 0,
+ * or -1 when the output failed (recorded). */
+static int watch_progress(const struct watch *w)
+{
+	char at[32], line[1024];
+
+	if (w->c->json) {
+		json_t *o = progress_json(w->pg);
+
+		json_object_set_new(o, "id", json_string(w->id));
+		json_object_set_new(o, "entry", json_string(w->log_last));
+		cli_print_json(o);
+	} else if (cli_output_error() == NULL) {
+		fmt_elapsed(progress_elapsed_ms(w->pg), at, sizeof(at));
+		progress_text(w->pg, WATCH_NAMES_WIDTH, line, sizeof(line));
+		printf("%s %s\n", at, line);
+	}
+	return cli_output_flush();
+}
+
+/* Counts the log entries (a JSON array) into the progress, printing a
+ * line after each that changed it when show is set. Returns 0, or -1 when
+ * the output failed (recorded). */
+static int watch_feed(struct watch *w, json_t *log, int show)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(log, i, e)
+	{
+		wfp_strlcpy(w->log_last, cli_jstr(e, "entry"),
+			    sizeof(w->log_last));
+		if (progress_add(w->pg, e) && show && watch_progress(w) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the log entries after w->log_last and counts them (printing
+ * changes when show is set). Returns 0, or -1 (printed or recorded). */
+static int watch_log(struct watch *w, int show)
+{
+	json_t *log = json_array();
+	char last[64];
+	int rc;
+
+	wfp_strlcpy(last, w->log_last, sizeof(last));
+	rc = log_read(w->cl, &w->lk, strcmp(last, "0-0") ? last : "", log, last,
+		      sizeof(last));
+	if (rc == 0)
+		rc = watch_feed(w, log, show);
+	json_decref(log);
+	return rc;
+}
+
+/* Handles one XREAD reply: events of the job, entries of its log.
+ * Returns 0, or -1 when the output failed (recorded). */
+static int watch_reply(struct watch *w, const redisReply *r)
+{
+	for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < r->elements;
+	     k++) {
+		const redisReply *s = r->element[k];
+		json_t *log;
+		char last[64];
+		int rc;
+
+		if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
+		    s->element[0]->str == NULL)
+			continue;
+		if (strcmp(s->element[0]->str, w->ev.s) == 0) {
+			if (watch_events(w, s->element[1]) != 0)
+				return -1;
+			continue;
+		}
+		if (w->pg == NULL || strcmp(s->element[0]->str, w->lk.s) != 0)
+			continue;
+		log = json_array();
+		log_add(log, s->element[1], last, sizeof(last));
+		rc = watch_feed(w, log, 1);
+		json_decref(log);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -290,61 +384,122 @@ static int stream_last_id(struct wfp_client *cl, const struct wfp_key *key,
 	return 0;
 }
 
-/* watch ID [--timeout MS]: the job's state changes as they happen,
- * until it ends; exits 0 only when it completed. The events stream's
- * position is taken before the state is read, and events are read from
- * there: a change made between the two is read, not missed. */
-int cli_job_watch(struct cli *c)
+/*
+ * Starts following a workflow job: parses its payload (from the job's
+ * fields flat, an HGETALL reply) and counts the log entries of its run
+ * written so far. A job without a workflow, or with one that cannot be
+ * read (it goes dead), is followed by its events alone. Returns 0, or -1
+ * after printing why.
+ */
+static int watch_start_progress(struct watch *w, const redisReply *flat)
 {
-	static const char *const opts[] = {"timeout", NULL};
-	long long timeout = WATCH_TIMEOUT_DEFAULT;
-	char state[32], last[64];
-	enum wfp_job_state st = WFP_JOB_POSTED;
-	struct wfp_client *cl;
-	struct wfp_key ev;
-	redisReply *r;
-	int64_t deadline;
+	const redisReply *payload = flat_get(flat, "payload");
+	const redisReply *run = flat_get(flat, "run");
+	struct wfp_workflow *wf = NULL;
+	char err[256];
+	int64_t n = 1;
 
-	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout MS]") ||
-	    cli_opt_int(c, "timeout", 0, CLI_TIMEOUT_MAX_MS, &timeout) ||
-	    cli_check_job_id(c, 0) != 0)
-		return EXIT_USAGE;
-	cl = cli_client(c);
-	if (cl == NULL)
-		return EXIT_FAIL;
-	ev = wfp_key_events(wfp_client_tag(cl));
-	if (stream_last_id(cl, &ev, last, sizeof(last)) != 0)
-		return EXIT_FAIL;
-	r = cli_job_read(c, &cl);
-	if (r == NULL)
-		return EXIT_FAIL;
-	freeReplyObject(r);
-	if (cli_job_field(cl, c->pos[2], "state", state, sizeof(state)) != 0)
-		return EXIT_FAIL;
-	if (!c->json)
-		printf("%s is %s\n", c->pos[2], state);
-	if (cli_output_flush() != 0)
+	if (payload == NULL || wfp_workflow_parse(payload->str, payload->len,
+						  &wf, err, sizeof(err)) != 1)
+		return 0;
+	if (run && (wfp_parse_i64(run->str, &n) != 0 || n < 1))
+		n = 1;
+	w->pg = progress_new(wf, n);
+	if (w->pg == NULL)
+		return cli_error(EXIT_FAIL, "out of memory"), -1;
+	return watch_log(w, 0);
+}
+
+/* The XREAD of the watch's next changes, waiting up to wait_ms. */
+static redisReply *watch_read(struct watch *w, int64_t wait_ms)
+{
+	if (w->pg == NULL)
+		return wfp_client_commandf(
+		    w->cl, "XREAD COUNT 100 BLOCK %lld STREAMS %s %s",
+		    (long long)wait_ms, w->ev.s, w->ev_last);
+	return wfp_client_commandf(
+	    w->cl, "XREAD COUNT 100 BLOCK %lld STREAMS %s %s %s %s",
+	    (long long)wait_ms, w->ev.s, w->lk.s, w->ev_last, w->log_last);
+}
+
+/* The end of a watch: the log entries not read yet (a workflow job).
+ * The job's final event, printed, said the state and the error. Returns
+ * the exit status: 0 for completed, else 1. */
+static int watch_end(struct watch *w, enum wfp_job_state st)
+{
+	if (w->pg && watch_log(w, 1) != 0)
 		return EXIT_FAIL; /* main reports why */
-	deadline = wfp_now_ms() + timeout;
-	while (wfp_job_state_parse(state, &st) != 0 ||
+	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
+}
+
+/* Follows w until the job ends or timeout_ms passes. */
+static int watch_loop(struct watch *w, long long timeout_ms)
+{
+	int64_t deadline = wfp_now_ms() + timeout_ms;
+	enum wfp_job_state st = WFP_JOB_POSTED;
+	redisReply *r;
+
+	while (wfp_job_state_parse(w->state, &st) != 0 ||
 	       !wfp_job_state_final(st)) {
 		int64_t left = deadline - wfp_now_ms();
 
 		if (left <= 0)
 			return cli_error(EXIT_NOTHING,
-					 "job %s still %s after %lld ms",
-					 c->pos[2], state, timeout);
-		r = wfp_client_commandf(
-		    cl, "XREAD COUNT 100 BLOCK %lld STREAMS %s %s",
-		    (long long)(left < 1000 ? left : 1000), ev.s, last);
+					 "job %s still %s after %lld ms", w->id,
+					 w->state, timeout_ms);
+		r = watch_read(w, left < 1000 ? left : 1000);
 		if (r == NULL)
-			return cli_failed(cl);
-		if (watch_print(c, r, c->pos[2], state, sizeof(state), last,
-				sizeof(last)) != 0) {
+			return cli_failed(w->cl);
+		if (watch_reply(w, r) != 0) {
 			freeReplyObject(r);
 			return EXIT_FAIL; /* main reports why */
 		}
 		freeReplyObject(r);
 	}
-	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
+	return watch_end(w, st);
+}
+
+/*
+ * watch ID [--timeout MS]: the job's state changes as they happen, and
+ * for a workflow job a progress line at each change of its task log,
+ * until it ends; exits 0 only when it completed. The positions of the
+ * events stream and of the log are taken before the state is read, and
+ * both are read from there: a change made between is read, not missed.
+ */
+int cli_job_watch(struct cli *c)
+{
+	static const char *const opts[] = {"timeout", NULL};
+	long long timeout = WATCH_TIMEOUT_DEFAULT;
+	struct watch w = {.c = c, .log_last = "0-0"};
+	redisReply *r;
+	int rc;
+
+	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout MS]") ||
+	    cli_opt_int(c, "timeout", 0, CLI_TIMEOUT_MAX_MS, &timeout) ||
+	    cli_check_job_id(c, 0) != 0)
+		return EXIT_USAGE;
+	w.cl = cli_client(c);
+	if (w.cl == NULL)
+		return EXIT_FAIL;
+	w.id = c->pos[2];
+	w.ev = wfp_key_events(wfp_client_tag(w.cl));
+	w.lk = wfp_key_log(wfp_client_tag(w.cl), w.id);
+	if (stream_last_id(w.cl, &w.ev, w.ev_last, sizeof(w.ev_last)) != 0)
+		return EXIT_FAIL;
+	r = cli_job_read(c, &w.cl);
+	if (r == NULL)
+		return EXIT_FAIL;
+	rc = watch_start_progress(&w, r);
+	freeReplyObject(r);
+	if (rc == 0)
+		rc = cli_job_field(w.cl, w.id, "state", w.state,
+				   sizeof(w.state));
+	if (rc == 0 && !c->json)
+		printf("%s is %s\n", w.id, w.state);
+	if (rc == 0 && w.pg)
+		rc = watch_progress(&w);
+	rc = rc != 0 || cli_output_flush() != 0 ? EXIT_FAIL
+						: watch_loop(&w, timeout);
+	progress_free(w.pg);
+	return rc;
 }

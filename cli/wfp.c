@@ -23,11 +23,14 @@ static const struct usage_line usage_lines[] = {
 	    "redeliveries (never the token)"},
     {"job", "  wfp job list [--state S] [--limit N]   jobs of one state or "
 	    "all (S: posted claimed completed reverted failed dead)"},
-    {"job", "  wfp job log ID                         the job's task log"},
+    {"job", "  wfp job log ID                         the job's task log: RUN "
+	    "AT TASK STATE ATTEMPT FENCE DETAIL"},
     {"job", "  wfp job wait ID [--timeout MS]         until it ends; exits 0 "
 	    "only when completed"},
-    {"job", "  wfp job watch ID [--timeout MS]        follow its state "
-	    "changes until it ends"},
+    {"job", "  wfp job watch ID [--timeout MS]        its state changes "
+	    "and a workflow's progress (N/TOTAL applied, running,\n"
+	    "                                         rollback) until it "
+	    "ends; --json: one JSON object per line"},
     {"job", "  wfp job transfer ID --to OWNER | --board   hand a claimed job "
 	    "to OWNER, or back to the board"},
     {"job", "  wfp job repost ID                      a dead, failed or "
