@@ -60,8 +60,7 @@ static void info_fields(json_t *o, const redisReply *flat, const char *name)
 static json_t *executor_json(struct wfp_client *cl, const redisReply *name,
 			     int64_t beat_ms, int64_t now_ms)
 {
-	struct wfp_key k =
-	    wfp_key_replica_info(wfp_client_tag(cl), "executor", name->str);
+	struct wfp_key k = wfp_key_executor_info(wfp_client_tag(cl), name->str);
 	redisReply *r = wfp_client_commandf(cl, "HGETALL %s", k.s);
 	json_t *o = json_object();
 

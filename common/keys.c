@@ -73,15 +73,14 @@ struct wfp_key wfp_key_requests(const char *tag, const char *service)
 	return key_fmt(tag, "svc:%s:requests", service);
 }
 
+struct wfp_key wfp_key_executor_info(const char *tag, const char *name)
+{
+	return key_fmt(tag, "svc:executor:info:%s", name);
+}
+
 struct wfp_key wfp_key_replicas(const char *tag, const char *service)
 {
 	return key_fmt(tag, "svc:%s:replicas", service);
-}
-
-struct wfp_key wfp_key_replica_info(const char *tag, const char *service,
-				    const char *name)
-{
-	return key_fmt(tag, "svc:%s:info:%s", service, name);
 }
 
 struct wfp_key wfp_key_done(const char *tag, const char *service,
