@@ -162,6 +162,11 @@ const char *cli_jstr(json_t *o, const char *key);
  * to end in "..." within width. */
 void cli_text_cut(const char *s, int width, char *out, size_t n);
 
+/* Writes ms (negative: 0) as a time since some start into out (n
+ * bytes): "+1.250s" under a minute, "+2m05.000s" under an hour, else
+ * "+1h02m05s". */
+void cli_fmt_elapsed(long long ms, char *out, size_t n);
+
 /* Redis's clock (TIME) in ms into now_ms. Returns 0, or -1 with the
  * reason in wfp_client_error(). */
 int cli_redis_now_ms(struct wfp_client *cl, int64_t *now_ms);

@@ -99,22 +99,6 @@ static int log_read(struct wfp_client *cl, const struct wfp_key *key,
 /* job log                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Writes ms as a time since the first entry: "+1.250s", "+2m05.000s",
- * "+1h02m05s". */
-static void fmt_elapsed(long long ms, char *out, size_t n)
-{
-	if (ms < 0)
-		ms = 0;
-	if (ms < 60000)
-		snprintf(out, n, "+%lld.%03llds", ms / 1000, ms % 1000);
-	else if (ms < 3600000)
-		snprintf(out, n, "+%lldm%02lld.%03llds", ms / 60000,
-			 ms / 1000 % 60, ms % 1000);
-	else
-		snprintf(out, n, "+%lldh%02lldm%02llds", ms / 3600000,
-			 ms / 60000 % 60, ms / 1000 % 60);
-}
-
 /* DETAIL of a log entry: its error (with "(final)" when no retry
  * follows), else its outputs, else "". */
 static const char *log_detail(json_t *e, char *buf, size_t n)
@@ -162,8 +146,9 @@ static void log_print(json_t *log)
 		    d[WFP_REASON_MAX + 16];
 		char cut[LOG_DETAIL_WIDTH * 4 + 8];
 
-		fmt_elapsed(json_integer_value(json_object_get(e, "at")) - t0,
-			    at, sizeof(at));
+		cli_fmt_elapsed(json_integer_value(json_object_get(e, "at")) -
+				    t0,
+				at, sizeof(at));
 		cli_text_cut(log_detail(e, d, sizeof(d)), LOG_DETAIL_WIDTH, cut,
 			     sizeof(cut));
 		printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n",
@@ -291,7 +276,7 @@ static int watch_progress(const struct watch *w)
 		json_object_set_new(o, "entry", json_string(w->log_last));
 		cli_print_json(o);
 	} else if (cli_output_error() == NULL) {
-		fmt_elapsed(progress_elapsed_ms(w->pg), at, sizeof(at));
+		cli_fmt_elapsed(progress_elapsed_ms(w->pg), at, sizeof(at));
 		progress_text(w->pg, WATCH_NAMES_WIDTH, line, sizeof(line));
 		printf("%s %s\n", at, line);
 	}

@@ -366,38 +366,3 @@ void cli_print_fields(json_t *o, const char *indent)
 			cli_print_field(indent, k, v);
 	}
 }
-
-/* A string member of o, or "" when absent. */
-const char *cli_jstr(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v ? v : "";
-}
-
-void cli_text_cut(const char *s, int width, char *out, size_t n)
-{
-	size_t len = strlen(s), o = 0, cut = 0;
-	int chars = 0;
-
-	for (size_t i = 0; i < len && o + 5 < n;) {
-		uint32_t cp;
-		size_t k =
-		    wfp_utf8_next((const unsigned char *)s + i, len - i, &cp);
-
-		if (k == 0)
-			k = 1, cp = '?';
-		if (chars == width - 3)
-			cut = o; /* where "..." goes if s is too long */
-		if (chars == width) {
-			memcpy(out + cut, "...", 4);
-			return;
-		}
-		if (cp < 0x20 || cp == 0x7f)
-			out[o++] = ' ';
-		else
-			memcpy(out + o, s + i, k), o += k;
-		i += k, chars++;
-	}
-	out[o] = '\0';
-}
