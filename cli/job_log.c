@@ -42,7 +42,8 @@ static json_t *log_entry_json(const redisReply *flat)
 /* Appends the entries of one XRANGE reply to log as {entry, field:
  * value} objects (a value that is not valid UTF-8, say a task's stderr
  * tail, is shown as cli_json_lossy does); copies the last entry's id into
- * last (lastn bytes). Returns how many entries the reply held. */
+ * last (lastn bytes). Returns how many entries the reply held (a reply
+ * that is not an entry list holds none). */
 static size_t log_add(json_t *log, const redisReply *r, char *last,
 		      size_t lastn)
 {
@@ -53,15 +54,15 @@ static size_t log_add(json_t *log, const redisReply *r, char *last,
 		const redisReply *e = r->element[i];
 		json_t *o;
 
+		n++;
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    e->element[0]->str == NULL)
 			continue;
+		wfp_strlcpy(last, e->element[0]->str, lastn);
 		o = log_entry_json(e->element[1]);
 		json_object_set_new(o, "entry",
 				    json_string(e->element[0]->str));
 		json_array_append_new(log, o);
-		wfp_strlcpy(last, e->element[0]->str, lastn);
-		n++;
 	}
 	return n;
 }
