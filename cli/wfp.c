@@ -55,7 +55,7 @@ static const struct usage_line usage_lines[] = {
     {"executor", "  wfp executor list                      executors with a "
 		 "beat in the last 10 s: jobs, running tasks, last beat"},
     {"status", "  wfp status                             jobs per state, "
-	       "live owners, dead letters, locks, live replicas"},
+	       "live owners, dead letters, locks, live replicas, executors"},
 };
 
 static const char usage_tail[] =
