@@ -18,11 +18,11 @@ local f = redis.call('HMGET', job, 'state', 'owner', 'fence')
 if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
 next_state(id, f[1], 'repost')
 local now = now_ms()
+redis.call('HDEL', job, 'cancel', 'cancel_at')
 for _, k in ipairs({ job, K.deliveries(id), K.log(id) }) do
   redis.call('PERSIST', k)
 end
 redis.call('HSET', job, 'attempts', 0, 'error', '', 'finished_at', 0)
-redis.call('HDEL', job, 'cancel', 'cancel_at')
 done_put(request, 'repost', id, {})
 to_board(id, f[1], now, 'reposted', f[2], f[3], 'reposted by an operator')
 return 'posted'
