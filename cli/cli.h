@@ -18,12 +18,14 @@
 
 #include "wfp/client.h"
 #include "wfp/config.h"
+#include "wfp/keys.h"
 #include "wfp/lock.h"
 
 /* Positional arguments: noun, verb and up to WFP_LOCK_MULTI_MAX lock
  * names, and one more so that a 17th name is refused by its rule. */
-#define CLI_MAX_POS  (3 + WFP_LOCK_MULTI_MAX)
-#define CLI_MAX_OPTS 8
+#define CLI_MAX_POS	   (3 + WFP_LOCK_MULTI_MAX)
+#define CLI_MAX_OPTS	   8
+#define CLI_TIMEOUT_MAX_MS 86400000LL /* wait, watch --timeout: a day */
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTHING = 3 };
 
@@ -143,9 +145,65 @@ json_t *cli_fields_lossy(const redisReply *flat);
 /* Entries of an XRANGE reply as a JSON array of {entry, field: value}. */
 json_t *cli_entries_json(const redisReply *entries);
 
+/* Prints one "name value" line: indent, the name padded to 15, the value
+ * (a string as it is, anything else as compact JSON). */
+void cli_print_field(const char *indent, const char *k, json_t *v);
+
+/* Prints a JSON object's members as cli_print_field lines: the fields of
+ * jobs and stream entries known to the CLI first, in a fixed order, then
+ * any others. */
+void cli_print_fields(json_t *o, const char *indent);
+
+/* A string member of o, or "" when absent or not a string. */
+const char *cli_jstr(json_t *o, const char *key);
+
+/* Copies at most width characters of UTF-8 text s into out (n bytes, at
+ * least 4 * width + 8), control characters as spaces; a longer s is cut
+ * to end in "..." within width. */
+void cli_text_cut(const char *s, int width, char *out, size_t n);
+
+/* Writes ms (negative: 0) as a time since some start into out (n
+ * bytes): "+1.250s" under a minute, "+2m05.000s" under an hour, else
+ * "+1h02m05s". */
+void cli_fmt_elapsed(long long ms, char *out, size_t n);
+
+/* Redis's clock (TIME) in ms into now_ms. Returns 0, or -1 with the
+ * reason in wfp_client_error(). */
+int cli_redis_now_ms(struct wfp_client *cl, int64_t *now_ms);
+
 /* Job commands (job_cmd.c). Each returns the exit status. */
 int cmd_job(struct cli *c);
+
+/* Checks the job id at pos[2] and, with with_token, the token at pos[3]
+ * by the library's rules. Returns 0, or prints why and returns -1. */
+int cli_check_job_id(const struct cli *c, int with_token);
+
+/* Connects and reads job pos[2]'s fields (HGETALL, the caller frees it);
+ * NULL after printing why (NOJOB for an unknown job). */
+redisReply *cli_job_read(struct cli *c, struct wfp_client **cl);
+
+/* Reads one field of job id into out (n bytes); returns 0, or -1 after
+ * printing why (NOJOB when the job does not exist). */
+int cli_job_field(struct wfp_client *cl, const char *id, const char *field,
+		  char *out, size_t n);
+
+/* The first 1000 entries of stream key as a JSON array of {entry,
+ * field: value} (empty when the stream is missing). */
+json_t *cli_stream_json(struct wfp_client *cl, const struct wfp_key *key);
+
+/* `wfp job log` and `wfp job watch` (job_log.c). */
+int cli_job_log(struct cli *c);
+int cli_job_watch(struct cli *c);
+
+/* `wfp status` (status_cmd.c). */
 int cmd_status(struct cli *c);
+
+/* An executor with a beat this recent is alive (`wfp executor list`,
+ * `wfp status`). */
+#define CLI_EXECUTOR_LIVE_MS 10000
+
+/* `wfp executor ...` (executor_cmd.c). */
+int cmd_executor(struct cli *c);
 
 /* Lock commands (lock_cmd.c). */
 int cmd_lock(struct cli *c);

@@ -1,4 +1,4 @@
-/* job_cmd.c - `wfp job ...` and `wfp status`. */
+/* job_cmd.c - `wfp job ...`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,21 +11,17 @@
 #include "wfp/scripts.h"
 #include "wfp/util.h"
 
-#define JOB_FILE_MAX	      (1024 * 1024) /* a job file, bytes */
-#define LIST_LIMIT_MAX	      10000
-#define WAIT_POLL_MS	      100
-#define WAIT_TIMEOUT_MAX_MS   86400000LL /* wait, watch --timeout: a day */
-#define WAIT_TIMEOUT_DEFAULT  60000LL	 /* wait --timeout */
-#define WATCH_TIMEOUT_DEFAULT 3600000LL	 /* watch --timeout */
-#define CLAIM_WAIT_MAX_MS     3600000LL	 /* claim --wait: an hour */
+#define JOB_FILE_MAX	     (1024 * 1024) /* a job file, bytes */
+#define LIST_LIMIT_MAX	     10000
+#define WAIT_POLL_MS	     100
+#define WAIT_TIMEOUT_DEFAULT 60000LL   /* wait --timeout */
+#define CLAIM_WAIT_MAX_MS    3600000LL /* claim --wait: an hour */
 
 /* ------------------------------------------------------------------ */
 /* Checks of the arguments, before anything is sent                    */
 /* ------------------------------------------------------------------ */
 
-/* Checks the job id at pos[2] and, with with_token, the token at pos[3]
- * by the library's rules. Returns 0, or prints why and returns -1. */
-static int check_id_token(const struct cli *c, int with_token)
+int cli_check_job_id(const struct cli *c, int with_token)
 {
 	char err[256];
 
@@ -254,8 +250,7 @@ static int job_post(struct cli *c)
 /* show, list, log, wait                                               */
 /* ------------------------------------------------------------------ */
 
-/* Reads a stream key with XRANGE as a JSON array (empty when missing). */
-static json_t *stream_json(struct wfp_client *cl, const struct wfp_key *key)
+json_t *cli_stream_json(struct wfp_client *cl, const struct wfp_key *key)
 {
 	redisReply *r =
 	    wfp_client_commandf(cl, "XRANGE %s - + COUNT 1000", key->s);
@@ -266,68 +261,7 @@ static json_t *stream_json(struct wfp_client *cl, const struct wfp_key *key)
 	return a;
 }
 
-/* Fields shown first, in this order; any others follow. */
-static const char *const field_order[] = {
-    "id",
-    "name",
-    "state",
-    "owner",
-    "attempts",
-    "max_attempts",
-    "fence",
-    "redeliveries",
-    "error",
-    "created_at",
-    "updated_at",
-    "claimed_at",
-    "heartbeat_at",
-    "lease_until",
-    "finished_at",
-    "idempotency_key",
-    "n",
-    "reason",
-    "prev_owner",
-    "prev_fence",
-    "detail",
-    "at",
-    NULL,
-};
-
-/* Prints one "name value" line. */
-static void print_field(const char *indent, const char *k, json_t *v)
-{
-	char *s = json_is_string(v)
-		      ? NULL
-		      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-
-	printf("%s%-15s %s\n", indent, k, s ? s : json_string_value(v));
-	free(s);
-}
-
-/* Prints a JSON object's fields as "name value" lines, known ones first. */
-static void print_fields(json_t *o, const char *indent)
-{
-	const char *k;
-	json_t *v;
-
-	for (const char *const *f = field_order; *f; f++) {
-		v = json_object_get(o, *f);
-		if (v != NULL)
-			print_field(indent, *f, v);
-	}
-	json_object_foreach(o, k, v)
-	{
-		int known = 0;
-
-		for (const char *const *f = field_order; *f && !known; f++)
-			known = strcmp(*f, k) == 0;
-		if (!known)
-			print_field(indent, k, v);
-	}
-}
-
-/* Connects and reads job ID's fields (pos[2]); NULL after printing why. */
-static redisReply *cli_job(struct cli *c, struct wfp_client **cl)
+redisReply *cli_job_read(struct cli *c, struct wfp_client **cl)
 {
 	redisReply *r;
 
@@ -346,10 +280,10 @@ static void show_print(json_t *job)
 	json_t *del = json_incref(json_object_get(job, "deliveries"));
 
 	json_object_del(job, "deliveries");
-	print_fields(job, "");
+	cli_print_fields(job, "");
 	for (size_t i = 0; i < json_array_size(del); i++) {
 		printf("redelivery:\n");
-		print_fields(json_array_get(del, i), "  ");
+		cli_print_fields(json_array_get(del, i), "  ");
 	}
 	json_decref(del);
 }
@@ -363,9 +297,9 @@ static int job_show(struct cli *c)
 	json_t *job;
 
 	if (cli_expect(c, 3, 3, opts, "wfp job show ID") != 0 ||
-	    check_id_token(c, 0) != 0)
+	    cli_check_job_id(c, 0) != 0)
 		return EXIT_USAGE;
-	r = cli_job(c, &cl);
+	r = cli_job_read(c, &cl);
 	if (r == NULL)
 		return EXIT_FAIL;
 	job = cli_fields_json(r);
@@ -377,7 +311,7 @@ static int job_show(struct cli *c)
 	json_object_del(job, "op_reply");
 	json_object_del(job, "op_request");
 	dk = wfp_key_deliveries(wfp_client_tag(cl), c->pos[2]);
-	json_object_set_new(job, "deliveries", stream_json(cl, &dk));
+	json_object_set_new(job, "deliveries", cli_stream_json(cl, &dk));
 	return cli_emit(c, job, show_print);
 }
 
@@ -488,35 +422,6 @@ static int job_list(struct cli *c)
 	return cli_emit(c, list, list_print);
 }
 
-/* The text form of `job log`: one block of fields per entry. */
-static void log_print(json_t *log)
-{
-	for (size_t i = 0; i < json_array_size(log); i++) {
-		print_fields(json_array_get(log, i), "");
-		printf("\n");
-	}
-}
-
-static int job_log(struct cli *c)
-{
-	static const char *const opts[] = {NULL};
-	struct wfp_client *cl;
-	struct wfp_key lk;
-	redisReply *r;
-	json_t *log;
-
-	if (cli_expect(c, 3, 3, opts, "wfp job log ID") != 0 ||
-	    check_id_token(c, 0) != 0)
-		return EXIT_USAGE;
-	r = cli_job(c, &cl);
-	if (r == NULL)
-		return EXIT_FAIL;
-	freeReplyObject(r);
-	lk = wfp_key_log(wfp_client_tag(cl), c->pos[2]);
-	log = stream_json(cl, &lk);
-	return cli_emit(c, log, log_print);
-}
-
 /* Prints "ID STATE", or {id, state} with --json, for job pos[2]. */
 static void print_id_state(const struct cli *c, const char *state)
 {
@@ -527,9 +432,8 @@ static void print_id_state(const struct cli *c, const char *state)
 		printf("%s %s\n", c->pos[2], state);
 }
 
-/* Reads one field of job id into out; returns 0, or -1 (printed). */
-static int job_field(struct wfp_client *cl, const char *id, const char *field,
-		     char *out, size_t n)
+int cli_job_field(struct wfp_client *cl, const char *id, const char *field,
+		  char *out, size_t n)
 {
 	struct wfp_key k = wfp_key_job(wfp_client_tag(cl), id);
 	redisReply *r = wfp_client_commandf(cl, "HGET %s %s", k.s, field);
@@ -556,16 +460,16 @@ static int job_wait(struct cli *c)
 	int64_t deadline;
 
 	if (cli_expect(c, 3, 3, opts, "wfp job wait ID [--timeout MS]") ||
-	    cli_opt_int(c, "timeout", 0, WAIT_TIMEOUT_MAX_MS, &timeout) ||
-	    check_id_token(c, 0) != 0)
+	    cli_opt_int(c, "timeout", 0, CLI_TIMEOUT_MAX_MS, &timeout) ||
+	    cli_check_job_id(c, 0) != 0)
 		return EXIT_USAGE;
 	cl = cli_client(c);
 	if (cl == NULL)
 		return EXIT_FAIL;
 	deadline = wfp_now_ms() + timeout;
 	for (;;) {
-		if (job_field(cl, c->pos[2], "state", state, sizeof(state)) !=
-		    0)
+		if (cli_job_field(cl, c->pos[2], "state", state,
+				  sizeof(state)) != 0)
 			return EXIT_FAIL;
 		if (wfp_job_state_parse(state, &st) == 0 &&
 		    wfp_job_state_final(st))
@@ -577,158 +481,6 @@ static int job_wait(struct cli *c)
 		wfp_sleep_ms(WAIT_POLL_MS);
 	}
 	print_id_state(c, state);
-	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
-}
-
-/* A string member of o, or "" when absent. */
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v ? v : "";
-}
-
-/* The value of field key in a flat [k1, v1, ...] reply, or NULL. */
-static const redisReply *flat_get(const redisReply *flat, const char *key)
-{
-	for (size_t i = 0; i + 1 < flat->elements; i += 2) {
-		const redisReply *k = flat->element[i];
-
-		if (k->str && strcmp(k->str, key) == 0 &&
-		    flat->element[i + 1]->str)
-			return flat->element[i + 1];
-	}
-	return NULL;
-}
-
-/* True when events entry flat is about job id: its raw type and id are
- * compared, so another entry, whatever its bytes, is never converted. */
-static int event_of(const redisReply *flat, const char *id)
-{
-	const redisReply *type, *eid;
-
-	if (flat->type != REDIS_REPLY_ARRAY)
-		return 0;
-	type = flat_get(flat, "type");
-	eid = flat_get(flat, "id");
-	return type && eid && strcmp(type->str, "job") == 0 &&
-	       eid->len == strlen(id) && strcmp(eid->str, id) == 0;
-}
-
-/* Prints the events of job id in one XREAD reply, updating state (the
- * job's latest) and last (the newest entry read). Only the job's own
- * events are converted; a value of one that is not valid UTF-8 is shown
- * with U+FFFD (see cli_json_lossy). Returns 0, or -1 when the output
- * failed (recorded, see cli_output_error). */
-static int watch_print(const struct cli *c, const redisReply *r, const char *id,
-		       char *state, size_t n, char *last, size_t lastn)
-{
-	const redisReply *entries;
-
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
-		return 0;
-	entries = r->element[0]->element[1];
-	for (size_t i = 0; i < entries->elements; i++) {
-		const redisReply *flat = entries->element[i]->element[1];
-		const char *eid = entries->element[i]->element[0]->str;
-		json_t *o;
-
-		wfp_strlcpy(last, eid, lastn);
-		if (!event_of(flat, id))
-			continue;
-		o = cli_fields_lossy(flat);
-		wfp_strlcpy(state, jstr(o, "state"), n);
-		json_object_set_new(o, "entry", json_string(eid));
-		if (c->json) {
-			cli_print_json(o);
-		} else {
-			if (cli_output_error() == NULL)
-				printf("%s %-9s %-20s %s\n", eid, state,
-				       jstr(o, "owner"), jstr(o, "detail"));
-			json_decref(o);
-		}
-		if (cli_output_flush() != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Copies the id of the newest entry of stream key into out ("0-0" when
- * the stream is empty or missing). Returns 0, or -1 (printed). */
-static int stream_last_id(struct wfp_client *cl, const struct wfp_key *key,
-			  char *out, size_t n)
-{
-	redisReply *r =
-	    wfp_client_commandf(cl, "XREVRANGE %s + - COUNT 1", key->s);
-
-	if (r == NULL)
-		return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl)), -1;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-	    r->element[0]->type == REDIS_REPLY_ARRAY &&
-	    r->element[0]->elements == 2 && r->element[0]->element[0]->str)
-		wfp_strlcpy(out, r->element[0]->element[0]->str, n);
-	else
-		wfp_strlcpy(out, "0-0", n);
-	freeReplyObject(r);
-	return 0;
-}
-
-/* watch ID [--timeout MS]: the job's state changes as they happen,
- * until it ends; exits 0 only when it completed. The events stream's
- * position is taken before the state is read, and events are read from
- * there: a change made between the two is read, not missed. */
-static int job_watch(struct cli *c)
-{
-	static const char *const opts[] = {"timeout", NULL};
-	long long timeout = WATCH_TIMEOUT_DEFAULT;
-	char state[32], last[64];
-	enum wfp_job_state st = WFP_JOB_POSTED;
-	struct wfp_client *cl;
-	struct wfp_key ev;
-	redisReply *r;
-	int64_t deadline;
-
-	if (cli_expect(c, 3, 3, opts, "wfp job watch ID [--timeout MS]") ||
-	    cli_opt_int(c, "timeout", 0, WAIT_TIMEOUT_MAX_MS, &timeout) ||
-	    check_id_token(c, 0) != 0)
-		return EXIT_USAGE;
-	cl = cli_client(c);
-	if (cl == NULL)
-		return EXIT_FAIL;
-	ev = wfp_key_events(wfp_client_tag(cl));
-	if (stream_last_id(cl, &ev, last, sizeof(last)) != 0)
-		return EXIT_FAIL;
-	r = cli_job(c, &cl);
-	if (r == NULL)
-		return EXIT_FAIL;
-	freeReplyObject(r);
-	if (job_field(cl, c->pos[2], "state", state, sizeof(state)) != 0)
-		return EXIT_FAIL;
-	if (!c->json)
-		printf("%s is %s\n", c->pos[2], state);
-	if (cli_output_flush() != 0)
-		return EXIT_FAIL; /* main reports why */
-	deadline = wfp_now_ms() + timeout;
-	while (wfp_job_state_parse(state, &st) != 0 ||
-	       !wfp_job_state_final(st)) {
-		int64_t left = deadline - wfp_now_ms();
-
-		if (left <= 0)
-			return cli_error(EXIT_NOTHING,
-					 "job %s still %s after %lld ms",
-					 c->pos[2], state, timeout);
-		r = wfp_client_commandf(
-		    cl, "XREAD COUNT 100 BLOCK %lld STREAMS %s %s",
-		    (long long)(left < 1000 ? left : 1000), ev.s, last);
-		if (r == NULL)
-			return cli_failed(cl);
-		if (watch_print(c, r, c->pos[2], state, sizeof(state), last,
-				sizeof(last)) != 0) {
-			freeReplyObject(r);
-			return EXIT_FAIL; /* main reports why */
-		}
-		freeReplyObject(r);
-	}
 	return st == WFP_JOB_COMPLETED ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -786,7 +538,7 @@ static int job_move(struct cli *c, int is_transfer)
 	if (cli_expect(c, 3, 3, is_transfer ? topts : ropts,
 		       is_transfer ? "wfp job transfer ID --to OWNER | --board"
 				   : "wfp job repost ID") ||
-	    check_id_token(c, 0) != 0)
+	    cli_check_job_id(c, 0) != 0)
 		return EXIT_USAGE;
 	if (is_transfer && (to == NULL) == !cli_switch(c, "board"))
 		return cli_error(EXIT_USAGE,
@@ -803,6 +555,38 @@ static int job_move(struct cli *c, int is_transfer)
 			   is_transfer ? transfer_print : state_print);
 	msgpack_sbuffer_destroy(&body);
 	return rc;
+}
+
+/* cancel ID [--reason R]: "ID reverted" when it was reverted at once,
+ * "ID cancel requested" when its executor is to roll it back. */
+static int job_cancel(struct cli *c)
+{
+	static const char *const opts[] = {"reason", NULL};
+	const char *reason = cli_opt(c, "reason");
+	struct wfp_client *cl;
+	char state[16], err[256];
+
+	if (cli_expect(c, 3, 3, opts, "wfp job cancel ID [--reason TEXT]") ||
+	    cli_check_job_id(c, 0) != 0)
+		return EXIT_USAGE;
+	if (reason && reason[0] &&
+	    wfp_check_text("reason", reason, WFP_CANCEL_REASON_MAX, err,
+			   sizeof(err)) != 0)
+		return cli_error(EXIT_USAGE, "--reason: %s", err);
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	if (wfp_job_cancel(cl, c->pos[2], reason, state) != 0)
+		return cli_failed(cl);
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s, s:b}", "id", c->pos[2],
+					 "state", state, "cancel_requested",
+					 strcmp(state, "reverted") != 0));
+	else if (strcmp(state, "reverted") == 0)
+		printf("%s reverted\n", c->pos[2]);
+	else
+		printf("%s cancel requested\n", c->pos[2]);
+	return EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -937,7 +721,7 @@ static int job_heartbeat(struct cli *c)
 	int64_t lease = 0;
 
 	if (cli_expect(c, 4, 4, opts, "wfp job heartbeat ID TOKEN") != 0 ||
-	    check_id_token(c, 1) != 0)
+	    cli_check_job_id(c, 1) != 0)
 		return EXIT_USAGE;
 	cl = cli_client(c);
 	if (cl == NULL)
@@ -971,7 +755,7 @@ static int job_finish(struct cli *c, int is_fail)
 				 "reverted|failed]"
 			       : "wfp job complete ID TOKEN [--fence F]") ||
 	    cli_opt_int(c, "fence", 1, WFP_FENCE_MAX, &fence) ||
-	    check_id_token(c, 1) != 0)
+	    cli_check_job_id(c, 1) != 0)
 		return EXIT_USAGE;
 	if (is_fail && (reason == NULL || reason[0] == '\0'))
 		return cli_error(EXIT_USAGE, "missing --reason TEXT");
@@ -1005,13 +789,15 @@ int cmd_job(struct cli *c)
 	if (strcmp(verb, "list") == 0)
 		return job_list(c);
 	if (strcmp(verb, "log") == 0)
-		return job_log(c);
+		return cli_job_log(c);
 	if (strcmp(verb, "wait") == 0)
 		return job_wait(c);
 	if (strcmp(verb, "watch") == 0)
-		return job_watch(c);
+		return cli_job_watch(c);
 	if (strcmp(verb, "transfer") == 0 || strcmp(verb, "repost") == 0)
 		return job_move(c, verb[0] == 't');
+	if (strcmp(verb, "cancel") == 0)
+		return job_cancel(c);
 	if (strcmp(verb, "claim") == 0)
 		return job_claim(c);
 	if (strcmp(verb, "heartbeat") == 0)
@@ -1020,119 +806,4 @@ int cmd_job(struct cli *c)
 		return job_finish(c, verb[0] == 'f');
 	return cli_error(EXIT_USAGE,
 			 "unknown verb 'job %s' (try: wfp job --help)", verb);
-}
-
-/* ------------------------------------------------------------------ */
-/* status                                                              */
-/* ------------------------------------------------------------------ */
-
-/* An integer reply of a printf-style command, or -1. */
-static long long int_of(struct wfp_client *cl, const char *fmt, const char *key)
-{
-	redisReply *r = wfp_client_commandf(cl, fmt, key);
-	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-
-	if (r)
-		freeReplyObject(r);
-	return v;
-}
-
-/* Owners seen (claim or heartbeat) within the visibility timeout. */
-static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
-{
-	struct wfp_key k = wfp_key_owners(wfp_client_tag(cl));
-	redisReply *r =
-	    wfp_client_commandf(cl, "ZRANGEBYSCORE %s %lld +inf", k.s,
-				(long long)(wfp_now_ms() - visibility_ms));
-	json_t *a = json_array();
-
-	for (size_t i = 0; r && i < r->elements; i++)
-		json_array_append_new(a, cli_json_str(r->element[i]->str,
-						      r->element[i]->len,
-						      "an owner's name", NULL));
-	if (r)
-		freeReplyObject(r);
-	return a;
-}
-
-#define LIVE_MS 5000 /* a replica that said so this recently is live */
-
-/* A service's live replicas (from {p}:svc:<service>:replicas), the requests
- * read but not yet acknowledged, and the entries on its request stream. */
-static json_t *service_status(struct wfp_client *cl, const char *service)
-{
-	const char *tag = wfp_client_tag(cl);
-	struct wfp_key req = wfp_key_requests(tag, service);
-	struct wfp_key rep = wfp_key_replicas(tag, service);
-	redisReply *r =
-	    wfp_client_commandf(cl, "XPENDING %s %s", req.s, service);
-	long long pending = r && r->type == REDIS_REPLY_ARRAY && r->elements
-				? r->element[0]->integer
-				: 0;
-	char since[24];
-
-	if (r)
-		freeReplyObject(r);
-	snprintf(since, sizeof(since), "%lld",
-		 (long long)(wfp_now_ms() - LIVE_MS));
-	r = wfp_client_commandf(cl, "ZCOUNT %s %s +inf", rep.s, since);
-	json_t *o = json_pack("{s:I, s:I, s:I}", "live",
-			      (json_int_t)(r ? r->integer : 0), "pending",
-			      (json_int_t)pending, "queued",
-			      (json_int_t)int_of(cl, "XLEN %s", req.s));
-	if (r)
-		freeReplyObject(r);
-	return o;
-}
-
-/* The text form of `wfp status`. */
-static void status_print(json_t *o)
-{
-	json_t *services = json_object_get(o, "services");
-
-	print_fields(json_object_get(o, "jobs"), "jobs ");
-	print_field("", "live owners", json_object_get(o, "owners"));
-	print_field("", "dead letters", json_object_get(o, "deadletter"));
-	print_fields(json_object_get(o, "locks"), "locks ");
-	print_fields(json_object_get(services, "jobboard"), "wfp-jobboard ");
-	print_fields(json_object_get(services, "lock"), "wfp-lock ");
-}
-
-int cmd_status(struct cli *c)
-{
-	static const char *const opts[] = {NULL};
-	struct wfp_client *cl;
-	json_t *o, *counts;
-	const char *tag;
-
-	if (cli_expect(c, 1, 1, opts, "wfp status") != 0)
-		return EXIT_USAGE;
-	cl = cli_client(c);
-	if (cl == NULL)
-		return EXIT_FAIL;
-	tag = wfp_client_tag(cl);
-	counts = json_object();
-	for (int s = 0; s < WFP_JOB_STATE_COUNT; s++) {
-		struct wfp_key k = wfp_key_index(tag, wfp_job_state_name(s));
-		long long n = int_of(cl, "ZCARD %s", k.s);
-
-		if (n < 0) {
-			json_decref(counts);
-			return cli_failed(cl);
-		}
-		json_object_set_new(counts, wfp_job_state_name(s),
-				    json_integer(n));
-	}
-	struct wfp_key dl = wfp_key_deadletter(tag);
-	struct wfp_key held = wfp_key_locks_held(tag);
-	struct wfp_key waiting = wfp_key_locks_waiters(tag);
-	o = json_pack("{s:o, s:o, s:I, s:{s:I, s:I}, s:{s:o, s:o}}", "jobs",
-		      counts, "owners", live_owners(cl, c->cfg.visibility_ms),
-		      "deadletter", (json_int_t)int_of(cl, "XLEN %s", dl.s),
-		      "locks", "held",
-		      (json_int_t)int_of(cl, "ZCARD %s", held.s), "waiting",
-		      (json_int_t)int_of(cl, "ZCARD %s", waiting.s), "services",
-		      "jobboard", service_status(cl, "jobboard"), "lock",
-		      service_status(cl, "lock"));
-	return cli_emit(c, o, status_print);
 }

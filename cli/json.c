@@ -13,7 +13,8 @@
 static const char *const number_fields[] = {
     "fence",	  "attempts",	"max_attempts", "redeliveries", "created_at",
     "updated_at", "claimed_at", "heartbeat_at", "lease_until",	"finished_at",
-    "n",	  "prev_fence", "at",		NULL,
+    "n",	  "prev_fence", "at",		"run",		"attempt",
+    "cancel_at",  NULL,
 };
 
 /* ------------------------------------------------------------------ */
@@ -300,4 +301,68 @@ int cli_emit(const struct cli *c, json_t *v, void (*text)(json_t *v))
 	text(v);
 	json_decref(v);
 	return cli_output_flush() == 0 ? EXIT_OK : cli_output_report(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* text output                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Fields shown first, in this order; any others follow. */
+static const char *const field_order[] = {
+    "id",
+    "name",
+    "state",
+    "owner",
+    "attempts",
+    "max_attempts",
+    "fence",
+    "redeliveries",
+    "error",
+    "created_at",
+    "updated_at",
+    "claimed_at",
+    "heartbeat_at",
+    "lease_until",
+    "finished_at",
+    "idempotency_key",
+    "n",
+    "reason",
+    "prev_owner",
+    "prev_fence",
+    "detail",
+    "at",
+    NULL,
+};
+
+/* Prints one "name value" line. */
+void cli_print_field(const char *indent, const char *k, json_t *v)
+{
+	char *s = json_is_string(v)
+		      ? NULL
+		      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	printf("%s%-15s %s\n", indent, k, s ? s : json_string_value(v));
+	free(s);
+}
+
+/* Prints a JSON object's fields as "name value" lines, known ones first. */
+void cli_print_fields(json_t *o, const char *indent)
+{
+	const char *k;
+	json_t *v;
+
+	for (const char *const *f = field_order; *f; f++) {
+		v = json_object_get(o, *f);
+		if (v != NULL)
+			cli_print_field(indent, *f, v);
+	}
+	json_object_foreach(o, k, v)
+	{
+		int known = 0;
+
+		for (const char *const *f = field_order; *f && !known; f++)
+			known = strcmp(*f, k) == 0;
+		if (!known)
+			cli_print_field(indent, k, v);
+	}
 }

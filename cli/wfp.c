@@ -1,5 +1,6 @@
 /* wfp.c - the `wfp` command line: parses arguments, dispatches nouns. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +23,20 @@ static const struct usage_line usage_lines[] = {
 	    "redeliveries (never the token)"},
     {"job", "  wfp job list [--state S] [--limit N]   jobs of one state or "
 	    "all (S: posted claimed completed reverted failed dead)"},
-    {"job", "  wfp job log ID                         the job's task log"},
+    {"job", "  wfp job log ID                         the job's task log: RUN "
+	    "AT TASK STATE ATTEMPT FENCE DETAIL"},
     {"job", "  wfp job wait ID [--timeout MS]         until it ends; exits 0 "
 	    "only when completed"},
-    {"job", "  wfp job watch ID [--timeout MS]        follow its state "
-	    "changes until it ends"},
+    {"job", "  wfp job watch ID [--timeout MS]        its state changes "
+	    "and a workflow's progress (N/TOTAL applied, running,\n"
+	    "                                         rollback) until it "
+	    "ends; --json: one JSON object per line"},
     {"job", "  wfp job transfer ID --to OWNER | --board   hand a claimed job "
 	    "to OWNER, or back to the board"},
     {"job", "  wfp job repost ID                      a dead, failed or "
 	    "claimed job back on the board"},
+    {"job", "  wfp job cancel ID [--reason TEXT]      a posted job: reverted "
+	    "at once; a claimed one: its executor rolls it back"},
     {"job", "  wfp job claim --owner NAME [--wait MS] [--count N]   prints ID "
 	    "TOKEN FENCE ATTEMPTS NAME"},
     {"job", "  wfp job heartbeat ID TOKEN             extend the lease"},
@@ -46,8 +52,10 @@ static const struct usage_line usage_lines[] = {
     {"lock", "  wfp lock show NAME                     holder, fence, time "
 	     "left, waiters (never the token)"},
     {"lock", "  wfp lock list                          every held lock"},
+    {"executor", "  wfp executor list                      executors with a "
+		 "beat in the last 10 s: jobs, running tasks, last beat"},
     {"status", "  wfp status                             jobs per state, "
-	       "live owners, dead letters, locks, live replicas"},
+	       "live owners, dead letters, locks, live replicas, executors"},
 };
 
 static const char usage_tail[] =
@@ -277,6 +285,23 @@ struct wfp_client *cli_client(struct cli *c)
 	return c->client;
 }
 
+int cli_redis_now_ms(struct wfp_client *cl, int64_t *now_ms)
+{
+	redisReply *r = wfp_client_commandf(cl, "TIME");
+
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		freeReplyObject(r);
+		wfp_client_set_error(cl, "TIME gave an unexpected reply");
+		return -1;
+	}
+	*now_ms =
+	    atoll(r->element[0]->str) * 1000 + atoll(r->element[1]->str) / 1000;
+	freeReplyObject(r);
+	return 0;
+}
+
 /*
  * Help and missing verbs: `wfp --help` (every noun), `wfp NOUN --help`
  * (that noun's usage, exit 0), `wfp` or `wfp NOUN` without its verb (the
@@ -298,7 +323,7 @@ static int help(const struct cli *c)
 /* Dispatches on the noun. */
 static int dispatch(struct cli *c)
 {
-	static const char *const later[] = {"rsv", "pool", "executor", NULL};
+	static const char *const later[] = {"rsv", "pool", NULL};
 	int rc = help(c);
 
 	if (rc >= 0)
@@ -309,6 +334,8 @@ static int dispatch(struct cli *c)
 		return cmd_status(c);
 	if (strcmp(c->pos[0], "lock") == 0)
 		return cmd_lock(c);
+	if (strcmp(c->pos[0], "executor") == 0)
+		return cmd_executor(c);
 	for (const char *const *l = later; *l; l++) {
 		if (strcmp(c->pos[0], *l) == 0)
 			return cli_error(EXIT_FAIL,

@@ -600,6 +600,41 @@ int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
 	return 0;
 }
 
+int wfp_job_cancel(struct wfp_client *c, const char *id, const char *reason,
+		   char *state_out)
+{
+	msgpack_sbuffer body;
+	msgpack_packer pk;
+	struct wfp_msg reply;
+	char state[16] = "";
+	int rc;
+
+	if (wfp_check_id("job id", id, c->err, sizeof(c->err)) != 0)
+		return -1;
+	if (reason && reason[0] &&
+	    wfp_check_text("reason", reason, WFP_CANCEL_REASON_MAX, c->err,
+			   sizeof(c->err)) != 0)
+		return -1;
+	msgpack_sbuffer_init(&body);
+	msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	wfp_pack_kv(&pk, "id", id);
+	wfp_pack_kv(&pk, "reason", reason ? reason : "");
+	rc = wfp_request(c, "jobboard", "cancel", body.data, body.size,
+			 c->cfg.timeout_ms, &reply);
+	msgpack_sbuffer_destroy(&body);
+	if (rc != 0)
+		return -1;
+	rc = wfp_codec_str(&reply.u.data, "state", 1, state, sizeof(state),
+			   c->err, sizeof(c->err));
+	wfp_msg_destroy(&reply);
+	if (rc != 0)
+		return -1;
+	if (state_out)
+		wfp_strlcpy(state_out, state, 16);
+	return 0;
+}
+
 redisReply *wfp_job_fields(struct wfp_client *c, const char *id)
 {
 	struct wfp_key job;

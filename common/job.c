@@ -10,8 +10,8 @@ static const char *const state_words[WFP_JOB_STATE_COUNT] = {
 };
 
 static const char *const op_words[WFP_OP_COUNT] = {
-    "claim",  "complete", "revert",   "fail",	 "retry",
-    "expire", "give_up",  "transfer", "release", "repost",
+    "claim",   "complete", "revert",  "fail",	"retry",  "expire",
+    "give_up", "transfer", "release", "repost", "cancel",
 };
 
 /* One allowed move. */
@@ -24,6 +24,7 @@ struct move {
 static const struct move moves[] = {
     {WFP_JOB_POSTED, WFP_OP_CLAIM, WFP_JOB_CLAIMED},
     {WFP_JOB_POSTED, WFP_OP_TRANSFER, WFP_JOB_CLAIMED},
+    {WFP_JOB_POSTED, WFP_OP_CANCEL, WFP_JOB_REVERTED},
     {WFP_JOB_CLAIMED, WFP_OP_COMPLETE, WFP_JOB_COMPLETED},
     {WFP_JOB_CLAIMED, WFP_OP_REVERT, WFP_JOB_REVERTED},
     {WFP_JOB_CLAIMED, WFP_OP_FAIL, WFP_JOB_FAILED},

@@ -34,6 +34,7 @@ LUA(request_add)
 LUA(reply)
 LUA(takeover)
 LUA(reclaim)
+LUA(cancel)
 #undef LUA
 
 struct source {
@@ -63,7 +64,7 @@ static const struct source sources[WFP_LUA_COUNT] = {
     SRC(reap),	     SRC(transfer),	 SRC(repost),	     SRC(cleanup),
     SRC(deadletter), LOCK(lock_acquire), LOCK(lock_release), LOCK(lock_renew),
     LOCK(lock_tick), SRC(fence_check),	 BARE(request_add),  BARE(reply),
-    BARE(takeover),  BARE(reclaim),
+    BARE(takeover),  BARE(reclaim),	 SRC(cancel),
 };
 #undef SRC
 #undef LOCK

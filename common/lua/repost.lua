@@ -1,6 +1,7 @@
 -- repost.lua: an operator puts a job back on the board: a dead or failed
 -- job gets a fresh set of attempts, a claimed one is taken from its owner.
--- Keys that were set to expire are kept again.
+-- Keys that were set to expire are kept again. A cancel asked for
+-- earlier (cancel.lua) is forgotten: the operator wants the job run.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] the id of the request
 -- ("ms-seq") or '' / absent: the same request served again (even after
 -- other requests) answers 'posted' and changes nothing; its answer is
@@ -17,6 +18,7 @@ local f = redis.call('HMGET', job, 'state', 'owner', 'fence')
 if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
 next_state(id, f[1], 'repost')
 local now = now_ms()
+redis.call('HDEL', job, 'cancel', 'cancel_at')
 for _, k in ipairs({ job, K.deliveries(id), K.log(id) }) do
   redis.call('PERSIST', k)
 end

@@ -45,6 +45,9 @@
 #define WFP_LEASE_MAX_MS	 86400000LL    /* one day */
 #define WFP_RETENTION_MAX_MS	 31536000000LL /* a year */
 #define WFP_REQUEST_ID_MAX	 42	       /* a stream entry id "ms-seq" */
+/* A cancel's reason: a cancelled job's error "cancelled: REASON" stays
+ * within WFP_REASON_MAX. */
+#define WFP_CANCEL_REASON_MAX (WFP_REASON_MAX - 11)
 
 /* Requests to services (wfp_request): the longest a client may wait for a
  * reply (a lock wait of up to one hour plus margin), and the most entries
@@ -190,6 +193,20 @@ int wfp_job_heartbeat(struct wfp_client *c, const char *id, const char *token,
  */
 int wfp_job_finish(struct wfp_client *c, const char *id, const char *token,
 		   int64_t fence, enum wfp_job_op op, const char *reason,
+		   char *state_out);
+
+/*
+ * Cancels job id through wfp-jobboard (request op "cancel", waiting up to
+ * the client's timeout_ms): a posted job nothing ran of is reverted at
+ * once (error "cancelled: REASON"); a claimed job (or a posted one whose
+ * current run applied tasks) keeps its state and gets the fields cancel
+ * and cancel_at, which its executor reads and then rolls back. reason may
+ * be NULL or "" (none) or text of at most WFP_CANCEL_REASON_MAX - 1
+ * bytes. state_out (may be NULL, 16 bytes) gets the state after:
+ * "reverted", "claimed" or "posted". A final job is refused with STATE,
+ * an unknown one with NOJOB.
+ */
+int wfp_job_cancel(struct wfp_client *c, const char *id, const char *reason,
 		   char *state_out);
 
 /*

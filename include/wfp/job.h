@@ -34,6 +34,7 @@ enum wfp_job_op {
 	WFP_OP_TRANSFER, /* handed to a named owner */
 	WFP_OP_RELEASE,	 /* handed back to the board */
 	WFP_OP_REPOST,	 /* an operator puts the job on the board again */
+	WFP_OP_CANCEL,	 /* an operator cancels a job nothing ran of yet */
 	WFP_OP_COUNT
 };
 

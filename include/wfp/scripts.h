@@ -34,6 +34,7 @@ enum wfp_script_id {
 	WFP_LUA_REPLY,	      /* reply.lua: LPUSH + PEXPIRE of a reply */
 	WFP_LUA_TAKEOVER,     /* takeover.lua: other replicas' requests */
 	WFP_LUA_RECLAIM,      /* reclaim.lua: this replica's lost requests */
+	WFP_LUA_CANCEL,	      /* cancel.lua: an operator cancels a job */
 	WFP_LUA_COUNT
 };
 

@@ -2,7 +2,8 @@
  * jobboard-internal.h - the job-board daemon's parts.
  *
  * jobboard.c has the handlers of the request stream
- * {prefix}:svc:jobboard:requests (post, transfer, repost), and runs the reaper
+ * {prefix}:svc:jobboard:requests (post, transfer, repost,
+ * cancel), and runs the reaper
  * (leases that ran out) and the retention cleaner on the service's tick;
  * common/service.c reads the stream and dead-letters unreadable requests.
  * main.c reads the configuration and hands over.

@@ -243,10 +243,48 @@ static int serve_repost(struct wfp_request *rq, const msgpack_object *body,
 	return 0;
 }
 
+/* Reads {id[, reason]} of a cancel body. */
+static int parse_cancel(const msgpack_object *body, char *id, char *reason,
+			char *err, size_t errlen)
+{
+	static const char *const fields[] = {"id", "reason", NULL};
+
+	if (wfp_codec_only_keys(body, fields, err, errlen) ||
+	    wfp_codec_str(body, "id", 1, id, WFP_ID_MAX, err, errlen) ||
+	    wfp_codec_str(body, "reason", 0, reason, WFP_CANCEL_REASON_MAX, err,
+			  errlen) ||
+	    wfp_check_id("job id", id, err, errlen))
+		return -1;
+	if (reason[0] && wfp_check_text("reason", reason, WFP_CANCEL_REASON_MAX,
+					err, errlen))
+		return -1;
+	return 0;
+}
+
+/* op "cancel" {id, reason}: see cancel.lua. */
+static int serve_cancel(struct wfp_request *rq, const msgpack_object *body,
+			char *err, size_t errlen)
+{
+	const char *tag = wfp_service_tag(rq->svc);
+	char id[WFP_ID_MAX], reason[WFP_CANCEL_REASON_MAX], dl[24], ret[24];
+	struct wfp_key job;
+
+	if (parse_cancel(body, id, reason, err, errlen) != 0)
+		return -1;
+	job = wfp_key_job(tag, id);
+	snprintf(ret, sizeof(ret), "%lld",
+		 (long long)wfp_service_daemon(rq->svc)->cfg.retention_ms);
+	const char *argv[7] = {
+	    job.s, tag, id, reason, rq->entry, request_deadline(rq, dl), ret};
+	request_run(rq, WFP_LUA_CANCEL, 7, argv);
+	return 0;
+}
+
 static const struct wfp_service_op ops[] = {
     {"post", serve_post},
     {"transfer", serve_transfer},
     {"repost", serve_repost},
+    {"cancel", serve_cancel},
     {NULL, NULL},
 };
 

@@ -65,6 +65,15 @@ bad_inputs=(
   "job wait|bad id!"
   "job watch|bad id!"
   "job repost|bad id!"
+  "job cancel|bad id!"
+  "job cancel|j1|--reason|a"$'\x01'"b"
+  "job cancel|j1|--reason|$(head -c 1013 /dev/zero | tr '\0' x)"
+  "job cancel|j1|--to|x"
+  "job cancel"
+  "job log|j1|x"
+  "executor list|x"
+  "executor list|--all"
+  "executor explode"
   "job transfer|bad id!|--board"
   "job transfer|j1|--to|x"$'\n'"y"
   "job transfer|j1|--to|"
@@ -135,12 +144,12 @@ done
 rc=0; "$WFP" --help >"$TMP/help" 2>&1 || rc=$?
 eq "wfp --help exits 0" "$rc" 0
 for line in "job post" "job show" "job list" "job log" "job wait" "job watch" \
-            "job transfer" "job repost" "job claim" "job heartbeat" "job complete" \
+            "job transfer" "job repost" "job cancel" "job claim" "job heartbeat" "job complete" \
             "job fail" "lock acquire" "lock renew" "lock release" "lock show" \
-            "lock list" "status"; do
+            "lock list" "executor list" "status"; do
   eq "wfp --help lists 'wfp $line' once" "$(grep -c "^  wfp $line\b" "$TMP/help")" 1
 done
-for noun in job lock; do
+for noun in job lock executor; do
   other=$([ $noun = job ] && echo lock || echo job)
   rc=0; "$WFP" $noun --help >"$TMP/out" 2>"$TMP/err" || rc=$?
   eq "wfp $noun --help exits 0" "$rc" 0

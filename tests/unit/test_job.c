@@ -36,6 +36,12 @@ static void test_moves(void **state)
 	assert_int_equal(to, WFP_JOB_POSTED);
 	assert_int_equal(wfp_job_next(WFP_JOB_CLAIMED, WFP_OP_GIVE_UP, &to), 0);
 	assert_int_equal(to, WFP_JOB_DEAD);
+	/* A cancel reverts a posted job at once; a claimed job's cancel is a
+	 * request to its executor (no move), a final job's is refused. */
+	assert_int_equal(wfp_job_next(WFP_JOB_POSTED, WFP_OP_CANCEL, &to), 0);
+	assert_int_equal(to, WFP_JOB_REVERTED);
+	assert_int_equal(wfp_job_next(WFP_JOB_CLAIMED, WFP_OP_CANCEL, &to), -1);
+	assert_string_equal(wfp_job_op_name(WFP_OP_CANCEL), "cancel");
 	/* Nothing but repost leaves a final state. */
 	for (int s = WFP_JOB_COMPLETED; s < WFP_JOB_STATE_COUNT; s++) {
 		for (int op = 0; op < WFP_OP_COUNT; op++) {
@@ -62,6 +68,7 @@ static void test_lua_table(void **state)
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "[\"posted\"]={[\"claim\"]=\"claimed\","));
 	assert_non_null(strstr(buf, "[\"dead\"]={[\"repost\"]=\"posted\",}"));
+	assert_non_null(strstr(buf, "[\"cancel\"]=\"reverted\","));
 	assert_int_equal(wfp_job_table_lua(buf, 20), -1);
 }
 

@@ -1,0 +1,145 @@
+/* status_cmd.c - `wfp status`: counts of jobs, owners, locks, services. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "wfp/keys.h"
+#include "wfp/util.h"
+
+/* ------------------------------------------------------------------ */
+/* status                                                              */
+/* ------------------------------------------------------------------ */
+
+/* An integer reply of a printf-style command, or -1. */
+static long long int_of(struct wfp_client *cl, const char *fmt, const char *key)
+{
+	redisReply *r = wfp_client_commandf(cl, fmt, key);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+	if (r)
+		freeReplyObject(r);
+	return v;
+}
+
+/* Owners seen (claim or heartbeat) within the visibility timeout. */
+static json_t *live_owners(struct wfp_client *cl, int64_t visibility_ms)
+{
+	struct wfp_key k = wfp_key_owners(wfp_client_tag(cl));
+	redisReply *r =
+	    wfp_client_commandf(cl, "ZRANGEBYSCORE %s %lld +inf", k.s,
+				(long long)(wfp_now_ms() - visibility_ms));
+	json_t *a = json_array();
+
+	for (size_t i = 0; r && i < r->elements; i++)
+		json_array_append_new(a, cli_json_str(r->element[i]->str,
+						      r->element[i]->len,
+						      "an owner's name", NULL));
+	if (r)
+		freeReplyObject(r);
+	return a;
+}
+
+#define LIVE_MS 5000 /* a replica that said so this recently is live */
+
+/* A service's live replicas (from {p}:svc:<service>:replicas), the requests
+ * read but not yet acknowledged, and the entries on its request stream. */
+static json_t *service_status(struct wfp_client *cl, const char *service)
+{
+	const char *tag = wfp_client_tag(cl);
+	struct wfp_key req = wfp_key_requests(tag, service);
+	struct wfp_key rep = wfp_key_replicas(tag, service);
+	redisReply *r =
+	    wfp_client_commandf(cl, "XPENDING %s %s", req.s, service);
+	long long pending = r && r->type == REDIS_REPLY_ARRAY && r->elements
+				? r->element[0]->integer
+				: 0;
+	char since[24];
+
+	if (r)
+		freeReplyObject(r);
+	snprintf(since, sizeof(since), "%lld",
+		 (long long)(wfp_now_ms() - LIVE_MS));
+	r = wfp_client_commandf(cl, "ZCOUNT %s %s +inf", rep.s, since);
+	json_t *o = json_pack("{s:I, s:I, s:I}", "live",
+			      (json_int_t)(r ? r->integer : 0), "pending",
+			      (json_int_t)pending, "queued",
+			      (json_int_t)int_of(cl, "XLEN %s", req.s));
+	if (r)
+		freeReplyObject(r);
+	return o;
+}
+
+/* The text form of `wfp status`. */
+static void status_print(json_t *o)
+{
+	json_t *services = json_object_get(o, "services");
+
+	cli_print_fields(json_object_get(o, "jobs"), "jobs ");
+	cli_print_field("", "live owners", json_object_get(o, "owners"));
+	cli_print_field("", "dead letters", json_object_get(o, "deadletter"));
+	cli_print_fields(json_object_get(o, "locks"), "locks ");
+	cli_print_fields(json_object_get(services, "jobboard"),
+			 "wfp-jobboard ");
+	cli_print_fields(json_object_get(services, "lock"), "wfp-lock ");
+	cli_print_field("", "executors", json_object_get(o, "executors"));
+}
+
+/* Executors with a beat in the last CLI_EXECUTOR_LIVE_MS (on Redis's
+ * clock, as they write it), or -1 on a failure. */
+static long long live_executors(struct wfp_client *cl)
+{
+	struct wfp_key z = wfp_key_replicas(wfp_client_tag(cl), "executor");
+	int64_t now;
+	redisReply *r;
+	long long n;
+
+	if (cli_redis_now_ms(cl, &now) != 0)
+		return -1;
+	r = wfp_client_commandf(cl, "ZCOUNT %s %lld +inf", z.s,
+				(long long)(now - CLI_EXECUTOR_LIVE_MS));
+	n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	if (r)
+		freeReplyObject(r);
+	return n;
+}
+
+int cmd_status(struct cli *c)
+{
+	static const char *const opts[] = {NULL};
+	struct wfp_client *cl;
+	json_t *o, *counts;
+	const char *tag;
+
+	if (cli_expect(c, 1, 1, opts, "wfp status") != 0)
+		return EXIT_USAGE;
+	cl = cli_client(c);
+	if (cl == NULL)
+		return EXIT_FAIL;
+	tag = wfp_client_tag(cl);
+	counts = json_object();
+	for (int s = 0; s < WFP_JOB_STATE_COUNT; s++) {
+		struct wfp_key k = wfp_key_index(tag, wfp_job_state_name(s));
+		long long n = int_of(cl, "ZCARD %s", k.s);
+
+		if (n < 0) {
+			json_decref(counts);
+			return cli_failed(cl);
+		}
+		json_object_set_new(counts, wfp_job_state_name(s),
+				    json_integer(n));
+	}
+	struct wfp_key dl = wfp_key_deadletter(tag);
+	struct wfp_key held = wfp_key_locks_held(tag);
+	struct wfp_key waiting = wfp_key_locks_waiters(tag);
+	o = json_pack("{s:o, s:o, s:I, s:{s:I, s:I}, s:{s:o, s:o}}", "jobs",
+		      counts, "owners", live_owners(cl, c->cfg.visibility_ms),
+		      "deadletter", (json_int_t)int_of(cl, "XLEN %s", dl.s),
+		      "locks", "held",
+		      (json_int_t)int_of(cl, "ZCARD %s", held.s), "waiting",
+		      (json_int_t)int_of(cl, "ZCARD %s", waiting.s), "services",
+		      "jobboard", service_status(cl, "jobboard"), "lock",
+		      service_status(cl, "lock"));
+	json_object_set_new(o, "executors", json_integer(live_executors(cl)));
+	return cli_emit(c, o, status_print);
+}
