@@ -33,15 +33,15 @@
 #define WFP_WF_ARGV_MAX	      256    /* words in one argv */
 #define WFP_WF_ARG_MAX	      4096   /* bytes in one argv word */
 #define WFP_WF_NAMES_MAX      64     /* names in one provides/requires/after */
-#define WFP_WF_LOCKS_MAX      16     /* locks of one task (WFP_LOCK_MULTI_MAX) */
-#define WFP_WF_INPUTS_MAX     256    /* keys of payload.inputs */
-#define WFP_WF_INPUT_MAX      65536  /* bytes of one input value as text */
+#define WFP_WF_LOCKS_MAX      16    /* locks of one task (WFP_LOCK_MULTI_MAX) */
+#define WFP_WF_INPUTS_MAX     256   /* keys of payload.inputs */
+#define WFP_WF_INPUT_MAX      65536 /* bytes of one input value as text */
 #define WFP_WF_TIMEOUT_MAX_MS 86400000LL /* timeout_ms of a task: one day */
 #define WFP_WF_ATTEMPTS_MAX   100	 /* retry.attempts */
 #define WFP_WF_BACKOFF_MAX_MS 3600000LL	 /* retry.backoff_ms: one hour */
-#define WFP_TASK_NAME_MAX     64 /* 1..63 of A-Za-z0-9_.- */
-#define WFP_DATA_NAME_MAX     64 /* 1..63 of A-Za-z0-9_ */
-#define WFP_PLUGIN_NAME_MAX   64 /* 1..63 of a-z0-9_- */
+#define WFP_TASK_NAME_MAX     64	 /* 1..63 of A-Za-z0-9_.- */
+#define WFP_DATA_NAME_MAX     64	 /* 1..63 of A-Za-z0-9_ */
+#define WFP_PLUGIN_NAME_MAX   64	 /* 1..63 of a-z0-9_- */
 
 enum wfp_action_kind {
 	WFP_ACTION_NONE,   /* no action (a task without revert) */

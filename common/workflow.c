@@ -1,0 +1,1622 @@
+/*
+ * workflow.c - parse, check and flatten workflow documents (see
+ * wfp/workflow.h and DESIGN.md "Workflow documents").
+ *
+ * Two phases. Phase 1 walks the JSON once: every task is checked and gets
+ * its index in document order, every pattern becomes a node of a small
+ * tree, every data name an integer id. Phase 2 flattens the tree into
+ * edges (each pattern hands its parent a span: its task index range, its
+ * entry tasks and its exit tasks), builds deps/next, finds cycles with
+ * Kahn's algorithm and checks every requires against the ancestors.
+ * Nothing is quadratic in the number of tasks: names are hashed, provider
+ * lookups are binary searches in per-name sorted lists, and the ancestor
+ * check works on 64 data names at a time with one word per task.
+ */
+#include "wfp/workflow.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wfp/lock.h"
+#include "wfp/util.h"
+
+/* Bytes of the place of an element, "workflow.linear[2].graph[0]". */
+#define WF_PATH_MAX 1024
+
+/* ------------------------------------------------------------------ */
+/* Growable int arrays and a string table                             */
+/* ------------------------------------------------------------------ */
+
+struct ivec {
+	int *v;
+	int n, cap;
+};
+
+/* Appends x to a; returns 0 or -1 when out of memory. */
+static int ivec_push(struct ivec *a, int x)
+{
+	if (a->n == a->cap) {
+		int cap = a->cap ? a->cap * 2 : 8;
+		int *v = realloc(a->v, (size_t)cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		a->v = v, a->cap = cap;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+/* Frees what a holds and empties it. */
+static void ivec_free(struct ivec *a)
+{
+	free(a->v);
+	*a = (struct ivec){0};
+}
+
+/* Open addressing from a string (not owned) to an int. */
+struct strtab {
+	const char **keys;
+	int *vals;
+	size_t cap, n;
+};
+
+/* FNV-1a of s. */
+static size_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Slot of key k in t: where it is, or the empty slot where it goes. */
+static size_t strtab_slot(const struct strtab *t, const char *k)
+{
+	size_t i = str_hash(k) & (t->cap - 1);
+
+	while (t->keys[i] && strcmp(t->keys[i], k) != 0)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+/* Value of k in t, or -1. */
+static int strtab_get(const struct strtab *t, const char *k)
+{
+	size_t i;
+
+	if (t->cap == 0)
+		return -1;
+	i = strtab_slot(t, k);
+	return t->keys[i] ? t->vals[i] : -1;
+}
+
+/* Doubles t (or makes its first 64 slots); returns 0 or -1. */
+static int strtab_grow(struct strtab *t)
+{
+	struct strtab n = {NULL, NULL, t->cap ? t->cap * 2 : 64, 0};
+
+	n.keys = calloc(n.cap, sizeof(*n.keys));
+	n.vals = calloc(n.cap, sizeof(*n.vals));
+	if (n.keys == NULL || n.vals == NULL) {
+		free(n.keys), free(n.vals);
+		return -1;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		if (t->keys[i]) {
+			size_t j = strtab_slot(&n, t->keys[i]);
+
+			n.keys[j] = t->keys[i], n.vals[j] = t->vals[i];
+			n.n++;
+		}
+	}
+	free(t->keys), free(t->vals);
+	*t = n;
+	return 0;
+}
+
+/* Adds k -> v unless k is there; returns 0 added, 1 there, -1 ENOMEM. */
+static int strtab_put(struct strtab *t, const char *k, int v)
+{
+	size_t i;
+
+	if ((t->n + 1) * 2 > t->cap && strtab_grow(t) != 0)
+		return -1;
+	i = strtab_slot(t, k);
+	if (t->keys[i])
+		return 1;
+	t->keys[i] = k, t->vals[i] = v;
+	t->n++;
+	return 0;
+}
+
+/* Frees the table (not the keys). */
+static void strtab_free(struct strtab *t)
+{
+	free(t->keys), free(t->vals);
+	*t = (struct strtab){0};
+}
+
+/* ------------------------------------------------------------------ */
+/* Parse state and messages                                            */
+/* ------------------------------------------------------------------ */
+
+enum node_kind {
+	NODE_TASK,	/* one task: node.task */
+	NODE_LINEAR,	/* children one after another */
+	NODE_UNORDERED, /* children side by side */
+	NODE_GRAPH,	/* children ordered by requires/provides and after */
+};
+
+/* A node of the pattern tree; children are linked first/next. */
+struct node {
+	enum node_kind kind;
+	int task;	 /* NODE_TASK: its index */
+	int first, last; /* children (node indices), -1 when none */
+	int next;	 /* next sibling, -1 */
+};
+
+/* What phase 2 needs of a task beyond struct wfp_wf_task. */
+struct task_extra {
+	int *prov, *req; /* data ids of provides / requires */
+	char **after;	 /* task names (NULL-terminated when nafter) */
+	int nafter;
+};
+
+/* Everything one parse holds. */
+struct parse {
+	struct wfp_workflow *wf;
+	int taskcap;
+	struct task_extra *ex;
+	struct node *nodes;
+	int nnodes, nodecap;
+	struct strtab by_name; /* task name -> index */
+	struct strtab data;    /* data name -> id */
+	int ndata;
+	unsigned char *in_inputs; /* per data id: payload.inputs holds it */
+	int *pstart, *plist;	  /* providers of each data id, ascending */
+	struct ivec efrom, eto;	  /* edges, as made */
+	int *stamp, stampv;	  /* per task: marked in this round */
+	int *outg;		  /* per task: graph node it waits-for leaves */
+	char path[WF_PATH_MAX];
+	char *err;
+	size_t errlen;
+};
+
+/* Writes the message; returns -1. */
+static int wf_fail(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, p->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Writes "PATH: message"; returns -1. */
+static int wf_fail_at(struct parse *p, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	snprintf(p->err, p->errlen, "%s: ", p->path);
+	n = strlen(p->err);
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Writes "task 'NAME': message"; returns -1. */
+static int wf_fail_task(struct parse *p, int t, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	snprintf(p->err, p->errlen, "task '%s': ", p->wf->tasks[t].name);
+	n = strlen(p->err);
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Out of memory; returns -1. */
+static int wf_nomem(struct parse *p)
+{
+	return wf_fail(p, "out of memory reading the workflow");
+}
+
+/* Quotes untrusted text for a message. */
+static const char *wf_quote(char *out, size_t n, const char *s)
+{
+	return wfp_quote(out, n, s, strlen(s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+/* ------------------------------------------------------------------ */
+
+/* 1 when s is a task name (1-63 of A-Za-z0-9_.-). */
+static int task_name_ok(const char *s)
+{
+	return wfp_word_ok(s, WFP_TASK_NAME_MAX, "_.-");
+}
+
+/* 1 when s is a data name (1-63 of A-Za-z0-9_). */
+static int data_name_ok(const char *s)
+{
+	return wfp_word_ok(s, WFP_DATA_NAME_MAX, "_");
+}
+
+/* 1 when s is a plugin name (1-63 of a-z0-9_-). */
+static int plugin_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= WFP_PLUGIN_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') &&
+		    c != '_' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* Id of data name s (added when new; s must outlive the parse), or -1. */
+static int data_id(struct parse *p, const char *s)
+{
+	int id = strtab_get(&p->data, s);
+
+	if (id >= 0)
+		return id;
+	if (strtab_put(&p->data, s, p->ndata) != 0)
+		return wf_nomem(p);
+	return p->ndata++;
+}
+
+/* Checks that o has only the keys in allowed (NULL-terminated); what
+ * names o in the message ("task 'x'", "task 'x': retry"). */
+static int only_keys(struct parse *p, json_t *o, const char *const *allowed,
+		     const char *what)
+{
+	const char *k;
+	json_t *v;
+	char q[WFP_QUOTE_BUF];
+
+	json_object_foreach(o, k, v)
+	{
+		int i = 0;
+
+		while (allowed[i] && strcmp(allowed[i], k) != 0)
+			i++;
+		if (allowed[i] == NULL)
+			return wf_fail(p, "%s: unknown key '%s'", what,
+				       wf_quote(q, sizeof(q), k));
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Phase 1: tasks                                                      */
+/* ------------------------------------------------------------------ */
+
+/* What a list of names holds. */
+enum name_kind {
+	NAMES_DATA, /* provides, requires */
+	NAMES_TASK, /* after */
+	NAMES_LOCK, /* locks */
+};
+
+/* Checks word i of an argv (field "apply"/"revert") of task t. */
+static int check_word(struct parse *p, int t, const char *field, size_t i,
+		      json_t *w)
+{
+	const char *s = json_string_value(w);
+	size_t len = json_string_length(w);
+
+	if (s == NULL)
+		return wf_fail_task(p, t, "%s[%zu] is not a string", field, i);
+	if (len == 0)
+		return wf_fail_task(p, t, "%s[%zu] is empty", field, i);
+	if (len > WFP_WF_ARG_MAX)
+		return wf_fail_task(p, t, "%s[%zu] is longer than %d bytes",
+				    field, i, WFP_WF_ARG_MAX);
+	if (strlen(s) != len)
+		return wf_fail_task(p, t, "%s[%zu] holds a NUL byte", field, i);
+	if (!wfp_utf8_ok(s, len))
+		return wf_fail_task(p, t, "%s[%zu] is not valid UTF-8", field,
+				    i);
+	return 0;
+}
+
+/* Reads an argv array into a (kind EXEC). */
+static int parse_argv(struct parse *p, int t, const char *field, json_t *v,
+		      struct wfp_action *a)
+{
+	size_t n = json_array_size(v), i;
+	json_t *w;
+
+	if (n == 0)
+		return wf_fail_task(p, t, "%s is an empty argv", field);
+	if (n > WFP_WF_ARGV_MAX)
+		return wf_fail_task(p, t, "%s has %zu words, more than %d",
+				    field, n, WFP_WF_ARGV_MAX);
+	json_array_foreach(v, i, w)
+	{
+		if (check_word(p, t, field, i, w) != 0)
+			return -1;
+	}
+	a->argv = calloc(n + 1, sizeof(*a->argv));
+	if (a->argv == NULL)
+		return wf_nomem(p);
+	a->kind = WFP_ACTION_EXEC;
+	json_array_foreach(v, i, w)
+	{
+		a->argv[i] = strdup(json_string_value(w));
+		if (a->argv[i] == NULL)
+			return wf_nomem(p);
+		a->argc++;
+	}
+	return 0;
+}
+
+/* Reads {"plugin": NAME, "args": {...}} into a (kind PLUGIN). */
+static int parse_plugin(struct parse *p, int t, const char *field, json_t *v,
+			struct wfp_action *a)
+{
+	static const char *const keys[] = {"plugin", "args", NULL};
+	json_t *name = json_object_get(v, "plugin");
+	json_t *args = json_object_get(v, "args");
+	char what[WFP_TASK_NAME_MAX + 32], q[WFP_QUOTE_BUF];
+
+	snprintf(what, sizeof(what), "task '%s': %s", p->wf->tasks[t].name,
+		 field);
+	if (only_keys(p, v, keys, what) != 0)
+		return -1;
+	if (!json_is_string(name))
+		return wf_fail_task(p, t, "%s has no plugin name", field);
+	if (!plugin_name_ok(json_string_value(name)))
+		return wf_fail_task(
+		    p, t, "%s: plugin name '%s' is not 1-63 of a-z 0-9 _ -",
+		    field, wf_quote(q, sizeof(q), json_string_value(name)));
+	if (args && !json_is_object(args))
+		return wf_fail_task(p, t, "%s: args is not an object", field);
+	a->kind = WFP_ACTION_PLUGIN;
+	a->plugin = strdup(json_string_value(name));
+	a->args = args ? json_dumps(args, JSON_COMPACT) : strdup("{}");
+	if (a->plugin == NULL || a->args == NULL)
+		return wf_nomem(p);
+	return 0;
+}
+
+/* Reads apply or revert (field) of task t into a. */
+static int parse_action(struct parse *p, int t, const char *field, json_t *v,
+			struct wfp_action *a)
+{
+	if (json_is_array(v))
+		return parse_argv(p, t, field, v, a);
+	if (json_is_object(v))
+		return parse_plugin(p, t, field, v, a);
+	return wf_fail_task(
+	    p, t, "%s is neither an argv array nor a plugin object", field);
+}
+
+/* Checks name s of a list of kind; returns 0 or -1 with the message. */
+static int check_list_name(struct parse *p, int t, const char *field,
+			   enum name_kind kind, const char *s)
+{
+	char q[WFP_QUOTE_BUF], lerr[256];
+
+	if (kind == NAMES_DATA && !data_name_ok(s))
+		return wf_fail_task(
+		    p, t, "%s: data name '%s' is not 1-63 of A-Z a-z 0-9 _",
+		    field, wf_quote(q, sizeof(q), s));
+	if (kind == NAMES_TASK && !task_name_ok(s))
+		return wf_fail_task(
+		    p, t, "%s: task name '%s' is not 1-63 of A-Z a-z 0-9 _ . -",
+		    field, wf_quote(q, sizeof(q), s));
+	if (kind == NAMES_LOCK &&
+	    wfp_lock_check_name(s, lerr, sizeof(lerr)) != 0)
+		return wf_fail_task(p, t, "%s: %s", field, lerr);
+	return 0;
+}
+
+/* Reads the list of names field (provides, requires, after, locks) of
+ * task t into *out and *n (strings owned by the task). */
+static int parse_names(struct parse *p, int t, const char *field, json_t *v,
+		       enum name_kind kind, char ***out, int *n)
+{
+	size_t cnt = json_array_size(v), i;
+	int max = kind == NAMES_LOCK ? WFP_WF_LOCKS_MAX : WFP_WF_NAMES_MAX;
+	json_t *w;
+
+	if (!json_is_array(v))
+		return wf_fail_task(p, t, "%s is not an array", field);
+	if (cnt > (size_t)max)
+		return wf_fail_task(p, t, "%s has %zu names, more than %d",
+				    field, cnt, max);
+	*out = calloc(cnt + 1, sizeof(**out));
+	if (*out == NULL)
+		return wf_nomem(p);
+	json_array_foreach(v, i, w)
+	{
+		const char *s = json_string_value(w);
+
+		if (s == NULL)
+			return wf_fail_task(p, t, "%s[%zu] is not a string",
+					    field, i);
+		if (check_list_name(p, t, field, kind, s) != 0)
+			return -1;
+		for (int j = 0; j < *n; j++) {
+			if (strcmp((*out)[j], s) == 0)
+				return wf_fail_task(p, t, "%s names '%s' twice",
+						    field, s);
+		}
+		(*out)[*n] = strdup(s);
+		if ((*out)[*n] == NULL)
+			return wf_nomem(p);
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Reads integer field of task t into *out: absent leaves it, else an
+ * integer in 0..max. */
+static int parse_int(struct parse *p, int t, const char *field, json_t *v,
+		     long long max, int64_t *out)
+{
+	long long x;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v))
+		return wf_fail_task(p, t, "%s is not an integer", field);
+	x = json_integer_value(v);
+	if (x < 0 || x > max)
+		return wf_fail_task(p, t, "%s %lld is not in 0..%lld", field, x,
+				    max);
+	*out = x;
+	return 0;
+}
+
+/* Reads retry {"attempts", "backoff_ms"} of task t. */
+static int parse_retry(struct parse *p, int t, json_t *v)
+{
+	static const char *const keys[] = {"attempts", "backoff_ms", NULL};
+	struct wfp_wf_task *task = &p->wf->tasks[t];
+	char what[WFP_TASK_NAME_MAX + 32];
+	int64_t attempts = 1;
+
+	if (!json_is_object(v))
+		return wf_fail_task(p, t, "retry is not an object");
+	snprintf(what, sizeof(what), "task '%s': retry", task->name);
+	if (only_keys(p, v, keys, what) != 0 ||
+	    parse_int(p, t, "retry.attempts", json_object_get(v, "attempts"),
+		      WFP_WF_ATTEMPTS_MAX, &attempts) != 0 ||
+	    parse_int(p, t, "retry.backoff_ms",
+		      json_object_get(v, "backoff_ms"), WFP_WF_BACKOFF_MAX_MS,
+		      &task->backoff_ms) != 0)
+		return -1;
+	if (attempts < 1)
+		return wf_fail_task(p, t, "retry.attempts %lld is not in 1..%d",
+				    (long long)attempts, WFP_WF_ATTEMPTS_MAX);
+	task->attempts = (int)attempts;
+	return 0;
+}
+
+/* Interns the data names of task t into its extra ids. */
+static int intern_task_data(struct parse *p, int t)
+{
+	struct wfp_wf_task *task = &p->wf->tasks[t];
+	struct task_extra *ex = &p->ex[t];
+
+	ex->prov = calloc((size_t)task->nprovides + 1, sizeof(int));
+	ex->req = calloc((size_t)task->nrequires + 1, sizeof(int));
+	if (ex->prov == NULL || ex->req == NULL)
+		return wf_nomem(p);
+	for (int i = 0; i < task->nprovides; i++) {
+		ex->prov[i] = data_id(p, task->provides[i]);
+		if (ex->prov[i] < 0)
+			return -1;
+	}
+	for (int i = 0; i < task->nrequires; i++) {
+		ex->req[i] = data_id(p, task->requires[i]);
+		if (ex->req[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the name lists of task t from o. in_graph: its pattern is a
+ * graph (the only place after is allowed). */
+static int parse_task_lists(struct parse *p, int t, json_t *o, int in_graph)
+{
+	struct wfp_wf_task *task = &p->wf->tasks[t];
+	struct {
+		const char *field;
+		enum name_kind kind;
+		char ***out;
+		int *n;
+	} lists[] = {
+	    {"provides", NAMES_DATA, &task->provides, &task->nprovides},
+	    {"requires", NAMES_DATA, &task->requires, &task->nrequires},
+	    {"locks", NAMES_LOCK, &task->locks, &task->nlocks},
+	    {"after", NAMES_TASK, &p->ex[t].after, &p->ex[t].nafter},
+	};
+
+	if (json_object_get(o, "after") && !in_graph)
+		return wf_fail_task(p, t,
+				    "after is allowed only on a task "
+				    "that is a member of a graph");
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *v = json_object_get(o, lists[i].field);
+
+		if (v == NULL)
+			continue;
+		if (parse_names(p, t, lists[i].field, v, lists[i].kind,
+				lists[i].out, lists[i].n) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the fields of task t (its name set) from o. */
+static int parse_task_fields(struct parse *p, int t, json_t *o, int in_graph)
+{
+	struct wfp_wf_task *task = &p->wf->tasks[t];
+	json_t *apply = json_object_get(o, "apply");
+	json_t *revert = json_object_get(o, "revert");
+	json_t *retry = json_object_get(o, "retry");
+
+	if (apply == NULL)
+		return wf_fail_task(p, t,
+				    revert ? "has a revert but no apply"
+					   : "has no apply");
+	if (parse_action(p, t, "apply", apply, &task->apply) != 0)
+		return -1;
+	if (revert && parse_action(p, t, "revert", revert, &task->revert))
+		return -1;
+	if (parse_task_lists(p, t, o, in_graph) != 0)
+		return -1;
+	if (parse_int(p, t, "timeout_ms", json_object_get(o, "timeout_ms"),
+		      WFP_WF_TIMEOUT_MAX_MS, &task->timeout_ms) != 0)
+		return -1;
+	if (retry && parse_retry(p, t, retry) != 0)
+		return -1;
+	return intern_task_data(p, t);
+}
+
+/* Makes room for one more task; returns its index or -1. */
+static int task_slot(struct parse *p)
+{
+	struct wfp_workflow *wf = p->wf;
+
+	if (wf->ntasks >= WFP_WF_TASKS_MAX)
+		return wf_fail(p, "workflow has more than %d tasks",
+			       WFP_WF_TASKS_MAX);
+	if (wf->ntasks == p->taskcap) {
+		int cap = p->taskcap ? p->taskcap * 2 : 16;
+		struct wfp_wf_task *t =
+		    realloc(wf->tasks, (size_t)cap * sizeof(*t));
+		struct task_extra *e;
+
+		if (t == NULL)
+			return wf_nomem(p);
+		wf->tasks = t;
+		e = realloc(p->ex, (size_t)cap * sizeof(*e));
+		if (e == NULL)
+			return wf_nomem(p);
+		p->ex = e, p->taskcap = cap;
+	}
+	memset(&wf->tasks[wf->ntasks], 0, sizeof(wf->tasks[0]));
+	memset(&p->ex[wf->ntasks], 0, sizeof(p->ex[0]));
+	wf->tasks[wf->ntasks].attempts = 1;
+	return wf->ntasks++;
+}
+
+/* Reads the task object o (it has "task"); returns its index or -1. */
+static int parse_task(struct parse *p, json_t *o, int in_graph)
+{
+	static const char *const keys[] = {
+	    "task",  "apply",	   "revert", "provides", "requires",
+	    "after", "timeout_ms", "retry",  "locks",	 NULL};
+	const char *name = json_string_value(json_object_get(o, "task"));
+	char q[WFP_QUOTE_BUF], what[WFP_TASK_NAME_MAX + 16];
+	int t;
+
+	if (name == NULL)
+		return wf_fail_at(p, "task name is not a string");
+	if (!task_name_ok(name))
+		return wf_fail_at(
+		    p, "task name '%s' is not 1-63 of A-Z a-z 0-9 _ . -",
+		    wf_quote(q, sizeof(q), name));
+	t = task_slot(p);
+	if (t < 0)
+		return -1;
+	p->wf->tasks[t].name = strdup(name);
+	if (p->wf->tasks[t].name == NULL)
+		return wf_nomem(p);
+	switch (strtab_put(&p->by_name, p->wf->tasks[t].name, t)) {
+	case 1: return wf_fail_at(p, "task '%s' is named twice", name);
+	case -1: return wf_nomem(p);
+	default: break;
+	}
+	snprintf(what, sizeof(what), "task '%s'", name);
+	if (only_keys(p, o, keys, what) != 0)
+		return -1;
+	if (parse_task_fields(p, t, o, in_graph) != 0)
+		return -1;
+	return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Phase 1: patterns                                                   */
+/* ------------------------------------------------------------------ */
+
+static int parse_element(struct parse *p, json_t *v, int depth, int in_graph);
+
+/* Appends a node of kind; returns its index or -1. */
+static int node_new(struct parse *p, enum node_kind kind, int task)
+{
+	if (p->nnodes == p->nodecap) {
+		int cap = p->nodecap ? p->nodecap * 2 : 16;
+		struct node *n = realloc(p->nodes, (size_t)cap * sizeof(*n));
+
+		if (n == NULL)
+			return wf_nomem(p);
+		p->nodes = n, p->nodecap = cap;
+	}
+	p->nodes[p->nnodes] = (struct node){kind, task, -1, -1, -1};
+	return p->nnodes++;
+}
+
+/* Kind of pattern key k, or -1. */
+static int pattern_kind(const char *k)
+{
+	if (strcmp(k, "linear") == 0)
+		return NODE_LINEAR;
+	if (strcmp(k, "unordered") == 0)
+		return NODE_UNORDERED;
+	if (strcmp(k, "graph") == 0)
+		return NODE_GRAPH;
+	return -1;
+}
+
+/* Refuses an object at p->path that is no task and no pattern. */
+static int not_a_pattern(struct parse *p, json_t *o)
+{
+	static const char *const task_keys[] = {"apply", "revert", "provides",
+						"requires", NULL};
+	char q[WFP_QUOTE_BUF];
+	const char *k;
+	json_t *v;
+
+	for (int i = 0; task_keys[i]; i++) {
+		if (json_object_get(o, task_keys[i]))
+			return wf_fail_at(p, "a task without a \"task\" name");
+	}
+	if (json_object_size(o) == 0)
+		return wf_fail_at(p, "an empty object is neither a task nor a "
+				     "pattern");
+	if (json_object_size(o) > 1)
+		return wf_fail_at(p,
+				  "a pattern has one key (linear, unordered "
+				  "or graph), this one has %zu",
+				  json_object_size(o));
+	json_object_foreach(o, k, v)
+	{
+		break;
+	}
+	return wf_fail_at(p,
+			  "unknown pattern '%s' (linear, unordered or graph)",
+			  wf_quote(q, sizeof(q), k));
+}
+
+/* Reads the elements of pattern node n (key, array a) as its children. */
+static int parse_children(struct parse *p, int n, const char *key, json_t *a,
+			  int depth)
+{
+	size_t plen = strlen(p->path), i;
+	int in_graph = p->nodes[n].kind == NODE_GRAPH;
+	json_t *v;
+
+	if (!json_is_array(a))
+		return wf_fail_at(p, "%s is not an array", key);
+	json_array_foreach(a, i, v)
+	{
+		int c;
+
+		snprintf(p->path + plen, sizeof(p->path) - plen, ".%s[%zu]",
+			 key, i);
+		c = parse_element(p, v, depth, in_graph);
+		p->path[plen] = '\0';
+		if (c < 0)
+			return -1;
+		if (p->nodes[n].last < 0)
+			p->nodes[n].first = c;
+		else
+			p->nodes[p->nodes[n].last].next = c;
+		p->nodes[n].last = c;
+	}
+	return 0;
+}
+
+/* Reads the pattern object o (one key); returns its node or -1. depth:
+ * patterns around it. */
+static int parse_pattern(struct parse *p, json_t *o, int depth)
+{
+	const char *key = NULL;
+	json_t *a = NULL;
+	int kind, n;
+
+	if (json_object_size(o) == 1) {
+		json_object_foreach(o, key, a)
+		{
+			break;
+		}
+	}
+	kind = key ? pattern_kind(key) : -1;
+	if (kind < 0)
+		return not_a_pattern(p, o);
+	if (depth >= WFP_WF_DEPTH_MAX)
+		return wf_fail_at(p, "patterns nest deeper than %d levels",
+				  WFP_WF_DEPTH_MAX);
+	n = node_new(p, (enum node_kind)kind, -1);
+	if (n < 0 || parse_children(p, n, key, a, depth + 1) != 0)
+		return -1;
+	return n;
+}
+
+/* Reads a task or pattern v at p->path; returns its node or -1.
+ * in_graph: v is a member of a graph. */
+static int parse_element(struct parse *p, json_t *v, int depth, int in_graph)
+{
+	int t;
+
+	if (!json_is_object(v))
+		return wf_fail_at(p, "is not an object (a task or a pattern)");
+	if (json_object_get(v, "task") == NULL)
+		return parse_pattern(p, v, depth);
+	t = parse_task(p, v, in_graph);
+	return t < 0 ? -1 : node_new(p, NODE_TASK, t);
+}
+
+/* Reads payload.inputs (absent: none). */
+static int parse_inputs(struct parse *p, json_t *in)
+{
+	struct wfp_workflow *wf = p->wf;
+	char q[WFP_QUOTE_BUF];
+	const char *k;
+	json_t *v;
+
+	if (in == NULL)
+		return 0;
+	if (!json_is_object(in))
+		return wf_fail(p, "inputs is not an object");
+	if (json_object_size(in) > WFP_WF_INPUTS_MAX)
+		return wf_fail(p, "inputs has %zu keys, more than %d",
+			       json_object_size(in), WFP_WF_INPUTS_MAX);
+	wf->inputs = calloc(json_object_size(in) + 1, sizeof(*wf->inputs));
+	if (wf->inputs == NULL)
+		return wf_nomem(p);
+	json_object_foreach(in, k, v)
+	{
+		struct wfp_wf_input *i = &wf->inputs[wf->ninputs];
+
+		if (!data_name_ok(k))
+			return wf_fail(p,
+				       "inputs: data name '%s' is not 1-63 "
+				       "of A-Z a-z 0-9 _",
+				       wf_quote(q, sizeof(q), k));
+		i->name = strdup(k);
+		i->value = json_is_string(v)
+			       ? strdup(json_string_value(v))
+			       : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		wf->ninputs++;
+		if (i->name == NULL || i->value == NULL)
+			return wf_nomem(p);
+		if (strlen(i->value) > WFP_WF_INPUT_MAX)
+			return wf_fail(p, "input '%s' is longer than %d bytes",
+				       k, WFP_WF_INPUT_MAX);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Phase 2: flattening into edges                                      */
+/* ------------------------------------------------------------------ */
+
+/* What a flattened element hands its parent: its tasks [s, e), those
+ * with no dependency inside it (in) and those nothing inside it waits
+ * for (out). */
+struct span {
+	int s, e;
+	struct ivec in, out;
+};
+
+/* Frees the lists of a span. */
+static void span_free(struct span *sp)
+{
+	ivec_free(&sp->in);
+	ivec_free(&sp->out);
+}
+
+/* Builds the ascending provider list of every data id. */
+static int build_providers(struct parse *p)
+{
+	int n = p->wf->ntasks, total = 0;
+
+	p->pstart = calloc((size_t)p->ndata + 1, sizeof(int));
+	if (p->pstart == NULL)
+		return wf_nomem(p);
+	for (int t = 0; t < n; t++)
+		for (int i = 0; i < p->wf->tasks[t].nprovides; i++)
+			p->pstart[p->ex[t].prov[i] + 1]++, total++;
+	for (int d = 0; d < p->ndata; d++)
+		p->pstart[d + 1] += p->pstart[d];
+	p->plist = calloc((size_t)total + 1, sizeof(int));
+	if (p->plist == NULL)
+		return wf_nomem(p);
+	int *fill = calloc((size_t)p->ndata + 1, sizeof(int));
+	if (fill == NULL)
+		return wf_nomem(p);
+	for (int t = 0; t < n; t++) {
+		for (int i = 0; i < p->wf->tasks[t].nprovides; i++) {
+			int d = p->ex[t].prov[i];
+
+			p->plist[p->pstart[d] + fill[d]++] = t;
+		}
+	}
+	free(fill);
+	return 0;
+}
+
+/* Position in plist of the first provider of d with index >= x. */
+static int prov_lower(const struct parse *p, int d, int x)
+{
+	int lo = p->pstart[d], hi = p->pstart[d + 1];
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (p->plist[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* 1 when some task in [s, e) provides d. */
+static int provided_in(const struct parse *p, int d, int s, int e)
+{
+	int i = prov_lower(p, d, s);
+
+	return i < p->pstart[d + 1] && p->plist[i] < e;
+}
+
+/* Records the edge from -> to (to waits for from). */
+static int add_edge(struct parse *p, int from, int to)
+{
+	if (p->efrom.n >= WFP_WF_EDGES_MAX)
+		return wf_fail(p,
+			       "workflow has more than %d dependency edges "
+			       "once flattened",
+			       WFP_WF_EDGES_MAX);
+	if (ivec_push(&p->efrom, from) != 0 || ivec_push(&p->eto, to) != 0)
+		return wf_nomem(p);
+	return 0;
+}
+
+/* Appends all of b to a. */
+static int ivec_cat(struct parse *p, struct ivec *a, const struct ivec *b)
+{
+	for (int i = 0; i < b->n; i++)
+		if (ivec_push(a, b->v[i]) != 0)
+			return wf_nomem(p);
+	return 0;
+}
+
+static int flatten(struct parse *p, int n, struct span *sp);
+
+/* Widens sp's task range to hold c's (c not empty). */
+static void span_cover(struct span *sp, const struct span *c)
+{
+	if (sp->s == sp->e)
+		sp->s = c->s;
+	sp->e = c->e;
+}
+
+/* Makes every entry of b wait for every exit of a. */
+static int link_spans(struct parse *p, const struct span *a,
+		      const struct span *b)
+{
+	for (int i = 0; i < a->out.n; i++) {
+		for (int j = 0; j < b->in.n; j++) {
+			if (add_edge(p, a->out.v[i], b->in.v[j]) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* linear: every entry of an element waits for every exit of the element
+ * before it (empty elements are skipped: they pass the exits on). */
+static int flatten_linear(struct parse *p, int n, struct span *sp)
+{
+	struct span prev = {0};
+	int rc = 0;
+
+	for (int c = p->nodes[n].first; c >= 0 && rc == 0;
+	     c = p->nodes[c].next) {
+		struct span cs = {0};
+
+		rc = flatten(p, c, &cs);
+		if (rc == 0 && cs.s != cs.e) {
+			if (sp->s == sp->e) /* the first element with tasks */
+				sp->in = cs.in, cs.in = (struct ivec){0};
+			else
+				rc = link_spans(p, &prev, &cs);
+			span_cover(sp, &cs);
+			span_free(&prev);
+			prev = cs, cs = (struct span){0};
+		}
+		span_free(&cs);
+	}
+	sp->out = prev.out;
+	ivec_free(&prev.in);
+	return rc;
+}
+
+/* unordered: no edges between elements. */
+static int flatten_unordered(struct parse *p, int n, struct span *sp)
+{
+	for (int c = p->nodes[n].first; c >= 0; c = p->nodes[c].next) {
+		struct span cs = {0};
+		int rc = flatten(p, c, &cs);
+
+		if (rc == 0 && cs.s != cs.e) {
+			span_cover(sp, &cs);
+			rc = ivec_cat(p, &sp->in, &cs.in);
+			if (rc == 0)
+				rc = ivec_cat(p, &sp->out, &cs.out);
+		}
+		span_free(&cs);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adds task t to the sources of this round (once). */
+static int mark_source(struct parse *p, struct ivec *src, int t)
+{
+	if (p->stamp[t] == p->stampv)
+		return 0;
+	p->stamp[t] = p->stampv;
+	return ivec_push(src, t) != 0 ? wf_nomem(p) : 0;
+}
+
+/* Adds the tasks named in the after of task t (a member of the graph
+ * holding tasks [gs, ge)) to src. */
+static int after_sources(struct parse *p, int t, int gs, int ge,
+			 struct ivec *src)
+{
+	for (int i = 0; i < p->ex[t].nafter; i++) {
+		const char *name = p->ex[t].after[i];
+		int a = strtab_get(&p->by_name, name);
+
+		if (a < 0)
+			return wf_fail_task(
+			    p, t, "after names '%s', which is not a task",
+			    name);
+		if (a == t)
+			return wf_fail_task(p, t,
+					    "after names the task itself");
+		if (a < gs || a >= ge)
+			return wf_fail_task(p, t,
+					    "after names '%s', which is not in "
+					    "the same graph",
+					    name);
+		if (mark_source(p, src, a) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adds the tasks in [from, to) that provide d to src. */
+static int providers_in(struct parse *p, int d, int from, int to,
+			struct ivec *src)
+{
+	for (int j = prov_lower(p, d, from);
+	     j < p->pstart[d + 1] && p->plist[j] < to; j++) {
+		if (mark_source(p, src, p->plist[j]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adds to src every task of the graph [gs, ge) outside member m that
+ * provides a requires of m's tasks not provided inside m. */
+static int require_sources(struct parse *p, const struct span *m, int gs,
+			   int ge, struct ivec *src)
+{
+	for (int t = m->s; t < m->e; t++) {
+		for (int i = 0; i < p->wf->tasks[t].nrequires; i++) {
+			int d = p->ex[t].req[i];
+
+			if (provided_in(p, d, m->s, m->e))
+				continue;
+			if (providers_in(p, d, gs, m->s, src) != 0 ||
+			    providers_in(p, d, m->e, ge, src) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Makes member m (node c) of graph node g (tasks [gs, ge)) wait for what
+ * it requires and its after names. Returns 1 when it waits for some
+ * task, 0 when not, -1 on error. */
+static int graph_member(struct parse *p, int g, int c, const struct span *m,
+			int gs, int ge)
+{
+	struct ivec src = {0};
+	int rc = 0;
+
+	p->stampv++;
+	if (p->nodes[c].kind == NODE_TASK)
+		rc = after_sources(p, p->nodes[c].task, gs, ge, &src);
+	if (rc == 0)
+		rc = require_sources(p, m, gs, ge, &src);
+	for (int i = 0; rc == 0 && i < src.n; i++) {
+		p->outg[src.v[i]] = g;
+		for (int j = 0; rc == 0 && j < m->in.n; j++)
+			rc = add_edge(p, src.v[i], m->in.v[j]);
+	}
+	if (rc == 0)
+		rc = src.n > 0;
+	ivec_free(&src);
+	return rc;
+}
+
+/* Builds the entries and exits of graph g from its members' spans:
+ * members that wait for nothing start it, tasks no member waits for end
+ * it. */
+static int graph_ends(struct parse *p, int g, struct span *m, const int *waits,
+		      int k, struct span *sp)
+{
+	for (int i = 0; i < k; i++) {
+		if (m[i].s == m[i].e)
+			continue;
+		if (!waits[i] && ivec_cat(p, &sp->in, &m[i].in) != 0)
+			return -1;
+		for (int j = 0; j < m[i].out.n; j++) {
+			int x = m[i].out.v[j];
+
+			if (p->outg[x] != g && ivec_push(&sp->out, x) != 0)
+				return wf_nomem(p);
+		}
+	}
+	return 0;
+}
+
+/* graph: a member starts once every task of the graph that provides one
+ * of its requires (those not provided inside it) and every task in its
+ * after have applied. */
+static int flatten_graph(struct parse *p, int g, struct span *sp)
+{
+	int k = 0, i = 0, rc = 0, c;
+	struct span *m;
+	int *waits;
+
+	for (c = p->nodes[g].first; c >= 0; c = p->nodes[c].next)
+		k++;
+	m = calloc((size_t)k + 1, sizeof(*m));
+	waits = calloc((size_t)k + 1, sizeof(*waits));
+	if (m == NULL || waits == NULL)
+		rc = wf_nomem(p);
+	for (c = p->nodes[g].first; rc == 0 && c >= 0; c = p->nodes[c].next) {
+		rc = flatten(p, c, &m[i]);
+		if (rc == 0 && m[i].s != m[i].e)
+			span_cover(sp, &m[i]);
+		i++;
+	}
+	i = 0;
+	for (c = p->nodes[g].first; rc == 0 && c >= 0; c = p->nodes[c].next) {
+		if (m[i].s != m[i].e) {
+			waits[i] = graph_member(p, g, c, &m[i], sp->s, sp->e);
+			rc = waits[i] < 0 ? -1 : 0;
+		}
+		i++;
+	}
+	if (rc == 0)
+		rc = graph_ends(p, g, m, waits, k, sp);
+	for (i = 0; m && i < k; i++)
+		span_free(&m[i]);
+	free(m), free(waits);
+	return rc;
+}
+
+/* Flattens node n into sp (sp zeroed by the caller). */
+static int flatten(struct parse *p, int n, struct span *sp)
+{
+	const struct node *nd = &p->nodes[n];
+
+	switch (nd->kind) {
+	case NODE_TASK:
+		sp->s = nd->task, sp->e = nd->task + 1;
+		if (ivec_push(&sp->in, nd->task) != 0 ||
+		    ivec_push(&sp->out, nd->task) != 0)
+			return wf_nomem(p);
+		return 0;
+	case NODE_LINEAR: return flatten_linear(p, n, sp);
+	case NODE_UNORDERED: return flatten_unordered(p, n, sp);
+	case NODE_GRAPH: return flatten_graph(p, n, sp);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Phase 2: deps, cycles, requires                                     */
+/* ------------------------------------------------------------------ */
+
+/* Orders ints ascending (qsort). */
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Fills every task's deps and next from the edges, each ascending. */
+static int build_adjacency(struct parse *p)
+{
+	struct wfp_workflow *wf = p->wf;
+
+	for (int i = 0; i < p->efrom.n; i++) {
+		wf->tasks[p->eto.v[i]].ndeps++;
+		wf->tasks[p->efrom.v[i]].nnext++;
+	}
+	for (int t = 0; t < wf->ntasks; t++) {
+		struct wfp_wf_task *k = &wf->tasks[t];
+
+		k->deps = calloc((size_t)k->ndeps + 1, sizeof(int));
+		k->next = calloc((size_t)k->nnext + 1, sizeof(int));
+		if (k->deps == NULL || k->next == NULL)
+			return wf_nomem(p);
+		k->ndeps = k->nnext = 0;
+	}
+	for (int i = 0; i < p->efrom.n; i++) {
+		struct wfp_wf_task *to = &wf->tasks[p->eto.v[i]];
+		struct wfp_wf_task *from = &wf->tasks[p->efrom.v[i]];
+
+		to->deps[to->ndeps++] = p->efrom.v[i];
+		from->next[from->nnext++] = p->eto.v[i];
+	}
+	for (int t = 0; t < wf->ntasks; t++) {
+		struct wfp_wf_task *k = &wf->tasks[t];
+
+		qsort(k->deps, (size_t)k->ndeps, sizeof(int), int_cmp);
+		qsort(k->next, (size_t)k->nnext, sizeof(int), int_cmp);
+	}
+	return 0;
+}
+
+/* Writes the message naming the tasks of a cycle among the tasks left
+ * (indeg > 0) by Kahn's algorithm; returns -1. */
+static int cycle_message(struct parse *p, const int *indeg)
+{
+	const struct wfp_workflow *wf = p->wf;
+	int t = 0, start;
+	size_t n;
+
+	while (indeg[t] == 0)
+		t++;
+	/* Walk deps among the tasks left until one repeats. */
+	p->stampv++;
+	while (p->stamp[t] != p->stampv) {
+		p->stamp[t] = p->stampv;
+		for (int i = 0; i < wf->tasks[t].ndeps; i++) {
+			if (indeg[wf->tasks[t].deps[i]] > 0) {
+				t = wf->tasks[t].deps[i];
+				break;
+			}
+		}
+	}
+	start = t;
+	snprintf(p->err, p->errlen,
+		 "tasks wait for each other in a cycle: '%s'",
+		 wf->tasks[t].name);
+	do {
+		for (int i = 0; i < wf->tasks[t].ndeps; i++) {
+			if (indeg[wf->tasks[t].deps[i]] > 0) {
+				t = wf->tasks[t].deps[i];
+				break;
+			}
+		}
+		n = strlen(p->err);
+		snprintf(p->err + n, p->errlen - n, " waits for '%s'",
+			 wf->tasks[t].name);
+	} while (t != start);
+	return -1;
+}
+
+/* Kahn's algorithm: fills order (ntasks) with a topological order, or
+ * refuses a cycle naming its tasks. */
+static int topo_order(struct parse *p, int *order)
+{
+	const struct wfp_workflow *wf = p->wf;
+	int *indeg = calloc((size_t)wf->ntasks + 1, sizeof(int));
+	int head = 0, tail = 0;
+
+	if (indeg == NULL)
+		return wf_nomem(p);
+	for (int t = 0; t < wf->ntasks; t++) {
+		indeg[t] = wf->tasks[t].ndeps;
+		if (indeg[t] == 0)
+			order[tail++] = t;
+	}
+	while (head < tail) {
+		const struct wfp_wf_task *k = &wf->tasks[order[head++]];
+
+		for (int i = 0; i < k->nnext; i++)
+			if (--indeg[k->next[i]] == 0)
+				order[tail++] = k->next[i];
+	}
+	if (tail < wf->ntasks) {
+		cycle_message(p, indeg);
+		free(indeg);
+		return -1;
+	}
+	free(indeg);
+	return 0;
+}
+
+/* A requires of a task that needs the full ancestor check. */
+struct need {
+	int d, t, i; /* data id, task, position in its requires */
+};
+
+/* Orders needs by data id, then task, then position (qsort). */
+static int need_cmp(const void *a, const void *b)
+{
+	const struct need *x = a, *y = b;
+
+	if (x->d != y->d)
+		return (x->d > y->d) - (x->d < y->d);
+	if (x->t != y->t)
+		return (x->t > y->t) - (x->t < y->t);
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* 1 when a task t waits for directly provides d. */
+static int dep_provides(const struct parse *p, int t, int d)
+{
+	const struct wfp_wf_task *k = &p->wf->tasks[t];
+	int np = p->pstart[d + 1] - p->pstart[d];
+
+	if (k->ndeps <= np) {
+		for (int i = 0; i < k->ndeps; i++)
+			if (provided_in(p, d, k->deps[i], k->deps[i] + 1))
+				return 1;
+		return 0;
+	}
+	for (int j = p->pstart[d]; j < p->pstart[d + 1]; j++)
+		if (bsearch(&p->plist[j], k->deps, (size_t)k->ndeps,
+			    sizeof(int), int_cmp))
+			return 1;
+	return 0;
+}
+
+/* Refuses need x: no task before its task provides its data. */
+static int need_fail(struct parse *p, const struct need *x)
+{
+	const char *data = p->wf->tasks[x->t].requires[x->i];
+
+	for (int j = p->pstart[x->d]; j < p->pstart[x->d + 1]; j++) {
+		if (p->plist[j] != x->t)
+			return wf_fail_task(
+			    p, x->t,
+			    "requires '%s', but no task that runs before it "
+			    "provides it ('%s' does not run before it)",
+			    data, p->wf->tasks[p->plist[j]].name);
+	}
+	return wf_fail_task(p, x->t,
+			    "requires '%s', which only the task itself "
+			    "provides and payload.inputs does not hold",
+			    data);
+}
+
+/* Checks the needs [a, b) (at most 64 data ids) against the ancestors:
+ * one word per task, bit k for the k-th data id of the chunk. Keeps in
+ * *worst the failing need first in document order. */
+static void needs_chunk(struct parse *p, const int *order, uint64_t *prov,
+			uint64_t *reach, const struct need *x, int a, int b,
+			const struct need **worst)
+{
+	int n = p->wf->ntasks, bit = -1;
+
+	memset(prov, 0, (size_t)n * sizeof(*prov));
+	for (int i = a; i < b; i++) {
+		if (i == a || x[i].d != x[i - 1].d) {
+			bit++;
+			for (int j = p->pstart[x[i].d];
+			     j < p->pstart[x[i].d + 1]; j++)
+				prov[p->plist[j]] |= 1ull << bit;
+		}
+	}
+	for (int o = 0; o < n; o++) {
+		const struct wfp_wf_task *k = &p->wf->tasks[order[o]];
+		uint64_t r = 0;
+
+		for (int i = 0; i < k->ndeps; i++)
+			r |= reach[k->deps[i]] | prov[k->deps[i]];
+		reach[order[o]] = r;
+	}
+	bit = -1;
+	for (int i = a; i < b; i++) {
+		if (i == a || x[i].d != x[i - 1].d)
+			bit++;
+		if (!(reach[x[i].t] >> bit & 1) &&
+		    (*worst == NULL || x[i].t < (*worst)->t ||
+		     (x[i].t == (*worst)->t && x[i].i < (*worst)->i)))
+			*worst = &x[i];
+	}
+}
+
+/* Checks the needs x (nx, sorted) against the ancestors of their tasks,
+ * 64 data ids at a time. */
+static int check_needs(struct parse *p, const int *order, struct need *x,
+		       int nx)
+{
+	int n = p->wf->ntasks, a = 0;
+	uint64_t *prov = calloc((size_t)n + 1, sizeof(*prov));
+	uint64_t *reach = calloc((size_t)n + 1, sizeof(*reach));
+	const struct need *worst = NULL;
+	int rc = 0;
+
+	if (prov == NULL || reach == NULL)
+		rc = wf_nomem(p);
+	while (rc == 0 && a < nx) {
+		int b = a, ids = 0;
+
+		while (b < nx && (ids < 64 || x[b].d == x[b - 1].d)) {
+			if (b == a || x[b].d != x[b - 1].d)
+				ids++;
+			b++;
+		}
+		needs_chunk(p, order, prov, reach, x, a, b, &worst);
+		a = b;
+	}
+	if (rc == 0 && worst)
+		rc = need_fail(p, worst);
+	free(prov), free(reach);
+	return rc;
+}
+
+/* Checks every requires: payload.inputs holds it, or a task the task
+ * waits for (directly or not) provides it. */
+static int check_requires(struct parse *p, const int *order)
+{
+	struct need *x = NULL;
+	int nx = 0, cap = 0, rc = 0;
+
+	for (int t = 0; t < p->wf->ntasks && rc == 0; t++) {
+		for (int i = 0; i < p->wf->tasks[t].nrequires && rc == 0; i++) {
+			int d = p->ex[t].req[i];
+
+			if (p->in_inputs[d] || dep_provides(p, t, d))
+				continue;
+			if (p->pstart[d] == p->pstart[d + 1]) {
+				rc = wf_fail_task(
+				    p, t,
+				    "requires '%s', which no task provides "
+				    "and payload.inputs does not hold",
+				    p->wf->tasks[t].requires[i]);
+				break;
+			}
+			if (nx == cap) {
+				struct need *y;
+
+				cap = cap ? cap * 2 : 64;
+				y = realloc(x, (size_t)cap * sizeof(*y));
+				if (y == NULL) {
+					rc = wf_nomem(p);
+					break;
+				}
+				x = y;
+			}
+			x[nx++] = (struct need){d, t, i};
+		}
+	}
+	if (rc == 0 && nx > 0) {
+		qsort(x, (size_t)nx, sizeof(*x), need_cmp);
+		rc = check_needs(p, order, x, nx);
+	}
+	free(x);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Marks the data ids payload.inputs holds. */
+static int mark_inputs(struct parse *p)
+{
+	p->in_inputs = calloc((size_t)p->ndata + 1, 1);
+	if (p->in_inputs == NULL)
+		return wf_nomem(p);
+	for (int i = 0; i < p->wf->ninputs; i++) {
+		int d = strtab_get(&p->data, p->wf->inputs[i].name);
+
+		if (d >= 0)
+			p->in_inputs[d] = 1;
+	}
+	return 0;
+}
+
+/* Phase 2 on the tree whose root is node root. */
+static int wf_flatten(struct parse *p, int root)
+{
+	int n = p->wf->ntasks;
+	struct span sp = {0};
+	int *order;
+	int rc;
+
+	p->stamp = calloc((size_t)n + 1, sizeof(int));
+	p->outg = malloc(((size_t)n + 1) * sizeof(int));
+	order = calloc((size_t)n + 1, sizeof(int));
+	if (p->stamp == NULL || p->outg == NULL || order == NULL) {
+		free(order);
+		return wf_nomem(p);
+	}
+	for (int t = 0; t < n; t++)
+		p->outg[t] = -1;
+	rc = mark_inputs(p);
+	if (rc == 0)
+		rc = build_providers(p);
+	if (rc == 0)
+		rc = flatten(p, root, &sp);
+	span_free(&sp);
+	if (rc == 0)
+		rc = build_adjacency(p);
+	if (rc == 0)
+		rc = topo_order(p, order);
+	if (rc == 0)
+		rc = check_requires(p, order);
+	free(order);
+	return rc;
+}
+
+/* Frees what the parse holds besides the workflow. */
+static void parse_release(struct parse *p)
+{
+	for (int t = 0; p->ex && t < p->wf->ntasks; t++) {
+		free(p->ex[t].prov), free(p->ex[t].req);
+		for (int i = 0; i < p->ex[t].nafter; i++)
+			free(p->ex[t].after[i]);
+		free(p->ex[t].after);
+	}
+	free(p->ex), free(p->nodes);
+	strtab_free(&p->by_name), strtab_free(&p->data);
+	free(p->in_inputs), free(p->pstart), free(p->plist);
+	ivec_free(&p->efrom), ivec_free(&p->eto);
+	free(p->stamp), free(p->outg);
+}
+
+/* Parses the workflow of the payload object doc into p->wf. */
+static int wf_read(struct parse *p, json_t *doc)
+{
+	json_t *w = json_object_get(doc, "workflow");
+	int root;
+
+	if (parse_inputs(p, json_object_get(doc, "inputs")) != 0)
+		return -1;
+	wfp_strlcpy(p->path, "workflow", sizeof(p->path));
+	if (!json_is_object(w))
+		return wf_fail_at(p, "is not an object (a task or a pattern)");
+	root = parse_element(p, w, 0, 0);
+	if (root < 0)
+		return -1;
+	return wf_flatten(p, root);
+}
+
+int wfp_workflow_parse(const char *payload, size_t len,
+		       struct wfp_workflow **out, char *err, size_t errlen)
+{
+	struct parse p = {0};
+	json_error_t je;
+	json_t *doc;
+	int rc;
+
+	*out = NULL;
+	doc = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &je);
+	if (doc == NULL || !json_is_object(doc)) {
+		snprintf(err, errlen, "payload is not a JSON object%s%s",
+			 doc ? "" : ": ", doc ? "" : je.text);
+		json_decref(doc);
+		return -1;
+	}
+	if (json_object_get(doc, "workflow") == NULL) {
+		json_decref(doc);
+		return 0;
+	}
+	p.err = err, p.errlen = errlen;
+	p.wf = calloc(1, sizeof(*p.wf));
+	rc = p.wf ? wf_read(&p, doc) : wf_nomem(&p);
+	json_decref(doc);
+	parse_release(&p);
+	if (rc != 0) {
+		wfp_workflow_free(p.wf);
+		return -1;
+	}
+	*out = p.wf;
+	return 1;
+}
+
+int wfp_workflow_check(const char *payload, size_t len, char *err,
+		       size_t errlen)
+{
+	struct wfp_workflow *wf;
+	int rc = wfp_workflow_parse(payload, len, &wf, err, errlen);
+
+	wfp_workflow_free(wf);
+	return rc < 0 ? -1 : 0;
+}
+
+int wfp_workflow_find(const struct wfp_workflow *wf, const char *name)
+{
+	for (int t = 0; wf && t < wf->ntasks; t++) {
+		if (strcmp(wf->tasks[t].name, name) == 0)
+			return t;
+	}
+	return -1;
+}
+
+/* Frees what action a holds. */
+static void action_release(struct wfp_action *a)
+{
+	for (int i = 0; a->argv && i < a->argc; i++)
+		free(a->argv[i]);
+	free(a->argv), free(a->plugin), free(a->args);
+}
+
+/* Frees n strings of v and v. */
+static void strv_free(char **v, int n)
+{
+	for (int i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void wfp_workflow_free(struct wfp_workflow *wf)
+{
+	if (wf == NULL)
+		return;
+	for (int t = 0; t < wf->ntasks; t++) {
+		struct wfp_wf_task *k = &wf->tasks[t];
+
+		free(k->name);
+		action_release(&k->apply);
+		action_release(&k->revert);
+		strv_free(k->provides, k->nprovides);
+		strv_free(k->requires, k->nrequires);
+		strv_free(k->locks, k->nlocks);
+		free(k->deps), free(k->next);
+	}
+	for (int i = 0; i < wf->ninputs; i++)
+		free(wf->inputs[i].name), free(wf->inputs[i].value);
+	free(wf->tasks), free(wf->inputs);
+	free(wf);
+}
