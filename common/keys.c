@@ -73,6 +73,11 @@ struct wfp_key wfp_key_requests(const char *tag, const char *service)
 	return key_fmt(tag, "svc:%s:requests", service);
 }
 
+struct wfp_key wfp_key_executor_info(const char *tag, const char *name)
+{
+	return key_fmt(tag, "svc:executor:info:%s", name);
+}
+
 struct wfp_key wfp_key_replicas(const char *tag, const char *service)
 {
 	return key_fmt(tag, "svc:%s:replicas", service);

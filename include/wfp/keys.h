@@ -49,6 +49,11 @@ struct wfp_key wfp_key_requests(const char *tag, const char *service);
  * refreshes every second, for `wfp status`. */
 struct wfp_key wfp_key_replicas(const char *tag, const char *service);
 
+/* An executor's record (a hash: name host pid started_at heartbeat_at
+ * concurrency jobs running detail), expiring 3 beats after its last
+ * write; the executors themselves are in wfp_key_replicas(tag,
+ * "executor"). */
+struct wfp_key wfp_key_executor_info(const char *tag, const char *name);
 /* The remembered answer of one request (entry id) a service served, so
  * the same request served again answers the same (a string with a TTL). */
 struct wfp_key wfp_key_done(const char *tag, const char *service,
