@@ -195,6 +195,7 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 {
 	struct xtask *t = arg;
 	struct xjob *j = t->job;
+	struct executor *x = j->x;
 	struct wfp_engine_entry l;
 	int ok = res->ok;
 
@@ -203,8 +204,12 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 	if (j->gone || (res->killed && j->handback)) {
 		/* Lost, or handed back: the log says running, the next
 		 * owner runs it again with the same key. */
+		j->live++; /* j stays while it is looked at */
 		xtask_free(t);
-		exec_claim_maybe(j->x);
+		j->live--;
+		job_check_end(j);
+		job_maybe_free(j);
+		exec_claim_maybe(x);
 		return;
 	}
 	wfp_engine_result(j->eng, t->step.task, ok, res->outputs,
@@ -223,7 +228,7 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 	}
 	xtask_free(t);
 	xjob_pump(j);
-	exec_claim_maybe(j->x);
+	exec_claim_maybe(x);
 }
 
 /* "name=fence name=fence" of t's grant into buf. */
