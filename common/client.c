@@ -11,6 +11,7 @@
 #include "wfp/keys.h"
 #include "wfp/redis.h"
 #include "wfp/util.h"
+#include "wfp/workflow.h"
 
 const char *const wfp_post_fields[] = {
     "id",
@@ -361,6 +362,10 @@ int wfp_post_check(const struct wfp_post *p, char *err, size_t errlen)
 	if (wfp_check_name("name", p->name, err, errlen) != 0)
 		return -1;
 	if (p->payload && wfp_check_payload(p->payload, err, errlen) != 0)
+		return -1;
+	/* A workflow the executor could not run is refused before posting. */
+	if (p->payload && wfp_workflow_check(p->payload, strlen(p->payload),
+					     err, errlen) != 0)
 		return -1;
 	if (p->max_attempts < 1 || p->max_attempts > WFP_MAX_ATTEMPTS_LIMIT) {
 		snprintf(err, errlen, "max_attempts %lld is not in 1..%d",

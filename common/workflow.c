@@ -14,7 +14,6 @@
  */
 #include "wfp/workflow.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +22,7 @@
 #include "wfp/lock.h"
 #include "wfp/util.h"
 
-/* Bytes of the place of an element, "workflow.linear[2].graph[0]". */
-#define WF_PATH_MAX 1024
+#include "wf_json-internal.h"
 
 /* ------------------------------------------------------------------ */
 /* Growable int arrays and a string table                             */
@@ -47,6 +45,20 @@ static int ivec_push(struct ivec *a, int x)
 		a->v = v, a->cap = cap;
 	}
 	a->v[a->n++] = x;
+	return 0;
+}
+
+/* Makes room for n ints in a; returns 0 or -1. */
+static int ivec_reserve(struct ivec *a, int n)
+{
+	int *v;
+
+	if (n <= a->cap)
+		return 0;
+	v = realloc(a->v, (size_t)n * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	a->v = v, a->cap = n;
 	return 0;
 }
 
@@ -169,6 +181,7 @@ struct task_extra {
 
 /* Everything one parse holds. */
 struct parse {
+	struct wf_json doc; /* the payload as read */
 	struct wfp_workflow *wf;
 	int taskcap;
 	struct task_extra *ex;
@@ -180,12 +193,54 @@ struct parse {
 	unsigned char *in_inputs; /* per data id: payload.inputs holds it */
 	int *pstart, *plist;	  /* providers of each data id, ascending */
 	struct ivec efrom, eto;	  /* edges, as made */
+	struct block *arena;	  /* span lists, freed at the end at once */
 	int *stamp, stampv;	  /* per task: marked in this round */
 	int *outg;		  /* per task: graph node it waits-for leaves */
-	char path[WF_PATH_MAX];
+	struct {
+		const char *key;    /* pattern key: linear, unordered, graph */
+		int index;	    /* element of its array */
+	} at[WFP_WF_DEPTH_MAX + 1]; /* where phase 1 is: the message's place */
+	int depth;
 	char *err;
 	size_t errlen;
 };
+
+/* A block of the parse's arena (lists that live as long as the parse,
+ * so that flattening 10,000 tasks does not malloc and free for each). */
+struct block {
+	struct block *next;
+	size_t used, cap;
+	int v[];
+};
+
+/* Room for n ints from the arena, or NULL. */
+static int *arena_ints(struct parse *p, int n)
+{
+	struct block *b = p->arena;
+
+	if (b == NULL || b->cap - b->used < (size_t)n) {
+		size_t cap = n > 16384 ? (size_t)n : 16384;
+
+		b = malloc(sizeof(*b) + cap * sizeof(int));
+		if (b == NULL)
+			return NULL;
+		b->next = p->arena, b->used = 0, b->cap = cap;
+		p->arena = b;
+	}
+	b->used += (size_t)n;
+	return b->v + b->used - n;
+}
+
+/* Frees the arena. */
+static void arena_free(struct parse *p)
+{
+	while (p->arena) {
+		struct block *b = p->arena;
+
+		p->arena = b->next;
+		free(b);
+	}
+}
 
 /* Writes the message; returns -1. */
 static int wf_fail(struct parse *p, const char *fmt, ...)
@@ -198,14 +253,21 @@ static int wf_fail(struct parse *p, const char *fmt, ...)
 	return -1;
 }
 
-/* Writes "PATH: message"; returns -1. */
+/* Writes "PLACE: message" (PLACE as "workflow.linear[2].graph[0]");
+ * returns -1. */
 static int wf_fail_at(struct parse *p, const char *fmt, ...)
 {
 	size_t n;
 	va_list ap;
 
-	snprintf(p->err, p->errlen, "%s: ", p->path);
-	n = strlen(p->err);
+	n = (size_t)snprintf(p->err, p->errlen, "workflow");
+	for (int i = 0; i < p->depth && n < p->errlen; i++)
+		n += (size_t)snprintf(p->err + n, p->errlen - n, ".%s[%d]",
+				      p->at[i].key, p->at[i].index);
+	if (n < p->errlen)
+		n += (size_t)snprintf(p->err + n, p->errlen - n, ": ");
+	if (n >= p->errlen)
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
 	va_end(ap);
@@ -230,6 +292,74 @@ static int wf_fail_task(struct parse *p, int t, const char *fmt, ...)
 static int wf_nomem(struct parse *p)
 {
 	return wf_fail(p, "out of memory reading the workflow");
+}
+
+/* Appends x to list a (storage from the arena). */
+static int list_push(struct parse *p, struct ivec *a, int x)
+{
+	if (a->n == a->cap) {
+		int cap = a->cap ? a->cap * 2 : 2;
+		int *v = arena_ints(p, cap);
+
+		if (v == NULL)
+			return wf_nomem(p);
+		if (a->n)
+			memcpy(v, a->v, (size_t)a->n * sizeof(int));
+		a->v = v, a->cap = cap;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the document                                                */
+/* ------------------------------------------------------------------ */
+
+/* Iterates array a of p's document: c is each element's index, k its
+ * position. */
+#define J_EACH(p, a, k, c)                                                     \
+	for (k = 0, c = (a) + 1; k < (p)->doc.v[a].count;                      \
+	     k++, c = (p)->doc.v[c].end)
+
+/* Iterates object o of p's document: kv is each key's index (its value
+ * is kv + 1), m its position. */
+#define J_EACH_KEY(p, o, m, kv)                                                \
+	for (m = 0, kv = (o) + 1; m < (p)->doc.v[o].count;                     \
+	     m++, kv = (p)->doc.v[kv + 1].end)
+
+/* 1 when value i (-1: none) is of type t. */
+static int j_is(const struct parse *p, int i, enum wf_json_type t)
+{
+	return i >= 0 && p->doc.v[i].type == t;
+}
+
+/* Value of key in object o, or -1 (none, or o is no object). */
+static int j_get(const struct parse *p, int o, const char *key)
+{
+	return j_is(p, o, WF_JSON_OBJECT) ? wf_json_get(&p->doc, o, key) : -1;
+}
+
+/* Text of string i, or NULL when i is no string. */
+static const char *j_str(const struct parse *p, int i)
+{
+	return j_is(p, i, WF_JSON_STRING) ? p->doc.v[i].s : NULL;
+}
+
+/* Members of array or object i. */
+static int j_size(const struct parse *p, int i)
+{
+	return p->doc.v[i].count;
+}
+
+/* The raw text of number i (at most n - 1 bytes) into out. */
+static const char *j_raw(const struct parse *p, int i, char *out, size_t n)
+{
+	const struct wf_json_val *v = &p->doc.v[i];
+	size_t len = v->len < n ? v->len : n - 1;
+
+	memcpy(out, p->doc.text + v->start, len);
+	out[len] = '\0';
+	return out;
 }
 
 /* Quotes untrusted text for a message. */
@@ -283,24 +413,25 @@ static int data_id(struct parse *p, const char *s)
 	return p->ndata++;
 }
 
-/* Checks that o has only the keys in allowed (NULL-terminated); what
- * names o in the message ("task 'x'", "task 'x': retry"). */
-static int only_keys(struct parse *p, json_t *o, const char *const *allowed,
-		     const char *what)
+/* Checks that o, a part of task t (sub: "retry", "apply"... or NULL for
+ * the task itself), has only the keys in allowed (NULL-terminated). */
+static int only_keys(struct parse *p, int o, const char *const *allowed, int t,
+		     const char *sub)
 {
-	const char *k;
-	json_t *v;
 	char q[WFP_QUOTE_BUF];
+	int m, kv;
 
-	json_object_foreach(o, k, v)
+	J_EACH_KEY(p, o, m, kv)
 	{
+		const char *k = p->doc.v[kv].s;
 		int i = 0;
 
 		while (allowed[i] && strcmp(allowed[i], k) != 0)
 			i++;
 		if (allowed[i] == NULL)
-			return wf_fail(p, "%s: unknown key '%s'", what,
-				       wf_quote(q, sizeof(q), k));
+			return wf_fail_task(p, t, "%s%sunknown key '%s'",
+					    sub ? sub : "", sub ? ": " : "",
+					    wf_quote(q, sizeof(q), k));
 	}
 	return 0;
 }
@@ -317,51 +448,50 @@ enum name_kind {
 };
 
 /* Checks word i of an argv (field "apply"/"revert") of task t. */
-static int check_word(struct parse *p, int t, const char *field, size_t i,
-		      json_t *w)
+static int check_word(struct parse *p, int t, const char *field, int i, int w)
 {
-	const char *s = json_string_value(w);
-	size_t len = json_string_length(w);
+	const char *s = j_str(p, w);
+	size_t len;
 
 	if (s == NULL)
-		return wf_fail_task(p, t, "%s[%zu] is not a string", field, i);
+		return wf_fail_task(p, t, "%s[%d] is not a string", field, i);
+	len = p->doc.v[w].slen;
 	if (len == 0)
-		return wf_fail_task(p, t, "%s[%zu] is empty", field, i);
+		return wf_fail_task(p, t, "%s[%d] is empty", field, i);
 	if (len > WFP_WF_ARG_MAX)
-		return wf_fail_task(p, t, "%s[%zu] is longer than %d bytes",
+		return wf_fail_task(p, t, "%s[%d] is longer than %d bytes",
 				    field, i, WFP_WF_ARG_MAX);
 	if (strlen(s) != len)
-		return wf_fail_task(p, t, "%s[%zu] holds a NUL byte", field, i);
+		return wf_fail_task(p, t, "%s[%d] holds a NUL byte", field, i);
 	if (!wfp_utf8_ok(s, len))
-		return wf_fail_task(p, t, "%s[%zu] is not valid UTF-8", field,
+		return wf_fail_task(p, t, "%s[%d] is not valid UTF-8", field,
 				    i);
 	return 0;
 }
 
 /* Reads an argv array into a (kind EXEC). */
-static int parse_argv(struct parse *p, int t, const char *field, json_t *v,
+static int parse_argv(struct parse *p, int t, const char *field, int v,
 		      struct wfp_action *a)
 {
-	size_t n = json_array_size(v), i;
-	json_t *w;
+	int n = j_size(p, v), i, w;
 
 	if (n == 0)
 		return wf_fail_task(p, t, "%s is an empty argv", field);
 	if (n > WFP_WF_ARGV_MAX)
-		return wf_fail_task(p, t, "%s has %zu words, more than %d",
+		return wf_fail_task(p, t, "%s has %d words, more than %d",
 				    field, n, WFP_WF_ARGV_MAX);
-	json_array_foreach(v, i, w)
+	J_EACH(p, v, i, w)
 	{
 		if (check_word(p, t, field, i, w) != 0)
 			return -1;
 	}
-	a->argv = calloc(n + 1, sizeof(*a->argv));
+	a->argv = calloc((size_t)n + 1, sizeof(*a->argv));
 	if (a->argv == NULL)
 		return wf_nomem(p);
 	a->kind = WFP_ACTION_EXEC;
-	json_array_foreach(v, i, w)
+	J_EACH(p, v, i, w)
 	{
-		a->argv[i] = strdup(json_string_value(w));
+		a->argv[i] = strdup(j_str(p, w));
 		if (a->argv[i] == NULL)
 			return wf_nomem(p);
 		a->argc++;
@@ -370,41 +500,39 @@ static int parse_argv(struct parse *p, int t, const char *field, json_t *v,
 }
 
 /* Reads {"plugin": NAME, "args": {...}} into a (kind PLUGIN). */
-static int parse_plugin(struct parse *p, int t, const char *field, json_t *v,
+static int parse_plugin(struct parse *p, int t, const char *field, int v,
 			struct wfp_action *a)
 {
 	static const char *const keys[] = {"plugin", "args", NULL};
-	json_t *name = json_object_get(v, "plugin");
-	json_t *args = json_object_get(v, "args");
-	char what[WFP_TASK_NAME_MAX + 32], q[WFP_QUOTE_BUF];
+	const char *name = j_str(p, j_get(p, v, "plugin"));
+	int args = j_get(p, v, "args");
+	char q[WFP_QUOTE_BUF];
 
-	snprintf(what, sizeof(what), "task '%s': %s", p->wf->tasks[t].name,
-		 field);
-	if (only_keys(p, v, keys, what) != 0)
+	if (only_keys(p, v, keys, t, field) != 0)
 		return -1;
-	if (!json_is_string(name))
+	if (name == NULL)
 		return wf_fail_task(p, t, "%s has no plugin name", field);
-	if (!plugin_name_ok(json_string_value(name)))
+	if (!plugin_name_ok(name))
 		return wf_fail_task(
 		    p, t, "%s: plugin name '%s' is not 1-63 of a-z 0-9 _ -",
-		    field, wf_quote(q, sizeof(q), json_string_value(name)));
-	if (args && !json_is_object(args))
+		    field, wf_quote(q, sizeof(q), name));
+	if (args >= 0 && !j_is(p, args, WF_JSON_OBJECT))
 		return wf_fail_task(p, t, "%s: args is not an object", field);
 	a->kind = WFP_ACTION_PLUGIN;
-	a->plugin = strdup(json_string_value(name));
-	a->args = args ? json_dumps(args, JSON_COMPACT) : strdup("{}");
+	a->plugin = strdup(name);
+	a->args = args >= 0 ? wf_json_compact(&p->doc, args) : strdup("{}");
 	if (a->plugin == NULL || a->args == NULL)
 		return wf_nomem(p);
 	return 0;
 }
 
 /* Reads apply or revert (field) of task t into a. */
-static int parse_action(struct parse *p, int t, const char *field, json_t *v,
+static int parse_action(struct parse *p, int t, const char *field, int v,
 			struct wfp_action *a)
 {
-	if (json_is_array(v))
+	if (j_is(p, v, WF_JSON_ARRAY))
 		return parse_argv(p, t, field, v, a);
-	if (json_is_object(v))
+	if (j_is(p, v, WF_JSON_OBJECT))
 		return parse_plugin(p, t, field, v, a);
 	return wf_fail_task(
 	    p, t, "%s is neither an argv array nor a plugin object", field);
@@ -432,27 +560,27 @@ static int check_list_name(struct parse *p, int t, const char *field,
 
 /* Reads the list of names field (provides, requires, after, locks) of
  * task t into *out and *n (strings owned by the task). */
-static int parse_names(struct parse *p, int t, const char *field, json_t *v,
+static int parse_names(struct parse *p, int t, const char *field, int v,
 		       enum name_kind kind, char ***out, int *n)
 {
-	size_t cnt = json_array_size(v), i;
 	int max = kind == NAMES_LOCK ? WFP_WF_LOCKS_MAX : WFP_WF_NAMES_MAX;
-	json_t *w;
+	int cnt, i, w;
 
-	if (!json_is_array(v))
+	if (!j_is(p, v, WF_JSON_ARRAY))
 		return wf_fail_task(p, t, "%s is not an array", field);
-	if (cnt > (size_t)max)
-		return wf_fail_task(p, t, "%s has %zu names, more than %d",
+	cnt = j_size(p, v);
+	if (cnt > max)
+		return wf_fail_task(p, t, "%s has %d names, more than %d",
 				    field, cnt, max);
-	*out = calloc(cnt + 1, sizeof(**out));
+	*out = calloc((size_t)cnt + 1, sizeof(**out));
 	if (*out == NULL)
 		return wf_nomem(p);
-	json_array_foreach(v, i, w)
+	J_EACH(p, v, i, w)
 	{
-		const char *s = json_string_value(w);
+		const char *s = j_str(p, w);
 
 		if (s == NULL)
-			return wf_fail_task(p, t, "%s[%zu] is not a string",
+			return wf_fail_task(p, t, "%s[%d] is not a string",
 					    field, i);
 		if (check_list_name(p, t, field, kind, s) != 0)
 			return -1;
@@ -471,40 +599,38 @@ static int parse_names(struct parse *p, int t, const char *field, json_t *v,
 
 /* Reads integer field of task t into *out: absent leaves it, else an
  * integer in 0..max. */
-static int parse_int(struct parse *p, int t, const char *field, json_t *v,
+static int parse_int(struct parse *p, int t, const char *field, int v,
 		     long long max, int64_t *out)
 {
-	long long x;
+	char raw[32];
+	int64_t x;
 
-	if (v == NULL)
+	if (v < 0)
 		return 0;
-	if (!json_is_integer(v))
+	if (!j_is(p, v, WF_JSON_NUMBER) || !p->doc.v[v].is_int)
 		return wf_fail_task(p, t, "%s is not an integer", field);
-	x = json_integer_value(v);
-	if (x < 0 || x > max)
-		return wf_fail_task(p, t, "%s %lld is not in 0..%lld", field, x,
+	j_raw(p, v, raw, sizeof(raw));
+	if (wfp_parse_i64(raw, &x) != 0 || x < 0 || x > max)
+		return wf_fail_task(p, t, "%s %s is not in 0..%lld", field, raw,
 				    max);
 	*out = x;
 	return 0;
 }
 
 /* Reads retry {"attempts", "backoff_ms"} of task t. */
-static int parse_retry(struct parse *p, int t, json_t *v)
+static int parse_retry(struct parse *p, int t, int v)
 {
 	static const char *const keys[] = {"attempts", "backoff_ms", NULL};
 	struct wfp_wf_task *task = &p->wf->tasks[t];
-	char what[WFP_TASK_NAME_MAX + 32];
 	int64_t attempts = 1;
 
-	if (!json_is_object(v))
+	if (!j_is(p, v, WF_JSON_OBJECT))
 		return wf_fail_task(p, t, "retry is not an object");
-	snprintf(what, sizeof(what), "task '%s': retry", task->name);
-	if (only_keys(p, v, keys, what) != 0 ||
-	    parse_int(p, t, "retry.attempts", json_object_get(v, "attempts"),
+	if (only_keys(p, v, keys, t, "retry") != 0 ||
+	    parse_int(p, t, "retry.attempts", j_get(p, v, "attempts"),
 		      WFP_WF_ATTEMPTS_MAX, &attempts) != 0 ||
-	    parse_int(p, t, "retry.backoff_ms",
-		      json_object_get(v, "backoff_ms"), WFP_WF_BACKOFF_MAX_MS,
-		      &task->backoff_ms) != 0)
+	    parse_int(p, t, "retry.backoff_ms", j_get(p, v, "backoff_ms"),
+		      WFP_WF_BACKOFF_MAX_MS, &task->backoff_ms) != 0)
 		return -1;
 	if (attempts < 1)
 		return wf_fail_task(p, t, "retry.attempts %lld is not in 1..%d",
@@ -519,6 +645,8 @@ static int intern_task_data(struct parse *p, int t)
 	struct wfp_wf_task *task = &p->wf->tasks[t];
 	struct task_extra *ex = &p->ex[t];
 
+	if (task->nprovides + task->nrequires == 0)
+		return 0;
 	ex->prov = calloc((size_t)task->nprovides + 1, sizeof(int));
 	ex->req = calloc((size_t)task->nrequires + 1, sizeof(int));
 	if (ex->prov == NULL || ex->req == NULL)
@@ -538,7 +666,7 @@ static int intern_task_data(struct parse *p, int t)
 
 /* Reads the name lists of task t from o. in_graph: its pattern is a
  * graph (the only place after is allowed). */
-static int parse_task_lists(struct parse *p, int t, json_t *o, int in_graph)
+static int parse_task_lists(struct parse *p, int t, int o, int in_graph)
 {
 	struct wfp_wf_task *task = &p->wf->tasks[t];
 	struct {
@@ -553,14 +681,14 @@ static int parse_task_lists(struct parse *p, int t, json_t *o, int in_graph)
 	    {"after", NAMES_TASK, &p->ex[t].after, &p->ex[t].nafter},
 	};
 
-	if (json_object_get(o, "after") && !in_graph)
+	if (j_get(p, o, "after") >= 0 && !in_graph)
 		return wf_fail_task(p, t,
 				    "after is allowed only on a task "
 				    "that is a member of a graph");
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		json_t *v = json_object_get(o, lists[i].field);
+		int v = j_get(p, o, lists[i].field);
 
-		if (v == NULL)
+		if (v < 0)
 			continue;
 		if (parse_names(p, t, lists[i].field, v, lists[i].kind,
 				lists[i].out, lists[i].n) != 0)
@@ -570,27 +698,28 @@ static int parse_task_lists(struct parse *p, int t, json_t *o, int in_graph)
 }
 
 /* Reads the fields of task t (its name set) from o. */
-static int parse_task_fields(struct parse *p, int t, json_t *o, int in_graph)
+static int parse_task_fields(struct parse *p, int t, int o, int in_graph)
 {
 	struct wfp_wf_task *task = &p->wf->tasks[t];
-	json_t *apply = json_object_get(o, "apply");
-	json_t *revert = json_object_get(o, "revert");
-	json_t *retry = json_object_get(o, "retry");
+	int apply = j_get(p, o, "apply");
+	int revert = j_get(p, o, "revert");
+	int retry = j_get(p, o, "retry");
 
-	if (apply == NULL)
+	if (apply < 0)
 		return wf_fail_task(p, t,
-				    revert ? "has a revert but no apply"
-					   : "has no apply");
+				    revert >= 0 ? "has a revert but no apply"
+						: "has no apply");
 	if (parse_action(p, t, "apply", apply, &task->apply) != 0)
 		return -1;
-	if (revert && parse_action(p, t, "revert", revert, &task->revert))
+	if (revert >= 0 &&
+	    parse_action(p, t, "revert", revert, &task->revert) != 0)
 		return -1;
 	if (parse_task_lists(p, t, o, in_graph) != 0)
 		return -1;
-	if (parse_int(p, t, "timeout_ms", json_object_get(o, "timeout_ms"),
+	if (parse_int(p, t, "timeout_ms", j_get(p, o, "timeout_ms"),
 		      WFP_WF_TIMEOUT_MAX_MS, &task->timeout_ms) != 0)
 		return -1;
-	if (retry && parse_retry(p, t, retry) != 0)
+	if (retry >= 0 && parse_retry(p, t, retry) != 0)
 		return -1;
 	return intern_task_data(p, t);
 }
@@ -624,13 +753,13 @@ static int task_slot(struct parse *p)
 }
 
 /* Reads the task object o (it has "task"); returns its index or -1. */
-static int parse_task(struct parse *p, json_t *o, int in_graph)
+static int parse_task(struct parse *p, int o, int in_graph)
 {
 	static const char *const keys[] = {
 	    "task",  "apply",	   "revert", "provides", "requires",
 	    "after", "timeout_ms", "retry",  "locks",	 NULL};
-	const char *name = json_string_value(json_object_get(o, "task"));
-	char q[WFP_QUOTE_BUF], what[WFP_TASK_NAME_MAX + 16];
+	const char *name = j_str(p, j_get(p, o, "task"));
+	char q[WFP_QUOTE_BUF];
 	int t;
 
 	if (name == NULL)
@@ -650,8 +779,7 @@ static int parse_task(struct parse *p, json_t *o, int in_graph)
 	case -1: return wf_nomem(p);
 	default: break;
 	}
-	snprintf(what, sizeof(what), "task '%s'", name);
-	if (only_keys(p, o, keys, what) != 0)
+	if (only_keys(p, o, keys, t, NULL) != 0)
 		return -1;
 	if (parse_task_fields(p, t, o, in_graph) != 0)
 		return -1;
@@ -662,7 +790,7 @@ static int parse_task(struct parse *p, json_t *o, int in_graph)
 /* Phase 1: patterns                                                   */
 /* ------------------------------------------------------------------ */
 
-static int parse_element(struct parse *p, json_t *v, int depth, int in_graph);
+static int parse_element(struct parse *p, int v, int depth, int in_graph);
 
 /* Appends a node of kind; returns its index or -1. */
 static int node_new(struct parse *p, enum node_kind kind, int task)
@@ -691,54 +819,47 @@ static int pattern_kind(const char *k)
 	return -1;
 }
 
-/* Refuses an object at p->path that is no task and no pattern. */
-static int not_a_pattern(struct parse *p, json_t *o)
+/* Refuses an object at the place p->at says that is no task and no pattern. */
+static int not_a_pattern(struct parse *p, int o)
 {
 	static const char *const task_keys[] = {"apply", "revert", "provides",
 						"requires", NULL};
 	char q[WFP_QUOTE_BUF];
-	const char *k;
-	json_t *v;
 
 	for (int i = 0; task_keys[i]; i++) {
-		if (json_object_get(o, task_keys[i]))
+		if (j_get(p, o, task_keys[i]) >= 0)
 			return wf_fail_at(p, "a task without a \"task\" name");
 	}
-	if (json_object_size(o) == 0)
+	if (j_size(p, o) == 0)
 		return wf_fail_at(p, "an empty object is neither a task nor a "
 				     "pattern");
-	if (json_object_size(o) > 1)
+	if (j_size(p, o) > 1)
 		return wf_fail_at(p,
 				  "a pattern has one key (linear, unordered "
-				  "or graph), this one has %zu",
-				  json_object_size(o));
-	json_object_foreach(o, k, v)
-	{
-		break;
-	}
+				  "or graph), this one has %d",
+				  j_size(p, o));
 	return wf_fail_at(p,
 			  "unknown pattern '%s' (linear, unordered or graph)",
-			  wf_quote(q, sizeof(q), k));
+			  wf_quote(q, sizeof(q), p->doc.v[o + 1].s));
 }
 
 /* Reads the elements of pattern node n (key, array a) as its children. */
-static int parse_children(struct parse *p, int n, const char *key, json_t *a,
+static int parse_children(struct parse *p, int n, const char *key, int a,
 			  int depth)
 {
-	size_t plen = strlen(p->path), i;
 	int in_graph = p->nodes[n].kind == NODE_GRAPH;
-	json_t *v;
+	int i, v;
 
-	if (!json_is_array(a))
+	if (!j_is(p, a, WF_JSON_ARRAY))
 		return wf_fail_at(p, "%s is not an array", key);
-	json_array_foreach(a, i, v)
+	J_EACH(p, a, i, v)
 	{
 		int c;
 
-		snprintf(p->path + plen, sizeof(p->path) - plen, ".%s[%zu]",
-			 key, i);
+		p->at[p->depth].key = key, p->at[p->depth].index = i;
+		p->depth++;
 		c = parse_element(p, v, depth, in_graph);
-		p->path[plen] = '\0';
+		p->depth--;
 		if (c < 0)
 			return -1;
 		if (p->nodes[n].last < 0)
@@ -752,65 +873,58 @@ static int parse_children(struct parse *p, int n, const char *key, json_t *a,
 
 /* Reads the pattern object o (one key); returns its node or -1. depth:
  * patterns around it. */
-static int parse_pattern(struct parse *p, json_t *o, int depth)
+static int parse_pattern(struct parse *p, int o, int depth)
 {
-	const char *key = NULL;
-	json_t *a = NULL;
-	int kind, n;
+	const char *key = j_size(p, o) == 1 ? p->doc.v[o + 1].s : NULL;
+	int kind = key ? pattern_kind(key) : -1;
+	int n;
 
-	if (json_object_size(o) == 1) {
-		json_object_foreach(o, key, a)
-		{
-			break;
-		}
-	}
-	kind = key ? pattern_kind(key) : -1;
 	if (kind < 0)
 		return not_a_pattern(p, o);
 	if (depth >= WFP_WF_DEPTH_MAX)
 		return wf_fail_at(p, "patterns nest deeper than %d levels",
 				  WFP_WF_DEPTH_MAX);
 	n = node_new(p, (enum node_kind)kind, -1);
-	if (n < 0 || parse_children(p, n, key, a, depth + 1) != 0)
+	if (n < 0 || parse_children(p, n, key, o + 2, depth + 1) != 0)
 		return -1;
 	return n;
 }
 
-/* Reads a task or pattern v at p->path; returns its node or -1.
+/* Reads a task or pattern v at the place p->at says; returns its node or -1.
  * in_graph: v is a member of a graph. */
-static int parse_element(struct parse *p, json_t *v, int depth, int in_graph)
+static int parse_element(struct parse *p, int v, int depth, int in_graph)
 {
 	int t;
 
-	if (!json_is_object(v))
+	if (!j_is(p, v, WF_JSON_OBJECT))
 		return wf_fail_at(p, "is not an object (a task or a pattern)");
-	if (json_object_get(v, "task") == NULL)
+	if (j_get(p, v, "task") < 0)
 		return parse_pattern(p, v, depth);
 	t = parse_task(p, v, in_graph);
 	return t < 0 ? -1 : node_new(p, NODE_TASK, t);
 }
 
 /* Reads payload.inputs (absent: none). */
-static int parse_inputs(struct parse *p, json_t *in)
+static int parse_inputs(struct parse *p, int in)
 {
 	struct wfp_workflow *wf = p->wf;
 	char q[WFP_QUOTE_BUF];
-	const char *k;
-	json_t *v;
+	int m, kv;
 
-	if (in == NULL)
+	if (in < 0)
 		return 0;
-	if (!json_is_object(in))
+	if (!j_is(p, in, WF_JSON_OBJECT))
 		return wf_fail(p, "inputs is not an object");
-	if (json_object_size(in) > WFP_WF_INPUTS_MAX)
-		return wf_fail(p, "inputs has %zu keys, more than %d",
-			       json_object_size(in), WFP_WF_INPUTS_MAX);
-	wf->inputs = calloc(json_object_size(in) + 1, sizeof(*wf->inputs));
+	if (j_size(p, in) > WFP_WF_INPUTS_MAX)
+		return wf_fail(p, "inputs has %d keys, more than %d",
+			       j_size(p, in), WFP_WF_INPUTS_MAX);
+	wf->inputs = calloc((size_t)j_size(p, in) + 1, sizeof(*wf->inputs));
 	if (wf->inputs == NULL)
 		return wf_nomem(p);
-	json_object_foreach(in, k, v)
+	J_EACH_KEY(p, in, m, kv)
 	{
 		struct wfp_wf_input *i = &wf->inputs[wf->ninputs];
+		const char *k = p->doc.v[kv].s, *sv = j_str(p, kv + 1);
 
 		if (!data_name_ok(k))
 			return wf_fail(p,
@@ -818,9 +932,7 @@ static int parse_inputs(struct parse *p, json_t *in)
 				       "of A-Z a-z 0-9 _",
 				       wf_quote(q, sizeof(q), k));
 		i->name = strdup(k);
-		i->value = json_is_string(v)
-			       ? strdup(json_string_value(v))
-			       : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		i->value = sv ? strdup(sv) : wf_json_compact(&p->doc, kv + 1);
 		wf->ninputs++;
 		if (i->name == NULL || i->value == NULL)
 			return wf_nomem(p);
@@ -842,13 +954,6 @@ struct span {
 	int s, e;
 	struct ivec in, out;
 };
-
-/* Frees the lists of a span. */
-static void span_free(struct span *sp)
-{
-	ivec_free(&sp->in);
-	ivec_free(&sp->out);
-}
 
 /* Builds the ascending provider list of every data id. */
 static int build_providers(struct parse *p)
@@ -917,12 +1022,12 @@ static int add_edge(struct parse *p, int from, int to)
 	return 0;
 }
 
-/* Appends all of b to a. */
-static int ivec_cat(struct parse *p, struct ivec *a, const struct ivec *b)
+/* Appends all of list b to list a. */
+static int list_cat(struct parse *p, struct ivec *a, const struct ivec *b)
 {
 	for (int i = 0; i < b->n; i++)
-		if (ivec_push(a, b->v[i]) != 0)
-			return wf_nomem(p);
+		if (list_push(p, a, b->v[i]) != 0)
+			return -1;
 	return 0;
 }
 
@@ -954,27 +1059,23 @@ static int link_spans(struct parse *p, const struct span *a,
 static int flatten_linear(struct parse *p, int n, struct span *sp)
 {
 	struct span prev = {0};
-	int rc = 0;
 
-	for (int c = p->nodes[n].first; c >= 0 && rc == 0;
-	     c = p->nodes[c].next) {
+	for (int c = p->nodes[n].first; c >= 0; c = p->nodes[c].next) {
 		struct span cs = {0};
 
-		rc = flatten(p, c, &cs);
-		if (rc == 0 && cs.s != cs.e) {
-			if (sp->s == sp->e) /* the first element with tasks */
-				sp->in = cs.in, cs.in = (struct ivec){0};
-			else
-				rc = link_spans(p, &prev, &cs);
-			span_cover(sp, &cs);
-			span_free(&prev);
-			prev = cs, cs = (struct span){0};
-		}
-		span_free(&cs);
+		if (flatten(p, c, &cs) != 0)
+			return -1;
+		if (cs.s == cs.e)
+			continue;
+		if (sp->s == sp->e) /* the first element with tasks */
+			sp->in = cs.in;
+		else if (link_spans(p, &prev, &cs) != 0)
+			return -1;
+		span_cover(sp, &cs);
+		prev = cs;
 	}
 	sp->out = prev.out;
-	ivec_free(&prev.in);
-	return rc;
+	return 0;
 }
 
 /* unordered: no edges between elements. */
@@ -982,16 +1083,14 @@ static int flatten_unordered(struct parse *p, int n, struct span *sp)
 {
 	for (int c = p->nodes[n].first; c >= 0; c = p->nodes[c].next) {
 		struct span cs = {0};
-		int rc = flatten(p, c, &cs);
 
-		if (rc == 0 && cs.s != cs.e) {
-			span_cover(sp, &cs);
-			rc = ivec_cat(p, &sp->in, &cs.in);
-			if (rc == 0)
-				rc = ivec_cat(p, &sp->out, &cs.out);
-		}
-		span_free(&cs);
-		if (rc != 0)
+		if (flatten(p, c, &cs) != 0)
+			return -1;
+		if (cs.s == cs.e)
+			continue;
+		span_cover(sp, &cs);
+		if (list_cat(p, &sp->in, &cs.in) != 0 ||
+		    list_cat(p, &sp->out, &cs.out) != 0)
 			return -1;
 	}
 	return 0;
@@ -1003,7 +1102,7 @@ static int mark_source(struct parse *p, struct ivec *src, int t)
 	if (p->stamp[t] == p->stampv)
 		return 0;
 	p->stamp[t] = p->stampv;
-	return ivec_push(src, t) != 0 ? wf_nomem(p) : 0;
+	return list_push(p, src, t);
 }
 
 /* Adds the tasks named in the after of task t (a member of the graph
@@ -1083,10 +1182,7 @@ static int graph_member(struct parse *p, int g, int c, const struct span *m,
 		for (int j = 0; rc == 0 && j < m->in.n; j++)
 			rc = add_edge(p, src.v[i], m->in.v[j]);
 	}
-	if (rc == 0)
-		rc = src.n > 0;
-	ivec_free(&src);
-	return rc;
+	return rc == 0 ? src.n > 0 : -1;
 }
 
 /* Builds the entries and exits of graph g from its members' spans:
@@ -1098,13 +1194,13 @@ static int graph_ends(struct parse *p, int g, struct span *m, const int *waits,
 	for (int i = 0; i < k; i++) {
 		if (m[i].s == m[i].e)
 			continue;
-		if (!waits[i] && ivec_cat(p, &sp->in, &m[i].in) != 0)
+		if (!waits[i] && list_cat(p, &sp->in, &m[i].in) != 0)
 			return -1;
 		for (int j = 0; j < m[i].out.n; j++) {
 			int x = m[i].out.v[j];
 
-			if (p->outg[x] != g && ivec_push(&sp->out, x) != 0)
-				return wf_nomem(p);
+			if (p->outg[x] != g && list_push(p, &sp->out, x) != 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -1141,8 +1237,6 @@ static int flatten_graph(struct parse *p, int g, struct span *sp)
 	}
 	if (rc == 0)
 		rc = graph_ends(p, g, m, waits, k, sp);
-	for (i = 0; m && i < k; i++)
-		span_free(&m[i]);
 	free(m), free(waits);
 	return rc;
 }
@@ -1155,9 +1249,9 @@ static int flatten(struct parse *p, int n, struct span *sp)
 	switch (nd->kind) {
 	case NODE_TASK:
 		sp->s = nd->task, sp->e = nd->task + 1;
-		if (ivec_push(&sp->in, nd->task) != 0 ||
-		    ivec_push(&sp->out, nd->task) != 0)
-			return wf_nomem(p);
+		if (list_push(p, &sp->in, nd->task) != 0 ||
+		    list_push(p, &sp->out, nd->task) != 0)
+			return -1;
 		return 0;
 	case NODE_LINEAR: return flatten_linear(p, n, sp);
 	case NODE_UNORDERED: return flatten_unordered(p, n, sp);
@@ -1190,9 +1284,11 @@ static int build_adjacency(struct parse *p)
 	for (int t = 0; t < wf->ntasks; t++) {
 		struct wfp_wf_task *k = &wf->tasks[t];
 
-		k->deps = calloc((size_t)k->ndeps + 1, sizeof(int));
-		k->next = calloc((size_t)k->nnext + 1, sizeof(int));
-		if (k->deps == NULL || k->next == NULL)
+		if (k->ndeps)
+			k->deps = calloc((size_t)k->ndeps, sizeof(int));
+		if (k->nnext)
+			k->next = calloc((size_t)k->nnext, sizeof(int));
+		if ((k->ndeps && !k->deps) || (k->nnext && !k->next))
 			return wf_nomem(p);
 		k->ndeps = k->nnext = 0;
 	}
@@ -1206,8 +1302,10 @@ static int build_adjacency(struct parse *p)
 	for (int t = 0; t < wf->ntasks; t++) {
 		struct wfp_wf_task *k = &wf->tasks[t];
 
-		qsort(k->deps, (size_t)k->ndeps, sizeof(int), int_cmp);
-		qsort(k->next, (size_t)k->nnext, sizeof(int), int_cmp);
+		if (k->ndeps > 1)
+			qsort(k->deps, (size_t)k->ndeps, sizeof(int), int_cmp);
+		if (k->nnext > 1)
+			qsort(k->next, (size_t)k->nnext, sizeof(int), int_cmp);
 	}
 	return 0;
 }
@@ -1488,7 +1586,6 @@ static int wf_flatten(struct parse *p, int root)
 		rc = build_providers(p);
 	if (rc == 0)
 		rc = flatten(p, root, &sp);
-	span_free(&sp);
 	if (rc == 0)
 		rc = build_adjacency(p);
 	if (rc == 0)
@@ -1512,20 +1609,50 @@ static void parse_release(struct parse *p)
 	strtab_free(&p->by_name), strtab_free(&p->data);
 	free(p->in_inputs), free(p->pstart), free(p->plist);
 	ivec_free(&p->efrom), ivec_free(&p->eto);
+	arena_free(p);
 	free(p->stamp), free(p->outg);
+	wf_json_free(&p->doc);
 }
 
-/* Parses the workflow of the payload object doc into p->wf. */
-static int wf_read(struct parse *p, json_t *doc)
+/* Makes the task and node arrays for the workflow w at their size: one
+ * task per object with "task" in it, one node per object (an upper
+ * bound), so they are made once. */
+static int wf_reserve(struct parse *p, int w)
 {
-	json_t *w = json_object_get(doc, "workflow");
+	int tasks = 0, nodes = 0;
+
+	for (int i = w; i < p->doc.v[w].end; i++) {
+		if (p->doc.v[i].type != WF_JSON_OBJECT)
+			continue;
+		nodes++;
+		if (tasks <= WFP_WF_TASKS_MAX && j_get(p, i, "task") >= 0)
+			tasks++;
+	}
+	p->taskcap = tasks + 1;
+	p->nodecap = nodes + 1;
+	p->wf->tasks = calloc((size_t)p->taskcap, sizeof(*p->wf->tasks));
+	p->ex = calloc((size_t)p->taskcap, sizeof(*p->ex));
+	p->nodes = calloc((size_t)p->nodecap, sizeof(*p->nodes));
+	if (p->wf->tasks == NULL || p->ex == NULL || p->nodes == NULL)
+		return wf_nomem(p);
+	if (ivec_reserve(&p->efrom, tasks) || ivec_reserve(&p->eto, tasks))
+		return wf_nomem(p);
+	return 0;
+}
+
+/* Parses the workflow of the payload (the document's root object) into
+ * p->wf. */
+static int wf_read(struct parse *p)
+{
+	int w = j_get(p, 0, "workflow");
 	int root;
 
-	if (parse_inputs(p, json_object_get(doc, "inputs")) != 0)
+	if (parse_inputs(p, j_get(p, 0, "inputs")) != 0)
 		return -1;
-	wfp_strlcpy(p->path, "workflow", sizeof(p->path));
-	if (!json_is_object(w))
+	if (!j_is(p, w, WF_JSON_OBJECT))
 		return wf_fail_at(p, "is not an object (a task or a pattern)");
+	if (wf_reserve(p, w) != 0)
+		return -1;
 	root = parse_element(p, w, 0, 0);
 	if (root < 0)
 		return -1;
@@ -1536,26 +1663,26 @@ int wfp_workflow_parse(const char *payload, size_t len,
 		       struct wfp_workflow **out, char *err, size_t errlen)
 {
 	struct parse p = {0};
-	json_error_t je;
-	json_t *doc;
+	char jerr[128];
 	int rc;
 
 	*out = NULL;
-	doc = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &je);
-	if (doc == NULL || !json_is_object(doc)) {
-		snprintf(err, errlen, "payload is not a JSON object%s%s",
-			 doc ? "" : ": ", doc ? "" : je.text);
-		json_decref(doc);
+	if (wf_json_read(payload, len, &p.doc, jerr, sizeof(jerr)) != 0) {
+		snprintf(err, errlen, "payload is not a JSON object: %s", jerr);
 		return -1;
 	}
-	if (json_object_get(doc, "workflow") == NULL) {
-		json_decref(doc);
+	if (!j_is(&p, 0, WF_JSON_OBJECT)) {
+		snprintf(err, errlen, "payload is not a JSON object");
+		wf_json_free(&p.doc);
+		return -1;
+	}
+	if (j_get(&p, 0, "workflow") < 0) {
+		wf_json_free(&p.doc);
 		return 0;
 	}
 	p.err = err, p.errlen = errlen;
 	p.wf = calloc(1, sizeof(*p.wf));
-	rc = p.wf ? wf_read(&p, doc) : wf_nomem(&p);
-	json_decref(doc);
+	rc = p.wf ? wf_read(&p) : wf_nomem(&p);
 	parse_release(&p);
 	if (rc != 0) {
 		wfp_workflow_free(p.wf);

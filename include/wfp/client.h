@@ -152,7 +152,8 @@ int wfp_check_payload(const char *payload, char *err, size_t errlen);
 /*
  * The one check of a job document, used by the client library's post, the
  * board's post handler and the CLI: every field of p against the limits,
- * the name and idempotency key as text, the payload a JSON object.
+ * the name and idempotency key as text, the payload a JSON object whose
+ * workflow, if any, passes wfp_workflow_check (wfp/workflow.h).
  * Returns 0 or -1 with err.
  */
 int wfp_post_check(const struct wfp_post *p, char *err, size_t errlen);
