@@ -7,7 +7,16 @@
 
 #include "wfp/util.h"
 
-enum opt_kind { OPT_URL, OPT_PREFIX, OPT_INT, OPT_LEVEL, OPT_ADDR };
+enum opt_kind {
+	OPT_URL,      /* a Redis URL */
+	OPT_PREFIX,   /* a key prefix */
+	OPT_INT,      /* a whole number in min..max */
+	OPT_LEVEL,    /* a log level */
+	OPT_ADDR,     /* host:port or "" */
+	OPT_PATH,     /* a path (text, below max bytes) or "" */
+	OPT_PATHLIST, /* absolute paths separated by ':', or "" */
+	OPT_NAME,     /* 1..64 of A-Z a-z 0-9 _ . : @ -, or "" */
+};
 
 /* One setting: flag name, variable, kind, bounds for integers, field. */
 struct opt {
@@ -32,6 +41,15 @@ static const struct opt opts[] = {
      FIELD(inflight_max)},
     {"log-level", "WFP_LOG_LEVEL", OPT_LEVEL, 0, 0, FIELD(log_level)},
     {"metrics-addr", "WFP_METRICS_ADDR", OPT_ADDR, 0, 0, FIELD(metrics_addr)},
+    {"plugin-dir", "WFP_PLUGIN_DIR", OPT_PATH, 0, WFP_PATH_MAX,
+     FIELD(plugin_dir)},
+    {"exec-allow", "WFP_EXEC_ALLOW", OPT_PATHLIST, 0, WFP_EXEC_ALLOW_MAX,
+     FIELD(exec_allow)},
+    {"task-output-max", "WFP_TASK_OUTPUT_MAX", OPT_INT, 0,
+     WFP_TASK_OUTPUT_MAX_MAX, FIELD(task_output_max)},
+    {"grace-ms", "WFP_GRACE_MS", OPT_INT, 0, 3600000, FIELD(grace_ms)},
+    {"executor-name", "WFP_EXECUTOR_NAME", OPT_NAME, 0, WFP_EXECUTOR_NAME_MAX,
+     FIELD(executor_name)},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -50,6 +68,8 @@ void wfp_config_defaults(struct wfp_config *cfg)
 	cfg->concurrency = 8;
 	cfg->inflight_max = 1024;
 	cfg->log_level = WFP_LOG_INFO;
+	cfg->task_output_max = 4096;
+	cfg->grace_ms = 10000;
 }
 
 /* Returns the setting whose flag is name, or NULL. */
@@ -89,6 +109,76 @@ static int addr_ok(const char *s)
 	return port >= 1 && port <= 65535;
 }
 
+/* A path is "" or text (no control characters) below max bytes. */
+static int path_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n < max && wfp_text_ok(s, n);
+}
+
+/* An allow list is "" or absolute paths separated by ':', at most
+ * WFP_EXEC_ALLOW_PATHS_MAX, below max bytes in all. On a bad one, writes
+ * the reason into why. */
+static int pathlist_ok(const char *s, size_t max, char *why, size_t n)
+{
+	size_t count = 0;
+
+	if (*s == '\0')
+		return 1;
+	if (!path_ok(s, max)) {
+		snprintf(why, n, "is not text below %zu bytes", max);
+		return 0;
+	}
+	for (const char *p = s; p != NULL; count++) {
+		const char *colon = strchr(p, ':');
+
+		if (*p != '/') {
+			snprintf(why, n, "holds '%.*s', not an absolute path",
+				 (int)(colon ? (size_t)(colon - p) : strlen(p)),
+				 p);
+			return 0;
+		}
+		p = colon ? colon + 1 : NULL;
+	}
+	if (count > WFP_EXEC_ALLOW_PATHS_MAX) {
+		snprintf(why, n, "holds over %d paths",
+			 WFP_EXEC_ALLOW_PATHS_MAX);
+		return 0;
+	}
+	return 1;
+}
+
+/* Validates and stores one text setting of kind PATH, PATHLIST or NAME
+ * (o->max: the field's size). */
+static int set_text(struct wfp_config *cfg, const struct opt *o,
+		    const char *value, const char *source, char *err,
+		    size_t errlen)
+{
+	char why[128] = "", q[WFP_QUOTE_BUF];
+	int ok;
+
+	if (o->kind == OPT_PATH) {
+		ok = path_ok(value, (size_t)o->max);
+		snprintf(why, sizeof(why), "is not a path below %lld bytes",
+			 (long long)o->max);
+	} else if (o->kind == OPT_PATHLIST) {
+		ok = pathlist_ok(value, (size_t)o->max, why, sizeof(why));
+	} else {
+		ok = *value == '\0' ||
+		     wfp_word_ok(value, (size_t)o->max, "_.:@-");
+		snprintf(why, sizeof(why),
+			 "is not 1-64 of A-Z a-z 0-9 _ . : @ -");
+	}
+	if (!ok) {
+		snprintf(err, errlen, "%s: '%s' %s", source,
+			 wfp_quote(q, sizeof(q), value, strlen(value)), why);
+		return -1;
+	}
+	wfp_strlcpy((char *)cfg + o->offset, value, (size_t)o->max);
+	return 0;
+}
+
 /* Validates and stores one integer setting. */
 static int set_int(struct wfp_config *cfg, const struct opt *o,
 		   const char *value, const char *source, char *err,
@@ -119,6 +209,9 @@ int wfp_config_set(struct wfp_config *cfg, const char *name, const char *value,
 	field = (char *)cfg + o->offset;
 	switch (o->kind) {
 	case OPT_INT: return set_int(cfg, o, value, source, err, errlen);
+	case OPT_PATH:
+	case OPT_PATHLIST:
+	case OPT_NAME: return set_text(cfg, o, value, source, err, errlen);
 	case OPT_URL: {
 		char why[WFP_URL_MAX + 64];
 

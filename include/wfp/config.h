@@ -15,9 +15,14 @@
 
 #include "wfp/log.h"
 
-#define WFP_URL_MAX    256
-#define WFP_PREFIX_MAX 32
-#define WFP_ADDR_MAX   128
+#define WFP_URL_MAX		 256
+#define WFP_PREFIX_MAX		 32
+#define WFP_ADDR_MAX		 128
+#define WFP_PATH_MAX		 1024 /* bytes of a path setting (WFP_PLUGIN_DIR) */
+#define WFP_EXEC_ALLOW_MAX	 8192  /* bytes of WFP_EXEC_ALLOW */
+#define WFP_EXEC_ALLOW_PATHS_MAX 256   /* paths in WFP_EXEC_ALLOW */
+#define WFP_EXECUTOR_NAME_MAX	 65    /* 1..64 of A-Z a-z 0-9 _ . : @ - */
+#define WFP_TASK_OUTPUT_MAX_MAX	 65536 /* WFP_TASK_OUTPUT_MAX at most */
 
 /* A parsed redis://[[user]:password@]host[:port][/db] address. */
 struct wfp_redis_addr {
@@ -40,6 +45,15 @@ struct wfp_config {
 	int64_t inflight_max; /* WFP_INFLIGHT_MAX: requests a replica holds */
 	enum wfp_log_level log_level;	 /* WFP_LOG_LEVEL */
 	char metrics_addr[WFP_ADDR_MAX]; /* WFP_METRICS_ADDR: host:port or "" */
+	char plugin_dir[WFP_PATH_MAX];	 /* WFP_PLUGIN_DIR: "" none */
+	char exec_allow[WFP_EXEC_ALLOW_MAX]; /* WFP_EXEC_ALLOW: absolute paths
+						separated by ':', "" any */
+	int64_t task_output_max; /* WFP_TASK_OUTPUT_MAX: bytes of each of a
+				    task's stdout/stderr tails kept */
+	int64_t grace_ms; /* WFP_GRACE_MS: running tasks may go on this long
+			     after SIGTERM or a cancel before they are killed */
+	char executor_name[WFP_EXECUTOR_NAME_MAX]; /* WFP_EXECUTOR_NAME: ""
+						      means host-pid */
 };
 
 /* Fills cfg with the defaults (laptop and small cluster alike). */

@@ -211,7 +211,25 @@ static void run_stop(struct wfp_taskrun *run)
 		run_end(run);
 }
 
-/* The run's timeout_ms passed. */
+/* Arms the run's timer for what is left of timeout_ms. Returns 0 or -1. */
+static int run_arm_timer(struct wfp_taskrun *run)
+{
+	int64_t left_ms =
+	    run->timeout_ms - (wfp_mono_us() - run->start_us) / 1000;
+	struct timeval tv;
+
+	if (left_ms < 1)
+		left_ms = 1;
+	tv.tv_sec = (time_t)(left_ms / 1000);
+	tv.tv_usec = (suseconds_t)(left_ms % 1000) * 1000;
+	if (event_add(&run->timer_ev, &tv) != 0)
+		return -1;
+	run->timer_on = 1;
+	return 0;
+}
+
+/* The run's timer: stops the task once timeout_ms really passed (libevent
+ * may use a coarse clock and fire a few ms early: then it waits on). */
 static void run_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct wfp_taskrun *run = arg;
@@ -221,23 +239,11 @@ static void run_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	run->timer_on = 0;
 	if (run->state != RUN_GOING)
 		return;
+	if ((wfp_mono_us() - run->start_us) / 1000 < run->timeout_ms &&
+	    run_arm_timer(run) == 0)
+		return;
 	run->timed_out = 1;
 	run_stop(run);
-}
-
-/* Arms the run's timeout timer. Returns 0 or -1. */
-static int run_arm_timer(struct wfp_taskrun *run)
-{
-	struct timeval tv;
-
-	if (run->timeout_ms <= 0)
-		return 0;
-	tv.tv_sec = (time_t)(run->timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(run->timeout_ms % 1000) * 1000;
-	if (event_add(&run->timer_ev, &tv) != 0)
-		return -1;
-	run->timer_on = 1;
-	return 0;
 }
 
 /* Makes a run and puts it on the runner's list; NULL on ENOMEM. */
@@ -279,7 +285,7 @@ struct wfp_taskrun *wfp_taskrun_start(struct wfp_taskrunner *tr,
 
 	if (run == NULL)
 		return NULL;
-	if (run_arm_timer(run) != 0) {
+	if (run->timeout_ms > 0 && run_arm_timer(run) != 0) {
 		run_errorf(run, "cannot arm the timeout timer");
 		run_end(run);
 		return run;

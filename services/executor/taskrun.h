@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wfp/config.h"
 #include "wfp/workflow.h"
 
 struct event_base;

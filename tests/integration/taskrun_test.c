@@ -764,6 +764,86 @@ static void test_plugin_abi(void **state)
 	got_free(&g);
 }
 
+/* What a plugin sees through the wfp_task_* accessors (the later of two
+ * inputs with one name wins), done from a later event, a second done
+ * ignored. */
+static void test_plugin_api(void **state)
+{
+	struct wfp_action a = act_plugin("testplug", "{}");
+	const char *names[] = {"a", "b", "a"};
+	const char *values[] = {"1", "2", "3"};
+	struct wfp_taskrun_spec s;
+	struct got g = {0};
+
+	(void)state;
+	spec_init(&s, &a);
+	s.ninputs = 3;
+	s.input_names = names;
+	s.input_values = values;
+	s.lock_fences = "l=4";
+	run(&s, &g);
+	assert_int_equal(g.ok, 1);
+	assert_string_equal(
+	    g.outputs, "{\"job\":\"j1\",\"task\":\"t1\",\"phase\":\"apply\","
+		       "\"attempt\":1,\"fence\":7,\"key\":\"j1:1:t1\","
+		       "\"locks\":\"l=4\",\"ninputs\":3,\"in_a\":\"3\","
+		       "\"first\":\"a\"}");
+	got_free(&g);
+	a.args = "{\"later\":true,\"outputs\":\"{\\\"x\\\": 1}\"}";
+	run(&s, &g);
+	assert_int_equal(g.ok, 1);
+	assert_string_equal(g.outputs, "{\"x\":1}");
+	got_free(&g);
+	a.args = "{\"twice\":true,\"outputs\":\"{}\"}";
+	run(&s, &g);
+	assert_int_equal(g.ok, 1);
+	assert_string_equal(g.outputs, "{}");
+	got_free(&g);
+}
+
+/* A plugin's outputs must be a JSON object with data-name keys within
+ * WFP_TASK_OUTPUTS_MAX; apply returning -1 and a missing revert fail. */
+static void test_plugin_bad_outputs(void **state)
+{
+	struct wfp_action a = act_plugin("testplug", "{\"outputs\":\"[1]\"}");
+	size_t big = WFP_TASK_OUTPUTS_MAX + 100;
+	char *args = malloc(big + 64);
+	struct wfp_taskrun_spec s;
+	struct got g = {0};
+	int n;
+
+	(void)state;
+	spec_init(&s, &a);
+	run(&s, &g);
+	assert_int_equal(g.ok, 0);
+	assert_string_equal(g.error, "outputs are not a JSON object");
+	assert_null(g.outputs);
+	got_free(&g);
+	a.args = "{\"outputs\":\"{\\\"bad key\\\":1}\"}";
+	run(&s, &g);
+	assert_int_equal(g.ok, 0);
+	assert_non_null(strstr(g.error, "outputs key 'bad key'"));
+	got_free(&g);
+	n = snprintf(args, 64, "{\"outputs\":\"{\\\"a\\\":\\\"");
+	memset(args + n, 'x', big);
+	snprintf(args + n + big, 64, "\\\"}\"}");
+	a.args = args;
+	run(&s, &g);
+	assert_int_equal(g.ok, 0);
+	assert_string_equal(g.error, "outputs are over 65536 bytes");
+	got_free(&g);
+	free(args);
+	a.args = "{\"refuse\":true}";
+	run(&s, &g);
+	assert_string_equal(g.error, "plugin 'testplug' failed to start");
+	got_free(&g);
+	a.args = "{}";
+	s.revert = 1;
+	run(&s, &g);
+	assert_string_equal(g.error, "plugin 'testplug' has no revert");
+	got_free(&g);
+}
+
 /* ---- many at once, done never inside start, free ----------------------- */
 
 /* 50 exec tasks in flight: all end, all are reaped, none is left. */
@@ -904,6 +984,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_plugin_counter, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_plugin_abi, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plugin_api, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plugin_bad_outputs, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_many_concurrent, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_done_never_in_start, setup,

@@ -131,6 +131,104 @@ static void test_inflight_max(void **state)
 	unsetenv("WFP_INFLIGHT_MAX");
 }
 
+/* Sets variable name to value from the environment; returns what
+ * wfp_config_from_env returned (err names the variable on -1). */
+static int env_try(struct wfp_config *c, const char *name, const char *value)
+{
+	int rc;
+
+	setenv(name, value, 1);
+	rc = wfp_config_from_env(c, err, sizeof(err));
+	unsetenv(name);
+	if (rc != 0)
+		assert_non_null(strstr(err, name));
+	return rc;
+}
+
+/* The executor's settings: defaults, good values kept, bad values
+ * refused with a message naming the variable and the value. */
+static void test_executor_settings(void **state)
+{
+	struct wfp_config c;
+	char big[WFP_EXEC_ALLOW_MAX + 8];
+
+	(void)state;
+	wfp_config_defaults(&c);
+	assert_string_equal(c.plugin_dir, "");
+	assert_string_equal(c.exec_allow, "");
+	assert_int_equal(c.task_output_max, 4096);
+	assert_int_equal(c.grace_ms, 10000);
+	assert_string_equal(c.executor_name, "");
+
+	assert_int_equal(env_try(&c, "WFP_PLUGIN_DIR", "/opt/wfp/plugins"), 0);
+	assert_string_equal(c.plugin_dir, "/opt/wfp/plugins");
+	assert_int_equal(env_try(&c, "WFP_PLUGIN_DIR", "/a\nb"), -1);
+	assert_non_null(strstr(err, "'/a\\x0ab' is not a path"));
+
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", "/bin/true:/usr/bin/x"),
+			 0);
+	assert_string_equal(c.exec_allow, "/bin/true:/usr/bin/x");
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", "/bin/true:bin/x"), -1);
+	assert_non_null(strstr(err, "holds 'bin/x', not an absolute path"));
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", "/bin/true:"), -1);
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", "/a::/b"), -1);
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", big), -1);
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", ""), 0);
+	assert_string_equal(c.exec_allow, "");
+
+	assert_int_equal(env_try(&c, "WFP_TASK_OUTPUT_MAX", "0"), 0);
+	assert_int_equal(c.task_output_max, 0);
+	assert_int_equal(env_try(&c, "WFP_TASK_OUTPUT_MAX", "65537"), -1);
+	assert_int_equal(env_try(&c, "WFP_TASK_OUTPUT_MAX", "-1"), -1);
+	assert_int_equal(env_try(&c, "WFP_TASK_OUTPUT_MAX", "65536"), 0);
+
+	assert_int_equal(env_try(&c, "WFP_GRACE_MS", "0"), 0);
+	assert_int_equal(c.grace_ms, 0);
+	assert_int_equal(env_try(&c, "WFP_GRACE_MS", "3600001"), -1);
+	assert_int_equal(env_try(&c, "WFP_GRACE_MS", "soon"), -1);
+
+	assert_int_equal(env_try(&c, "WFP_EXECUTOR_NAME", "ex-1.dc:a@b"), 0);
+	assert_string_equal(c.executor_name, "ex-1.dc:a@b");
+	assert_int_equal(env_try(&c, "WFP_EXECUTOR_NAME", "ex 1"), -1);
+	assert_non_null(strstr(err, "'ex 1' is not 1-64"));
+	memset(big, 'e', 65);
+	big[65] = '\0';
+	assert_int_equal(env_try(&c, "WFP_EXECUTOR_NAME", big), -1);
+	big[64] = '\0';
+	assert_int_equal(env_try(&c, "WFP_EXECUTOR_NAME", big), 0);
+}
+
+/* The executor's settings are flags too. */
+static void test_executor_flags(void **state)
+{
+	struct wfp_config c;
+	char *argv[] = {"prog",
+			"--grace-ms",
+			"250",
+			"--exec-allow=/bin/sh",
+			"--executor-name",
+			"e1",
+			"--task-output-max=10",
+			"--plugin-dir",
+			"plugins",
+			"rest"};
+	int pos = 1;
+
+	(void)state;
+	wfp_config_defaults(&c);
+	assert_int_equal(
+	    wfp_config_from_args(&c, 10, argv, &pos, err, sizeof(err)), 0);
+	assert_int_equal(pos, 9);
+	assert_int_equal(c.grace_ms, 250);
+	assert_string_equal(c.exec_allow, "/bin/sh");
+	assert_string_equal(c.executor_name, "e1");
+	assert_int_equal(c.task_output_max, 10);
+	assert_string_equal(c.plugin_dir, "plugins");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +238,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_redis_urls),
 	    cmocka_unit_test(test_inflight_max),
+	    cmocka_unit_test(test_executor_settings),
+	    cmocka_unit_test(test_executor_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
