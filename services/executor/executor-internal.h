@@ -46,9 +46,7 @@ struct xjob;
 struct exec_settings {
 	char name[EXEC_NAME_MAX];
 	int64_t grace_ms;
-	char plugin_dir[4096];
-	char exec_allow[4096]; /* colon-separated, "" = any */
-	const char *allow_list[65];
+	char **allow; /* WFP_EXEC_ALLOW parsed, NULL = any */
 	size_t output_max;
 };
 
@@ -139,6 +137,7 @@ int executor_exit_code(const struct executor *x);
 void executor_free(struct executor *x);
 void exec_claim_maybe(struct executor *x);
 void exec_job_ended(struct executor *x);
+void exec_slot_freed(struct executor *x); /* a task ended: pump every job */
 int64_t exec_now(void);
 
 /* xjob.c */

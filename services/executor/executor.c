@@ -113,6 +113,28 @@ static void claim_block(struct executor *x)
 		x->blocking = 1;
 }
 
+void exec_slot_freed(struct executor *x)
+{
+	/* Other jobs may have tasks waiting for a slot: each gets its turn
+	 * (a job hands out at most what is free, so the first ones in the
+	 * list are not always served first: the list is rotated). */
+	struct xjob *first = x->jobs;
+
+	if (first && first->next) {
+		struct xjob **tail = &x->jobs;
+
+		x->jobs = first->next;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = first;
+		first->next = NULL;
+	}
+	for (struct xjob *j = x->jobs; j && x->running < x->d->cfg.concurrency;
+	     j = j->next)
+		xjob_pump(j);
+	exec_claim_maybe(x);
+}
+
 void exec_job_ended(struct executor *x)
 {
 	if (x->stopping && x->njobs == 0) {
@@ -286,19 +308,16 @@ static void metrics_init(struct executor *x)
 	}
 }
 
-/* The executor's name: WFP_EXECUTOR_NAME, else host-pid, each byte
- * outside the lock owner charset as '-'. Returns 0 or -1 with err. */
-static int settings_name(struct exec_settings *set, char *err, size_t errlen)
+/* The executor's name: WFP_EXECUTOR_NAME, else host-pid with each byte
+ * of the host name outside the lock owner charset as '-'. */
+static void settings_name(struct exec_settings *set,
+			  const struct wfp_config *cfg)
 {
-	const char *env = getenv("WFP_EXECUTOR_NAME");
 	char host[256] = "";
 
-	if (env && env[0]) {
-		wfp_strlcpy(set->name, env, sizeof(set->name));
-		return wfp_lock_check_owner(env, err, errlen) != 0 ||
-			       strlen(env) >= sizeof(set->name)
-			   ? -1
-			   : 0;
+	if (cfg->executor_name[0]) {
+		wfp_strlcpy(set->name, cfg->executor_name, sizeof(set->name));
+		return;
 	}
 	gethostname(host, sizeof(host) - 1);
 	for (char *c = host; *c; c++) {
@@ -308,52 +327,17 @@ static int settings_name(struct exec_settings *set, char *err, size_t errlen)
 	host[40] = '\0';
 	snprintf(set->name, sizeof(set->name), "%s-%d", host[0] ? host : "exec",
 		 (int)getpid());
-	return 0;
 }
 
-/* Reads the executor's own settings. Returns 0 or -1 with err. */
-static int settings_load(struct exec_settings *set, char *err, size_t errlen)
+/* Reads the executor's own settings from cfg. Returns 0 or -1 with err. */
+static int settings_load(struct exec_settings *set,
+			 const struct wfp_config *cfg, char *err, size_t errlen)
 {
-	const char *v;
-	int64_t n;
-	int k = 0;
-
 	memset(set, 0, sizeof(*set));
-	set->grace_ms = 10000;
-	set->output_max = 4096;
-	if (settings_name(set, err, errlen) != 0)
-		return -1;
-	v = getenv("WFP_GRACE_MS");
-	if (v && v[0]) {
-		if (wfp_parse_i64(v, &n) != 0 || n < 0 || n > 3600000)
-			return snprintf(err, errlen,
-					"WFP_GRACE_MS '%s' is not 0..3600000",
-					v),
-			       -1;
-		set->grace_ms = n;
-	}
-	v = getenv("WFP_TASK_OUTPUT_MAX");
-	if (v && v[0]) {
-		if (wfp_parse_i64(v, &n) != 0 || n < 0 || n > 65536)
-			return snprintf(err, errlen,
-					"WFP_TASK_OUTPUT_MAX '%s' is not "
-					"0..65536",
-					v),
-			       -1;
-		set->output_max = (size_t)n;
-	}
-	v = getenv("WFP_PLUGIN_DIR");
-	wfp_strlcpy(set->plugin_dir, v ? v : "", sizeof(set->plugin_dir));
-	v = getenv("WFP_EXEC_ALLOW");
-	wfp_strlcpy(set->exec_allow, v ? v : "", sizeof(set->exec_allow));
-	for (char *p = set->exec_allow, *c; *p && k < 64; p = c + 1) {
-		c = strchr(p, ':');
-		set->allow_list[k++] = p;
-		if (c == NULL)
-			break;
-		*c = '\0';
-	}
-	return 0;
+	settings_name(set, cfg);
+	set->grace_ms = cfg->grace_ms;
+	set->output_max = (size_t)cfg->task_output_max;
+	return wfp_exec_allow_parse(cfg->exec_allow, &set->allow, err, errlen);
 }
 
 /* Makes the links, the runner and the timers. Returns 0 or -1. */
@@ -361,7 +345,7 @@ static int exec_setup(struct executor *x)
 {
 	struct wfp_daemon *d = x->d;
 	struct wfp_taskrunner_config tc = {
-	    x->set.plugin_dir, x->set.exec_allow[0] ? x->set.allow_list : NULL,
+	    d->cfg.plugin_dir, (const char *const *)x->set.allow,
 	    x->set.output_max};
 	struct timeval tv = {EXEC_BEAT_MS / 1000, (EXEC_BEAT_MS % 1000) * 1000};
 	char err[512];
@@ -393,7 +377,7 @@ struct executor *executor_new(struct wfp_daemon *d)
 	x->started_at = exec_now();
 	wfp_strlcpy(x->last_id, "$", sizeof(x->last_id));
 	wfp_config_tag(&d->cfg, x->tag, sizeof(x->tag));
-	if (settings_load(&x->set, err, sizeof(err)) != 0) {
+	if (settings_load(&x->set, &d->cfg, err, sizeof(err)) != 0) {
 		wfp_error("%s", err);
 		free(x);
 		return NULL;
@@ -432,5 +416,6 @@ void executor_free(struct executor *x)
 		event_free(x->beat);
 	if (x->grace)
 		event_free(x->grace);
+	wfp_exec_allow_free(x->set.allow);
 	free(x);
 }

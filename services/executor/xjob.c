@@ -209,7 +209,7 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 		j->live--;
 		job_check_end(j);
 		job_maybe_free(j);
-		exec_claim_maybe(x);
+		exec_slot_freed(x);
 		return;
 	}
 	wfp_engine_result(j->eng, t->step.task, ok, res->outputs,
@@ -228,7 +228,7 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 	}
 	xtask_free(t);
 	xjob_pump(j);
-	exec_claim_maybe(x);
+	exec_slot_freed(x);
 }
 
 /* "name=fence name=fence" of t's grant into buf. */
