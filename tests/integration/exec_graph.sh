@@ -51,3 +51,14 @@ id=$(wf_post timeout "{\"linear\": [$(task t 'sleep 30 & echo $! >"$WFP_IN_pid";
 ok "timeout fails the job" wait_state "$id" reverted
 ok "reason says timed out" grep -q "timed out" <<<"$(rcli HGET "$tag:job:$id" error)"
 ok "child killed" wfp_wait_for bash -c "! kill -0 $(cat "$TMP/pid")"
+
+# The executor registry: a beat every second, with what runs.
+info="$tag:svc:executor:info:g1"
+id=$(wf_post slow "{\"linear\": [$(task slow 'sleep 1.5')]}")
+ok "registry shows the running task" wfp_wait_for bash -c \
+  "redis-cli -u '$WFP_REDIS_URL' HGET '$info' detail | grep -qF '[{\"job\":\"$id\",\"tasks\":[\"slow\"]}]'"
+ok "replicas zset" test -n "$(rcli ZSCORE "$tag:svc:executor:replicas" g1)"
+eq "info name" "$(rcli HGET "$info" name)" g1
+eq "info concurrency" "$(rcli HGET "$info" concurrency)" 3
+ok "info expires" [ "$(rcli PTTL "$info")" -gt 0 ]
+ok "slow completes" wait_state "$id" completed
