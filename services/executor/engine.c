@@ -134,8 +134,13 @@ static void env_merge(json_t *env, const char *outputs)
 	const char *k;
 	json_t *v;
 
-	if (json_is_object(o)) {
-		json_object_foreach(o, k, v) env_set(env, k, v);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return;
+	}
+	json_object_foreach(o, k, v)
+	{
+		env_set(env, k, v);
 	}
 	json_decref(o);
 }

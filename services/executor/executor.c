@@ -344,9 +344,9 @@ static int settings_load(struct exec_settings *set,
 static int exec_setup(struct executor *x)
 {
 	struct wfp_daemon *d = x->d;
-	struct wfp_taskrunner_config tc = {
-	    d->cfg.plugin_dir, (const char *const *)x->set.allow,
-	    x->set.output_max};
+	struct wfp_taskrunner_config tc = {d->cfg.plugin_dir,
+					   (const char *const *)x->set.allow,
+					   x->set.output_max};
 	struct timeval tv = {EXEC_BEAT_MS / 1000, (EXEC_BEAT_MS % 1000) * 1000};
 	char err[512];
 
