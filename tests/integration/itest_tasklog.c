@@ -53,6 +53,15 @@ static int append_args(const char **argv, const char *id,
 	return 8 + 8 * nentries;
 }
 
+/* Runs a command whose reply is not needed. */
+static void cmd(const char *fmt, const char *key, const char *value)
+{
+	redisReply *r = wfp_client_commandf(c, fmt, key, value);
+
+	assert_non_null(r);
+	freeReplyObject(r);
+}
+
 /* Runs log_append; returns the reply (caller frees) or NULL. */
 static redisReply *append(int argc, const char **argv)
 {
@@ -104,7 +113,7 @@ static void test_append_fields_from_job(void **state)
 
 	(void)state;
 	claimed("t1", "exec-a", &w);
-	wfp_client_commandf(c, "HSET %s run 4", wfp_key_job(tag, "t1").s);
+	cmd("HSET %s run %s", wfp_key_job(tag, "t1").s, "4");
 	argc = append_args(argv, "t1", &w, fence, "0", entry, 2);
 	r = append(argc, argv);
 	assert_non_null(r);
@@ -223,8 +232,7 @@ static void test_lease_and_cancel(void **state)
 
 	(void)state;
 	claimed("t4", "exec-a", &w);
-	wfp_client_commandf(c, "HSET %s lease_until 5",
-			    wfp_key_job(tag, "t4").s);
+	cmd("HSET %s lease_until %s", wfp_key_job(tag, "t4").s, "5");
 	argc = append_args(argv, "t4", &w, fence, "0", NULL, 0);
 	r = append(argc, argv);
 	assert_non_null(r);
@@ -238,8 +246,7 @@ static void test_lease_and_cancel(void **state)
 	assert_true(after >= before + 29000);
 	assert_int_equal(r->element[0]->integer, after);
 	freeReplyObject(r);
-	wfp_client_commandf(c, "HSET %s cancel %s", wfp_key_job(tag, "t4").s,
-			    "by-operator");
+	cmd("HSET %s cancel %s", wfp_key_job(tag, "t4").s, "by-operator");
 	r = append(argc, argv);
 	assert_non_null(r);
 	assert_string_equal(r->element[1]->str, "by-operator");
