@@ -298,6 +298,10 @@ static void metrics_init(struct executor *x)
 	    {&x->m_running, "wfp_executor_tasks_running",
 	     "Tasks handed out and not ended", "gauge"},
 	    {&x->m_jobs, "wfp_executor_jobs", "Jobs held", "gauge"},
+	    {&x->m_log_calls, "wfp_executor_log_calls_total",
+	     "log_append calls (entries, or a heartbeat)", "counter"},
+	    {&x->m_log_entries, "wfp_executor_log_entries_total",
+	     "Task log entries written", "counter"},
 	};
 
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {

@@ -510,6 +510,8 @@ static void job_send(struct xjob *j, int force)
 	j->appending = 1;
 	j->pending++;
 	j->last_renew_ms = exec_now();
+	x->m_log_calls.value++;
+	x->m_log_entries.value += n;
 }
 
 static void job_flush(struct xjob *j)

@@ -22,6 +22,11 @@ ok "linear completes" wait_state "$ok_id" completed
 eq "applied in order" "$(tr '\n' ' ' <"$out")" "apply-a apply-b apply-c "
 eq "log of the run" "$(log_states "$ok_id")" \
   "a:running a:applied b:running b:applied c:running c:applied"
+# One round trip per boundary: a task's `applied` and the next one's
+# `running` go in one log_append: 6 entries in 4 calls.
+m=$(http_get 127.0.0.1 "$mport" /metrics)
+ok "6 entries" grep -q "^wfp_executor_log_entries_total 6$" <<<"$m"
+ok "in 4 calls" grep -q "^wfp_executor_log_calls_total 4$" <<<"$m"
 ok "unreadable workflow is dead" wait_state "$bad" dead
 err=$(rcli HGET "$tag:job:$bad" error)
 ok "dead with the parser's message ($err)" grep -q "apply" <<<"$err"
