@@ -31,16 +31,18 @@
 #include "wfp/workflow.h"
 
 #define EXEC_NAME_MAX	   WFP_LOCK_OWNER_MAX /* 1..64: also the lock owner */
-#define EXEC_DETAIL_JOBS   64	  /* jobs listed in the registry's detail */
-#define EXEC_BEAT_MS	   1000	  /* registry write period */
-#define EXEC_BLOCK_MS	   2000	  /* one blocking XREAD while idle */
-#define EXEC_RETRY_MS	   200	  /* a failed write is sent again after */
-#define EXEC_LOCK_WAIT_MS  30000  /* one waiting lock request (then again) */
-#define EXEC_LOCK_POLL_MS  20	  /* a lock reply is looked for this often */
-#define EXEC_LOG_RANGE_MAX 100000 /* log entries read on resume */
+#define EXEC_DETAIL_JOBS   64	   /* jobs listed in the registry's detail */
+#define EXEC_BEAT_MS	   1000	   /* registry write period */
+#define EXEC_FORGET_MS	   3600000 /* registry members silent this long go */
+#define EXEC_BLOCK_MS	   2000	   /* one blocking XREAD while idle */
+#define EXEC_RETRY_MS	   200	   /* a failed write is sent again after */
+#define EXEC_LOCK_WAIT_MS  30000   /* one waiting lock request (then again) */
+#define EXEC_LOCK_POLL_MS  20	   /* a lock reply is looked for this often */
+#define EXEC_LOG_RANGE_MAX 100000  /* log entries read on resume */
 
 struct executor;
 struct xjob;
+struct xorphan;
 
 /* Settings of the executor beyond struct wfp_config's. */
 struct exec_settings {
@@ -126,6 +128,8 @@ struct executor {
 	char last_id[64];
 	int64_t started_at;
 	struct event *beat, *grace;
+	struct xorphan *orphans; /* abandoned lock waits (xlock.c) */
+	int closing;		 /* executor_free runs */
 	int stopping;
 	struct wfp_metric m_claimed, m_completed, m_reverted, m_failed, m_dead,
 	    m_lost, m_applied, m_reverted_tasks, m_running, m_jobs, m_log_calls,
@@ -156,5 +160,6 @@ void xlock_acquire(struct xtask *t,
 void xlock_renew(struct xtask *t);
 void xlock_release(struct xtask *t);
 void xlock_stop(struct xtask *t);
+void xlock_orphans_free(struct executor *x);
 
 #endif

@@ -180,7 +180,7 @@ static void registry_write(struct executor *x)
 	struct wfp_key zset = wfp_key_replicas(x->tag, "executor");
 	struct wfp_key info = wfp_key_executor_info(x->tag, x->set.name);
 	char now[24], pid[24], started[24], conc[24], jobs[24], run[24],
-	    ttl[24], host[256] = "";
+	    ttl[24], old[24], host[256] = "";
 	char *detail = registry_detail(x);
 	const char *zadd[4] = {"ZADD", zset.s, now, x->set.name};
 	const char *hset[20] = {
@@ -199,6 +199,11 @@ static void registry_write(struct executor *x)
 	snprintf(jobs, sizeof(jobs), "%d", x->njobs);
 	snprintf(run, sizeof(run), "%d", x->running);
 	snprintf(ttl, sizeof(ttl), "%d", 3 * EXEC_BEAT_MS);
+	const char *trim[4] = {"ZREMRANGEBYSCORE", zset.s, "-inf", old};
+
+	snprintf(old, sizeof(old), "%lld",
+		 (long long)(exec_now() - EXEC_FORGET_MS));
+	wfp_redis_command(x->r, 0, NULL, NULL, 4, trim, NULL);
 	wfp_redis_command(x->r, 0, NULL, NULL, 4, zadd, NULL);
 	wfp_redis_command(x->r, 0, NULL, NULL, 20, hset, NULL);
 	wfp_redis_command(x->r, 0, NULL, NULL, 3, exp, NULL);
@@ -410,6 +415,7 @@ void executor_free(struct executor *x)
 {
 	if (x == NULL)
 		return;
+	x->closing = 1;
 	if (x->tr)
 		wfp_taskrunner_free(x->tr); /* kills what runs, no callbacks */
 	if (x->r)
@@ -420,6 +426,7 @@ void executor_free(struct executor *x)
 		event_free(x->beat);
 	if (x->grace)
 		event_free(x->grace);
+	xlock_orphans_free(x);
 	wfp_exec_allow_free(x->set.allow);
 	free(x);
 }

@@ -405,6 +405,16 @@ static void job_cancel(struct xjob *j, const char *reason)
 	j->cancelled = 1;
 	wfp_info("job %s: cancel requested (%s)", j->id, reason);
 	wfp_engine_cancel(j->eng, reason);
+	/* An apply still waiting for its locks has not started: it never
+	 * will. */
+	for (struct xtask *t = j->tasks, *next; t; t = next) {
+		next = t->next;
+		if (t->state == XT_LOCKING &&
+		    t->step.phase == WFP_ENGINE_APPLY) {
+			xlock_stop(t);
+			task_refuse(t);
+		}
+	}
 	tv.tv_sec = j->x->set.grace_ms / 1000;
 	tv.tv_usec = (j->x->set.grace_ms % 1000) * 1000;
 	evtimer_add(j->grace, &tv);

@@ -362,6 +362,128 @@ void xlock_release(struct xtask *t)
 		return;
 	lock_each(t, NULL);
 	t->granted = 0;
+	t->grant.token[0] = '\0'; /* released once */
+}
+
+/* ------------------------------------------------------------------ */
+/* Abandoned waits                                                     */
+/* ------------------------------------------------------------------ */
+
+/* A waiting request given up (cancel, SIGTERM, a lost job): wfp-lock may
+ * still grant it until its deadline, and that grant would hold the locks
+ * for a whole ttl. An orphan keeps polling its reply key until then and
+ * releases whatever is granted. */
+struct xorphan {
+	struct executor *x;
+	char rkey[WFP_KEY_MAX];
+	struct wfp_lock_grant g;
+	int64_t deadline_ms;
+	struct event *ev;
+	int cmds; /* commands in flight */
+	int done;
+	struct xorphan *next;
+};
+
+/* Unlinks and frees o once it is done and nothing is in flight. */
+static void orphan_maybe_free(struct xorphan *o)
+{
+	if (!o->done || o->cmds > 0)
+		return;
+	for (struct xorphan **p = &o->x->orphans; *p; p = &(*p)->next) {
+		if (*p == o) {
+			*p = o->next;
+			break;
+		}
+	}
+	event_free(o->ev);
+	free(o);
+}
+
+/* A release of an orphan's grant answered. */
+static void on_orphan_release(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct xorphan *o = arg;
+
+	(void)r, (void)reply;
+	o->cmds--;
+	orphan_maybe_free(o);
+}
+
+/* The orphan's reply key answered: a grant is released at once. */
+static void on_orphan_poll(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct xorphan *o = arg;
+	struct timeval tv = {0, 100 * 1000};
+
+	(void)r;
+	o->cmds--;
+	if (reply && reply->type == REDIS_REPLY_STRING) {
+		for (int i = 0; i < o->g.n; i++) {
+			struct wfp_key k =
+			    wfp_key_lock(o->x->tag, o->g.names[i]);
+			const char *argv[5] = {k.s, o->x->tag, o->g.names[i],
+					       o->g.token, ""};
+
+			if (wfp_redis_script(o->x->r, WFP_LUA_LOCK_RELEASE,
+					     on_orphan_release, o, 1, 5, argv,
+					     NULL) == 0)
+				o->cmds++;
+		}
+		o->done = 1;
+	} else if (exec_now() >= o->deadline_ms || o->x->closing) {
+		o->done = 1;
+	} else {
+		evtimer_add(o->ev, &tv);
+	}
+	orphan_maybe_free(o);
+}
+
+/* The orphan's timer: look at its reply key. */
+static void on_orphan_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct xorphan *o = arg;
+	const char *argv[2] = {"LPOP", o->rkey};
+
+	(void)fd, (void)what;
+	if (wfp_redis_command(o->x->r, 0, on_orphan_poll, o, 2, argv, NULL) ==
+	    0) {
+		o->cmds++;
+		return;
+	}
+	on_orphan_poll(o->x->r, NULL, o);
+}
+
+/* Hands t's outstanding waiting request to an orphan. */
+static void orphan_new(struct xtask *t)
+{
+	struct executor *x = t->job->x;
+	struct xorphan *o = calloc(1, sizeof(*o));
+	struct timeval tv = {0, 0};
+
+	if (o == NULL)
+		return;
+	o->x = x;
+	wfp_strlcpy(o->rkey, t->rkey, sizeof(o->rkey));
+	o->g = t->grant;
+	o->deadline_ms = t->lock_deadline_ms;
+	o->ev = evtimer_new(x->d->base, on_orphan_timer, o);
+	if (o->ev == NULL) {
+		free(o);
+		return;
+	}
+	o->next = x->orphans, x->orphans = o;
+	evtimer_add(o->ev, &tv);
+}
+
+void xlock_orphans_free(struct executor *x)
+{
+	while (x->orphans) {
+		struct xorphan *o = x->orphans;
+
+		x->orphans = o->next;
+		event_free(o->ev);
+		free(o);
+	}
 }
 
 void xlock_stop(struct xtask *t)
@@ -371,6 +493,8 @@ void xlock_stop(struct xtask *t)
 	t->on_locks = NULL;
 	if (t->poll)
 		evtimer_del(t->poll);
+	if (waiting && t->lock_deadline_ms > 0 && t->rkey[0])
+		orphan_new(t);
 	if (t->granted || waiting)
 		xlock_release(t);
 }

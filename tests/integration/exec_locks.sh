@@ -23,3 +23,20 @@ f1=$(grep '^a1 start' "$ev" | grep -o 'shared=[0-9]*')
 f2=$(grep '^b1 start' "$ev" | grep -o 'shared=[0-9]*')
 ok "distinct fences ($f1 $f2)" [ "$f1" != "$f2" ]
 eq "lock released" "$(rcli EXISTS "$tag:lock:shared")" 0
+
+# A task waiting for a lock someone else holds has not started: a cancel
+# ends the job at once, the task never runs, and its wait is dropped.
+held=$("$WFP" lock acquire shared --ttl 60000 --owner outsider)
+hold_token=$(awk '{print $2}' <<<"$held")
+: >"$ev"
+j3=$(wf_post locks3 "$(wf c1)" "{\"ev\": \"$ev\"}")
+ok "c1 waits for the lock" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XLEN '$tag:job:$j3:log')\" = 1 ]"
+sleep 0.3
+rcli HSET "$tag:job:$j3" cancel "no lock" >/dev/null
+ok "cancelled while waiting" wait_state "$j3" reverted 5
+eq "reason" "$(rcli HGET "$tag:job:$j3" error)" "cancelled: no lock"
+eq "c1 never ran" "$(grep -c . "$ev")" 0
+eq "log" "$(log_states "$j3")" "c1:running c1:apply-failed"
+ok "release the outsider's lock" "$WFP" lock release shared "$hold_token"
+sleep 0.5
+eq "nobody else got it" "$(rcli EXISTS "$tag:lock:shared")" 0
