@@ -665,16 +665,21 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	xjob_pump(arg);
 }
 
-/* The grace after a cancel ran out: kill what still runs. */
+/* The grace after a cancel ran out: kill the applies that still run
+ * (never a revert: the rollback needs it). */
 static void on_grace(evutil_socket_t fd, short what, void *arg)
 {
 	struct xjob *j = arg;
 
 	(void)fd, (void)what;
-	if (!j->gone && j->live > 0) {
-		wfp_info("job %s: killing running tasks after the grace",
-			 j->id);
-		xjob_kill_tasks(j);
+	if (j->gone)
+		return;
+	for (struct xtask *t = j->tasks; t; t = t->next) {
+		if (t->run && t->step.phase == WFP_ENGINE_APPLY) {
+			wfp_info("job %s: killing task %s after the grace",
+				 j->id, j->wf->tasks[t->step.task].name);
+			wfp_taskrun_kill(t->run);
+		}
 	}
 }
 

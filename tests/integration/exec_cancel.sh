@@ -60,3 +60,13 @@ eq "owner" "$(rcli HGET "$tag:job:$id" owner)" c4
 eq "reason" "$(rcli HGET "$tag:job:$id" error)" "cancelled: owner gone"
 eq "b not run again" "$(grep -c start-b "$out")" 1
 eq "a reverted" "$(grep -c revert-a "$out")" 1
+
+# The grace kills applies only: a revert running when it ends goes on.
+: >"$out"
+start_executor c5 WFP_VISIBILITY_MS=600 WFP_GRACE_MS=700
+SLOWR='sleep 1.5; echo revert-$WFP_TASK >>"$WFP_IN_out"'
+id=$(wf_post cancel5 "{\"linear\": [$(task a "$A" "$R"), $(task b "$SLOW" "$SLOWR"), $(task c "$A" "$R")]}" "{\"out\": \"$out\", \"secs\": \"0.5\"}")
+ok "b started" wfp_wait_for grep -q start-b "$out"
+cancel "$id" "stop"
+ok "reverted, the slow revert not killed" wait_state "$id" reverted 10
+eq "side effects" "$(tr '\n' ' ' <"$out")" "apply-a start-b apply-b revert-b revert-a "
