@@ -30,15 +30,15 @@
 #include "wfp/redis.h"
 #include "wfp/workflow.h"
 
-#define EXEC_NAME_MAX	   WFP_LOCK_OWNER_MAX /* 1..64: also the lock owner */
-#define EXEC_DETAIL_JOBS   64	   /* jobs listed in the registry's detail */
-#define EXEC_BEAT_MS	   1000	   /* registry write period */
-#define EXEC_FORGET_MS	   3600000 /* registry members silent this long go */
-#define EXEC_BLOCK_MS	   2000	   /* one blocking XREAD while idle */
-#define EXEC_RETRY_MS	   200	   /* a failed write is sent again after */
-#define EXEC_LOCK_WAIT_MS  30000   /* one waiting lock request (then again) */
-#define EXEC_LOCK_POLL_MS  20	   /* a lock reply is looked for this often */
-#define EXEC_LOG_RANGE_MAX 100000  /* log entries read on resume */
+#define EXEC_NAME_MAX	  WFP_LOCK_OWNER_MAX /* 1..64: also the lock owner */
+#define EXEC_DETAIL_JOBS  64	  /* jobs listed in the registry's detail */
+#define EXEC_BEAT_MS	  1000	  /* registry write period */
+#define EXEC_FORGET_MS	  3600000 /* registry members silent this long go */
+#define EXEC_BLOCK_MS	  2000	  /* one blocking XREAD while idle */
+#define EXEC_RETRY_MS	  200	  /* a failed write is sent again after */
+#define EXEC_LOCK_WAIT_MS 30000	  /* one waiting lock request (then again) */
+#define EXEC_LOCK_POLL_MS 20	  /* a lock reply is looked for this often */
+#define EXEC_LOG_PAGE	  10000	  /* log entries read per call on resume */
 
 struct executor;
 struct xjob;
@@ -102,6 +102,7 @@ struct xjob {
 	int appending;	       /* a log_append is in flight */
 	int64_t last_renew_ms; /* when the lease was last renewed */
 	int loaded;	       /* run, cancel and log read */
+	int64_t replayed;      /* log entries of this run replayed */
 	int cancelled;	       /* a cancel reached the engine */
 	int handback;	       /* SIGTERM: release when idle */
 	int finishing;	       /* finish sent */

@@ -735,9 +735,7 @@ static void job_replay(struct xjob *j, const redisReply *r)
 				 j->id, task, state);
 		n++;
 	}
-	if (n > 0)
-		wfp_info("job %s: resuming run %lld from %d log entries", j->id,
-			 (long long)j->run, n);
+	j->replayed += n;
 }
 
 /* The job hash's run and cancel. */
@@ -757,7 +755,25 @@ static void on_fields(struct wfp_redis *r, redisReply *reply, void *arg)
 		job_cancel(j, reply->element[1]->str);
 }
 
-/* The log: resume, then run. */
+static void on_log(struct wfp_redis *r, redisReply *reply, void *arg);
+
+/* Asks for the page of the log after entry id `after` ("-": the first). */
+static int log_page(struct xjob *j, const char *after)
+{
+	struct wfp_key log = wfp_key_log(j->x->tag, j->id);
+	char count[24], from[80];
+	const char *xr[6] = {"XRANGE", log.s, from, "+", "COUNT", count};
+
+	snprintf(count, sizeof(count), "%d", EXEC_LOG_PAGE);
+	snprintf(from, sizeof(from), "%s%s", strcmp(after, "-") ? "(" : "",
+		 after);
+	if (wfp_redis_command(j->x->r, 0, on_log, j, 6, xr, NULL) != 0)
+		return -1;
+	j->pending++;
+	return 0;
+}
+
+/* A page of the log: replayed; the next page, or resume and run. */
 static void on_log(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct xjob *j = arg;
@@ -776,6 +792,19 @@ static void on_log(struct wfp_redis *r, redisReply *reply, void *arg)
 		return;
 	}
 	job_replay(j, reply);
+	if (reply->elements == EXEC_LOG_PAGE) {
+		const char *last =
+		    reply->element[reply->elements - 1]->element[0]->str;
+
+		if (log_page(j, last) == 0)
+			return;
+		j->handback = 1, j->loaded = 1;
+		job_check_end(j);
+		return;
+	}
+	if (j->replayed > 0)
+		wfp_info("job %s: resuming run %lld from %lld log entries",
+			 j->id, (long long)j->run, (long long)j->replayed);
 	if (j->cancelled) /* the cancel came before the replay */
 		wfp_engine_cancel(j->eng, "");
 	wfp_engine_begin(j->eng);
@@ -783,22 +812,17 @@ static void on_log(struct wfp_redis *r, redisReply *reply, void *arg)
 	xjob_pump(j);
 }
 
-/* Reads run, cancel and the log of j (one round trip). */
+/* Reads run, cancel and the log of j (pipelined: one round trip for a
+ * log of up to EXEC_LOG_PAGE entries). */
 static void job_load(struct xjob *j)
 {
 	struct wfp_key job = wfp_key_job(j->x->tag, j->id);
-	struct wfp_key log = wfp_key_log(j->x->tag, j->id);
 	const char *hm[4] = {"HMGET", job.s, "run", "cancel"};
-	char count[24];
-	const char *xr[6] = {"XRANGE", log.s, "-", "+", "COUNT", count};
 
-	snprintf(count, sizeof(count), "%d", EXEC_LOG_RANGE_MAX);
 	if (wfp_redis_command(j->x->r, 0, on_fields, j, 4, hm, NULL) == 0)
 		j->pending++;
-	if (wfp_redis_command(j->x->r, 0, on_log, j, 6, xr, NULL) == 0) {
-		j->pending++;
+	if (log_page(j, "-") == 0)
 		return;
-	}
 	j->handback = 1, j->loaded = 1;
 	job_check_end(j);
 }

@@ -73,3 +73,23 @@ eq "owned by s4" "$(owner "$id")" s4
 eq "s3 owned it first" "$(grep -c "job $id claimed" "$TMP/exec-s3.log")" 1
 eq "t1 applied once" "$(apps t1)" 1
 eq "t2 same key again" "$(sort -u "$cnt/t2" | wc -l)" 1
+
+# A log longer than one read (10,000 entries a page): 6,000 plugin tasks,
+# then a slow one; the executor is killed during it and the next one
+# replays every page: no task applied twice.
+stop_daemon "$EXEC_PID"
+start_executor b1 WFP_VISIBILITY_MS=1000
+b1=$EXEC_PID
+rm -f "$cnt"/*
+big=$(python3 -c '
+import json, sys
+t = [{"task": "n%d" % i, "apply": {"plugin": "noop"}} for i in range(6000)]
+t.append({"task": "last", "apply": ["sh", "-c", sys.argv[1]]})
+print(json.dumps({"linear": t}))' "$T")
+id=$(wf_post big "$big" "{\"cnt\": \"$cnt\", \"slow\": \"last\", \"secs\": \"3\"}")
+ok "b1 reaches the last task" wfp_wait_for test -f "$cnt/started"
+start_executor b2 WFP_VISIBILITY_MS=1000
+kill -9 "$b1"
+ok "completed on b2" wait_state "$id" completed 20
+ok "resumed from every page" grep -q "resuming run 1 from 12001 log entries" "$TMP/exec-b2.log"
+eq "each task applied once" "$(log_states "$id" | tr ' ' '\n' | grep -c ':applied$')" 6001
