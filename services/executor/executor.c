@@ -79,8 +79,10 @@ void exec_claim_maybe(struct executor *x)
 	snprintf(count, sizeof(count), "%d", n);
 	snprintf(vis, sizeof(vis), "%lld", (long long)x->d->cfg.visibility_ms);
 	if (wfp_redis_script(x->r, WFP_LUA_CLAIM, on_claim, x, 1, 6, argv,
-			     NULL) == 0)
+			     NULL) == 0) {
 		x->claiming = 1;
+		x->m_claims.value++;
+	}
 }
 
 /* The blocking read ended (a new entry, its timeout, or a failure). */
@@ -113,6 +115,16 @@ static void claim_block(struct executor *x)
 		x->blocking = 1;
 }
 
+/* Claims after a slot or a job freed up, unless the blocking read is
+ * waiting: it waits only when the board had nothing for this executor,
+ * and wakes it for anything posted since. (A claim per ended task cost
+ * Redis a script call that found nothing.) */
+static void claim_unless_blocked(struct executor *x)
+{
+	if (!x->blocking)
+		exec_claim_maybe(x);
+}
+
 void exec_slot_freed(struct executor *x)
 {
 	/* Other jobs may have tasks waiting for a slot: each gets its turn
@@ -132,7 +144,7 @@ void exec_slot_freed(struct executor *x)
 	for (struct xjob *j = x->jobs; j && x->running < x->d->cfg.concurrency;
 	     j = j->next)
 		xjob_pump(j);
-	exec_claim_maybe(x);
+	claim_unless_blocked(x);
 }
 
 void exec_job_ended(struct executor *x)
@@ -142,7 +154,7 @@ void exec_job_ended(struct executor *x)
 		wfp_daemon_stopped(x->d);
 		return;
 	}
-	exec_claim_maybe(x);
+	claim_unless_blocked(x);
 }
 
 /* ------------------------------------------------------------------ */
@@ -219,7 +231,7 @@ static void on_beat(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	if (wfp_redis_ready(x->r))
 		registry_write(x);
-	exec_claim_maybe(x);
+	claim_unless_blocked(x);
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,6 +315,8 @@ static void metrics_init(struct executor *x)
 	    {&x->m_running, "wfp_executor_tasks_running",
 	     "Tasks handed out and not ended", "gauge"},
 	    {&x->m_jobs, "wfp_executor_jobs", "Jobs held", "gauge"},
+	    {&x->m_claims, "wfp_executor_claim_calls_total",
+	     "Claim script calls", "counter"},
 	    {&x->m_log_calls, "wfp_executor_log_calls_total",
 	     "log_append calls (entries, or a heartbeat)", "counter"},
 	    {&x->m_log_entries, "wfp_executor_log_entries_total",

@@ -62,4 +62,7 @@ for want in "jobs_claimed_total 5" "jobs_completed_total 1" \
   "tasks_applied_total 9" "tasks_reverted_total 4" "tasks_running 0"; do
   ok "metric $want" grep -q "^wfp_executor_$want$" <<<"$m"
 done
+# Claims come from wake-ups, not from every task's end (16 here).
+claims=$(awk '/^wfp_executor_claim_calls_total/ {print $2}' <<<"$m")
+ok "few claim calls ($claims)" [ "$claims" -le 10 ]
 ok "healthz" grep -q "^ok" <<<"$(http_get 127.0.0.1 "$mport" /healthz)"
