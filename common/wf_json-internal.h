@@ -66,8 +66,9 @@ void wf_json_free(struct wf_json *doc);
  * object). */
 int wf_json_get(const struct wf_json *doc, int o, const char *key);
 
-/* The value at i as compact JSON text (the document's own spelling, the
- * whitespace between tokens removed), malloc'd; NULL when out of memory. */
-char *wf_json_compact(const struct wf_json *doc, int i);
+/* Writes the value at i as compact JSON text (the document's own
+ * spelling, the whitespace between tokens removed) into out, which holds
+ * at least doc->v[i].len + 1 bytes; returns its length. */
+size_t wf_json_compact(const struct wf_json *doc, int i, char *out);
 
 #endif

@@ -345,6 +345,9 @@ static int read_value(struct rd *r, int depth)
 	if (r->pos >= r->len)
 		return rd_fail(r, "unexpected end of text");
 	c = r->t[r->pos];
+	if (c != '"' && c != '{' && c != '[' && c != 't' && c != 'f' &&
+	    c != 'n' && c != '-' && !(c >= '0' && c <= '9'))
+		return rd_fail(r, "invalid JSON value");
 	i = new_val(r, c == '"'	  ? WF_JSON_STRING
 		       : c == '{' ? WF_JSON_OBJECT
 		       : c == '[' ? WF_JSON_ARRAY
@@ -417,15 +420,12 @@ int wf_json_get(const struct wf_json *doc, int o, const char *key)
 	return -1;
 }
 
-char *wf_json_compact(const struct wf_json *doc, int i)
+size_t wf_json_compact(const struct wf_json *doc, int i, char *out)
 {
 	const char *t = doc->text + doc->v[i].start;
 	size_t n = doc->v[i].len, o = 0;
-	char *out = malloc(n + 1);
 	int in_str = 0;
 
-	if (out == NULL)
-		return NULL;
 	for (size_t k = 0; k < n; k++) {
 		char c = t[k];
 
@@ -439,5 +439,5 @@ char *wf_json_compact(const struct wf_json *doc, int i)
 			out[o++] = c;
 	}
 	out[o] = '\0';
-	return out;
+	return o;
 }

@@ -179,16 +179,31 @@ struct task_extra {
 	int nafter;
 };
 
+/* A chunk of the block a workflow's strings and lists live in. */
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* A parsed workflow with the chunks its strings and lists live in, so
+ * that 10,000 tasks take a few allocations, not 100,000. */
+struct wf_box {
+	struct wfp_workflow wf; /* first: wfp_workflow_free casts back */
+	struct chunk *pool;
+	struct strtab by_name; /* task name -> index (wfp_workflow_find) */
+};
+
 /* Everything one parse holds. */
 struct parse {
+	struct wf_box *box;
 	struct wf_json doc; /* the payload as read */
 	struct wfp_workflow *wf;
 	int taskcap;
 	struct task_extra *ex;
 	struct node *nodes;
 	int nnodes, nodecap;
-	struct strtab by_name; /* task name -> index */
-	struct strtab data;    /* data name -> id */
+	struct strtab data; /* data name -> id */
 	int ndata;
 	unsigned char *in_inputs; /* per data id: payload.inputs holds it */
 	int *pstart, *plist;	  /* providers of each data id, ascending */
@@ -240,6 +255,36 @@ static void arena_free(struct parse *p)
 		p->arena = b->next;
 		free(b);
 	}
+}
+
+/* Zeroed room for n bytes (8-aligned) that lives as long as the
+ * workflow, or NULL. */
+static void *pool_alloc(struct parse *p, size_t n)
+{
+	struct chunk *c = p->box->pool;
+
+	n = (n + 7) & ~(size_t)7;
+	if (c == NULL || c->cap - c->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+
+		c = calloc(1, sizeof(*c) + cap);
+		if (c == NULL)
+			return NULL;
+		c->next = p->box->pool, c->cap = cap;
+		p->box->pool = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+/* A copy of s (len bytes) in the pool, or NULL. */
+static char *pool_strdup(struct parse *p, const char *s, size_t len)
+{
+	char *d = pool_alloc(p, len + 1);
+
+	if (d)
+		memcpy(d, s, len);
+	return d;
 }
 
 /* Writes the message; returns -1. */
@@ -485,13 +530,13 @@ static int parse_argv(struct parse *p, int t, const char *field, int v,
 		if (check_word(p, t, field, i, w) != 0)
 			return -1;
 	}
-	a->argv = calloc((size_t)n + 1, sizeof(*a->argv));
+	a->argv = pool_alloc(p, ((size_t)n + 1) * sizeof(*a->argv));
 	if (a->argv == NULL)
 		return wf_nomem(p);
 	a->kind = WFP_ACTION_EXEC;
 	J_EACH(p, v, i, w)
 	{
-		a->argv[i] = strdup(j_str(p, w));
+		a->argv[i] = pool_strdup(p, j_str(p, w), p->doc.v[w].slen);
 		if (a->argv[i] == NULL)
 			return wf_nomem(p);
 		a->argc++;
@@ -519,8 +564,12 @@ static int parse_plugin(struct parse *p, int t, const char *field, int v,
 	if (args >= 0 && !j_is(p, args, WF_JSON_OBJECT))
 		return wf_fail_task(p, t, "%s: args is not an object", field);
 	a->kind = WFP_ACTION_PLUGIN;
-	a->plugin = strdup(name);
-	a->args = args >= 0 ? wf_json_compact(&p->doc, args) : strdup("{}");
+	a->plugin = pool_strdup(p, name, strlen(name));
+	a->args = pool_alloc(p, args >= 0 ? p->doc.v[args].len + 1 : 3);
+	if (a->args && args >= 0)
+		wf_json_compact(&p->doc, args, a->args);
+	else if (a->args)
+		memcpy(a->args, "{}", 3);
 	if (a->plugin == NULL || a->args == NULL)
 		return wf_nomem(p);
 	return 0;
@@ -572,7 +621,7 @@ static int parse_names(struct parse *p, int t, const char *field, int v,
 	if (cnt > max)
 		return wf_fail_task(p, t, "%s has %d names, more than %d",
 				    field, cnt, max);
-	*out = calloc((size_t)cnt + 1, sizeof(**out));
+	*out = pool_alloc(p, ((size_t)cnt + 1) * sizeof(**out));
 	if (*out == NULL)
 		return wf_nomem(p);
 	J_EACH(p, v, i, w)
@@ -589,7 +638,7 @@ static int parse_names(struct parse *p, int t, const char *field, int v,
 				return wf_fail_task(p, t, "%s names '%s' twice",
 						    field, s);
 		}
-		(*out)[*n] = strdup(s);
+		(*out)[*n] = pool_strdup(p, s, p->doc.v[w].slen);
 		if ((*out)[*n] == NULL)
 			return wf_nomem(p);
 		(*n)++;
@@ -647,8 +696,8 @@ static int intern_task_data(struct parse *p, int t)
 
 	if (task->nprovides + task->nrequires == 0)
 		return 0;
-	ex->prov = calloc((size_t)task->nprovides + 1, sizeof(int));
-	ex->req = calloc((size_t)task->nrequires + 1, sizeof(int));
+	ex->prov = arena_ints(p, task->nprovides + 1);
+	ex->req = arena_ints(p, task->nrequires + 1);
 	if (ex->prov == NULL || ex->req == NULL)
 		return wf_nomem(p);
 	for (int i = 0; i < task->nprovides; i++) {
@@ -771,10 +820,10 @@ static int parse_task(struct parse *p, int o, int in_graph)
 	t = task_slot(p);
 	if (t < 0)
 		return -1;
-	p->wf->tasks[t].name = strdup(name);
+	p->wf->tasks[t].name = pool_strdup(p, name, strlen(name));
 	if (p->wf->tasks[t].name == NULL)
 		return wf_nomem(p);
-	switch (strtab_put(&p->by_name, p->wf->tasks[t].name, t)) {
+	switch (strtab_put(&p->box->by_name, p->wf->tasks[t].name, t)) {
 	case 1: return wf_fail_at(p, "task '%s' is named twice", name);
 	case -1: return wf_nomem(p);
 	default: break;
@@ -918,7 +967,8 @@ static int parse_inputs(struct parse *p, int in)
 	if (j_size(p, in) > WFP_WF_INPUTS_MAX)
 		return wf_fail(p, "inputs has %d keys, more than %d",
 			       j_size(p, in), WFP_WF_INPUTS_MAX);
-	wf->inputs = calloc((size_t)j_size(p, in) + 1, sizeof(*wf->inputs));
+	wf->inputs =
+	    pool_alloc(p, ((size_t)j_size(p, in) + 1) * sizeof(*wf->inputs));
 	if (wf->inputs == NULL)
 		return wf_nomem(p);
 	J_EACH_KEY(p, in, m, kv)
@@ -931,8 +981,11 @@ static int parse_inputs(struct parse *p, int in)
 				       "inputs: data name '%s' is not 1-63 "
 				       "of A-Z a-z 0-9 _",
 				       wf_quote(q, sizeof(q), k));
-		i->name = strdup(k);
-		i->value = sv ? strdup(sv) : wf_json_compact(&p->doc, kv + 1);
+		i->name = pool_strdup(p, k, p->doc.v[kv].slen);
+		i->value = sv ? pool_strdup(p, sv, p->doc.v[kv + 1].slen)
+			      : pool_alloc(p, p->doc.v[kv + 1].len + 1);
+		if (!sv && i->value)
+			wf_json_compact(&p->doc, kv + 1, i->value);
 		wf->ninputs++;
 		if (i->name == NULL || i->value == NULL)
 			return wf_nomem(p);
@@ -1112,7 +1165,7 @@ static int after_sources(struct parse *p, int t, int gs, int ge,
 {
 	for (int i = 0; i < p->ex[t].nafter; i++) {
 		const char *name = p->ex[t].after[i];
-		int a = strtab_get(&p->by_name, name);
+		int a = strtab_get(&p->box->by_name, name);
 
 		if (a < 0)
 			return wf_fail_task(
@@ -1285,9 +1338,9 @@ static int build_adjacency(struct parse *p)
 		struct wfp_wf_task *k = &wf->tasks[t];
 
 		if (k->ndeps)
-			k->deps = calloc((size_t)k->ndeps, sizeof(int));
+			k->deps = pool_alloc(p, (size_t)k->ndeps * sizeof(int));
 		if (k->nnext)
-			k->next = calloc((size_t)k->nnext, sizeof(int));
+			k->next = pool_alloc(p, (size_t)k->nnext * sizeof(int));
 		if ((k->ndeps && !k->deps) || (k->nnext && !k->next))
 			return wf_nomem(p);
 		k->ndeps = k->nnext = 0;
@@ -1599,14 +1652,8 @@ static int wf_flatten(struct parse *p, int root)
 /* Frees what the parse holds besides the workflow. */
 static void parse_release(struct parse *p)
 {
-	for (int t = 0; p->ex && t < p->wf->ntasks; t++) {
-		free(p->ex[t].prov), free(p->ex[t].req);
-		for (int i = 0; i < p->ex[t].nafter; i++)
-			free(p->ex[t].after[i]);
-		free(p->ex[t].after);
-	}
 	free(p->ex), free(p->nodes);
-	strtab_free(&p->by_name), strtab_free(&p->data);
+	strtab_free(&p->data);
 	free(p->in_inputs), free(p->pstart), free(p->plist);
 	ivec_free(&p->efrom), ivec_free(&p->eto);
 	arena_free(p);
@@ -1681,7 +1728,8 @@ int wfp_workflow_parse(const char *payload, size_t len,
 		return 0;
 	}
 	p.err = err, p.errlen = errlen;
-	p.wf = calloc(1, sizeof(*p.wf));
+	p.box = calloc(1, sizeof(*p.box));
+	p.wf = p.box ? &p.box->wf : NULL;
 	rc = p.wf ? wf_read(&p) : wf_nomem(&p);
 	parse_release(&p);
 	if (rc != 0) {
@@ -1704,46 +1752,24 @@ int wfp_workflow_check(const char *payload, size_t len, char *err,
 
 int wfp_workflow_find(const struct wfp_workflow *wf, const char *name)
 {
-	for (int t = 0; wf && t < wf->ntasks; t++) {
-		if (strcmp(wf->tasks[t].name, name) == 0)
-			return t;
-	}
-	return -1;
-}
+	const struct wf_box *box = (const struct wf_box *)wf;
 
-/* Frees what action a holds. */
-static void action_release(struct wfp_action *a)
-{
-	for (int i = 0; a->argv && i < a->argc; i++)
-		free(a->argv[i]);
-	free(a->argv), free(a->plugin), free(a->args);
-}
-
-/* Frees n strings of v and v. */
-static void strv_free(char **v, int n)
-{
-	for (int i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
+	return box ? strtab_get(&box->by_name, name) : -1;
 }
 
 void wfp_workflow_free(struct wfp_workflow *wf)
 {
-	if (wf == NULL)
-		return;
-	for (int t = 0; t < wf->ntasks; t++) {
-		struct wfp_wf_task *k = &wf->tasks[t];
+	struct wf_box *box = (struct wf_box *)wf;
 
-		free(k->name);
-		action_release(&k->apply);
-		action_release(&k->revert);
-		strv_free(k->provides, k->nprovides);
-		strv_free(k->requires, k->nrequires);
-		strv_free(k->locks, k->nlocks);
-		free(k->deps), free(k->next);
+	if (box == NULL)
+		return;
+	while (box->pool) {
+		struct chunk *c = box->pool;
+
+		box->pool = c->next;
+		free(c);
 	}
-	for (int i = 0; i < wf->ninputs; i++)
-		free(wf->inputs[i].name), free(wf->inputs[i].value);
-	free(wf->tasks), free(wf->inputs);
-	free(wf);
+	strtab_free(&box->by_name);
+	free(wf->tasks);
+	free(box);
 }

@@ -186,6 +186,9 @@ static void test_design_example(void **state)
 	assert_int_equal(wf->ntasks, 5);
 	assert_string_equal(wf->tasks[0].name, "ip");
 	assert_string_equal(wf->tasks[4].name, "boot");
+	assert_int_equal(wfp_workflow_find(wf, "boot"), 4);
+	assert_int_equal(wfp_workflow_find(wf, "bo"), -1);
+	assert_int_equal(wfp_workflow_find(NULL, "boot"), -1);
 	assert_string_equal(deps(wf, "ip"), "");
 	assert_string_equal(deps(wf, "volume"), "ip");
 	assert_string_equal(deps(wf, "dns"), "ip");
@@ -619,6 +622,90 @@ static void test_refuse_limits(void **state)
 	free(b.s);
 }
 
+/* Asserts that raw text doc (no quote conversion) is refused as JSON
+ * with a message holding want. */
+static void bad_json(const char *doc, size_t len, const char *want)
+{
+	struct wfp_workflow *wf = NULL;
+
+	if (wfp_workflow_parse(doc, len, &wf, err, sizeof(err)) != -1)
+		fail_msg("accepted: %s", doc);
+	assert_null(wf);
+	if (strncmp(err, "payload is not a JSON object: ", 30) != 0 ||
+	    !strstr(err, want))
+		fail_msg("message '%s' lacks '%s'", err, want);
+}
+
+#define BAD(doc, want) bad_json(doc, sizeof(doc) - 1, want)
+
+/* The reader is strict JSON: what jansson (and post.lua) refuse. */
+static void test_json_strict(void **state)
+{
+	struct buf b = {0};
+	struct wfp_workflow *wf;
+
+	(void)state;
+	BAD("", "unexpected end of text at byte 0");
+	BAD("{\"workflow\":1,}", "expected a key");
+	BAD("{\"a\":[1,]}", "invalid JSON value");
+	BAD("{\"a\":01}", "expected ',' or '}'");
+	BAD("{\"a\":1.}", "bad number");
+	BAD("{\"a\":-}", "bad number");
+	BAD("{\"a\":1e}", "bad number");
+	BAD("{\"a\":tru}", "invalid JSON value");
+	BAD("{\"a\":\"\\x\"}", "bad escape");
+	BAD("{\"a\":\"\\u12\"}", "bad \\u escape");
+	BAD("{\"a\":\"\\ud800\"}", "unpaired surrogate");
+	BAD("{\"a\":\"\\udc00\"}", "unpaired surrogate");
+	BAD("{\"a\":\"\\ud800\\u0041\"}", "unpaired surrogate");
+	BAD("{\"a\":\"\\u0000\"}", "\\u0000 in a string");
+	BAD("{\"a\":\"\xc3\x28\"}", "invalid UTF-8");
+	BAD("{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8"); /* raw surrogate */
+	BAD("{\"a\":\"tab\there\"}", "control character");
+	BAD("{\"a\":\"open}", "truncated string");
+	BAD("{\"a\":1,\"a\":2}", "repeated key");
+	BAD("{\"a\":1,\"\\u0061\":2}", "repeated key"); /* same once decoded */
+	BAD("{\"a\":1} x", "text after the JSON value at byte 8");
+	BAD("{\"a\" 1}", "expected ':'");
+	bad_json("{\"a\":\"x\0\"}", 10, "control character");
+	/* a repeated key among many (the sorted check) */
+	bprintf(&b, "{");
+	for (int i = 0; i < 40; i++)
+		bprintf(&b, "\"k%d\":%d,", i, i);
+	bprintf(&b, "\"k17\":0}");
+	bad_json(b.s, b.n, "repeated key");
+	/* 512 levels are fine, 513 are not */
+	for (int depth = 512; depth <= 513; depth++) {
+		b.n = 0;
+		bprintf(&b, "{\"x\":");
+		for (int i = 1; i < depth; i++)
+			bprintf(&b, "[");
+		for (int i = 1; i < depth; i++)
+			bprintf(&b, "]");
+		bprintf(&b, "}");
+		if (depth == 512)
+			assert_int_equal(
+			    wfp_workflow_parse(b.s, b.n, &wf, err, sizeof(err)),
+			    0);
+		else
+			bad_json(b.s, b.n, "nesting too deep");
+	}
+	free(b.s);
+	/* escapes are decoded in names and words; args keep their text */
+	wf = parse_ok(
+	    "{\"workflow\":{\"task\":\"\\u0061b\",\"apply\":[\"caf\\u00e9"
+	    "\",\"\\ud83d\\ude80\",\"a\\\"b\\\\\\/\\n\"],"
+	    "\"revert\":{\"plugin\":\"x\",\"args\": { \"s\" : \"a b\\\"\" ,"
+	    " \"n\" : [ 1 , 2.50e1 ] } } } }");
+	assert_string_equal(wf->tasks[0].name, "ab");
+	assert_string_equal(wf->tasks[0].apply.argv[0], "caf\xc3\xa9");
+	assert_string_equal(wf->tasks[0].apply.argv[1], "\xf0\x9f\x9a\x80");
+	assert_string_equal(wf->tasks[0].apply.argv[2], "a\"b\\/\n");
+	assert_string_equal(wf->tasks[0].revert.args,
+			    "{\"s\":\"a b\\\"\",\"n\":[1,2.50e1]}");
+	wfp_workflow_free(wf);
+}
+
 /* ------------------------------------------------------------------ */
 /* Size and speed                                                      */
 /* ------------------------------------------------------------------ */
@@ -705,6 +792,7 @@ int main(void)
 	    cmocka_unit_test(test_refuse_numbers),
 	    cmocka_unit_test(test_refuse_graph),
 	    cmocka_unit_test(test_refuse_limits),
+	    cmocka_unit_test(test_json_strict),
 	    cmocka_unit_test(test_ten_thousand),
 	};
 
