@@ -24,6 +24,9 @@
  *    process behind detaches it with setsid.
  *  - At timeout_ms (and on wfp_taskrun_kill) the whole process group gets
  *    SIGKILL; a plugin's abort is called.
+ *  - out_tail/err_tail are the last output_max bytes of stdout/stderr
+ *    (read up to a NUL byte the task wrote, without a UTF-8 sequence the
+ *    cut broke at their start); a result's outputs exist only when ok.
  * Ownership: the runner copies what it needs from a spec during start;
  * the spec's strings may be freed once start returns. A result and its
  * strings are valid only during the callback. A struct wfp_taskrun is
@@ -40,16 +43,16 @@
 
 struct event_base;
 
-#define WFP_TASK_OUTPUT_MAX_MAX                                                \
-	65536 /* bytes of one tail, WFP_TASK_OUTPUT_MAX */
-#define WFP_EXEC_ALLOW_PATHS_MAX 256 /* paths in WFP_EXEC_ALLOW */
+/* Limits from config.h: WFP_TASK_OUTPUT_MAX_MAX (bytes of one tail at
+ * most), WFP_EXEC_ALLOW_PATHS_MAX (paths in an allow list). */
 
 struct wfp_taskrunner_config {
-	const char *plugin_dir; /* WFP_PLUGIN_DIR or "" */
-	const char *const
-	    *exec_allow;   /* NULL-terminated resolved paths, or NULL = any */
-	size_t output_max; /* bytes of stdout/stderr tail kept, each
-			      (WFP_TASK_OUTPUT_MAX) */
+	/* WFP_PLUGIN_DIR or "" */
+	const char *plugin_dir;
+	/* NULL-terminated resolved paths, or NULL = any */
+	const char *const *exec_allow;
+	/* bytes of stdout/stderr tail kept, each (WFP_TASK_OUTPUT_MAX) */
+	size_t output_max;
 };
 
 struct wfp_taskrun_spec {
@@ -60,10 +63,10 @@ struct wfp_taskrun_spec {
 	const struct wfp_action *action; /* from workflow.h (EXEC or PLUGIN) */
 	int ninputs;			 /* WFP_IN_<name>=value */
 	const char *const *input_names, *const *input_values;
-	const char
-	    *lock_fences; /* WFP_LOCK_FENCES "name=fence name=fence" or "" */
-	int64_t
-	    timeout_ms; /* 0: none; past it the process group gets SIGKILL */
+	/* WFP_LOCK_FENCES "name=fence name=fence" or "" */
+	const char *lock_fences;
+	/* 0: none; past it the process group gets SIGKILL */
+	int64_t timeout_ms;
 };
 
 struct wfp_taskrun_result {

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,6 +344,28 @@ static void test_outputs_last_line(void **state)
 	got_free(&g);
 }
 
+/* The child gets stdin /dev/null, stdout and stderr, and no other
+ * descriptor of the executor (one opened here without O_CLOEXEC). */
+static void test_descriptors(void **state)
+{
+	char *ls[] = {"ls", "-1", "/proc/self/fd", NULL};
+	char *in[] = {"readlink", "/proc/self/fd/0", NULL};
+	int leak = open("/dev/null", O_RDONLY);
+	struct got g = {0};
+
+	(void)state;
+	assert_true(leak > 2);
+	run_argv(ls, &g);
+	assert_int_equal(g.ok, 1);
+	/* 3 is ls's own handle on the directory it lists. */
+	assert_string_equal(g.out_tail, "0\n1\n2\n3\n");
+	got_free(&g);
+	run_argv(in, &g);
+	assert_string_equal(g.out_tail, "/dev/null\n");
+	got_free(&g);
+	close(leak);
+}
+
 /* A last line that is not a JSON object gives no outputs (the task still
  * succeeds); a JSON object with a key that is not a data name fails. */
 static void test_outputs_not_object(void **state)
@@ -621,6 +644,36 @@ static void test_exec_allow(void **state)
 	assert_non_null(strstr(err, "'bin/true' is not absolute"));
 	assert_int_equal(wfp_exec_allow_parse("", &allow, err, sizeof(err)), 0);
 	assert_null(allow);
+}
+
+/* Bad runner configurations are refused with a reason. */
+static void test_runner_config(void **state)
+{
+	struct wfp_taskrunner_config cfg = {"", NULL,
+					    WFP_TASK_OUTPUT_MAX_MAX + 1};
+	const char *rel[] = {"/bin/true", "true", NULL};
+	char err[256], many[WFP_EXEC_ALLOW_PATHS_MAX * 3 + 8];
+	char **allow = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_null(wfp_taskrunner_new(base, &cfg, err, sizeof(err)));
+	assert_string_equal(err, "output max 65537 is over 65536 bytes");
+	cfg.output_max = 10;
+	cfg.exec_allow = rel;
+	assert_null(wfp_taskrunner_new(base, &cfg, err, sizeof(err)));
+	assert_string_equal(err, "exec allow path 'true' is not absolute");
+	for (int i = 0; i <= WFP_EXEC_ALLOW_PATHS_MAX; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s/a",
+				      i ? ":" : "");
+	assert_int_equal(wfp_exec_allow_parse(many, &allow, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "exec allow list holds over 256 paths");
+	many[n - 3] = '\0'; /* 256 paths */
+	assert_int_equal(wfp_exec_allow_parse(many, &allow, err, sizeof(err)),
+			 0);
+	assert_non_null(allow);
+	wfp_exec_allow_free(allow);
 }
 
 /* ---- plugins --------------------------------------------------------- */
@@ -964,6 +1017,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_outputs_not_object, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_descriptors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounded_tails, setup,
 					    teardown),
@@ -975,6 +1029,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_path_lookup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_allow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_runner_config, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_builtin_noop_fail, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_builtin_sleep, setup,
