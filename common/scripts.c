@@ -35,6 +35,7 @@ LUA(reply)
 LUA(takeover)
 LUA(reclaim)
 LUA(cancel)
+LUA(log_append)
 #undef LUA
 
 struct source {
@@ -64,7 +65,7 @@ static const struct source sources[WFP_LUA_COUNT] = {
     SRC(reap),	     SRC(transfer),	 SRC(repost),	     SRC(cleanup),
     SRC(deadletter), LOCK(lock_acquire), LOCK(lock_release), LOCK(lock_renew),
     LOCK(lock_tick), SRC(fence_check),	 BARE(request_add),  BARE(reply),
-    BARE(takeover),  BARE(reclaim),	 SRC(cancel),
+    BARE(takeover),  BARE(reclaim),	 SRC(cancel),	 SRC(log_append),
 };
 #undef SRC
 #undef LOCK
@@ -82,7 +83,8 @@ int wfp_script_limits_lua(char *out, size_t n)
 	    "CLAIM_BATCH=%d, LEASE_MIN_MS=%d, LEASE_MAX_MS=%lld, "
 	    "RETENTION_MAX_MS=%lld, REQUEST_ID=%d, SCAN=%d, "
 	    "FENCE_MAX=%lld, DEADLETTER_REASON=%d, PAYLOAD_DEPTH=%d, "
-	    "REQUEST_TIMEOUT_MAX_MS=%lld}\n",
+	    "REQUEST_TIMEOUT_MAX_MS=%lld, LOG_BATCH=%d, LOG_OUTPUTS=%d, "
+	    "LOG_TAIL=%d, LOG_ATTEMPT=%d, TASK_NAME=%d}\n",
 	    WFP_REPLY_TTL_MS, WFP_PREFIX_MAX - 1, WFP_ID_MAX - 1,
 	    WFP_NAME_MAX - 1, WFP_TOKEN_MAX - 1, WFP_PAYLOAD_MAX,
 	    WFP_REASON_MAX - 1, WFP_IDEM_KEY_MAX - 1, WFP_MAX_ATTEMPTS_LIMIT,
@@ -91,7 +93,9 @@ int wfp_script_limits_lua(char *out, size_t n)
 	    (long long)WFP_RETENTION_MAX_MS, WFP_REQUEST_ID_MAX - 1,
 	    WFP_SCRIPT_SCAN_MAX, (long long)WFP_FENCE_MAX,
 	    WFP_DEADLETTER_REASON_MAX, WFP_PAYLOAD_DEPTH_MAX,
-	    (long long)WFP_REQUEST_TIMEOUT_MAX_MS);
+	    (long long)WFP_REQUEST_TIMEOUT_MAX_MS, WFP_LOG_BATCH_MAX,
+	    WFP_LOG_OUTPUTS_MAX, WFP_LOG_TAIL_MAX, WFP_LOG_ATTEMPT_MAX,
+	    WFP_LOG_TASK_MAX);
 
 	return w < 0 || (size_t)w >= n ? -1 : w;
 }

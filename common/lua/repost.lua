@@ -7,6 +7,8 @@
 -- other requests) answers 'posted' and changes nothing; its answer is
 -- remembered apart from transfer's (done_put). [4] the request's deadline
 -- or 0 / '' / absent (arg_deadline). Returns 'posted'.
+-- The job's run (absent = 1) goes up by one: the executor that claims it
+-- next starts a new run, ignoring the task log entries of older runs.
 want_args(1, 2, 4)
 local id = arg_id(2)
 want_key(1, K.job(id))
@@ -14,7 +16,7 @@ local request = arg_request(3)
 arg_deadline(4)
 local job = K.job(id)
 if done_get(request, 'repost', id) then return 'posted' end
-local f = redis.call('HMGET', job, 'state', 'owner', 'fence')
+local f = redis.call('HMGET', job, 'state', 'owner', 'fence', 'run')
 if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
 next_state(id, f[1], 'repost')
 local now = now_ms()
@@ -22,7 +24,8 @@ redis.call('HDEL', job, 'cancel', 'cancel_at')
 for _, k in ipairs({ job, K.deliveries(id), K.log(id) }) do
   redis.call('PERSIST', k)
 end
-redis.call('HSET', job, 'attempts', 0, 'error', '', 'finished_at', 0)
+redis.call('HSET', job, 'attempts', 0, 'error', '', 'finished_at', 0,
+  'run', (tonumber(f[4]) or 1) + 1)
 done_put(request, 'repost', id, {})
 to_board(id, f[1], now, 'reposted', f[2], f[3], 'reposted by an operator')
 return 'posted'

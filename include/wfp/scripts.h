@@ -35,6 +35,7 @@ enum wfp_script_id {
 	WFP_LUA_TAKEOVER,     /* takeover.lua: other replicas' requests */
 	WFP_LUA_RECLAIM,      /* reclaim.lua: this replica's lost requests */
 	WFP_LUA_CANCEL,	      /* cancel.lua: an operator cancels a job */
+	WFP_LUA_LOG_APPEND,   /* log_append.lua: task log entries + lease */
 	WFP_LUA_COUNT
 };
 
@@ -64,6 +65,17 @@ const struct wfp_script *wfp_script(enum wfp_script_id id);
 
 /* Longest reason of a dead-lettered request, bytes. */
 #define WFP_DEADLETTER_REASON_MAX 1024
+
+/* The task log (log_append.lua): entries in one call (8 words each, so a
+ * call stays within WFP_SCRIPT_ARGS_MAX), bytes of an entry's outputs
+ * (a JSON object) and of each stdout/stderr tail, the largest attempt
+ * number, and a task name's length (1..63, as workflow.h's
+ * WFP_TASK_NAME_MAX - 1). */
+#define WFP_LOG_BATCH_MAX   6
+#define WFP_LOG_OUTPUTS_MAX 65536
+#define WFP_LOG_TAIL_MAX    65536
+#define WFP_LOG_ATTEMPT_MAX 1000000
+#define WFP_LOG_TASK_MAX    63
 
 #define WFP_PRELUDE_MAX 4096 /* bytes of the rendered prelude */
 

@@ -166,3 +166,69 @@ trap finish EXIT
 # turned set -e off to look at a status itself).
 trap 'case $- in *e*) mark_failed ;; esac' ERR
 flush_prefix
+
+# --- Executor helpers ------------------------------------------------
+
+EXEC_PIDS=""
+# start_executor NAME [VAR=value...]: starts wfp-executor called NAME with
+# extra environment, its log in $TMP/exec-NAME.log, its pid in EXEC_PID;
+# waits until both its links are connected. Every executor started is
+# stopped when the test ends (stop_executors).
+start_executor() {
+  local name=$1; shift
+  [ -n "$EXEC_PIDS" ] || at_exit stop_executors
+  env WFP_EXECUTOR_NAME="$name" "$@" ${WFP_WRAP:-} "$WFP_BIN/wfp-executor" \
+    >"$TMP/exec-$name.log" 2>&1 &
+  EXEC_PID=$!
+  EXEC_PIDS="$EXEC_PIDS $EXEC_PID"
+  wfp_wait_for grep -q "redis-block: connected" "$TMP/exec-$name.log" \
+    || { cat "$TMP/exec-$name.log" >&2; fail "wfp-executor $name did not connect"; }
+}
+
+# stop_executors: SIGTERM to every executor still running, then waits.
+stop_executors() {
+  local pid rc=0
+  for pid in $EXEC_PIDS; do
+    if kill -0 "$pid" 2>/dev/null; then stop_daemon "$pid" || rc=1; fi
+  done
+  EXEC_PIDS=""
+  return $rc
+}
+
+# job_state ID: the job's state word from its hash.
+job_state() { rcli HGET "$tag:job:$1" state; }
+
+# wait_state ID STATE [SECONDS]: waits until the job is in STATE (10 s).
+wait_state() {
+  local i n=$(( ${3:-10} * 20 ))
+  for ((i = 0; i < n; i++)); do
+    [ "$(job_state "$1")" = "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "job $1 is $(job_state "$1") ($(rcli HGET "$tag:job:$1" error)), not $2" >&2
+  return 1
+}
+
+# wf_post NAME WORKFLOW_JSON [INPUTS_JSON] [EXTRA]: posts a job running the
+# workflow, prints its id.
+wf_post() {
+  local f="$TMP/$1.json"
+  echo "{\"name\": \"$1\"${4:+, $4}, \"payload\": {\"inputs\": ${3:-{\}}, \"workflow\": $2}}" >"$f"
+  "$WFP" job post "$f"
+}
+
+# log_states ID: the job's task log as "task:state" words, in order.
+log_states() {
+  rcli --raw XRANGE "$tag:job:$1:log" - + | awk '
+    $0 == "task" { getline; t = $0 }
+    $0 == "state" { getline; printf "%s%s:%s", sep, t, $0; sep = " " }
+    END { print "" }'
+}
+
+# task NAME APPLY_SH [REVERT_SH] [EXTRA_JSON]: one workflow task as JSON,
+# its actions run as `sh -c CODE` (no revert when REVERT_SH is "").
+task() {
+  jq -cn --arg n "$1" --arg a "$2" --arg r "${3:-}" --argjson x "${4:-{\}}" \
+    '{task: $n, apply: ["sh", "-c", $a]}
+     + (if $r != "" then {revert: ["sh", "-c", $r]} else {} end) + $x'
+}

@@ -1,0 +1,93 @@
+-- log_append.lua: the owner of a claimed job appends entries to its task
+-- log, and (visibility_ms > 0) extends its lease in the same step.
+-- KEYS[1] job hash, KEYS[2] its log. ARGV: [1] tag, [2] id, [3] token,
+-- [4] fence (the claim's, > 0), [5] visibility_ms (0: the lease is not
+-- extended; else LIMIT.LEASE_MIN_MS..LIMIT.LEASE_MAX_MS: also a
+-- heartbeat), [6] n entries (0..LIMIT.LOG_BATCH; 0 is a heartbeat that
+-- also reports a cancel), then n groups of 8: task, state, attempt,
+-- outputs ('' none, else a JSON object of at most LIMIT.LOG_OUTPUTS
+-- bytes), error ('' none, else one line of text), final ('' or '0': no,
+-- '1': an apply-failed that will not be retried), stdout, stderr ('' or
+-- UTF-8 of at most LIMIT.LOG_TAIL bytes: tails of a failed task).
+-- Each entry gets, in this order: run, task, state, attempt, fence, at,
+-- owner, then the optional fields that are not ''. run, fence, at and
+-- owner come from the job hash and Redis's clock, never from the caller.
+-- Refuses (STALE) a token or fence that is not the job's current owner's:
+-- a writer that lost the job writes nothing. Returns {lease_until,
+-- cancel reason or ''}.
+want_args(2, 6, 6 + 8 * LIMIT.LOG_BATCH)
+local id = arg_id(2)
+want_key(1, K.job(id))
+want_key(2, K.log(id))
+local token = arg_token(3, 'token')
+local fence = arg_int(4, 'fence', 1, LIMIT.FENCE_MAX)
+local vis = arg_int(5, 'visibility_ms', 0, LIMIT.LEASE_MAX_MS)
+if vis > 0 and vis < LIMIT.LEASE_MIN_MS then
+  bad_arg('visibility_ms', ARGV[5], 'is not 0 or ' .. LIMIT.LEASE_MIN_MS
+    .. '..' .. int_str(LIMIT.LEASE_MAX_MS))
+end
+local n = arg_int(6, 'entry count', 0, LIMIT.LOG_BATCH)
+if #ARGV ~= 6 + 8 * n then
+  fail('BADARG ' .. n .. ' entries take ' .. (6 + 8 * n)
+    .. ' arguments, got ' .. #ARGV)
+end
+local STATES = { 'running', 'applied', 'apply-failed', 'reverting',
+  'reverted', 'revert-failed', 'skipped' }
+
+-- Checks entry k (0-based) and returns its fields as a flat list.
+local function entry(k)
+  local b = 6 + 8 * k
+  local task = ARGV[b + 1]
+  if #task < 1 or #task > LIMIT.TASK_NAME or string.find(task, '[^%w_.%-]') then
+    bad_arg('task', task, 'is not 1-' .. LIMIT.TASK_NAME .. ' of A-Za-z0-9_.-')
+  end
+  local state = arg_one_of(b + 2, 'state', STATES)
+  local attempt = arg_int(b + 3, 'attempt', 1, LIMIT.LOG_ATTEMPT)
+  local outputs, err = ARGV[b + 4], arg_text(b + 5, 'error', LIMIT.REASON, true)
+  if outputs ~= '' and (#outputs > LIMIT.LOG_OUTPUTS
+      or not utf8_ok(outputs, false) or not json_object_ok(outputs)) then
+    bad_arg('outputs', outputs, 'is not a JSON object of at most '
+      .. LIMIT.LOG_OUTPUTS .. ' bytes')
+  end
+  local final = ARGV[b + 6]
+  if final ~= '' and final ~= '0' and final ~= '1' then
+    bad_arg('final', final, 'is not 0 or 1')
+  end
+  local out = { 'task', task, 'state', state, 'attempt', int_str(attempt) }
+  local opt = { 'outputs', outputs, 'error', err, 'final',
+    final == '1' and '1' or '', 'stdout', ARGV[b + 7], 'stderr', ARGV[b + 8] }
+  for i = 1, #opt, 2 do
+    local v = opt[i + 1]
+    if (opt[i] == 'stdout' or opt[i] == 'stderr') and
+        (#v > LIMIT.LOG_TAIL or not utf8_ok(v, false)) then
+      bad_arg(opt[i], v, 'is not UTF-8 of at most ' .. LIMIT.LOG_TAIL
+        .. ' bytes')
+    end
+    if v ~= '' then
+      out[#out + 1] = opt[i]
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
+local entries = {}
+for k = 0, n - 1 do entries[k + 1] = entry(k) end
+local j = check_owner(id, token, fence)
+local f = redis.call('HMGET', K.job(id), 'run', 'cancel', 'lease_until')
+local run = f[1] or '1'
+local now = now_ms()
+for _, e in ipairs(entries) do
+  local args = { 'XADD', K.log(id), '*', 'run', run, e[1], e[2], e[3], e[4],
+    e[5], e[6], 'fence', int_str(j.fence), 'at', now, 'owner', j.owner }
+  for i = 7, #e do args[#args + 1] = e[i] end
+  redis.call(unpack(args))
+end
+local lease = tonumber(f[3]) or 0
+if vis > 0 then
+  lease = now + vis
+  redis.call('HSET', K.job(id), 'heartbeat_at', now, 'lease_until', lease)
+  redis.call('ZADD', K.leases, lease, id)
+  redis.call('ZADD', K.owners, now, j.owner)
+end
+return { lease, f[2] or '' }

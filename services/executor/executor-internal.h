@@ -1,0 +1,166 @@
+/*
+ * executor-internal.h - the executor daemon's parts.
+ *
+ * executor.c: the daemon: claims (the claim script on the command link,
+ *   a blocking XREAD on the second link while idle), the executor
+ *   registry, /metrics, SIGTERM handback.
+ * xjob.c: one claimed job: load (run, cancel, log), resume, the engine's
+ *   steps, task log batching (one log_append in flight per job), lease
+ *   renewal, cancel, finish; a lost job (STALE) is forgotten.
+ * xlock.c: the locks of a task, taken through wfp-lock before its action
+ *   runs, renewed while it runs, released after.
+ * engine.c: the run of one workflow without I/O; taskrun.c: the actions.
+ *
+ * Ownership: the executor owns its jobs; a job owns its tasks. A job
+ * that ends or is lost is unlinked at once and freed once no command
+ * and no task of it is outstanding (callbacks check `gone`).
+ */
+#ifndef WFP_EXECUTOR_INTERNAL_H
+#define WFP_EXECUTOR_INTERNAL_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "taskrun.h"
+#include "wfp/client.h"
+#include "wfp/daemon.h"
+#include "wfp/keys.h"
+#include "wfp/lock.h"
+#include "wfp/metrics.h"
+#include "wfp/redis.h"
+#include "wfp/workflow.h"
+
+#define EXEC_NAME_MAX	  WFP_LOCK_OWNER_MAX /* 1..64: also the lock owner */
+#define EXEC_DETAIL_JOBS  64	  /* jobs listed in the registry's detail */
+#define EXEC_BEAT_MS	  1000	  /* registry write period */
+#define EXEC_FORGET_MS	  3600000 /* registry members silent this long go */
+#define EXEC_BLOCK_MS	  2000	  /* one blocking XREAD while idle */
+#define EXEC_RETRY_MS	  200	  /* a failed write is sent again after */
+#define EXEC_LOCK_WAIT_MS 30000	  /* one waiting lock request (then again) */
+#define EXEC_LOCK_POLL_MS 20	  /* a lock reply is looked for this often */
+#define EXEC_LOG_PAGE	  10000	  /* log entries read per call on resume */
+
+struct executor;
+struct xjob;
+struct xorphan;
+
+/* Settings of the executor beyond struct wfp_config's. */
+struct exec_settings {
+	char name[EXEC_NAME_MAX];
+	int64_t grace_ms;
+	char **allow; /* WFP_EXEC_ALLOW parsed, NULL = any */
+	size_t output_max;
+};
+
+/* A task handed out by the engine. */
+enum xtask_state {
+	XT_LOGGING, /* its running/reverting entry is not acknowledged yet */
+	XT_LOCKING, /* waiting for its locks */
+	XT_RUNNING, /* its action runs */
+};
+
+struct xtask {
+	struct xjob *job;
+	struct wfp_engine_step step;
+	enum xtask_state state;
+	struct wfp_taskrun *run;
+	int nlocks;		     /* 0: the task has none */
+	int granted;		     /* the locks are held */
+	int lock_cmds;		     /* lock commands in flight */
+	struct wfp_lock_grant grant; /* names, token, fences */
+	char rkey[WFP_KEY_MAX];	     /* reply key of a waiting request */
+	int64_t lock_deadline_ms;    /* give up polling then */
+	struct event *poll;
+	void (*on_locks)(struct xtask *t, int ok, const char *why);
+	int freed; /* unlinked; freed once lock_cmds is 0 */
+	struct xtask *next;
+};
+
+/* One log entry waiting to be written. */
+struct logent {
+	int task;
+	const char *state;
+	int attempt;
+	int final;
+	char *outputs, *error, *out_tail, *err_tail;
+	struct xtask *start; /* started once the entry is acknowledged */
+};
+
+struct xjob {
+	struct executor *x;
+	char id[WFP_ID_MAX];
+	char token[WFP_TOKEN_MAX];
+	int64_t fence;
+	int64_t run;
+	char *payload;
+	struct wfp_workflow *wf;
+	struct wfp_engine *eng;
+	struct logent *q; /* entries not sent yet */
+	int qn, qcap;
+	struct logent *fl; /* entries of the log_append in flight */
+	int fln;
+	int appending;	       /* a log_append is in flight */
+	int64_t last_renew_ms; /* when the lease was last renewed */
+	int loaded;	       /* run, cancel and log read */
+	int64_t replayed;      /* log entries of this run replayed */
+	int cancelled;	       /* a cancel reached the engine */
+	int handback;	       /* SIGTERM: release when idle */
+	int finishing;	       /* finish sent */
+	char *dead;	       /* cannot run: ends dead with this reason */
+	int gone;	       /* lost or ended: unlinked, free when idle */
+	int pending;	       /* commands in flight */
+	int live;	       /* tasks not freed */
+	struct xtask *tasks;
+	struct event *hb, *wake, *grace, *retry;
+	struct xjob *next;
+};
+
+struct executor {
+	struct wfp_daemon *d;
+	struct exec_settings set;
+	char tag[WFP_PREFIX_MAX + 2];
+	struct wfp_redis *r;  /* commands */
+	struct wfp_redis *rb; /* blocking reads */
+	struct wfp_taskrunner *tr;
+	struct xjob *jobs;
+	int njobs;
+	int running; /* tasks handed out over all jobs */
+	int claiming, blocking;
+	char last_id[64];
+	int64_t started_at;
+	struct event *beat, *grace;
+	struct xorphan *orphans; /* abandoned lock waits (xlock.c) */
+	int closing;		 /* executor_free runs */
+	int stopping;
+	struct wfp_metric m_claimed, m_completed, m_reverted, m_failed, m_dead,
+	    m_lost, m_applied, m_reverted_tasks, m_running, m_jobs, m_log_calls,
+	    m_claims, m_log_entries;
+};
+
+/* executor.c */
+struct executor *executor_new(struct wfp_daemon *d); /* NULL: logged */
+int executor_exit_code(const struct executor *x);
+void executor_free(struct executor *x);
+void exec_claim_maybe(struct executor *x);
+void exec_job_ended(struct executor *x);
+void exec_slot_freed(struct executor *x); /* a task ended: pump every job */
+int64_t exec_now(void);
+
+/* xjob.c */
+struct xjob *xjob_new(struct executor *x, const redisReply *row);
+void xjob_pump(struct xjob *j);
+void xjob_lost(struct xjob *j, const char *why);
+void xjob_handback(struct xjob *j);
+void xjob_kill_tasks(struct xjob *j);
+void xjob_release_all(struct executor *x);
+void xtask_free(struct xtask *t);
+
+/* xlock.c */
+void xlock_acquire(struct xtask *t,
+		   void (*granted)(struct xtask *t, int ok, const char *why));
+void xlock_renew(struct xtask *t);
+void xlock_release(struct xtask *t);
+void xlock_stop(struct xtask *t);
+void xlock_orphans_free(struct executor *x);
+
+#endif

@@ -1,0 +1,25 @@
+/* main.c - wfp-executor: reads the configuration and hands over. */
+#include "executor-internal.h"
+#include "wfp/daemon.h"
+
+static void *start(struct wfp_daemon *d)
+{
+	return executor_new(d);
+}
+
+static int exit_code(const void *x)
+{
+	return executor_exit_code(x);
+}
+
+static void release(void *x)
+{
+	executor_free(x);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct wfp_daemon_ops ops = {start, exit_code, release};
+
+	return wfp_daemon_main("wfp-executor", argc, argv, &ops);
+}
