@@ -65,7 +65,7 @@ static const struct source sources[WFP_LUA_COUNT] = {
     SRC(reap),	     SRC(transfer),	 SRC(repost),	     SRC(cleanup),
     SRC(deadletter), LOCK(lock_acquire), LOCK(lock_release), LOCK(lock_renew),
     LOCK(lock_tick), SRC(fence_check),	 BARE(request_add),  BARE(reply),
-    BARE(takeover),  BARE(reclaim),	 SRC(cancel),	 SRC(log_append),
+    BARE(takeover),  BARE(reclaim),	 SRC(cancel),	     SRC(log_append),
 };
 #undef SRC
 #undef LOCK
