@@ -1,6 +1,7 @@
 /* xjob.c - one claimed job of the executor: load, resume, run the
  * engine's steps, batch the task log, renew the lease, cancel, finish
- * (see executor-internal.h and docs-pending/executor.md). */
+ * (see executor-internal.h and README.md, "Workflows and the
+ * executor: semantics"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
