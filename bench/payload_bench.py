@@ -5,12 +5,16 @@ inside Redis with SLOWLOG, on realistic workflow payloads and worst cases.
   bench/payload_bench.py PORT|SOCKET [SCRIPT_TEXT_BIN [CASE...]]
 
 PORT or SOCKET (a path): a scratch redis-server (its SLOWLOG settings are
-changed and restored). SCRIPT_TEXT_BIN: build/tests/script_text (prints the
-script as sent with EVAL). Prints one line per payload: its size, whether
-the check took it, and the median and min of the runs' SLOWLOG durations
-(the EVAL of prelude + lib.lua + a call of the two checks, nothing else).
-Never fails on timing."""
+changed and restored). SCRIPT_TEXT_BIN: build/tests/script_text (prints
+the script as sent with EVAL). CASE: only the payloads whose name holds
+one of these words. Prints one line per payload: its size, the verdicts
+(UTF-8, JSON), the median and min of the runs' SLOWLOG durations of the
+EVAL of prelude + lib.lua + a call of the two checks, the same for the
+checks before their fast lanes (tests/integration/json_reference.lua, run
+in turn on the same server, so both see the same load) and the ratio of
+the medians. Never fails on timing (only when the two disagree)."""
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -64,14 +68,23 @@ class Conn:
         raise RuntimeError('bad reply %r' % line)
 
 
-def check_script(bin_path):
-    """prelude + lib.lua (from post's text) + a call of the two checks."""
+def check_script(bin_path, reference=False):
+    """prelude + lib.lua (from post's text) + a call of the two checks;
+    with reference, of the previous checks instead (json_reference.lua)."""
     text = subprocess.run([bin_path, 'post'], check=True,
                           capture_output=True).stdout.decode()
     cut = text.index('-- post.lua:')
-    return text[:cut] + (
-        '\nreturn {utf8_ok(ARGV[1], false) and 1 or 0,'
-        ' json_object_ok(ARGV[1]) and 1 or 0}\n')
+    if not reference:
+        return text[:cut] + (
+            '\nreturn {utf8_ok(ARGV[1], false) and 1 or 0,'
+            ' json_object_ok(ARGV[1]) and 1 or 0}\n')
+    ref = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                       'tests', 'integration', 'json_reference.lua')
+    with open(ref) as f:
+        body = f.read()
+    return text[:cut] + body + (
+        '\nreturn {ref_utf8_ok(ARGV[1], false) and 1 or 0,'
+        ' ref_json_object_ok(ARGV[1]) and 1 or 0}\n')
 
 
 def task(i):
@@ -176,19 +189,30 @@ CASES = [
 ]
 
 
-def measure(c, sha, payload):
-    """(took, median us, min us) over RUNS EVALSHAs of the check."""
-    times, took = [], None
+def timed(c, sha, payload):
+    """(reply, SLOWLOG microseconds) of one EVALSHA of sha."""
+    c.call('SLOWLOG', 'RESET')
+    r = c.call('EVALSHA', sha, '0', payload)
+    entries = c.call('SLOWLOG', 'GET', '10')
+    us = [e[2] for e in entries
+          if e[3][0].upper() == b'EVALSHA' and e[3][1] == sha]
+    return r, us[0]
+
+
+def measure(c, shas, payload):
+    """Per script of shas: (reply, median us, min us) over RUNS EVALSHAs,
+    the scripts run in turn so both see the same machine load."""
+    times = [[] for _ in shas]
+    took = [None for _ in shas]
     for _ in range(RUNS):
-        c.call('SLOWLOG', 'RESET')
-        r = c.call('EVALSHA', sha, '0', payload)
-        entries = c.call('SLOWLOG', 'GET', '10')
-        us = [e[2] for e in entries
-              if e[3][0].upper() == b'EVALSHA' and e[3][1] == sha]
-        times.append(us[0])
-        took = r
-    times.sort()
-    return took, times[len(times) // 2], times[0]
+        for k, sha in enumerate(shas):
+            took[k], us = timed(c, sha, payload)
+            times[k].append(us)
+    out = []
+    for k in range(len(shas)):
+        t = sorted(times[k])
+        out.append((took[k], t[len(t) // 2], t[0]))
+    return out
 
 
 def main():
@@ -196,18 +220,25 @@ def main():
     bin_path = sys.argv[2] if len(sys.argv) > 2 else 'build/tests/script_text'
     c = Conn(where)
     old = c.call('CONFIG', 'GET', 'slowlog-log-slower-than')[1]
-    sha = c.call('SCRIPT', 'LOAD', check_script(bin_path))
+    shas = [c.call('SCRIPT', 'LOAD', check_script(bin_path)),
+            c.call('SCRIPT', 'LOAD', check_script(bin_path, True))]
     c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0')
+    print('%-24s %8s  %-9s %17s %17s %6s' % (
+        'payload', 'bytes', 'verdict', 'check med/min ms',
+        'previous med/min', 'ratio'))
     try:
         only = sys.argv[3:]
         for name, make in CASES:
             if only and not any(o in name for o in only):
                 continue
             p = make().encode()
-            took, med, lo = measure(c, sha, p)
-            print('%-26s %8d bytes  utf8=%d json=%d  median %7.1f ms'
-                  '  min %7.1f ms' % (name, len(p), took[0], took[1],
-                                      med / 1000, lo / 1000), flush=True)
+            (took, med, lo), (rtook, rmed, rlo) = measure(c, shas, p)
+            if took != rtook:
+                raise RuntimeError('%s: check %r, previous %r'
+                                   % (name, took, rtook))
+            print('%-24s %8d  utf8=%d,%d %8.1f/%7.1f %8.1f/%7.1f %5.1fx' % (
+                name, len(p), took[0], took[1], med / 1000, lo / 1000,
+                rmed / 1000, rlo / 1000, rmed / med), flush=True)
     finally:
         c.call('CONFIG', 'SET', 'slowlog-log-slower-than', old)
 
