@@ -250,25 +250,22 @@ local function json_key_new(keys, s, i, j)
 end
 
 -- Fast lanes of json_object_ok: one anchored find (with the whitespace
--- around) for each common token: a member "key":"plain string", a plain
--- key and its colon, a plain string value, a plain integer, a literal,
--- each with the separator after it, and a lone separator. "Plain": no
--- escape, no control byte (a NUL is refused before the scan), so the text
--- is the decoded string. In Redis a call costs far more than the bytes it
--- scans (about 150 ns against 8 ns a byte): fewer calls is what makes the
--- scan fast. When a lane does not match, the general path reads the same
--- place. Value lanes capture: the index after the value and its
+-- around) for each common token: a plain key with its colon (and the
+-- byte after them), a plain string value, a plain integer, a literal,
+-- each value with the separator after it, and a lone separator. "Plain":
+-- no escape, no control byte (a NUL is refused before the scan), so the
+-- text is the decoded string. In Redis a call costs far more than the
+-- bytes it scans (about 150 ns against 8 ns a byte): fewer calls is what
+-- makes the scan fast. When a lane does not match, the general path reads
+-- the same place. Value lanes capture: the index after the value and its
 -- whitespace, the separator there (, ] } or ''), the index after it and
 -- its whitespace.
 local JSON_WS = '[ \t\n\r]*'
-local JSON_KEY = '^' .. JSON_WS .. '"([^"\\\1-\31]*)"' .. JSON_WS .. ':'
-  .. JSON_WS
 local JSON_SEP = JSON_WS .. '()([,%]}]?)' .. JSON_WS .. '()'
-local JSON_PLAIN = '"[^"\\\1-\31]*"' .. JSON_SEP
 local JSON_LANE = {
-  member = JSON_KEY .. JSON_PLAIN,
-  key = JSON_KEY .. '()',
-  string = '^' .. JSON_WS .. JSON_PLAIN,
+  key = '^' .. JSON_WS .. '"([^"\\\1-\31]*)"' .. JSON_WS .. ':' .. JSON_WS
+    .. '()(.?)',
+  string = '^' .. JSON_WS .. '"[^"\\\1-\31]*"' .. JSON_SEP,
   int = '^' .. JSON_WS .. '%-?(%d+)' .. JSON_SEP,
   word = '^' .. JSON_WS .. '(%l+)' .. JSON_SEP,
   next = '^([,%]}])' .. JSON_WS .. '()',
@@ -310,44 +307,57 @@ local function json_value(s, i, c)
   return j and json_ws(s, j), '', nil
 end
 
+-- The byte of each one-byte string: the key lane captures the byte after
+-- the colon as a string, and string.byte would cost a call. Built on the
+-- first payload check of a script run.
+local json_byte_of = nil
+
+-- The first byte of the value at i when the caller does not know it (c
+-- nil) and i moved past the whitespace, or the captures of a plain string
+-- value there (an array's elements mostly are: its lane is tried first).
+local function json_value_start(s, i, c)
+  if c then return c, i end
+  local j, sep, k = match(s, JSON_LANE.string, i)
+  if j then return 34, i, j, sep, k end
+  i = json_ws(s, i)
+  return byte(s, i), i
+end
+
 -- True when s is exactly one JSON object (whitespace around it) that the
 -- C side reads too: strict grammar, no repeated key in any object, at most
 -- LIMIT.PAYLOAD_DEPTH levels of nesting. Iterative: stack holds a key set
 -- per open object and false per open array; first is true right after
--- an opening bracket (where the closing one may come). In the next state
--- i is past whitespace; the lanes skip it in the others.
+-- an opening bracket (where the closing one may come); c is the byte at i
+-- when the key lane told it. In the next state i is past whitespace; the
+-- lanes skip it in the others.
 local function json_object_ok(s)
   if find(s, '\0', 1, true) then return false end
-  local stack, n, want, first = {}, 0, 'value', false
+  local stack, n, want, first, c = {}, 0, 'value', false, 123
   local i = json_ws(s, 1)
   if byte(s, i) ~= 123 then return false end
+  if not json_byte_of then
+    json_byte_of = {}
+    for b = 0, 255 do json_byte_of[string.char(b)] = b end
+  end
   while true do
     local top = stack[n]
     local j, sep, k
     if want == 'key' then
-      local key, at
-      key, j, sep, k = match(s, JSON_LANE.member, i)
-      if not key then
-        key, at = match(s, JSON_LANE.key, i)
-        want = 'value'
-      end
+      local key, at, ch = match(s, JSON_LANE.key, i)
       if key then
         if top[key] then return false end
-        top[key], i = true, at or i
+        top[key], i, c = true, at, json_byte_of[ch]
       elseif first and byte(s, json_ws(s, i)) == 125 then -- }
-        j, sep, k = json_ws(s, i), '}', json_ws(s, json_ws(s, i) + 1)
+        j, sep, k = i, '}', json_ws(s, json_ws(s, i) + 1)
       else
         i = json_key(s, i, top)
         if not i then return false end
       end
-      first = false
+      want, first = 'value', false
     elseif want == 'value' then
-      local c = byte(s, i)
-      if c == 32 or c == 9 or c == 10 or c == 13 then
-        i = json_ws(s, i)
-        c = byte(s, i)
-      end
-      if c == 123 or c == 91 then -- { [
+      c, i, j, sep, k = json_value_start(s, i, c)
+      if j then -- a plain string
+      elseif c == 123 or c == 91 then -- { [
         if n >= LIMIT.PAYLOAD_DEPTH then return false end
         n = n + 1
         stack[n], i, first = c == 123 and {} or false, i + 1, true
@@ -359,6 +369,7 @@ local function json_object_ok(s)
         j, sep, k = json_value(s, i, c)
         if not j then return false end
       end
+      c = nil
     elseif n == 0 then
       return i == #s + 1
     else
