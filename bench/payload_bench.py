@@ -186,6 +186,9 @@ CASES = [
     ('worst multibyte 1MiB', lambda: sized(multibyte, 1024 * KIB)),
     ('worst tokens 1MiB', lambda: sized(tokens, 1024 * KIB)),
     ('worst mixed 1MiB', lambda: sized(mixed, 1024 * KIB)),
+    ('worst nested 256KiB', lambda: sized(nested, 256 * KIB)),
+    ('worst tokens 256KiB', lambda: sized(tokens, 256 * KIB)),
+    ('worst mixed 256KiB', lambda: sized(mixed, 256 * KIB)),
 ]
 
 

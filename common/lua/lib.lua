@@ -177,22 +177,23 @@ local function json_uescape(s, k)
   return k + 12
 end
 
+-- The escapes JSON has besides \u.
+local JSON_ESCAPES = {['"'] = true, ['\\'] = true, ['/'] = true, b = true,
+  f = true, n = true, r = true, t = true}
+
 -- Index after the string that opens at i, or nil: no raw control byte,
 -- only JSON's escapes. (UTF-8 is checked on the whole text; a NUL byte is
--- refused before the scan.) Each plain run is one anchored find.
+-- refused before the scan.) One anchored match per plain run, which also
+-- gives the two bytes after it.
 local function json_string(s, i)
   local j = i + 1
   while true do
-    local _, e = find(s, '^[^"\\\1-\31]*', j)
-    local k = e + 1
-    if byte(s, k) ~= 92 then -- \
-      return byte(s, k) == 34 and k + 1 or nil
-    end
-    local x = string.sub(s, k + 1, k + 1)
+    local k, q, x = match(s, '^[^"\\\1-\31]*()(.?)(.?)', j)
+    if q ~= '\\' then return q == '"' and k + 1 or nil end
     if x == 'u' then
       j = json_uescape(s, k)
       if not j then return nil end
-    elseif find('"\\/bfnrt', x, 1, true) and x ~= '' then
+    elseif JSON_ESCAPES[x] then
       j = k + 2
     else
       return nil
