@@ -515,8 +515,10 @@ static void job_send(struct xjob *j, int force)
 	j->fl = malloc((size_t)(n + 1) * sizeof(*j->fl));
 	if (j->fl == NULL)
 		abort(); /* a few bytes: nothing sane is left to do */
-	memcpy(j->fl, j->q, (size_t)n * sizeof(*j->fl));
-	memmove(j->q, j->q + n, (size_t)(j->qn - n) * sizeof(*j->q));
+	if (n > 0) { /* a heartbeat sends none, and the queue may be NULL */
+		memcpy(j->fl, j->q, (size_t)n * sizeof(*j->fl));
+		memmove(j->q, j->q + n, (size_t)(j->qn - n) * sizeof(*j->q));
+	}
 	j->qn -= n, j->fln = n;
 	j->appending = 1;
 	j->pending++;
