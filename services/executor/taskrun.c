@@ -16,18 +16,33 @@
 
 /* ---- results --------------------------------------------------------- */
 
-/* Stores text as the run's error: one line (control characters become
- * spaces), cut at WFP_TASK_ERROR_MAX. */
+/* Stores text as the run's error: one line of text, as the task log
+ * takes it: control characters (C0, DEL, C1) become spaces, bytes that
+ * are not UTF-8 '?', cut at WFP_TASK_ERROR_MAX on a character boundary. */
 void run_set_error(struct wfp_taskrun *run, const char *text)
 {
-	size_t i;
+	const unsigned char *s =
+	    (const unsigned char *)(text ? text : "failed");
+	size_t n = strlen((const char *)s), i = 0, o = 0;
 
-	wfp_strlcpy(run->error, text ? text : "failed", sizeof(run->error));
-	for (i = 0; run->error[i] != '\0'; i++) {
-		if ((unsigned char)run->error[i] < 0x20 ||
-		    run->error[i] == 0x7f)
-			run->error[i] = ' ';
+	while (i < n) {
+		uint32_t cp;
+		size_t k = wfp_utf8_next(s + i, n - i, &cp);
+		char sub = '\0'; /* what the character becomes, if not itself */
+
+		if (k == 0)
+			k = 1, sub = '?';
+		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			sub = ' ';
+		if (o + (sub ? 1 : k) >= sizeof(run->error))
+			break;
+		if (sub)
+			run->error[o++] = sub;
+		else
+			memcpy(run->error + o, s + i, k), o += k;
+		i += k;
 	}
+	run->error[o] = '\0';
 }
 
 /* Sets ok 0 and a formatted error (the run goes on). */
@@ -162,8 +177,9 @@ static void run_free(struct wfp_taskrun *run)
 	free(run);
 }
 
-/* The text of a tail: NUL-terminated, without the broken UTF-8 sequence a
- * cut may have left at its start. */
+/* The text of a tail: NUL-terminated (a NUL byte of the output shown as
+ * '?'), without the broken UTF-8 sequence a cut may have left at its
+ * start. */
 static const char *tail_text(struct run_tail *t)
 {
 	size_t skip = 0;
@@ -171,6 +187,10 @@ static const char *tail_text(struct run_tail *t)
 	if (t->buf == NULL)
 		return "";
 	t->buf[t->len] = '\0';
+	/* A NUL would end the text early: the end of the output is kept. */
+	for (char *p = memchr(t->buf, '\0', t->len); p != NULL;
+	     p = memchr(p, '\0', t->len - (size_t)(p - t->buf)))
+		*p = '?';
 	while (t->cut && skip < 3 && skip < t->len &&
 	       ((unsigned char)t->buf[skip] & 0xc0) == 0x80)
 		skip++;
