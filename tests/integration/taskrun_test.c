@@ -1009,6 +1009,30 @@ static void test_error_text(void **state)
 	got_free(&g);
 }
 
+/* A task that starts a daemon leaving its process group (setsid) and
+ * holding stdout: the task still ends when its leader exits (the pipes
+ * are drained without waiting for the daemon), but the daemon is out of
+ * the group's SIGKILL and lives on: the runner cannot stop what leaves
+ * the group (documented for operators). */
+static void test_setsid_daemon(void **state)
+{
+	struct got g = {0};
+	int x = 0;
+
+	(void)state;
+	run_sh("setsid sh -c 'echo $$; exec sleep 30' & sleep 0.3; "
+	       "echo '{\"a\":1}'",
+	       &g);
+	assert_int_equal(g.ok, 1);
+	assert_true(g.duration_ms < 5000);
+	assert_string_equal(g.outputs, "{\"a\":1}");
+	assert_int_equal(sscanf(g.out_tail, "%d", &x), 1);
+	assert_int_equal(kill((pid_t)x, 0), 0); /* alive: it escaped */
+	kill((pid_t)x, SIGKILL);
+	assert_true(pid_gone((pid_t)x));
+	got_free(&g);
+}
+
 /* Counts the open descriptors of this process (the directory's own
  * handle included, the same each time). */
 static int fd_count(void)
@@ -1190,6 +1214,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_error_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_tasks_no_leak, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_setsid_daemon, setup,
 					    teardown),
 	};
 	char tmpl[] = "/tmp/wfp-taskrun-XXXXXX";
