@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wfp/client.h"
 #include "wfp/util.h"
 
 /* ---- results --------------------------------------------------------- */
@@ -76,11 +77,36 @@ static int outputs_keys_ok(json_t *o, char *bad, size_t n)
 	return 1;
 }
 
+/* Returns 1 when the JSON text s nests at most WFP_PAYLOAD_DEPTH_MAX
+ * arrays and objects (what the task log takes), else 0. */
+static int outputs_depth_ok(const char *s)
+{
+	int depth = 0, in_str = 0;
+
+	for (; *s; s++) {
+		if (in_str) {
+			if (*s == '\\' && s[1] != '\0')
+				s++;
+			else if (*s == '"')
+				in_str = 0;
+		} else if (*s == '"') {
+			in_str = 1;
+		} else if (*s == '[' || *s == '{') {
+			if (++depth > WFP_PAYLOAD_DEPTH_MAX)
+				return 0;
+		} else if (*s == ']' || *s == '}') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
 /*
  * Takes text[0..len) as the run's outputs when it is a JSON object with
  * data-name keys (stored compact). Not JSON or not an object: no outputs
  * (strict 0, the last line of an exec's stdout) or a failure (strict 1, a
- * plugin's outputs). A bad key or too big: a failure. Returns 0, or -1
+ * plugin's outputs). A bad key, too big or nested deeper than the task
+ * log takes: a failure. Returns 0, or -1
  * when the run became a failure (ok 0, error set; not ended here).
  */
 int run_outputs(struct wfp_taskrun *run, const char *text, size_t len,
@@ -117,6 +143,13 @@ int run_outputs(struct wfp_taskrun *run, const char *text, size_t len,
 		run->outputs = NULL;
 		run_errorf(run, "outputs are over %d bytes",
 			   WFP_TASK_OUTPUTS_MAX);
+		goto out;
+	}
+	if (!outputs_depth_ok(run->outputs)) {
+		free(run->outputs);
+		run->outputs = NULL;
+		run_errorf(run, "outputs nest deeper than %d levels",
+			   WFP_PAYLOAD_DEPTH_MAX);
 		goto out;
 	}
 	run->ok = 1;

@@ -981,6 +981,55 @@ static void test_outputs_line_too_long(void **state)
 	got_free(&g);
 }
 
+/* Outputs nested deeper than the task log takes (WFP_PAYLOAD_DEPTH_MAX
+ * levels, the outer object counted) fail the task: jansson reads up to
+ * 2048 levels, and log_append.lua refused the whole log write (BADARG),
+ * so the executor lost the job at each try. Exactly at the bound: taken. */
+static void test_outputs_too_deep(void **state)
+{
+	char script[256];
+	struct got g = {0};
+
+	(void)state;
+	for (int depth = 512; depth <= 513; depth++) {
+		snprintf(script, sizeof(script),
+			 "printf '{\"a\":'; i=2; while [ $i -lt %d ]; do "
+			 "printf '['; i=$((i+1)); done; printf 1; i=2; "
+			 "while [ $i -lt %d ]; do printf ']'; i=$((i+1)); "
+			 "done; echo '}'",
+			 depth + 1, depth + 1);
+		run_sh(script, &g);
+		if (depth == 512) {
+			assert_int_equal(g.ok, 1);
+			assert_non_null(g.outputs);
+		} else {
+			assert_int_equal(g.ok, 0);
+			assert_string_equal(g.error,
+					    "outputs nest deeper than 512 "
+					    "levels");
+		}
+		got_free(&g);
+	}
+	/* a plugin's outputs too */
+	{
+		char args[2048];
+		size_t o = (size_t)snprintf(args, sizeof(args),
+					    "{\"outputs\":\"{\\\"a\\\":");
+
+		for (int i = 0; i < 512; i++)
+			args[o++] = '[';
+		args[o++] = '1';
+		for (int i = 0; i < 512; i++)
+			args[o++] = ']';
+		snprintf(args + o, sizeof(args) - o, "}\"}");
+		run_plugin("testplug", args, 0, &g);
+		assert_int_equal(g.ok, 0);
+		assert_string_equal(g.error,
+				    "outputs nest deeper than 512 levels");
+		got_free(&g);
+	}
+}
+
 /* A failure's error is one line of text: cut on a character boundary
  * (valid UTF-8), no control character (C0, DEL or C1) left. */
 static void test_error_text(void **state)
@@ -1213,6 +1262,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_outputs_line_too_long, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_error_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_too_deep, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_many_tasks_no_leak, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_setsid_daemon, setup,
