@@ -158,8 +158,9 @@ void cli_print_fields(json_t *o, const char *indent);
 const char *cli_jstr(json_t *o, const char *key);
 
 /* Copies at most width characters of UTF-8 text s into out (n bytes, at
- * least 4 * width + 8), control characters as spaces; a longer s is cut
- * to end in "..." within width. */
+ * least 4 * width + 8), control characters (C0, DEL, C1) as spaces and
+ * bytes that are not UTF-8 as '?'; a longer s is cut to end in "..."
+ * within width. */
 void cli_text_cut(const char *s, int width, char *out, size_t n);
 
 /* Writes ms (negative: 0) as a time since some start into out (n

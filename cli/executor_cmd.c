@@ -139,19 +139,27 @@ static void running_text(json_t *detail, char *out, size_t n)
 		wfp_strlcpy(out, "-", n);
 }
 
+/* An executor's name as shown in the table: text (control characters
+ * as spaces), at most EXECUTOR_NAME_MAX characters. */
+static const char *name_text(json_t *e, char *out, size_t n)
+{
+	cli_text_cut(cli_jstr(e, "name"), EXECUTOR_NAME_MAX, out, n);
+	return out;
+}
+
 /* The text form: NAME JOBS RUNNING LAST BEAT. */
 static void executors_print(json_t *list)
 {
+	char name[EXECUTOR_NAME_MAX * 4 + 8];
 	size_t i;
 	json_t *e;
 	int nw = 4;
 
 	json_array_foreach(list, i, e)
 	{
-		int w = (int)strlen(cli_jstr(e, "name"));
+		int w = (int)strlen(name_text(e, name, sizeof(name)));
 
-		nw = w > nw ? (w < EXECUTOR_NAME_MAX ? w : EXECUTOR_NAME_MAX)
-			    : nw;
+		nw = w > nw ? w : nw;
 	}
 	printf("%-*s %-5s %-*s %s\n", nw, "NAME", "JOBS", RUNNING_WIDTH,
 	       "RUNNING", "LAST BEAT");
@@ -165,7 +173,8 @@ static void executors_print(json_t *list)
 		cli_text_cut(running, RUNNING_WIDTH, cut, sizeof(cut));
 		snprintf(jobs, sizeof(jobs), "%lld",
 			 (long long)json_integer_value(nj));
-		printf("%-*s %-5s %-*s %lld ms ago\n", nw, cli_jstr(e, "name"),
+		printf("%-*s %-5s %-*s %lld ms ago\n", nw,
+		       name_text(e, name, sizeof(name)),
 		       json_is_integer(nj) ? jobs : "-", RUNNING_WIDTH, cut,
 		       (long long)json_integer_value(
 			   json_object_get(e, "last_beat_ms_ago")));

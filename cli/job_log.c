@@ -19,6 +19,19 @@
 /* Reading the task log                                                */
 /* ------------------------------------------------------------------ */
 
+/* The value of field key in a flat [k1, v1, ...] reply, or NULL. */
+static const redisReply *flat_get(const redisReply *flat, const char *key)
+{
+	for (size_t i = 0; i + 1 < flat->elements; i += 2) {
+		const redisReply *k = flat->element[i];
+
+		if (k->str && strcmp(k->str, key) == 0 &&
+		    flat->element[i + 1]->str)
+			return flat->element[i + 1];
+	}
+	return NULL;
+}
+
 /* One log entry's fields as JSON (cli_fields_lossy). The note on a value
  * that is not valid UTF-8 goes into "utf8_error", never into "error",
  * which is the log's own field (a task's error). */
@@ -67,12 +80,30 @@ static size_t log_add(json_t *log, const redisReply *r, char *last,
 	return n;
 }
 
-/* Reads the entries of stream key after entry id after ("" for all),
- * LOG_PAGE at a time, appending them to log; last gets the id of the
- * newest one read (unchanged when none). Returns 0, or -1 after printing
- * why. */
-static int log_read(struct wfp_client *cl, const struct wfp_key *key,
-		    const char *after, json_t *log, char *last, size_t lastn)
+/* What is done with each page of a log read (an XRANGE reply of at least
+ * one entry): returns 0 to go on, else the read stops with it. */
+typedef int log_page_fn(const redisReply *page, void *arg);
+
+/* The entries of page as a JSON array (see log_add). */
+static json_t *page_json(const redisReply *page)
+{
+	json_t *a = json_array();
+	char last[64];
+
+	log_add(a, page, last, sizeof(last));
+	return a;
+}
+
+/*
+ * Reads the entries of stream key after entry id after ("" for all) up to
+ * entry id upto ("" for the end), LOG_PAGE at a time, handing each page
+ * to fn (so a long log is never held whole); last gets the id of the
+ * newest one read (unchanged when none). Returns 0, -1 after printing
+ * why, or what fn returned when not 0.
+ */
+static int log_pages(struct wfp_client *cl, const struct wfp_key *key,
+		     const char *after, const char *upto, log_page_fn *fn,
+		     void *arg, char *last, size_t lastn)
 {
 	char from[72];
 
@@ -81,16 +112,29 @@ static int log_read(struct wfp_client *cl, const struct wfp_key *key,
 	else
 		wfp_strlcpy(from, "-", sizeof(from));
 	for (;;) {
-		redisReply *r = wfp_client_commandf(
-		    cl, "XRANGE %s %s + COUNT %d", key->s, from, LOG_PAGE);
-		size_t n;
+		redisReply *r =
+		    wfp_client_commandf(cl, "XRANGE %s %s %s COUNT %d", key->s,
+					from, upto[0] ? upto : "+", LOG_PAGE);
+		size_t n = 0;
+		int rc;
 
 		if (r == NULL)
 			return cli_error(EXIT_FAIL, "%s", wfp_client_error(cl)),
 			       -1;
-		n = log_add(log, r, last, lastn);
+		for (size_t i = 0;
+		     r->type == REDIS_REPLY_ARRAY && i < r->elements;
+		     i++, n++) {
+			const redisReply *e = r->element[i];
+
+			if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+			    e->element[0]->str != NULL)
+				wfp_strlcpy(last, e->element[0]->str, lastn);
+		}
+		rc = n > 0 ? fn(r, arg) : 0;
 		freeReplyObject(r);
-		if (n < LOG_PAGE)
+		if (rc != 0)
+			return rc;
+		if (n < LOG_PAGE || (upto[0] && strcmp(last, upto) == 0))
 			return 0;
 		snprintf(from, sizeof(from), "(%s", last);
 	}
@@ -126,50 +170,107 @@ static const char *num_text(json_t *o, const char *key, char *buf, size_t n)
 	return buf;
 }
 
-/* The text form of `job log`: a table, AT counted from the first entry. */
-static void log_print(json_t *log)
+/* The text form of `job log`: the first pass finds the TASK width and
+ * the first entry's `at` (AT counts from it), the second prints the rows
+ * of the entries the first one saw. */
+struct log_table {
+	int tw;	       /* TASK column width */
+	int64_t t0;    /* `at` of the first entry */
+	int seen;      /* an entry was seen */
+	char last[64]; /* the newest entry of the first pass */
+};
+
+/* First pass: widths and the start, from the raw entries (no JSON). */
+static int table_measure(const redisReply *page, void *arg)
 {
-	json_t *first = json_array_get(log, 0);
-	long long t0 = json_integer_value(json_object_get(first, "at"));
-	int tw = 4;
+	struct log_table *t = arg;
 
-	for (size_t i = 0; i < json_array_size(log); i++) {
-		int w = (int)strlen(cli_jstr(json_array_get(log, i), "task"));
+	for (size_t i = 0; i < page->elements; i++) {
+		const redisReply *e = page->element[i], *task, *at;
+		int w;
 
-		tw = w > tw ? (w < WFP_TASK_NAME_MAX ? w : WFP_TASK_NAME_MAX)
-			    : tw;
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[1]->type != REDIS_REPLY_ARRAY)
+			continue;
+		task = flat_get(e->element[1], "task");
+		at = flat_get(e->element[1], "at");
+		if (!t->seen && at && wfp_parse_i64(at->str, &t->t0) != 0)
+			t->t0 = 0;
+		t->seen = 1;
+		w = task ? (int)task->len : 0;
+		t->tw = w > t->tw
+			    ? (w < WFP_TASK_NAME_MAX ? w : WFP_TASK_NAME_MAX)
+			    : t->tw;
 	}
-	printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n", "RUN", "AT", tw, "TASK",
-	       "STATE", "ATTEMPT", "FENCE", "DETAIL");
-	for (size_t i = 0; i < json_array_size(log); i++) {
-		json_t *e = json_array_get(log, i);
+	return 0;
+}
+
+/* Second pass: the rows. Returns 0, or -1 when the output failed
+ * (recorded, see cli_output_error). */
+static int table_rows(const redisReply *raw, void *arg)
+{
+	const struct log_table *t = arg;
+	json_t *page = page_json(raw), *e;
+	size_t i;
+
+	json_array_foreach(page, i, e)
+	{
 		char at[32], run[24], att[24], fence[24],
 		    d[WFP_REASON_MAX + 16];
 		char cut[LOG_DETAIL_WIDTH * 4 + 8];
 
+		if (cli_output_error() != NULL)
+			break;
 		cli_fmt_elapsed(json_integer_value(json_object_get(e, "at")) -
-				    t0,
+				    t->t0,
 				at, sizeof(at));
 		cli_text_cut(log_detail(e, d, sizeof(d)), LOG_DETAIL_WIDTH, cut,
 			     sizeof(cut));
 		printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n",
-		       num_text(e, "run", run, sizeof(run)), at, tw,
+		       num_text(e, "run", run, sizeof(run)), at, t->tw,
 		       cli_jstr(e, "task"), cli_jstr(e, "state"),
 		       num_text(e, "attempt", att, sizeof(att)),
 		       num_text(e, "fence", fence, sizeof(fence)), cut);
 	}
+	json_decref(page);
+	return cli_output_flush();
+}
+
+/* --json: the entries as one compact JSON array, written as read. */
+static int json_rows(const redisReply *raw, void *arg)
+{
+	int *count = arg;
+	json_t *page = page_json(raw), *e;
+	size_t i;
+
+	json_array_foreach(page, i, e)
+	{
+		char *s = json_dumps(e, JSON_COMPACT);
+
+		if (s == NULL)
+			cli_output_fail("JSON encoding failed");
+		else if (printf("%s%s", (*count)++ ? "," : "", s) < 0)
+			cli_output_fail("cannot write to stdout");
+		free(s);
+		if (cli_output_error() != NULL)
+			break;
+	}
+	json_decref(page);
+	return cli_output_flush();
 }
 
 /* job log ID: the task log as a table, or with --json every entry with
- * the log's field names and full text. */
+ * the log's field names and full text; read and written a page at a
+ * time, so a log of any length takes bounded memory. */
 int cli_job_log(struct cli *c)
 {
 	static const char *const opts[] = {NULL};
+	struct log_table t = {.tw = 4};
 	struct wfp_client *cl;
 	struct wfp_key lk;
 	redisReply *r;
-	json_t *log;
 	char last[64] = "";
+	int count = 0, rc;
 
 	if (cli_expect(c, 3, 3, opts, "wfp job log ID") != 0 ||
 	    cli_check_job_id(c, 0) != 0)
@@ -179,30 +280,31 @@ int cli_job_log(struct cli *c)
 		return EXIT_FAIL;
 	freeReplyObject(r);
 	lk = wfp_key_log(wfp_client_tag(cl), c->pos[2]);
-	log = json_array();
-	if (log_read(cl, &lk, "", log, last, sizeof(last)) != 0) {
-		json_decref(log);
-		return EXIT_FAIL;
+	if (c->json) {
+		printf("[");
+		rc = log_pages(cl, &lk, "", "", json_rows, &count, last,
+			       sizeof(last));
+		if (rc == 0 && printf("]\n") < 0)
+			cli_output_fail("cannot write to stdout");
+	} else {
+		rc = log_pages(cl, &lk, "", "", table_measure, &t, t.last,
+			       sizeof(t.last));
+		if (rc == 0)
+			printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n", "RUN",
+			       "AT", t.tw, "TASK", "STATE", "ATTEMPT", "FENCE",
+			       "DETAIL");
+		if (rc == 0 && t.seen)
+			rc = log_pages(cl, &lk, "", t.last, table_rows, &t,
+				       last, sizeof(last));
 	}
-	return cli_emit(c, log, log_print);
+	if (rc == -1 && cli_output_error() == NULL)
+		return EXIT_FAIL; /* a Redis failure, printed */
+	return cli_output_flush() == 0 ? EXIT_OK : cli_output_report(NULL);
 }
 
 /* ------------------------------------------------------------------ */
 /* job watch                                                           */
 /* ------------------------------------------------------------------ */
-
-/* The value of field key in a flat [k1, v1, ...] reply, or NULL. */
-static const redisReply *flat_get(const redisReply *flat, const char *key)
-{
-	for (size_t i = 0; i + 1 < flat->elements; i += 2) {
-		const redisReply *k = flat->element[i];
-
-		if (k->str && strcmp(k->str, key) == 0 &&
-		    flat->element[i + 1]->str)
-			return flat->element[i + 1];
-	}
-	return NULL;
-}
 
 /* True when events entry flat is about job id: its raw type and id are
  * compared, so another entry, whatever its bytes, is never converted. */
@@ -302,21 +404,36 @@ static int watch_feed(struct watch *w, json_t *log, int show)
 	return 0;
 }
 
+/* What watch_log hands each page of the log to. */
+struct watch_pass {
+	struct watch *w;
+	int show;
+};
+
+/* Counts one page of log entries (see watch_feed). */
+static int watch_page(const redisReply *raw, void *arg)
+{
+	struct watch_pass *p = arg;
+	json_t *page = page_json(raw);
+	int rc = watch_feed(p->w, page, p->show);
+
+	json_decref(page);
+	return rc;
+}
+
 /* Reads the log entries after w->log_last and counts them (printing
- * changes when show is set). Returns 0, or -1 (printed or recorded). */
+ * changes when show is set), a page at a time. Returns 0, or -1 (printed
+ * or recorded). */
 static int watch_log(struct watch *w, int show)
 {
-	json_t *log = json_array();
+	struct watch_pass p = {w, show};
 	char last[64];
-	int rc;
 
 	wfp_strlcpy(last, w->log_last, sizeof(last));
-	rc = log_read(w->cl, &w->lk, strcmp(last, "0-0") ? last : "", log, last,
-		      sizeof(last));
-	if (rc == 0)
-		rc = watch_feed(w, log, show);
-	json_decref(log);
-	return rc;
+	return log_pages(w->cl, &w->lk, strcmp(last, "0-0") ? last : "", "",
+			 watch_page, &p, last, sizeof(last)) != 0
+		   ? -1
+		   : 0;
 }
 
 /* Handles one XREAD reply: events of the job, entries of its log.

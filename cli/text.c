@@ -16,7 +16,9 @@ const char *cli_jstr(json_t *o, const char *key)
 }
 
 /* Counts characters as wfp_utf8_next decodes them (a bad byte counts as
- * one, shown as '?'); remembers where "..." would go. */
+ * one, shown as '?'); control characters (C0, DEL, C1) are shown as
+ * spaces, so no text reaches a terminal as an escape sequence;
+ * remembers where "..." would go. */
 void cli_text_cut(const char *s, int width, char *out, size_t n)
 {
 	size_t len = strlen(s), o = 0, cut = 0;
@@ -35,8 +37,10 @@ void cli_text_cut(const char *s, int width, char *out, size_t n)
 			memcpy(out + cut, "...", 4);
 			return;
 		}
-		if (cp < 0x20 || cp == 0x7f)
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			out[o++] = ' ';
+		else if (cp == '?' && k == 1)
+			out[o++] = '?'; /* also a bad byte: never copied raw */
 		else
 			memcpy(out + o, s + i, k), o += k;
 		i += k, chars++;

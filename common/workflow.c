@@ -396,14 +396,19 @@ static int j_size(const struct parse *p, int i)
 	return p->doc.v[i].count;
 }
 
-/* The raw text of number i (at most n - 1 bytes) into out. */
+/* The raw text of number i into out (n > 4 bytes); a longer one is cut
+ * to end in "...", so a message never shows another number. */
 static const char *j_raw(const struct parse *p, int i, char *out, size_t n)
 {
 	const struct wf_json_val *v = &p->doc.v[i];
-	size_t len = v->len < n ? v->len : n - 1;
 
-	memcpy(out, p->doc.text + v->start, len);
-	out[len] = '\0';
+	if (v->len < n) {
+		memcpy(out, p->doc.text + v->start, v->len);
+		out[v->len] = '\0';
+	} else {
+		memcpy(out, p->doc.text + v->start, n - 4);
+		memcpy(out + n - 4, "...", 4);
+	}
 	return out;
 }
 
@@ -647,9 +652,9 @@ static int parse_names(struct parse *p, int t, const char *field, int v,
 }
 
 /* Reads integer field of task t into *out: absent leaves it, else an
- * integer in 0..max. */
+ * integer in min..max. */
 static int parse_int(struct parse *p, int t, const char *field, int v,
-		     long long max, int64_t *out)
+		     long long min, long long max, int64_t *out)
 {
 	char raw[32];
 	int64_t x;
@@ -659,9 +664,9 @@ static int parse_int(struct parse *p, int t, const char *field, int v,
 	if (!j_is(p, v, WF_JSON_NUMBER) || !p->doc.v[v].is_int)
 		return wf_fail_task(p, t, "%s is not an integer", field);
 	j_raw(p, v, raw, sizeof(raw));
-	if (wfp_parse_i64(raw, &x) != 0 || x < 0 || x > max)
-		return wf_fail_task(p, t, "%s %s is not in 0..%lld", field, raw,
-				    max);
+	if (wfp_parse_i64(raw, &x) != 0 || x < min || x > max)
+		return wf_fail_task(p, t, "%s %s is not in %lld..%lld", field,
+				    raw, min, max);
 	*out = x;
 	return 0;
 }
@@ -676,14 +681,11 @@ static int parse_retry(struct parse *p, int t, int v)
 	if (!j_is(p, v, WF_JSON_OBJECT))
 		return wf_fail_task(p, t, "retry is not an object");
 	if (only_keys(p, v, keys, t, "retry") != 0 ||
-	    parse_int(p, t, "retry.attempts", j_get(p, v, "attempts"),
+	    parse_int(p, t, "retry.attempts", j_get(p, v, "attempts"), 1,
 		      WFP_WF_ATTEMPTS_MAX, &attempts) != 0 ||
-	    parse_int(p, t, "retry.backoff_ms", j_get(p, v, "backoff_ms"),
+	    parse_int(p, t, "retry.backoff_ms", j_get(p, v, "backoff_ms"), 0,
 		      WFP_WF_BACKOFF_MAX_MS, &task->backoff_ms) != 0)
 		return -1;
-	if (attempts < 1)
-		return wf_fail_task(p, t, "retry.attempts %lld is not in 1..%d",
-				    (long long)attempts, WFP_WF_ATTEMPTS_MAX);
 	task->attempts = (int)attempts;
 	return 0;
 }
@@ -765,7 +767,7 @@ static int parse_task_fields(struct parse *p, int t, int o, int in_graph)
 		return -1;
 	if (parse_task_lists(p, t, o, in_graph) != 0)
 		return -1;
-	if (parse_int(p, t, "timeout_ms", j_get(p, o, "timeout_ms"),
+	if (parse_int(p, t, "timeout_ms", j_get(p, o, "timeout_ms"), 0,
 		      WFP_WF_TIMEOUT_MAX_MS, &task->timeout_ms) != 0)
 		return -1;
 	if (retry >= 0 && parse_retry(p, t, retry) != 0)

@@ -40,11 +40,14 @@ struct run_tail {
 	int cut; /* bytes before buf were dropped */
 };
 
-/* A line of stdout, at most WFP_TASK_OUTPUTS_MAX bytes (over: too long). */
+/* A line of stdout, at most WFP_TASK_OUTPUTS_MAX bytes (over: too long;
+ * its first and last bytes that are not blank are still known, so a JSON
+ * object too big to be outputs is told from other text). */
 struct run_line {
 	char *buf;
 	size_t len, cap;
 	int over;
+	char first, final; /* first and last non-blank bytes, '\0' none */
 };
 
 struct run_exec {

@@ -12,22 +12,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wfp/client.h"
 #include "wfp/util.h"
 
 /* ---- results --------------------------------------------------------- */
 
-/* Stores text as the run's error: one line (control characters become
- * spaces), cut at WFP_TASK_ERROR_MAX. */
+/* Stores text as the run's error: one line of text, as the task log
+ * takes it: control characters (C0, DEL, C1) become spaces, bytes that
+ * are not UTF-8 '?', cut at WFP_TASK_ERROR_MAX on a character boundary. */
 void run_set_error(struct wfp_taskrun *run, const char *text)
 {
-	size_t i;
+	const unsigned char *s =
+	    (const unsigned char *)(text ? text : "failed");
+	size_t n = strlen((const char *)s), i = 0, o = 0;
 
-	wfp_strlcpy(run->error, text ? text : "failed", sizeof(run->error));
-	for (i = 0; run->error[i] != '\0'; i++) {
-		if ((unsigned char)run->error[i] < 0x20 ||
-		    run->error[i] == 0x7f)
-			run->error[i] = ' ';
+	while (i < n) {
+		uint32_t cp;
+		size_t k = wfp_utf8_next(s + i, n - i, &cp);
+		char sub = '\0'; /* what the character becomes, if not itself */
+
+		if (k == 0)
+			k = 1, sub = '?';
+		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			sub = ' ';
+		if (o + (sub ? 1 : k) >= sizeof(run->error))
+			break;
+		if (sub)
+			run->error[o++] = sub;
+		else
+			memcpy(run->error + o, s + i, k), o += k;
+		i += k;
 	}
+	run->error[o] = '\0';
 }
 
 /* Sets ok 0 and a formatted error (the run goes on). */
@@ -61,11 +77,36 @@ static int outputs_keys_ok(json_t *o, char *bad, size_t n)
 	return 1;
 }
 
+/* Returns 1 when the JSON text s nests at most WFP_PAYLOAD_DEPTH_MAX
+ * arrays and objects (what the task log takes), else 0. */
+static int outputs_depth_ok(const char *s)
+{
+	int depth = 0, in_str = 0;
+
+	for (; *s; s++) {
+		if (in_str) {
+			if (*s == '\\' && s[1] != '\0')
+				s++;
+			else if (*s == '"')
+				in_str = 0;
+		} else if (*s == '"') {
+			in_str = 1;
+		} else if (*s == '[' || *s == '{') {
+			if (++depth > WFP_PAYLOAD_DEPTH_MAX)
+				return 0;
+		} else if (*s == ']' || *s == '}') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
 /*
  * Takes text[0..len) as the run's outputs when it is a JSON object with
  * data-name keys (stored compact). Not JSON or not an object: no outputs
  * (strict 0, the last line of an exec's stdout) or a failure (strict 1, a
- * plugin's outputs). A bad key or too big: a failure. Returns 0, or -1
+ * plugin's outputs). A bad key, too big or nested deeper than the task
+ * log takes: a failure. Returns 0, or -1
  * when the run became a failure (ok 0, error set; not ended here).
  */
 int run_outputs(struct wfp_taskrun *run, const char *text, size_t len,
@@ -102,6 +143,13 @@ int run_outputs(struct wfp_taskrun *run, const char *text, size_t len,
 		run->outputs = NULL;
 		run_errorf(run, "outputs are over %d bytes",
 			   WFP_TASK_OUTPUTS_MAX);
+		goto out;
+	}
+	if (!outputs_depth_ok(run->outputs)) {
+		free(run->outputs);
+		run->outputs = NULL;
+		run_errorf(run, "outputs nest deeper than %d levels",
+			   WFP_PAYLOAD_DEPTH_MAX);
 		goto out;
 	}
 	run->ok = 1;
@@ -162,8 +210,9 @@ static void run_free(struct wfp_taskrun *run)
 	free(run);
 }
 
-/* The text of a tail: NUL-terminated, without the broken UTF-8 sequence a
- * cut may have left at its start. */
+/* The text of a tail: NUL-terminated (a NUL byte of the output shown as
+ * '?'), without the broken UTF-8 sequence a cut may have left at its
+ * start. */
 static const char *tail_text(struct run_tail *t)
 {
 	size_t skip = 0;
@@ -171,6 +220,10 @@ static const char *tail_text(struct run_tail *t)
 	if (t->buf == NULL)
 		return "";
 	t->buf[t->len] = '\0';
+	/* A NUL would end the text early: the end of the output is kept. */
+	for (char *p = memchr(t->buf, '\0', t->len); p != NULL;
+	     p = memchr(p, '\0', t->len - (size_t)(p - t->buf)))
+		*p = '?';
 	while (t->cut && skip < 3 && skip < t->len &&
 	       ((unsigned char)t->buf[skip] & 0xc0) == 0x80)
 		skip++;

@@ -289,11 +289,34 @@ static void tail_add(struct run_tail *t, const char *p, size_t n)
 	t->len += n;
 }
 
+/* 1 when c is a blank of a line (space, tab, CR). */
+static int blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Notes the first and last non-blank bytes of p[0..n) in the line. */
+static void line_ends(struct run_line *l, const char *p, size_t n)
+{
+	size_t i = 0, j = n;
+
+	while (i < n && blank(p[i]))
+		i++;
+	if (i == n)
+		return;
+	if (l->first == '\0')
+		l->first = p[i];
+	while (j > i && blank(p[j - 1]))
+		j--;
+	l->final = p[j - 1];
+}
+
 /* Appends p[0..n) to the line; past WFP_TASK_OUTPUTS_MAX it is over. */
 static void line_add(struct run_line *l, const char *p, size_t n)
 {
 	size_t want = l->len + n;
 
+	line_ends(l, p, n);
 	if (l->over || n == 0)
 		return;
 	if (want > WFP_TASK_OUTPUTS_MAX) {
@@ -321,13 +344,7 @@ static void line_add(struct run_line *l, const char *p, size_t n)
 /* Returns 1 when the line holds only blanks (spaces, tabs, CR). */
 static int line_blank(const struct run_line *l)
 {
-	if (l->over)
-		return 0;
-	for (size_t i = 0; i < l->len; i++) {
-		if (l->buf[i] != ' ' && l->buf[i] != '\t' && l->buf[i] != '\r')
-			return 0;
-	}
-	return 1;
+	return l->first == '\0';
 }
 
 /* A line of stdout ended: a line that is not blank becomes the last. */
@@ -342,6 +359,7 @@ static void line_close(struct run_exec *x)
 	}
 	x->line.len = 0;
 	x->line.over = 0;
+	x->line.first = x->line.final = '\0';
 }
 
 /* Takes in n bytes of stream i (0 stdout, 1 stderr). */
@@ -548,6 +566,10 @@ static void exec_result(struct wfp_taskrun *run, int status)
 		run->ok = 1;
 		if (x->last.len > 0 && !x->last.over)
 			run_outputs(run, x->last.buf, x->last.len, 0);
+		else if (x->last.over && x->last.first == '{' &&
+			 x->last.final == '}')
+			run_errorf(run, "outputs are over %d bytes",
+				   WFP_TASK_OUTPUTS_MAX);
 	} else if (WIFEXITED(status)) {
 		run_errorf(run, "exit %d", WEXITSTATUS(status));
 	} else if (WIFSIGNALED(status)) {

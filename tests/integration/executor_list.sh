@@ -48,6 +48,16 @@ rcli DEL "${I}exec-a" >/dev/null
 eq "without its info: --json" "$("$WFP" executor list --json | jq -c '.[0] | [.name, .jobs]')" '["exec-a",null]'
 ok "without its info: text" grep -Eq '^exec-a +- +- ' <<<"$("$WFP" executor list)"
 
+# Names and task names are printed as text: a control character in them
+# (an escape sequence to the terminal) is shown as a space.
+now=$(now_ms)
+rcli ZADD "$Z" "$now" $'evil\e[2J' >/dev/null
+rcli HSET "${I}"$'evil\e[2J' jobs 1 detail $'[{"job":"j9","tasks":["a\\u001b[31mb"]}]' >/dev/null
+"$WFP" executor list >"$TMP/esc.txt"
+ok "no ESC byte in the table" test "$(grep -c $'\e' "$TMP/esc.txt")" = 0
+ok "the name shown with a space" grep -Eq '^evil \[2J +1 +a \[31mb ' "$TMP/esc.txt"
+rcli ZREM "$Z" $'evil\e[2J' >/dev/null
+
 eq "an extra argument" "$(status_of "$WFP" executor list x)" 2
 eq "an unknown option" "$(status_of "$WFP" executor list --all)" 2
 eq "an unknown verb" "$(status_of "$WFP" executor show)" 2

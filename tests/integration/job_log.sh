@@ -60,4 +60,30 @@ id=$("$WFP" job post "$(job_file many)")
 rcli EVAL "for i = 1, 2500 do redis.call('XADD', KEYS[1], '*', 'run', 1, 'task', 't' .. i, 'state', 'applied', 'attempt', 1, 'fence', 1, 'at', 1700000000000 + i, 'owner', 'e') end" 1 "$tag:job:$id:log" >/dev/null
 eq "2500 rows and the header" "$("$WFP" job log "$id" | wc -l)" 2501
 eq "the last one" "$("$WFP" job log "$id" --json | jq -r '.[-1].task')" t2500
+
+# Outputs may hold C1 controls (valid JSON and UTF-8: U+009B is CSI to a
+# terminal): the table shows them as spaces, never as raw bytes.
+L="$tag:job:$id:log"
+add run 1 task esc state applied attempt 1 fence 1 at 1700000003000 owner e outputs $'{"a":"\xc2\x9b2J\xc2\x9b31mred"}'
+"$WFP" job log "$id" | tail -1 >"$TMP/esc.txt"
+ok "no C1 control reaches the terminal" test "$(grep -c $'\xc2\x9b' "$TMP/esc.txt")" = 0
+ok "shown as spaces" grep -q '{"a":" 2J 31mred"}' "$TMP/esc.txt"
+
+# A long log is read and printed page by page: 100,000 entries with
+# 200-byte tails are printed in bounded memory (the whole log was held:
+# 199 MB for the table, 284 MB with --json; now 8 MB).
+id=$("$WFP" job post "$(job_file huge)")
+rcli EVAL "local e = string.rep('e', 200) for i = 1, 100000 do redis.call('XADD', KEYS[1], '*', 'run', 1, 'task', 't' .. i, 'state', 'apply-failed', 'attempt', 1, 'fence', 1, 'at', 1700000000000 + i, 'owner', 'e', 'error', 'exit 3', 'stderr', e) end" 1 "$tag:job:$id:log" >/dev/null
+if [ -x /usr/bin/time ]; then
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4"
+  /usr/bin/time -f %M -o "$TMP/rss.txt" "$WFP" job log "$id" >"$TMP/huge.txt"
+  eq "100,000 rows and the header" "$(wc -l <"$TMP/huge.txt")" 100001
+  eq "the last row" "$(tail -1 "$TMP/huge.txt" | awk '{print $2, $3, $7}')" \
+    "+1m39.999s t100000 exit"
+  ok "the table in under 64 MB ($(cat "$TMP/rss.txt") kB)" test "$(cat "$TMP/rss.txt")" -lt 65536
+  /usr/bin/time -f %M -o "$TMP/rss.txt" "$WFP" job log "$id" --json >"$TMP/huge.json"
+  eq "--json: 100,000 entries" "$(jq length "$TMP/huge.json")" 100000
+  eq "--json: the last one" "$(jq -r '.[-1].task' "$TMP/huge.json")" t100000
+  ok "--json in under 64 MB ($(cat "$TMP/rss.txt") kB)" test "$(cat "$TMP/rss.txt")" -lt 65536
+fi
 finish

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -932,6 +933,215 @@ static void test_many_concurrent(void **state)
 	assert_int_equal(errno, ECHILD);
 }
 
+/* ---- hostile output and many tasks ----------------------------------- */
+
+/* Output with NUL bytes: the tails still end with the end of the output
+ * (a NUL is shown as '?'), they are not cut at the first NUL. */
+static void test_tail_nul(void **state)
+{
+	struct got g = {0};
+
+	(void)state;
+	run_sh("printf 'a\\000b\\n'; echo out-end; printf 'x\\000y\\n' >&2; "
+	       "echo err-end >&2; exit 1",
+	       &g);
+	assert_int_equal(g.ok, 0);
+	assert_string_equal(g.out_tail, "a?b\nout-end\n");
+	assert_string_equal(g.err_tail, "x?y\nerr-end\n");
+	got_free(&g);
+}
+
+/* A last line that is a JSON object over WFP_TASK_OUTPUTS_MAX bytes fails
+ * the task (as outputs too big after compaction do), instead of a success
+ * whose outputs silently vanish; a long line that is no object is still
+ * no outputs. */
+static void test_outputs_line_too_long(void **state)
+{
+	struct got g = {0};
+
+	(void)state;
+	run_sh("printf '{\"a\":\"'; head -c 70000 /dev/zero | tr '\\0' x; "
+	       "printf '\"}\\r\\n'",
+	       &g);
+	assert_int_equal(g.ok, 0);
+	assert_string_equal(g.error, "outputs are over 65536 bytes");
+	assert_null(g.outputs);
+	got_free(&g);
+	run_sh("head -c 70000 /dev/zero | tr '\\0' x; echo", &g);
+	assert_int_equal(g.ok, 1);
+	assert_null(g.outputs);
+	got_free(&g);
+	/* exactly at the bound: taken */
+	run_sh("printf '{\"a\":\"'; head -c 65528 /dev/zero | tr '\\0' x; "
+	       "printf '\"}\\n'",
+	       &g);
+	assert_int_equal(g.ok, 1);
+	assert_non_null(g.outputs);
+	assert_int_equal(strlen(g.outputs), 65536);
+	got_free(&g);
+}
+
+/* Outputs nested deeper than the task log takes (WFP_PAYLOAD_DEPTH_MAX
+ * levels, the outer object counted) fail the task: jansson reads up to
+ * 2048 levels, and log_append.lua refused the whole log write (BADARG),
+ * so the executor lost the job at each try. Exactly at the bound: taken. */
+static void test_outputs_too_deep(void **state)
+{
+	char script[256];
+	struct got g = {0};
+
+	(void)state;
+	for (int depth = 512; depth <= 513; depth++) {
+		snprintf(script, sizeof(script),
+			 "printf '{\"a\":'; i=2; while [ $i -lt %d ]; do "
+			 "printf '['; i=$((i+1)); done; printf 1; i=2; "
+			 "while [ $i -lt %d ]; do printf ']'; i=$((i+1)); "
+			 "done; echo '}'",
+			 depth + 1, depth + 1);
+		run_sh(script, &g);
+		if (depth == 512) {
+			assert_int_equal(g.ok, 1);
+			assert_non_null(g.outputs);
+		} else {
+			assert_int_equal(g.ok, 0);
+			assert_string_equal(g.error,
+					    "outputs nest deeper than 512 "
+					    "levels");
+		}
+		got_free(&g);
+	}
+	/* a plugin's outputs too */
+	{
+		char args[2048];
+		size_t o = (size_t)snprintf(args, sizeof(args),
+					    "{\"outputs\":\"{\\\"a\\\":");
+
+		for (int i = 0; i < 512; i++)
+			args[o++] = '[';
+		args[o++] = '1';
+		for (int i = 0; i < 512; i++)
+			args[o++] = ']';
+		snprintf(args + o, sizeof(args) - o, "}\"}");
+		run_plugin("testplug", args, 0, &g);
+		assert_int_equal(g.ok, 0);
+		assert_string_equal(g.error,
+				    "outputs nest deeper than 512 levels");
+		got_free(&g);
+	}
+}
+
+/* A failure's error is one line of text: cut on a character boundary
+ * (valid UTF-8), no control character (C0, DEL or C1) left. */
+static void test_error_text(void **state)
+{
+	struct buf {
+		char s[2048];
+	} b;
+	struct got g = {0};
+	size_t o;
+
+	(void)state;
+	o = (size_t)snprintf(b.s, sizeof(b.s), "{\"reason\":\"");
+	for (int i = 0; i < 300; i++)
+		o += (size_t)snprintf(b.s + o, sizeof(b.s) - o, "\\u00e9");
+	snprintf(b.s + o, sizeof(b.s) - o, "\"}");
+	run_plugin("fail", b.s, 0, &g);
+	assert_int_equal(g.ok, 0);
+	assert_true(strlen(g.error) < WFP_TASK_ERROR_MAX);
+	assert_true(strlen(g.error) >= WFP_TASK_ERROR_MAX - 2);
+	assert_true(wfp_utf8_ok(g.error, strlen(g.error)));
+	got_free(&g);
+	run_plugin("fail", "{\"reason\":\"a\\u009b2Jb\\u0085c\\u007fd\"}", 0,
+		   &g);
+	assert_string_equal(g.error, "a 2Jb c d");
+	assert_true(wfp_text_ok(g.error, strlen(g.error)));
+	got_free(&g);
+}
+
+/* A task that starts a daemon leaving its process group (setsid) and
+ * holding stdout: the task still ends when its leader exits (the pipes
+ * are drained without waiting for the daemon), but the daemon is out of
+ * the group's SIGKILL and lives on: the runner cannot stop what leaves
+ * the group (documented for operators). */
+static void test_setsid_daemon(void **state)
+{
+	struct got g = {0};
+	int x = 0;
+
+	(void)state;
+	run_sh("setsid sh -c 'echo $$; exec sleep 30' & sleep 0.3; "
+	       "echo '{\"a\":1}'",
+	       &g);
+	assert_int_equal(g.ok, 1);
+	assert_true(g.duration_ms < 5000);
+	assert_string_equal(g.outputs, "{\"a\":1}");
+	assert_int_equal(sscanf(g.out_tail, "%d", &x), 1);
+	assert_int_equal(kill((pid_t)x, 0), 0); /* alive: it escaped */
+	kill((pid_t)x, SIGKILL);
+	assert_true(pid_gone((pid_t)x));
+	got_free(&g);
+}
+
+/* Counts the open descriptors of this process (the directory's own
+ * handle included, the same each time). */
+static int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* 1,000 tasks (20 at a time; successes, failures, kills, timeouts,
+ * programs not found) leave no descriptor and no child behind. */
+static void test_many_tasks_no_leak(void **state)
+{
+	char *ok[] = {"/bin/sh", "-c", "echo '{\"n\":1}'; echo e >&2", NULL};
+	char *bad[] = {"/bin/sh", "-c", "exit 4", NULL};
+	char *slow[] = {"/bin/sh", "-c", "sleep 5 & sleep 5", NULL};
+	char *none[] = {"/no/such/program", NULL};
+	struct wfp_action acts[4] = {act_exec(ok), act_exec(bad),
+				     act_exec(slow), act_exec(none)};
+	static struct got g[1000];
+	struct wfp_taskrun_spec s;
+	int before, after, next = 0, done = 0, oks = 0;
+
+	(void)state;
+	before = fd_count();
+	memset(g, 0, sizeof(g));
+	while (done < 1000) {
+		while (next < 1000 && next - done < 20) {
+			spec_init(&s, &acts[next % 4]);
+			s.timeout_ms = next % 8 == 2 ? 20 : 0;
+			{
+				struct wfp_taskrun *r = start(&s, &g[next]);
+
+				if (next % 8 == 6)
+					wfp_taskrun_kill(r);
+			}
+			next++;
+		}
+		event_base_loop(base, EVLOOP_ONCE);
+		while (done < next && g[done].called)
+			done++;
+	}
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(g[i].called, 1);
+		oks += g[i].ok;
+		got_free(&g[i]);
+	}
+	assert_int_equal(oks, 250);
+	assert_int_equal(wfp_taskrunner_active(tr), 0);
+	after = fd_count();
+	assert_int_equal(after, before);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
 /* Immediate results (refusals, noop) still come later, from the loop. */
 static void test_done_never_in_start(void **state)
 {
@@ -1048,6 +1258,16 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_done_never_in_start, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_free_kills, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tail_nul, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_line_too_long, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_error_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_too_deep, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_many_tasks_no_leak, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_setsid_daemon, setup,
+					    teardown),
 	};
 	char tmpl[] = "/tmp/wfp-taskrun-XXXXXX";
 	int rc;

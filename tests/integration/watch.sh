@@ -43,7 +43,7 @@ for mode in "" --json; do
   id=$("$WFP" job post "$(job_file "bytes$mode")")
   "$WFP" job watch "$id" --timeout 5000 $mode >"$TMP/bytes.out" 2>"$TMP/bytes.err" &
   w=$!
-  ok "watch$mode is blocked reading events" wfp_wait_for sh -c "redis-cli -u '$WFP_REDIS_URL' CLIENT LIST | grep -q 'cmd=xread'"
+  ok "watch$mode is blocked reading events" wfp_wait_for sh -c "redis-cli -u '$WFP_REDIS_URL' CLIENT LIST | grep -q 'cmd=xread '"
   rcli XADD "$tag:events" '*' type job id other-job state failed owner x detail $'bad\xff\xfe' >/dev/null
   token=$("$WFP" job claim --owner w3 --json | jq -r .token)
   "$WFP" job complete "$id" "$token" >/dev/null
@@ -55,7 +55,7 @@ done
 id=$("$WFP" job post "$(job_file own)")
 "$WFP" job watch "$id" --timeout 5000 --json >"$TMP/own.out" 2>"$TMP/own.err" &
 w=$!
-ok "watch is blocked reading events" wfp_wait_for sh -c "redis-cli -u '$WFP_REDIS_URL' CLIENT LIST | grep -q 'cmd=xread'"
+ok "watch is blocked reading events" wfp_wait_for sh -c "redis-cli -u '$WFP_REDIS_URL' CLIENT LIST | grep -q 'cmd=xread '"
 rcli XADD "$tag:events" '*' type job id "$id" state posted owner x detail $'own\xff' >/dev/null
 token=$("$WFP" job claim --owner w4 --json | jq -r .token)
 "$WFP" job complete "$id" "$token" >/dev/null

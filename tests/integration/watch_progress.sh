@@ -20,7 +20,7 @@ EOF
 # add ID FIELDS...: appends one entry to job ID's task log.
 add() { local id=$1; shift; rcli XADD "$tag:job:$id:log" '*' "$@" >/dev/null; }
 # blocked: true once a watch is blocked reading the streams.
-blocked() { rcli CLIENT LIST | grep -q 'cmd=xread'; }
+blocked() { rcli CLIENT LIST | grep -q 'cmd=xread '; }
 # claim_of ID: claims the one posted job, which must be ID; prints its token.
 claim_of() {
   local out

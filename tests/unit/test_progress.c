@@ -120,6 +120,16 @@ static void test_text_helpers(void **state)
 	assert_string_equal(out, "\xc3\xa9...");
 	cli_text_cut("a\nb\x01", 10, out, sizeof(out));
 	assert_string_equal(out, "a b ");
+	/* C1 controls (U+009B is CSI to a terminal) become spaces too, and a
+	 * byte that is not UTF-8 is shown as '?', never copied raw */
+	cli_text_cut("a\xc2\x9b"
+		     "2Jb\xc2\x85",
+		     10, out, sizeof(out));
+	assert_string_equal(out, "a 2Jb ");
+	cli_text_cut("x\x9b"
+		     "31my\xff",
+		     10, out, sizeof(out));
+	assert_string_equal(out, "x?31my?");
 	cli_fmt_elapsed(0, out, sizeof(out));
 	assert_string_equal(out, "+0.000s");
 	cli_fmt_elapsed(59999, out, sizeof(out));

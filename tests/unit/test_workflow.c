@@ -513,7 +513,30 @@ static void test_refuse_numbers(void **state)
 	refuse(WF(T("a", ",'retry':{'attempts':0}")), "task 'a'",
 	       "retry.attempts 0 is not in 1..100");
 	refuse(WF(T("a", ",'retry':{'attempts':101}")), "task 'a'",
-	       "retry.attempts 101");
+	       "retry.attempts 101 is not in 1..100");
+	/* a number too long for the message is shown cut, with "..." (not
+	 * as another number); exponents and fractions are no integers, -0
+	 * is 0 */
+	refuse(WF(T("a", ",'timeout_ms':123456789012345678901234567890123456"
+			 "7890")),
+	       "task 'a'",
+	       "timeout_ms 1234567890123456789012345678... is not in "
+	       "0..86400000");
+	refuse(WF(T("a", ",'timeout_ms':1e400")), "task 'a'",
+	       "timeout_ms is not an integer");
+	refuse(WF(T("a", ",'timeout_ms':1.0")), "task 'a'",
+	       "timeout_ms is not an integer");
+	{
+		char *doc = jq(WF(T("a", ",'timeout_ms':-0")));
+		struct wfp_workflow *wf = NULL;
+
+		assert_int_equal(
+		    wfp_workflow_parse(doc, strlen(doc), &wf, err, sizeof(err)),
+		    1);
+		assert_int_equal(wf->tasks[0].timeout_ms, 0);
+		wfp_workflow_free(wf);
+		free(doc);
+	}
 	refuse(WF(T("a", ",'retry':{'backoff_ms':3600001}")), "task 'a'",
 	       "retry.backoff_ms 3600001 is not in 0..3600000");
 	refuse(WF(T("a", ",'retry':3")), "task 'a'", "retry is not an object");
