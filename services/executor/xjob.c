@@ -190,6 +190,18 @@ static char *tail_copy(const char *s)
 	return c;
 }
 
+/* The names of t's locks, "a,b", into buf. Returns buf. */
+static const char *lock_names(const struct xtask *t, char *buf, size_t n)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < t->grant.n && at < n; i++)
+		at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "," : "",
+				       t->grant.names[i]);
+	return buf;
+}
+
 /* An action ended. */
 static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 {
@@ -198,6 +210,8 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 	struct executor *x = j->x;
 	struct wfp_engine_entry l;
 	int ok = res->ok;
+	const char *error = res->error;
+	char lost[WFP_REASON_MAX], names[WFP_REASON_MAX];
 
 	t->run = NULL;
 	xlock_release(t);
@@ -212,16 +226,21 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 		exec_slot_freed(x);
 		return;
 	}
+	if (t->lock_lost) { /* killed: it ran without its lock */
+		ok = 0;
+		snprintf(lost, sizeof(lost), "lock %s lost while the task ran",
+			 lock_names(t, names, sizeof(names)));
+		error = lost;
+	}
 	wfp_engine_result(j->eng, t->step.task, ok, res->outputs,
-			  res->error ? res->error : (ok ? NULL : "failed"),
-			  exec_now(), &l);
+			  error ? error : (ok ? NULL : "failed"), exec_now(),
+			  &l);
 	if (ok && t->step.phase == WFP_ENGINE_APPLY)
 		j->x->m_applied.value++;
 	if (ok && t->step.phase == WFP_ENGINE_REVERT)
 		j->x->m_reverted_tasks.value++;
 	if (queue_add(j, l.task, l.state, l.attempt, l.final,
-		      ok ? res->outputs : NULL, ok ? NULL : res->error,
-		      NULL) == 0 &&
+		      ok ? res->outputs : NULL, ok ? NULL : error, NULL) == 0 &&
 	    !ok) {
 		j->q[j->qn - 1].out_tail = tail_copy(res->out_tail);
 		j->q[j->qn - 1].err_tail = tail_copy(res->err_tail);
