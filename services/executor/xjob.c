@@ -190,6 +190,31 @@ static char *tail_copy(const char *s)
 	return c;
 }
 
+/* The deepest nesting of arrays and objects in JSON text s (strings
+ * skipped): log_append refuses outputs deeper than
+ * WFP_PAYLOAD_DEPTH_MAX, and a refused batch loses the job. */
+static int json_depth(const char *s)
+{
+	int depth = 0, max = 0, in_str = 0;
+
+	for (; s && *s; s++) {
+		if (in_str) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				in_str = 0;
+		} else if (*s == '"') {
+			in_str = 1;
+		} else if (*s == '{' || *s == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if (*s == '}' || *s == ']') {
+			depth--;
+		}
+	}
+	return max;
+}
+
 /* The names of t's locks, "a,b", into buf. Returns buf. */
 static const char *lock_names(const struct xtask *t, char *buf, size_t n)
 {
@@ -225,6 +250,13 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 		job_maybe_free(j);
 		exec_slot_freed(x);
 		return;
+	}
+	if (ok && json_depth(res->outputs) > WFP_PAYLOAD_DEPTH_MAX) {
+		ok = 0;
+		snprintf(lost, sizeof(lost),
+			 "outputs nest deeper than %d levels",
+			 WFP_PAYLOAD_DEPTH_MAX);
+		error = lost;
 	}
 	if (t->lock_lost) { /* killed: it ran without its lock */
 		ok = 0;
