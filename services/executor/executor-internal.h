@@ -128,8 +128,12 @@ struct executor {
 	int running; /* tasks handed out over all jobs */
 	int claiming, blocking;
 	char last_id[64];
-	int64_t started_at;
+	int64_t started_us;	 /* monotonic, at start */
+	int64_t clock_offset_us; /* Redis's clock - the monotonic clock */
+	int64_t clock_sent_us;	 /* when the last TIME was sent */
+	int clock_known;	 /* clock_offset_us was measured */
 	struct event *beat, *grace;
+	struct event *reg; /* a registry write soon (a job started/ended) */
 	struct xorphan *orphans; /* abandoned lock waits (xlock.c) */
 	int closing;		 /* executor_free runs */
 	int stopping;
@@ -146,6 +150,7 @@ void exec_claim_maybe(struct executor *x);
 void exec_job_ended(struct executor *x);
 void exec_slot_freed(struct executor *x); /* a task ended: pump every job */
 int64_t exec_now(void);
+void exec_registry_soon(struct executor *x); /* jobs changed */
 
 /* xjob.c */
 struct xjob *xjob_new(struct executor *x, const redisReply *row);
