@@ -150,7 +150,8 @@ void exec_claim_maybe(struct executor *x);
 void exec_job_ended(struct executor *x);
 void exec_slot_freed(struct executor *x); /* a task ended: pump every job */
 int64_t exec_now(void);
-void exec_registry_soon(struct executor *x); /* jobs changed */
+void exec_registry_soon(struct executor *x);	/* jobs changed */
+int64_t exec_skew_ms(const struct executor *x); /* Redis's clock - ours */
 
 /* xjob.c */
 struct xjob *xjob_new(struct executor *x, const redisReply *row);

@@ -198,6 +198,13 @@ static int64_t redis_ms(const struct executor *x, int64_t mono_us)
 	return (mono_us + x->clock_offset_us) / 1000;
 }
 
+int64_t exec_skew_ms(const struct executor *x)
+{
+	if (!x->clock_known)
+		return 0;
+	return redis_ms(x, wfp_mono_us()) - exec_now();
+}
+
 /* TIME answered: Redis's clock is its answer at the middle of the round
  * trip. */
 static void on_time(struct wfp_redis *r, redisReply *reply, void *arg)

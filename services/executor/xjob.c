@@ -760,10 +760,12 @@ static const char *entry_get(const redisReply *f, const char *name)
 	return NULL;
 }
 
-/* Replays the log entries of the current run. */
+/* Replays the log entries of the current run. Their `at` is Redis's
+ * clock; the engine's is ours (a resumed backoff ends at at + wait). */
 static void job_replay(struct xjob *j, const redisReply *r)
 {
 	int n = 0;
+	int64_t skew = exec_skew_ms(j->x);
 
 	for (size_t i = 0; i < r->elements; i++) {
 		const redisReply *f = r->element[i]->element[1];
@@ -780,7 +782,7 @@ static void job_replay(struct xjob *j, const redisReply *r)
 				      final && strcmp(final, "1") == 0,
 				      entry_get(f, "outputs"),
 				      entry_get(f, "error"),
-				      at ? atoll(at) : exec_now()) != 0)
+				      at ? atoll(at) - skew : exec_now()) != 0)
 			wfp_warn("job %s: log entry of unknown task '%s' or "
 				 "state '%s' ignored",
 				 j->id, task, state);
