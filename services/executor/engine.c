@@ -308,8 +308,8 @@ static void replay_apply(struct wfp_engine *e, int i, const char *state,
 	struct etask *t = &e->t[i];
 	char why[WFP_ENGINE_REASON_MAX];
 
-	if (t->state == TS_APPLIED)
-		return; /* never applied twice */
+	if (t->state == TS_APPLIED || t->state >= TS_REVERT_BACKOFF)
+		return; /* never applied twice; a rollback never undone */
 	if (strcmp(state, "running") == 0) {
 		t->attempt = attempt - 1; /* retried with the same attempt */
 		backoff_drop(e, i);

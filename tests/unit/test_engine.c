@@ -336,6 +336,31 @@ static void test_replay_rollback(void **state)
 	wf_free(wf);
 }
 
+/* A log whose apply entries of a task come after its revert entries (a
+ * log no executor writes, but it is data read from Redis): the task
+ * stays reverted, it is never reverted twice, and the order of applied
+ * tasks (one slot per task) never overflows. */
+static void test_replay_apply_after_revert(void **state)
+{
+	struct wfp_workflow *wf = linear(1, "");
+	struct wfp_engine *e = wfp_engine_new(wf);
+	struct wfp_engine_step s;
+
+	(void)state;
+	for (int k = 0; k < 4; k++) {
+		wfp_engine_replay(e, "a", "applied", 1, 0, NULL, NULL, 0);
+		wfp_engine_replay(e, "a", "reverting", 1, 0, NULL, NULL, 0);
+		wfp_engine_replay(e, "a", "reverted", 1, 0, NULL, NULL, 0);
+	}
+	wfp_engine_replay(e, "a", "applied", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "a", "running", 2, 0, NULL, NULL, 0);
+	wfp_engine_begin(e);
+	assert_int_equal(wfp_engine_next(e, 0, &s), 0);
+	assert_int_equal(wfp_engine_status(e), WFP_ENGINE_REVERTED);
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
 /* Value of name in in, or NULL. */
 static const char *input(const struct wfp_engine_inputs *in, const char *name)
 {
@@ -408,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_cancel_waits_for_running),
 	    cmocka_unit_test(test_replay_forward),
 	    cmocka_unit_test(test_replay_rollback),
+	    cmocka_unit_test(test_replay_apply_after_revert),
 	    cmocka_unit_test(test_inputs_flow),
 	    cmocka_unit_test(test_text_clean_and_cut),
 	};
