@@ -102,6 +102,8 @@ struct xjob {
 	int fln;
 	int appending;	       /* a log_append is in flight */
 	int64_t last_renew_ms; /* when the lease was last renewed */
+	int64_t lease_end_ms;  /* ours: last acknowledged renewal's send +
+				  the lease; past it the job may be another's */
 	int loaded;	       /* run, cancel and log read */
 	int64_t replayed;      /* log entries of this run replayed */
 	int cancelled;	       /* a cancel reached the engine */
@@ -113,6 +115,7 @@ struct xjob {
 	int live;	       /* tasks not freed */
 	struct xtask *tasks;
 	struct event *hb, *wake, *grace, *retry;
+	struct event *lease; /* at lease_end_ms: lost (self-fencing) */
 	struct xjob *next;
 };
 
@@ -127,6 +130,7 @@ struct executor {
 	int njobs;
 	int running; /* tasks handed out over all jobs */
 	int claiming, blocking;
+	int64_t claim_sent_ms; /* when the claim in flight was sent */
 	char last_id[64];
 	int64_t started_us;	 /* monotonic, at start */
 	int64_t clock_offset_us; /* Redis's clock - the monotonic clock */

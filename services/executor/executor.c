@@ -83,6 +83,7 @@ void exec_claim_maybe(struct executor *x)
 	if (wfp_redis_script(x->r, WFP_LUA_CLAIM, on_claim, x, 1, 6, argv,
 			     NULL) == 0) {
 		x->claiming = 1;
+		x->claim_sent_ms = exec_now();
 		x->m_claims.value++;
 	}
 }

@@ -13,6 +13,7 @@
 static void job_flush(struct xjob *j);
 static void job_check_end(struct xjob *j);
 static void task_begin(struct xtask *t);
+static void lease_arm(struct xjob *j);
 
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                          */
@@ -42,6 +43,8 @@ static void job_maybe_free(struct xjob *j)
 	event_free(j->wake);
 	event_free(j->grace);
 	event_free(j->retry);
+	if (j->lease)
+		event_free(j->lease);
 	wfp_engine_free(j->eng);
 	free(j->dead);
 	wfp_workflow_free(j->wf);
@@ -69,6 +72,7 @@ static void job_unlink(struct xjob *j)
 	evtimer_del(j->wake);
 	evtimer_del(j->grace);
 	evtimer_del(j->retry);
+	evtimer_del(j->lease);
 }
 
 /* Kills every running action of j (their callbacks still come). */
@@ -471,6 +475,24 @@ static void job_cancel(struct xjob *j, const char *reason)
 	evtimer_add(j->grace, &tv);
 }
 
+/* Arms the lease timer at lease_end_ms. */
+static void lease_arm(struct xjob *j)
+{
+	int64_t wait = j->lease_end_ms - exec_now();
+	struct timeval tv;
+
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000, tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(j->lease, &tv);
+}
+
+/* The lease each log_append asks for. */
+static int64_t x_vis(const struct xjob *j)
+{
+	return j->x->d->cfg.visibility_ms;
+}
+
 /* The log_append answered. */
 static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 {
@@ -511,6 +533,8 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		xjob_lost(j, reply->str ? reply->str : "bad log reply");
 		return;
 	}
+	j->lease_end_ms = j->last_renew_ms + x_vis(j);
+	lease_arm(j);
 	job_cancel(j, reply->element[1]->str);
 	for (int i = 0; i < fln; i++) {
 		if (fl[i].start && j->handback)
@@ -707,6 +731,22 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		if (t->granted)
 			xlock_renew(t);
 	}
+}
+
+/* Our lease ends: no renewal was acknowledged in time (Redis cut off):
+ * the job may already be another executor's, so its tasks stop now. */
+static void on_lease_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct xjob *j = arg;
+
+	(void)fd, (void)what;
+	if (j->gone)
+		return;
+	if (exec_now() < j->lease_end_ms) {
+		lease_arm(j);
+		return;
+	}
+	xjob_lost(j, "its lease ran out unrenewed: Redis unreachable");
 }
 
 /* A retry is due. */
@@ -916,9 +956,11 @@ static int job_timers(struct xjob *j)
 	j->wake = evtimer_new(base, on_wake, j);
 	j->grace = evtimer_new(base, on_grace, j);
 	j->retry = evtimer_new(base, on_retry, j);
-	if (!j->hb || !j->wake || !j->grace || !j->retry)
+	j->lease = evtimer_new(base, on_lease_end, j);
+	if (!j->hb || !j->wake || !j->grace || !j->retry || !j->lease)
 		return -1;
 	evtimer_add(j->hb, &tv);
+	lease_arm(j);
 	return 0;
 }
 
@@ -936,6 +978,7 @@ struct xjob *xjob_new(struct executor *x, const redisReply *row)
 	j->fence = e[2]->integer;
 	j->payload = strdup(e[6]->str ? e[6]->str : "{}");
 	j->last_renew_ms = exec_now();
+	j->lease_end_ms = x->claim_sent_ms + x->d->cfg.visibility_ms;
 	if (j->payload == NULL || job_timers(j) != 0) {
 		j->gone = 1;
 		job_maybe_free(j);
