@@ -33,6 +33,7 @@
 #define EXEC_NAME_MAX	  WFP_LOCK_OWNER_MAX /* 1..64: also the lock owner */
 #define EXEC_DETAIL_JOBS  64	  /* jobs listed in the registry's detail */
 #define EXEC_BEAT_MS	  1000	  /* registry write period */
+#define EXEC_REG_GAP_MS	  50	  /* least gap of job start/end writes */
 #define EXEC_FORGET_MS	  3600000 /* registry members silent this long go */
 #define EXEC_BLOCK_MS	  2000	  /* one blocking XREAD while idle */
 #define EXEC_RETRY_MS	  200	  /* a failed write is sent again after */
@@ -137,7 +138,8 @@ struct executor {
 	int64_t clock_sent_us;	 /* when the last TIME was sent */
 	int clock_known;	 /* clock_offset_us was measured */
 	struct event *beat, *grace;
-	struct event *reg; /* a registry write soon (a job started/ended) */
+	struct event *reg;   /* a registry write soon (a job started/ended) */
+	int64_t reg_last_ms; /* monotonic ms of the last registry write */
 	struct xorphan *orphans; /* abandoned lock waits (xlock.c) */
 	int closing;		 /* executor_free runs */
 	int stopping;

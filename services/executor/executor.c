@@ -252,6 +252,7 @@ static void registry_write(struct executor *x)
 	const char *exp[3] = {"PEXPIRE", info.s, ttl};
 
 	gethostname(host, sizeof(host) - 1);
+	x->reg_last_ms = wfp_mono_us() / 1000;
 	snprintf(now, sizeof(now), "%lld",
 		 (long long)redis_ms(x, wfp_mono_us()));
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
@@ -299,11 +300,17 @@ static void on_registry_soon(evutil_socket_t fd, short what, void *arg)
 
 void exec_registry_soon(struct executor *x)
 {
-	struct timeval zero = {0, 0};
+	int64_t wait = x->reg_last_ms + EXEC_REG_GAP_MS - wfp_mono_us() / 1000;
+	struct timeval tv = {0, 0};
 
-	/* Coalesced: one write per loop turn however many jobs changed. */
-	if (x->reg && !x->closing && !evtimer_pending(x->reg, NULL))
-		evtimer_add(x->reg, &zero);
+	/* Coalesced: one write however many jobs changed meanwhile, at
+	 * most one per EXEC_REG_GAP_MS (a burst of short jobs would write
+	 * the record at every job's start and end). */
+	if (x->reg == NULL || x->closing || evtimer_pending(x->reg, NULL))
+		return;
+	if (wait > 0)
+		tv.tv_usec = (suseconds_t)(wait * 1000);
+	evtimer_add(x->reg, &tv);
 }
 
 /* ------------------------------------------------------------------ */
