@@ -517,8 +517,11 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		    malloc((size_t)(fln + j->qn + 1) * sizeof(*q));
 
 		if (q != NULL) {
-			memcpy(q, fl, (size_t)fln * sizeof(*q));
-			memcpy(q + fln, j->q, (size_t)j->qn * sizeof(*q));
+			if (fln > 0)
+				memcpy(q, fl, (size_t)fln * sizeof(*q));
+			if (j->qn > 0)
+				memcpy(q + fln, j->q,
+				       (size_t)j->qn * sizeof(*q));
 			free(j->q);
 			j->q = q, j->qn += fln, j->qcap = j->qn + 1;
 			free(fl);
@@ -589,8 +592,10 @@ static void job_send(struct xjob *j, int force)
 	j->fl = malloc((size_t)(n + 1) * sizeof(*j->fl));
 	if (j->fl == NULL)
 		abort(); /* a few bytes: nothing sane is left to do */
-	memcpy(j->fl, j->q, (size_t)n * sizeof(*j->fl));
-	memmove(j->q, j->q + n, (size_t)(j->qn - n) * sizeof(*j->q));
+	if (n > 0) {	 /* j->q is NULL until an entry was queued */
+		memcpy(j->fl, j->q, (size_t)n * sizeof(*j->fl));
+		memmove(j->q, j->q + n, (size_t)(j->qn - n) * sizeof(*j->q));
+	}
 	j->qn -= n, j->fln = n;
 	j->appending = 1;
 	j->pending++;
