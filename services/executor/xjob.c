@@ -455,7 +455,8 @@ static void job_cancel(struct xjob *j, const char *reason)
 {
 	struct timeval tv;
 
-	if (j->cancelled || reason == NULL || reason[0] == '\0')
+	if (j->cancelled || reason == NULL || reason[0] == '\0' ||
+	    j->eng == NULL) /* a dead job (no engine) only ends */
 		return;
 	j->cancelled = 1;
 	wfp_info("job %s: cancel requested (%s)", j->id, reason);
