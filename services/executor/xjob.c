@@ -239,7 +239,7 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 	struct executor *x = j->x;
 	struct wfp_engine_entry l;
 	int ok = res->ok;
-	const char *error = res->error;
+	const char *error = res->error, *outputs = res->outputs;
 	char lost[WFP_REASON_MAX], names[WFP_REASON_MAX];
 
 	t->run = NULL;
@@ -256,11 +256,16 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 		return;
 	}
 	if (ok && json_depth(res->outputs) > WFP_PAYLOAD_DEPTH_MAX) {
-		ok = 0;
-		snprintf(lost, sizeof(lost),
-			 "outputs nest deeper than %d levels",
-			 WFP_PAYLOAD_DEPTH_MAX);
-		error = lost;
+		/* An apply's outputs are kept: they must fit the log. A
+		 * revert's are not used: they are just not logged. */
+		outputs = NULL;
+		if (t->step.phase == WFP_ENGINE_APPLY) {
+			ok = 0;
+			snprintf(lost, sizeof(lost),
+				 "outputs nest deeper than %d levels",
+				 WFP_PAYLOAD_DEPTH_MAX);
+			error = lost;
+		}
 	}
 	if (t->lock_lost) { /* killed: it ran without its lock */
 		ok = 0;
@@ -268,7 +273,7 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 			 lock_names(t, names, sizeof(names)));
 		error = lost;
 	}
-	wfp_engine_result(j->eng, t->step.task, ok, res->outputs,
+	wfp_engine_result(j->eng, t->step.task, ok, outputs,
 			  error ? error : (ok ? NULL : "failed"), exec_now(),
 			  &l);
 	if (ok && t->step.phase == WFP_ENGINE_APPLY)
@@ -276,7 +281,7 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 	if (ok && t->step.phase == WFP_ENGINE_REVERT)
 		j->x->m_reverted_tasks.value++;
 	if (queue_add(j, l.task, l.state, l.attempt, l.final,
-		      ok ? res->outputs : NULL, ok ? NULL : error, NULL) == 0 &&
+		      ok ? outputs : NULL, ok ? NULL : error, NULL) == 0 &&
 	    !ok) {
 		j->q[j->qn - 1].out_tail = tail_copy(res->out_tail);
 		j->q[j->qn - 1].err_tail = tail_copy(res->err_tail);

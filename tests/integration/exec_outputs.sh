@@ -18,4 +18,10 @@ ok "never lost" bash -c "! grep -q 'lost' '$TMP/exec-o1.log'"
 ok512=$(python3 -c 'print("{\"a\":" + "[" * 511 + "1" + "]" * 511 + "}")')
 id2=$(wf_post deep2 "{\"linear\": [$(task a "echo '$ok512'")]}")
 ok "512 levels complete" wait_state "$id2" completed 5
+# A revert that prints such outputs succeeded: its outputs are not used
+# (nor logged) and the rollback ends reverted.
+id3=$(wf_post deep3 "{\"linear\": [$(task a "true" "echo '$deep'"), $(task b "exit 3")]}")
+ok "the revert counts as done" wait_state "$id3" reverted 5
+eq "log" "$(log_states "$id3")" "a:running a:applied b:running b:apply-failed a:reverting a:reverted"
+ok "still never lost" bash -c "! grep -q 'lost' '$TMP/exec-o1.log'"
 finish
