@@ -471,7 +471,7 @@ static void job_cancel(struct xjob *j, const char *reason)
 	for (struct xtask *t = j->tasks, *next; t; t = next) {
 		next = t->next;
 		if (t->state == XT_LOCKING &&
-		    t->step.phase == WFP_ENGINE_APPLY) {
+		    t->step.phase == WFP_ENGINE_APPLY && !t->step.recover) {
 			xlock_stop(t);
 			task_refuse(t);
 		}
@@ -549,7 +549,8 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		if (fl[i].start && j->handback)
 			xtask_free(fl[i].start); /* the next owner runs it */
 		else if (fl[i].start && j->cancelled &&
-			 fl[i].start->step.phase == WFP_ENGINE_APPLY)
+			 fl[i].start->step.phase == WFP_ENGINE_APPLY &&
+			 !fl[i].start->step.recover)
 			task_refuse(fl[i].start);
 		else if (fl[i].start)
 			task_begin(fl[i].start);
