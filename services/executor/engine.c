@@ -29,6 +29,7 @@ struct etask {
 	int revert_attempt; /* revert attempts made */
 	int64_t due_ms;	    /* a backoff's end */
 	char *outputs;	    /* JSON object text when applied with outputs */
+	int unfinished;	    /* replayed: its last apply entry is `running` */
 };
 
 struct wfp_engine {
@@ -38,8 +39,11 @@ struct wfp_engine {
 	int rhead, rtail;
 	int *backoff; /* tasks in TS_APPLY_BACKOFF (unordered) */
 	int nbackoff;
-	int *byname; /* task indices sorted by name, for the replay */
-	int *order;  /* applied tasks in the order they applied */
+	int *byname;  /* task indices sorted by name, for the replay */
+	int *recover; /* rollback: unfinished applies to run again first */
+	int nrecover;
+	int begun;  /* wfp_engine_begin ran */
+	int *order; /* applied tasks in the order they applied */
 	int norder;
 	int top; /* rollback: order[top] is the next to revert */
 	int napplied;
@@ -185,10 +189,11 @@ struct wfp_engine *wfp_engine_new(const struct wfp_workflow *wf)
 	e->ready = calloc(n, sizeof(int));
 	e->backoff = calloc(n, sizeof(int));
 	e->order = calloc(n, sizeof(int));
+	e->recover = calloc(n, sizeof(int));
 	e->byname = calloc(n, sizeof(int));
 	e->env = json_object();
 	if (!e->t || !e->ready || !e->backoff || !e->order || !e->byname ||
-	    !e->env) {
+	    !e->recover || !e->env) {
 		wfp_engine_free(e);
 		return NULL;
 	}
@@ -215,6 +220,7 @@ void wfp_engine_free(struct wfp_engine *e)
 	free(e->ready);
 	free(e->backoff);
 	free(e->order);
+	free(e->recover);
 	free(e->byname);
 	json_decref(e->env);
 	free(e);
@@ -234,12 +240,31 @@ static int64_t backoff_ms(const struct wfp_wf_task *wt, int attempt)
 	return ms < WFP_ENGINE_BACKOFF_CAP_MS ? ms : WFP_ENGINE_BACKOFF_CAP_MS;
 }
 
+/* Rollback mode after a resume: an apply the log shows running without
+ * an end (its executor died; the action may have done its work) and not
+ * handed out again yet runs again first (same key), as a running apply
+ * is let finish in a live rollback; it is reverted when it applies. */
+static void recover_collect(struct wfp_engine *e)
+{
+	for (int i = 0; i < e->wf->ntasks; i++) {
+		struct etask *t = &e->t[i];
+
+		if (t->unfinished &&
+		    (t->state == TS_WAITING || t->state == TS_READY)) {
+			t->unfinished = 0;
+			e->recover[e->nrecover++] = i;
+		}
+	}
+}
+
 /* Enters rollback mode with reason (kept when one is set already). */
 static void rollback(struct wfp_engine *e, const char *reason)
 {
 	if (!e->rollback) {
 		e->rollback = 1;
 		e->top = e->norder - 1;
+		if (e->begun)
+			recover_collect(e);
 	}
 	if (e->reason[0] == '\0')
 		reason_add(e->reason, reason);
@@ -308,9 +333,10 @@ static void replay_apply(struct wfp_engine *e, int i, const char *state,
 	struct etask *t = &e->t[i];
 	char why[WFP_ENGINE_REASON_MAX];
 
-	if (t->state == TS_APPLIED)
-		return; /* never applied twice */
-	if (strcmp(state, "running") == 0) {
+	if (t->state == TS_APPLIED || t->state >= TS_REVERT_BACKOFF)
+		return; /* never applied twice; a rollback never undone */
+	t->unfinished = strcmp(state, "running") == 0;
+	if (t->unfinished) {
 		t->attempt = attempt - 1; /* retried with the same attempt */
 		backoff_drop(e, i);
 		t->state = TS_WAITING;
@@ -414,8 +440,11 @@ void wfp_engine_begin(struct wfp_engine *e)
 			e->ready[e->rtail++] = i;
 		}
 	}
-	if (e->rollback)
+	if (e->rollback) {
 		e->top = e->norder - 1;
+		recover_collect(e);
+	}
+	e->begun = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -427,8 +456,10 @@ static int start_apply(struct wfp_engine *e, int i, struct wfp_engine_step *out)
 {
 	e->t[i].state = TS_APPLYING;
 	e->t[i].attempt++;
+	e->t[i].unfinished = 0;
 	e->running++;
-	*out = (struct wfp_engine_step){i, WFP_ENGINE_APPLY, e->t[i].attempt};
+	*out = (struct wfp_engine_step){i, WFP_ENGINE_APPLY, e->t[i].attempt,
+					e->rollback};
 	return 1;
 }
 
@@ -467,6 +498,11 @@ static int next_revert(struct wfp_engine *e, int64_t now_ms,
 	struct etask *t;
 	int i;
 
+	while (e->nrecover > 0) {
+		i = e->recover[--e->nrecover];
+		if (e->t[i].state == TS_WAITING || e->t[i].state == TS_READY)
+			return start_apply(e, i, out);
+	}
 	if (e->running > 0)
 		return 0;
 	while (e->top >= 0 &&
@@ -483,13 +519,13 @@ static int next_revert(struct wfp_engine *e, int64_t now_ms,
 	if (e->wf->tasks[i].revert.kind == WFP_ACTION_NONE) {
 		t->state = TS_REVERTED;
 		*out = (struct wfp_engine_step){i, WFP_ENGINE_SKIP,
-						t->revert_attempt};
+						t->revert_attempt, 0};
 		return 1;
 	}
 	t->state = TS_REVERTING;
 	e->running++;
-	*out =
-	    (struct wfp_engine_step){i, WFP_ENGINE_REVERT, t->revert_attempt};
+	*out = (struct wfp_engine_step){i, WFP_ENGINE_REVERT, t->revert_attempt,
+					0};
 	return 1;
 }
 
@@ -604,6 +640,8 @@ int wfp_engine_rolling_back(const struct wfp_engine *e)
 /* True when no revert is left in rollback mode. */
 static int rollback_done(const struct wfp_engine *e)
 {
+	if (e->nrecover > 0)
+		return 0;
 	for (int k = e->top; k >= 0; k--) {
 		enum task_state s = e->t[e->order[k]].state;
 

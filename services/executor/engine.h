@@ -23,7 +23,10 @@
  *    every revert succeeded) or failed (some revert failed), and only once
  *    no task is running.
  *  - Resume: the log entries of the current run are replayed before the
- *    run begins; an applied task is never handed out again.
+ *    run begins; an applied task is never handed out again. In rollback
+ *    mode an apply the log shows running without an end runs again
+ *    first (same key), as a running apply is let finish in a live
+ *    rollback, and is reverted when it applies.
  * The engine borrows the workflow (it must outlive the engine) and owns
  * everything else. Not thread-safe; no function blocks.
  */
@@ -56,6 +59,9 @@ struct wfp_engine_step {
 	int task; /* index in the workflow */
 	enum wfp_engine_phase phase;
 	int attempt; /* 1.. of this phase */
+	int recover; /* an apply handed out in rollback mode: one the log
+			shows running without an end, run again to learn
+			its outcome (a cancel never refuses it) */
 };
 
 /* The log entry that a task's end calls for, from wfp_engine_result. */

@@ -33,6 +33,7 @@
 #define EXEC_NAME_MAX	  WFP_LOCK_OWNER_MAX /* 1..64: also the lock owner */
 #define EXEC_DETAIL_JOBS  64	  /* jobs listed in the registry's detail */
 #define EXEC_BEAT_MS	  1000	  /* registry write period */
+#define EXEC_REG_GAP_MS	  50	  /* least gap of job start/end writes */
 #define EXEC_FORGET_MS	  3600000 /* registry members silent this long go */
 #define EXEC_BLOCK_MS	  2000	  /* one blocking XREAD while idle */
 #define EXEC_RETRY_MS	  200	  /* a failed write is sent again after */
@@ -66,6 +67,7 @@ struct xtask {
 	struct wfp_taskrun *run;
 	int nlocks;		     /* 0: the task has none */
 	int granted;		     /* the locks are held */
+	int lock_lost;		     /* a renew was refused: action killed */
 	int lock_cmds;		     /* lock commands in flight */
 	struct wfp_lock_grant grant; /* names, token, fences */
 	char rkey[WFP_KEY_MAX];	     /* reply key of a waiting request */
@@ -101,6 +103,8 @@ struct xjob {
 	int fln;
 	int appending;	       /* a log_append is in flight */
 	int64_t last_renew_ms; /* when the lease was last renewed */
+	int64_t lease_end_ms;  /* ours: last acknowledged renewal's send +
+				  the lease; past it the job may be another's */
 	int loaded;	       /* run, cancel and log read */
 	int64_t replayed;      /* log entries of this run replayed */
 	int cancelled;	       /* a cancel reached the engine */
@@ -112,6 +116,7 @@ struct xjob {
 	int live;	       /* tasks not freed */
 	struct xtask *tasks;
 	struct event *hb, *wake, *grace, *retry;
+	struct event *lease; /* at lease_end_ms: lost (self-fencing) */
 	struct xjob *next;
 };
 
@@ -126,9 +131,15 @@ struct executor {
 	int njobs;
 	int running; /* tasks handed out over all jobs */
 	int claiming, blocking;
+	int64_t claim_sent_ms; /* when the claim in flight was sent */
 	char last_id[64];
-	int64_t started_at;
+	int64_t started_us;	 /* monotonic, at start */
+	int64_t clock_offset_us; /* Redis's clock - the monotonic clock */
+	int64_t clock_sent_us;	 /* when the last TIME was sent */
+	int clock_known;	 /* clock_offset_us was measured */
 	struct event *beat, *grace;
+	struct event *reg;   /* a registry write soon (a job started/ended) */
+	int64_t reg_last_ms; /* monotonic ms of the last registry write */
 	struct xorphan *orphans; /* abandoned lock waits (xlock.c) */
 	int closing;		 /* executor_free runs */
 	int stopping;
@@ -145,6 +156,8 @@ void exec_claim_maybe(struct executor *x);
 void exec_job_ended(struct executor *x);
 void exec_slot_freed(struct executor *x); /* a task ended: pump every job */
 int64_t exec_now(void);
+void exec_registry_soon(struct executor *x);	/* jobs changed */
+int64_t exec_skew_ms(const struct executor *x); /* Redis's clock - ours */
 
 /* xjob.c */
 struct xjob *xjob_new(struct executor *x, const redisReply *row);

@@ -57,6 +57,8 @@ static void on_claim(struct wfp_redis *r, redisReply *reply, void *arg)
 		if (xjob_new(x, row) != NULL)
 			got++;
 	}
+	if (got > 0)
+		exec_registry_soon(x);
 	if (free_slots(x) > 0 && got == 0)
 		claim_block(x);
 	else if (free_slots(x) > 0)
@@ -81,6 +83,7 @@ void exec_claim_maybe(struct executor *x)
 	if (wfp_redis_script(x->r, WFP_LUA_CLAIM, on_claim, x, 1, 6, argv,
 			     NULL) == 0) {
 		x->claiming = 1;
+		x->claim_sent_ms = exec_now();
 		x->m_claims.value++;
 	}
 }
@@ -149,6 +152,7 @@ void exec_slot_freed(struct executor *x)
 
 void exec_job_ended(struct executor *x)
 {
+	exec_registry_soon(x);
 	if (x->stopping && x->njobs == 0) {
 		wfp_info("every job handed back or finished");
 		wfp_daemon_stopped(x->d);
@@ -186,7 +190,51 @@ static char *registry_detail(const struct executor *x)
 	return s;
 }
 
-/* Writes this executor's record (replicas zset + info hash). */
+/* Redis's clock (ms) at monotonic time mono_us, once measured (the CLI
+ * compares the registry's beats with Redis's TIME), else the wall clock. */
+static int64_t redis_ms(const struct executor *x, int64_t mono_us)
+{
+	if (!x->clock_known)
+		return exec_now() - (wfp_mono_us() - mono_us) / 1000;
+	return (mono_us + x->clock_offset_us) / 1000;
+}
+
+int64_t exec_skew_ms(const struct executor *x)
+{
+	if (!x->clock_known)
+		return 0;
+	return redis_ms(x, wfp_mono_us()) - exec_now();
+}
+
+/* TIME answered: Redis's clock is its answer at the middle of the round
+ * trip. */
+static void on_time(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct executor *x = arg;
+	int64_t now_us = wfp_mono_us(), sec = 0, usec = 0;
+
+	(void)r;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 2 ||
+	    wfp_parse_i64(reply->element[0]->str, &sec) != 0 ||
+	    wfp_parse_i64(reply->element[1]->str, &usec) != 0)
+		return; /* measured again at the next beat */
+	x->clock_offset_us =
+	    sec * 1000000 + usec - (x->clock_sent_us + now_us) / 2;
+	x->clock_known = 1;
+}
+
+/* Measures Redis's clock against ours. */
+static void clock_measure(struct executor *x)
+{
+	const char *argv[1] = {"TIME"};
+
+	x->clock_sent_us = wfp_mono_us();
+	wfp_redis_command(x->r, 0, on_time, x, 1, argv, NULL);
+}
+
+/* Writes this executor's record (replicas zset + info hash), at Redis's
+ * clock. */
 static void registry_write(struct executor *x)
 {
 	struct wfp_key zset = wfp_key_replicas(x->tag, "executor");
@@ -204,9 +252,12 @@ static void registry_write(struct executor *x)
 	const char *exp[3] = {"PEXPIRE", info.s, ttl};
 
 	gethostname(host, sizeof(host) - 1);
-	snprintf(now, sizeof(now), "%lld", (long long)exec_now());
+	x->reg_last_ms = wfp_mono_us() / 1000;
+	snprintf(now, sizeof(now), "%lld",
+		 (long long)redis_ms(x, wfp_mono_us()));
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	snprintf(started, sizeof(started), "%lld", (long long)x->started_at);
+	snprintf(started, sizeof(started), "%lld",
+		 (long long)redis_ms(x, x->started_us));
 	snprintf(conc, sizeof(conc), "%lld", (long long)x->d->cfg.concurrency);
 	snprintf(jobs, sizeof(jobs), "%d", x->njobs);
 	snprintf(run, sizeof(run), "%d", x->running);
@@ -214,7 +265,7 @@ static void registry_write(struct executor *x)
 	const char *trim[4] = {"ZREMRANGEBYSCORE", zset.s, "-inf", old};
 
 	snprintf(old, sizeof(old), "%lld",
-		 (long long)(exec_now() - EXEC_FORGET_MS));
+		 (long long)(redis_ms(x, wfp_mono_us()) - EXEC_FORGET_MS));
 	wfp_redis_command(x->r, 0, NULL, NULL, 4, trim, NULL);
 	wfp_redis_command(x->r, 0, NULL, NULL, 4, zadd, NULL);
 	wfp_redis_command(x->r, 0, NULL, NULL, 20, hset, NULL);
@@ -229,9 +280,37 @@ static void on_beat(evutil_socket_t fd, short what, void *arg)
 	struct executor *x = arg;
 
 	(void)fd, (void)what;
+	if (wfp_redis_ready(x->r)) {
+		clock_measure(x);
+		registry_write(x);
+	}
+	claim_unless_blocked(x);
+}
+
+/* A job started or ended: the record is written now, not at the next
+ * beat (`wfp executor list` would show it a second late). */
+static void on_registry_soon(evutil_socket_t fd, short what, void *arg)
+{
+	struct executor *x = arg;
+
+	(void)fd, (void)what;
 	if (wfp_redis_ready(x->r))
 		registry_write(x);
-	claim_unless_blocked(x);
+}
+
+void exec_registry_soon(struct executor *x)
+{
+	int64_t wait = x->reg_last_ms + EXEC_REG_GAP_MS - wfp_mono_us() / 1000;
+	struct timeval tv = {0, 0};
+
+	/* Coalesced: one write however many jobs changed meanwhile, at
+	 * most one per EXEC_REG_GAP_MS (a burst of short jobs would write
+	 * the record at every job's start and end). */
+	if (x->reg == NULL || x->closing || evtimer_pending(x->reg, NULL))
+		return;
+	if (wait > 0)
+		tv.tv_usec = (suseconds_t)(wait * 1000);
+	evtimer_add(x->reg, &tv);
 }
 
 /* ------------------------------------------------------------------ */
@@ -286,6 +365,7 @@ static int healthy(void *arg)
 static void on_up(struct wfp_redis *r, void *arg)
 {
 	(void)r;
+	clock_measure(arg);
 	exec_claim_maybe(arg);
 }
 
@@ -382,7 +462,8 @@ static int exec_setup(struct executor *x)
 		return wfp_error("%s", err);
 	x->beat = event_new(d->base, -1, EV_PERSIST, on_beat, x);
 	x->grace = evtimer_new(d->base, on_grace, x);
-	if (!x->r || !x->rb || !x->beat || !x->grace)
+	x->reg = evtimer_new(d->base, on_registry_soon, x);
+	if (!x->r || !x->rb || !x->beat || !x->grace || !x->reg)
 		return wfp_error("out of memory");
 	wfp_redis_on_up(x->r, on_up, x);
 	evtimer_add(x->beat, &tv);
@@ -397,7 +478,7 @@ struct executor *executor_new(struct wfp_daemon *d)
 	if (x == NULL)
 		return NULL;
 	x->d = d;
-	x->started_at = exec_now();
+	x->started_us = wfp_mono_us();
 	wfp_strlcpy(x->last_id, "$", sizeof(x->last_id));
 	wfp_config_tag(&d->cfg, x->tag, sizeof(x->tag));
 	if (settings_load(&x->set, &d->cfg, err, sizeof(err)) != 0) {
@@ -440,6 +521,8 @@ void executor_free(struct executor *x)
 		event_free(x->beat);
 	if (x->grace)
 		event_free(x->grace);
+	if (x->reg)
+		event_free(x->reg);
 	xlock_orphans_free(x);
 	wfp_exec_allow_free(x->set.allow);
 	free(x);

@@ -14,6 +14,7 @@
 static void job_flush(struct xjob *j);
 static void job_check_end(struct xjob *j);
 static void task_begin(struct xtask *t);
+static void lease_arm(struct xjob *j);
 
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                          */
@@ -43,6 +44,8 @@ static void job_maybe_free(struct xjob *j)
 	event_free(j->wake);
 	event_free(j->grace);
 	event_free(j->retry);
+	if (j->lease)
+		event_free(j->lease);
 	wfp_engine_free(j->eng);
 	free(j->dead);
 	wfp_workflow_free(j->wf);
@@ -70,6 +73,7 @@ static void job_unlink(struct xjob *j)
 	evtimer_del(j->wake);
 	evtimer_del(j->grace);
 	evtimer_del(j->retry);
+	evtimer_del(j->lease);
 }
 
 /* Kills every running action of j (their callbacks still come). */
@@ -191,6 +195,43 @@ static char *tail_copy(const char *s)
 	return c;
 }
 
+/* The deepest nesting of arrays and objects in JSON text s (strings
+ * skipped): log_append refuses outputs deeper than
+ * WFP_PAYLOAD_DEPTH_MAX, and a refused batch loses the job. */
+static int json_depth(const char *s)
+{
+	int depth = 0, max = 0, in_str = 0;
+
+	for (; s && *s; s++) {
+		if (in_str) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				in_str = 0;
+		} else if (*s == '"') {
+			in_str = 1;
+		} else if (*s == '{' || *s == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if (*s == '}' || *s == ']') {
+			depth--;
+		}
+	}
+	return max;
+}
+
+/* The names of t's locks, "a,b", into buf. Returns buf. */
+static const char *lock_names(const struct xtask *t, char *buf, size_t n)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < t->grant.n && at < n; i++)
+		at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "," : "",
+				       t->grant.names[i]);
+	return buf;
+}
+
 /* An action ended. */
 static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 {
@@ -199,6 +240,8 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 	struct executor *x = j->x;
 	struct wfp_engine_entry l;
 	int ok = res->ok;
+	const char *error = res->error, *outputs = res->outputs;
+	char lost[WFP_REASON_MAX], names[WFP_REASON_MAX];
 
 	t->run = NULL;
 	xlock_release(t);
@@ -213,16 +256,33 @@ static void on_task_done(const struct wfp_taskrun_result *res, void *arg)
 		exec_slot_freed(x);
 		return;
 	}
-	wfp_engine_result(j->eng, t->step.task, ok, res->outputs,
-			  res->error ? res->error : (ok ? NULL : "failed"),
-			  exec_now(), &l);
+	if (ok && json_depth(res->outputs) > WFP_PAYLOAD_DEPTH_MAX) {
+		/* An apply's outputs are kept: they must fit the log. A
+		 * revert's are not used: they are just not logged. */
+		outputs = NULL;
+		if (t->step.phase == WFP_ENGINE_APPLY) {
+			ok = 0;
+			snprintf(lost, sizeof(lost),
+				 "outputs nest deeper than %d levels",
+				 WFP_PAYLOAD_DEPTH_MAX);
+			error = lost;
+		}
+	}
+	if (t->lock_lost) { /* killed: it ran without its lock */
+		ok = 0;
+		snprintf(lost, sizeof(lost), "lock %s lost while the task ran",
+			 lock_names(t, names, sizeof(names)));
+		error = lost;
+	}
+	wfp_engine_result(j->eng, t->step.task, ok, outputs,
+			  error ? error : (ok ? NULL : "failed"), exec_now(),
+			  &l);
 	if (ok && t->step.phase == WFP_ENGINE_APPLY)
 		j->x->m_applied.value++;
 	if (ok && t->step.phase == WFP_ENGINE_REVERT)
 		j->x->m_reverted_tasks.value++;
 	if (queue_add(j, l.task, l.state, l.attempt, l.final,
-		      ok ? res->outputs : NULL, ok ? NULL : res->error,
-		      NULL) == 0 &&
+		      ok ? outputs : NULL, ok ? NULL : error, NULL) == 0 &&
 	    !ok) {
 		j->q[j->qn - 1].out_tail = tail_copy(res->out_tail);
 		j->q[j->qn - 1].err_tail = tail_copy(res->err_tail);
@@ -401,7 +461,8 @@ static void job_cancel(struct xjob *j, const char *reason)
 {
 	struct timeval tv;
 
-	if (j->cancelled || reason == NULL || reason[0] == '\0')
+	if (j->cancelled || reason == NULL || reason[0] == '\0' ||
+	    j->eng == NULL) /* a dead job (no engine) only ends */
 		return;
 	j->cancelled = 1;
 	wfp_info("job %s: cancel requested (%s)", j->id, reason);
@@ -411,7 +472,7 @@ static void job_cancel(struct xjob *j, const char *reason)
 	for (struct xtask *t = j->tasks, *next; t; t = next) {
 		next = t->next;
 		if (t->state == XT_LOCKING &&
-		    t->step.phase == WFP_ENGINE_APPLY) {
+		    t->step.phase == WFP_ENGINE_APPLY && !t->step.recover) {
 			xlock_stop(t);
 			task_refuse(t);
 		}
@@ -419,6 +480,24 @@ static void job_cancel(struct xjob *j, const char *reason)
 	tv.tv_sec = j->x->set.grace_ms / 1000;
 	tv.tv_usec = (j->x->set.grace_ms % 1000) * 1000;
 	evtimer_add(j->grace, &tv);
+}
+
+/* Arms the lease timer at lease_end_ms. */
+static void lease_arm(struct xjob *j)
+{
+	int64_t wait = j->lease_end_ms - exec_now();
+	struct timeval tv;
+
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000, tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(j->lease, &tv);
+}
+
+/* The lease each log_append asks for. */
+static int64_t x_vis(const struct xjob *j)
+{
+	return j->x->d->cfg.visibility_ms;
 }
 
 /* The log_append answered. */
@@ -445,8 +524,11 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		    malloc((size_t)(fln + j->qn + 1) * sizeof(*q));
 
 		if (q != NULL) {
-			memcpy(q, fl, (size_t)fln * sizeof(*q));
-			memcpy(q + fln, j->q, (size_t)j->qn * sizeof(*q));
+			if (fln > 0)
+				memcpy(q, fl, (size_t)fln * sizeof(*q));
+			if (j->qn > 0)
+				memcpy(q + fln, j->q,
+				       (size_t)j->qn * sizeof(*q));
 			free(j->q);
 			j->q = q, j->qn += fln, j->qcap = j->qn + 1;
 			free(fl);
@@ -461,12 +543,15 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		xjob_lost(j, reply->str ? reply->str : "bad log reply");
 		return;
 	}
+	j->lease_end_ms = j->last_renew_ms + x_vis(j);
+	lease_arm(j);
 	job_cancel(j, reply->element[1]->str);
 	for (int i = 0; i < fln; i++) {
 		if (fl[i].start && j->handback)
 			xtask_free(fl[i].start); /* the next owner runs it */
 		else if (fl[i].start && j->cancelled &&
-			 fl[i].start->step.phase == WFP_ENGINE_APPLY)
+			 fl[i].start->step.phase == WFP_ENGINE_APPLY &&
+			 !fl[i].start->step.recover)
 			task_refuse(fl[i].start);
 		else if (fl[i].start)
 			task_begin(fl[i].start);
@@ -515,7 +600,7 @@ static void job_send(struct xjob *j, int force)
 	j->fl = malloc((size_t)(n + 1) * sizeof(*j->fl));
 	if (j->fl == NULL)
 		abort(); /* a few bytes: nothing sane is left to do */
-	if (n > 0) { /* a heartbeat sends none, and the queue may be NULL */
+	if (n > 0) {	 /* j->q is NULL until an entry was queued */
 		memcpy(j->fl, j->q, (size_t)n * sizeof(*j->fl));
 		memmove(j->q, j->q + n, (size_t)(j->qn - n) * sizeof(*j->q));
 	}
@@ -661,6 +746,22 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Our lease ends: no renewal was acknowledged in time (Redis cut off):
+ * the job may already be another executor's, so its tasks stop now. */
+static void on_lease_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct xjob *j = arg;
+
+	(void)fd, (void)what;
+	if (j->gone)
+		return;
+	if (exec_now() < j->lease_end_ms) {
+		lease_arm(j);
+		return;
+	}
+	xjob_lost(j, "its lease ran out unrenewed: Redis unreachable");
+}
+
 /* A retry is due. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
@@ -712,10 +813,12 @@ static const char *entry_get(const redisReply *f, const char *name)
 	return NULL;
 }
 
-/* Replays the log entries of the current run. */
+/* Replays the log entries of the current run. Their `at` is Redis's
+ * clock; the engine's is ours (a resumed backoff ends at at + wait). */
 static void job_replay(struct xjob *j, const redisReply *r)
 {
 	int n = 0;
+	int64_t skew = exec_skew_ms(j->x);
 
 	for (size_t i = 0; i < r->elements; i++) {
 		const redisReply *f = r->element[i]->element[1];
@@ -732,7 +835,7 @@ static void job_replay(struct xjob *j, const redisReply *r)
 				      final && strcmp(final, "1") == 0,
 				      entry_get(f, "outputs"),
 				      entry_get(f, "error"),
-				      at ? atoll(at) : exec_now()) != 0)
+				      at ? atoll(at) - skew : exec_now()) != 0)
 			wfp_warn("job %s: log entry of unknown task '%s' or "
 				 "state '%s' ignored",
 				 j->id, task, state);
@@ -866,9 +969,11 @@ static int job_timers(struct xjob *j)
 	j->wake = evtimer_new(base, on_wake, j);
 	j->grace = evtimer_new(base, on_grace, j);
 	j->retry = evtimer_new(base, on_retry, j);
-	if (!j->hb || !j->wake || !j->grace || !j->retry)
+	j->lease = evtimer_new(base, on_lease_end, j);
+	if (!j->hb || !j->wake || !j->grace || !j->retry || !j->lease)
 		return -1;
 	evtimer_add(j->hb, &tv);
+	lease_arm(j);
 	return 0;
 }
 
@@ -886,6 +991,7 @@ struct xjob *xjob_new(struct executor *x, const redisReply *row)
 	j->fence = e[2]->integer;
 	j->payload = strdup(e[6]->str ? e[6]->str : "{}");
 	j->last_renew_ms = exec_now();
+	j->lease_end_ms = x->claim_sent_ms + x->d->cfg.visibility_ms;
 	if (j->payload == NULL || job_timers(j) != 0) {
 		j->gone = 1;
 		job_maybe_free(j);

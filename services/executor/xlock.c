@@ -327,6 +327,25 @@ static void on_lock_cmd(struct wfp_redis *r, redisReply *reply, void *arg)
 		xtask_free(t);
 }
 
+/* A renew answered: a refusal (STALE: the lock expired or someone else
+ * holds it) means the running action is no longer protected by it: it is
+ * killed and its end logged as a failure naming the lock. */
+static void on_renew(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct xtask *t = arg;
+
+	if (reply && reply->type == REDIS_REPLY_ERROR && !t->freed &&
+	    !t->job->gone && t->run && t->granted && !t->lock_lost) {
+		t->lock_lost = 1;
+		wfp_warn("job %s task %s: a lock was lost while it ran (%s): "
+			 "the task is killed",
+			 t->job->id, t->job->wf->tasks[t->step.task].name,
+			 reply->str);
+		wfp_taskrun_kill(t->run);
+	}
+	on_lock_cmd(r, reply, arg);
+}
+
 /* Runs renew (ttl != NULL) or release of every lock of t's grant. */
 static void lock_each(struct xtask *t, const char *ttl)
 {
@@ -342,7 +361,8 @@ static void lock_each(struct xtask *t, const char *ttl)
 				       ttl ? ttl : "",
 				       ""};
 
-		if (wfp_redis_script(t->job->x->r, id, on_lock_cmd, t, 1,
+		if (wfp_redis_script(t->job->x->r, id,
+				     ttl ? on_renew : on_lock_cmd, t, 1,
 				     ttl ? 6 : 5, argv, NULL) == 0)
 			t->lock_cmds++;
 	}

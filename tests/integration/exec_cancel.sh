@@ -45,8 +45,11 @@ eq "log" "$(log_states "$id")" \
   "a:running a:applied b:running b:apply-failed a:reverting a:reverted"
 stop_daemon "$c2"
 
-# The executor is killed while b runs; the cancel comes meanwhile; the
-# next executor rolls back without running b again.
+# The executor is killed while b runs; the cancel comes meanwhile. b's
+# process outlives the executor and applies: the next executor runs b
+# again (same key; a cancel refuses only applies that never started) to
+# learn its outcome, then reverts b and a, as a live cancel lets a
+# running apply finish within the grace.
 : >"$out"
 start_executor c3 WFP_VISIBILITY_MS=1000
 c3=$EXEC_PID
@@ -58,8 +61,10 @@ start_executor c4 WFP_VISIBILITY_MS=1000
 ok "rolled back by c4" wait_state "$id" reverted 10
 eq "owner" "$(rcli HGET "$tag:job:$id" owner)" c4
 eq "reason" "$(rcli HGET "$tag:job:$id" error)" "cancelled: owner gone"
-eq "b not run again" "$(grep -c start-b "$out")" 1
+eq "b run again" "$(grep -c start-b "$out")" 2
+eq "b reverted" "$(grep -c revert-b "$out")" 1
 eq "a reverted" "$(grep -c revert-a "$out")" 1
+eq "b reverted after a's apply" "$(grep -E 'revert-(a|b)' "$out" | tr '\n' ' ')" "revert-b revert-a "
 
 # The grace kills applies only: a revert running when it ends goes on.
 : >"$out"

@@ -336,6 +336,95 @@ static void test_replay_rollback(void **state)
 	wf_free(wf);
 }
 
+/* A log whose apply entries of a task come after its revert entries (a
+ * log no executor writes, but it is data read from Redis): the task
+ * stays reverted, it is never reverted twice, and the order of applied
+ * tasks (one slot per task) never overflows. */
+static void test_replay_apply_after_revert(void **state)
+{
+	struct wfp_workflow *wf = linear(1, "");
+	struct wfp_engine *e = wfp_engine_new(wf);
+	struct wfp_engine_step s;
+
+	(void)state;
+	for (int k = 0; k < 4; k++) {
+		wfp_engine_replay(e, "a", "applied", 1, 0, NULL, NULL, 0);
+		wfp_engine_replay(e, "a", "reverting", 1, 0, NULL, NULL, 0);
+		wfp_engine_replay(e, "a", "reverted", 1, 0, NULL, NULL, 0);
+	}
+	wfp_engine_replay(e, "a", "applied", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "a", "running", 2, 0, NULL, NULL, 0);
+	wfp_engine_begin(e);
+	assert_int_equal(wfp_engine_next(e, 0, &s), 0);
+	assert_int_equal(wfp_engine_status(e), WFP_ENGINE_REVERTED);
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
+/* Resume of a rollback whose log shows an apply that never ended (the
+ * executor died while it ran; its action may have done its work): as in
+ * a live rollback, where a running apply is let finish and reverted when
+ * it applied, the apply runs again (same key) before the reverts, and is
+ * reverted when it applies. It was forgotten: the job ended reverted
+ * with its effect left behind. */
+static void test_replay_rollback_unfinished_apply(void **state)
+{
+	struct wfp_workflow *wf = wf_new(3, ""); /* unordered */
+	struct wfp_engine *e = wfp_engine_new(wf);
+	struct wfp_engine_step s;
+
+	(void)state;
+	wfp_engine_replay(e, "a", "running", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "b", "running", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "c", "running", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "c", "applied", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "b", "apply-failed", 1, 1, NULL, "exit 3", 0);
+	wfp_engine_begin(e);
+	s = step(e, 0);
+	assert_int_equal(s.task, 0);
+	assert_int_equal(s.phase, WFP_ENGINE_APPLY);
+	assert_int_equal(s.attempt, 1);
+	assert_int_equal(wfp_engine_next(e, 0, &s), 0); /* it runs */
+	end(e, 0, 1, "{\"ip\":\"10.0.0.1\"}", NULL);
+	s = step(e, 0);
+	assert_int_equal(s.task, 0);
+	assert_int_equal(s.phase, WFP_ENGINE_REVERT);
+	end(e, 0, 1, NULL, NULL);
+	s = step(e, 0);
+	assert_int_equal(s.task, 2);
+	assert_int_equal(s.phase, WFP_ENGINE_REVERT);
+	end(e, 2, 1, NULL, NULL);
+	assert_int_equal(wfp_engine_next(e, 0, &s), 0);
+	assert_int_equal(wfp_engine_status(e), WFP_ENGINE_REVERTED);
+	assert_string_equal(wfp_engine_reason(e), "task b failed: exit 3");
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
+/* The same when the unfinished apply fails again: nothing to revert. */
+static void test_replay_rollback_unfinished_fails(void **state)
+{
+	struct wfp_workflow *wf = wf_new(2, ""); /* unordered */
+	struct wfp_engine *e = wfp_engine_new(wf);
+	struct wfp_engine_step s;
+	struct wfp_engine_entry l;
+
+	(void)state;
+	wfp_engine_replay(e, "a", "running", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "b", "running", 1, 0, NULL, NULL, 0);
+	wfp_engine_replay(e, "b", "apply-failed", 1, 1, NULL, "exit 3", 0);
+	wfp_engine_begin(e);
+	s = step(e, 0);
+	assert_int_equal(s.task, 0);
+	l = end(e, 0, 0, NULL, "exit 1");
+	assert_string_equal(l.state, "apply-failed");
+	assert_int_equal(l.final, 1);
+	assert_int_equal(wfp_engine_next(e, 0, &s), 0);
+	assert_int_equal(wfp_engine_status(e), WFP_ENGINE_REVERTED);
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
 /* Value of name in in, or NULL. */
 static const char *input(const struct wfp_engine_inputs *in, const char *name)
 {
@@ -408,6 +497,9 @@ int main(void)
 	    cmocka_unit_test(test_cancel_waits_for_running),
 	    cmocka_unit_test(test_replay_forward),
 	    cmocka_unit_test(test_replay_rollback),
+	    cmocka_unit_test(test_replay_apply_after_revert),
+	    cmocka_unit_test(test_replay_rollback_unfinished_apply),
+	    cmocka_unit_test(test_replay_rollback_unfinished_fails),
 	    cmocka_unit_test(test_inputs_flow),
 	    cmocka_unit_test(test_text_clean_and_cut),
 	};
