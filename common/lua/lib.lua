@@ -10,10 +10,13 @@
 -- Errors are raised as {err = "CODE message"} before any write, so a
 -- refused call changes nothing.
 
--- ARGV[1] is checked by each script's want_args (or its own checks);
--- '' stands in for a missing one so building the names below cannot stop
--- the call with a Lua error first.
-local P = ARGV[1] or ''
+-- KEYS and ARGV are locals of the prelude (scripts.c): EVAL's globals,
+-- or in the function library tables that bind_call() sets at each call's
+-- entry, so these helpers are made once per library, not once per call.
+-- P is the tag ARGV[1]; each script's want_args (or its own checks)
+-- checks it, and '' stands in for a missing one so building the names
+-- below cannot stop the call with a Lua error first.
+local P = ''
 local K = {}
 function K.job(id) return P .. ':job:' .. id end
 function K.deliveries(id) return P .. ':job:' .. id .. ':deliveries' end
@@ -25,14 +28,6 @@ function K.lockinfo(name) return P .. ':lockinfo:' .. name end
 function K.lockfence(name) return P .. ':lockfence:' .. name end
 function K.lockq(name) return P .. ':lockq:' .. name end
 function K.waiter(id) return P .. ':waiter:' .. id end
-K.held = P .. ':locks:held'
-K.waiters = P .. ':locks:waiters'
-K.waiter_seq = P .. ':locks:seq'
-K.stream = P .. ':jobs:stream'
-K.leases = P .. ':jobs:leases'
-K.owners = P .. ':owners'
-K.dead = P .. ':deadletter'
-K.events = P .. ':events'
 function K.requests(service) return P .. ':svc:' .. service .. ':requests' end
 function K.replicas(service) return P .. ':svc:' .. service .. ':replicas' end
 -- The remembered answer of one request (stream entry id) of a service.
@@ -41,6 +36,21 @@ function K.done(service, entry)
 end
 function K.reply(nonce) return P .. ':reply:' .. nonce end
 function K.fence(resource) return P .. ':fence:' .. resource end
+
+-- Binds one call: its keys and arguments, the tag P and the key names
+-- made of it. Runs below for EVAL, and first in every library function.
+local function bind_call(keys, args)
+  KEYS, ARGV, P = keys, args, args[1] or ''
+  K.held = P .. ':locks:held'
+  K.waiters = P .. ':locks:waiters'
+  K.waiter_seq = P .. ':locks:seq'
+  K.stream = P .. ':jobs:stream'
+  K.leases = P .. ':jobs:leases'
+  K.owners = P .. ':owners'
+  K.dead = P .. ':deadletter'
+  K.events = P .. ':events'
+end
+bind_call(KEYS, ARGV)
 
 local GROUP = 'executors'
 local EVENTS_MAXLEN = 100000     -- the events stream is capped near this
