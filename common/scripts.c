@@ -146,9 +146,8 @@ static char *script_join(const char *body, size_t len, int with_locklib,
 			 size_t *len_out)
 {
 	char table[WFP_PRELUDE_MAX];
-	size_t tlen = with_locklib == 2
-			  ? bare_prelude(table, sizeof(table))
-			  : eval_prelude(table, sizeof(table));
+	size_t tlen = with_locklib == 2 ? bare_prelude(table, sizeof(table))
+					: eval_prelude(table, sizeof(table));
 	size_t locklen = with_locklib == 1 ? wfp_lua_locklib_len : 0;
 	size_t liblen = with_locklib == 2 ? 0 : wfp_lua_lib_len;
 	size_t total = tlen + liblen + locklen + len;
@@ -203,7 +202,10 @@ static void buf_add(struct buf *b, const char *p, size_t n)
 }
 
 /* Appends the NUL-terminated string p to b. */
-static void buf_str(struct buf *b, const char *p) { buf_add(b, p, strlen(p)); }
+static void buf_str(struct buf *b, const char *p)
+{
+	buf_add(b, p, strlen(p));
+}
 
 /* Appends to b the registration of every script whose locklib is which,
  * as functions wfp_<hash>_<name> of (keys, args) that bind the call and
@@ -229,12 +231,13 @@ static void library_functions(struct buf *b, const char *hash, int which)
 static char *library_join(const char *hash, size_t *len)
 {
 	char table[WFP_PRELUDE_MAX];
+	size_t tlen = prelude(table, sizeof(table));
 	struct buf b = {0};
 
 	buf_str(&b, "#!lua name=" WFP_LIBRARY_PREFIX);
 	buf_str(&b, hash);
 	buf_str(&b, "\nlocal KEYS, ARGV = {}, {}\n");
-	buf_add(&b, table, prelude(table, sizeof(table)));
+	buf_add(&b, table, tlen);
 	buf_add(&b, wfp_lua_lib, wfp_lua_lib_len);
 	library_functions(&b, hash, 0);
 	buf_add(&b, wfp_lua_locklib, wfp_lua_locklib_len);
@@ -259,8 +262,8 @@ const struct wfp_script_library *wfp_script_library(void)
 	free(text);
 	memcpy(library.hash, sha, WFP_LIBRARY_HASH_LEN);
 	library.hash[WFP_LIBRARY_HASH_LEN] = '\0';
-	snprintf(library.name, sizeof(library.name), "%s%s",
-		 WFP_LIBRARY_PREFIX, library.hash);
+	snprintf(library.name, sizeof(library.name), "%s%s", WFP_LIBRARY_PREFIX,
+		 library.hash);
 	library.text = library_join(library.hash, &library.len);
 	return &library;
 }
@@ -331,5 +334,9 @@ void wfp_script_call_evalsha(struct wfp_script_call *call,
 
 int wfp_script_error_no_function(const char *msg)
 {
-	return strncmp(msg, "ERR Function not found", 22) == 0;
+	if (strncmp(msg, "ERR Function not found", 22) == 0)
+		return 1;
+	if (strncmp(msg, "NOPERM ", 7) == 0 && strstr(msg, "'fcall'") != NULL)
+		return 2;
+	return 0;
 }

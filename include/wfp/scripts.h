@@ -126,9 +126,10 @@ struct wfp_script_call {
 };
 
 /*
- * Fills call with FCALL (or EVALSHA) of script id, nkeys keys then args (argv[i] of
- * lens[i] bytes, or strlen when lens is NULL). The strings are borrowed.
- * Returns 0, or -1 when there are more than WFP_SCRIPT_ARGS_MAX words.
+ * Fills call with FCALL (or EVALSHA) of script id, nkeys keys then args
+ * (argv[i] of lens[i] bytes, or strlen when lens is NULL). The strings are
+ * borrowed. Returns 0, or -1 when there are more than WFP_SCRIPT_ARGS_MAX
+ * words.
  */
 int wfp_script_call_init(struct wfp_script_call *call, enum wfp_script_id id,
 			 int nkeys, int argc, const char **argv,
@@ -142,7 +143,9 @@ void wfp_script_call_evalsha(struct wfp_script_call *call,
 			     enum wfp_script_id id);
 
 /* 1 when msg is Redis's reply to an FCALL of a function it does not have
- * (a restarted or flushed Redis, or one that never had this library). */
+ * (a restarted or flushed Redis, or one that never had this library): load
+ * the library; 2 when the user may not run FCALL (ACL): send EVALSHA;
+ * else 0. */
 int wfp_script_error_no_function(const char *msg);
 
 /* Strips the " script: ..." suffix Redis adds to errors raised by
