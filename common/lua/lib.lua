@@ -444,10 +444,12 @@ local function move_index(id, from, to, now)
 end
 
 -- Refuses a write unless id is claimed under this token (and fence, when
--- fence > 0). Returns the job's fields as a table.
-local function check_owner(id, token, fence)
+-- fence > 0). Returns the job's fields as a table, and the HMGET's reply,
+-- whose items 7.. are the extra fields named after fence (read in the
+-- same call).
+local function check_owner(id, token, fence, ...)
   local f = redis.call('HMGET', K.job(id), 'state', 'token', 'fence',
-    'owner', 'attempts', 'max_attempts')
+    'owner', 'attempts', 'max_attempts', ...)
   if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
   local j = { state = f[1], token = f[2], fence = tonumber(f[3]),
     owner = f[4], attempts = tonumber(f[5]), max_attempts = tonumber(f[6]) }
@@ -457,7 +459,7 @@ local function check_owner(id, token, fence)
       .. ' with fence ' .. int_str(j.fence or 0) .. ' owned by '
       .. (j.owner ~= '' and j.owner or 'nobody'))
   end
-  return j
+  return j, f
 end
 
 -- Records one redelivery: its number, why, and who had the job before.
