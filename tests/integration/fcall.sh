@@ -70,6 +70,25 @@ eq "its log" "$(log_states "$j2")" "a:running a:applied b:running b:applied"
 eq "one library" "$(libs)" "$name "
 eq "no job left claimed" "$(rcli ZCARD "$tag:jobs:leases")" 0
 
+# ACL users: one who may FCALL but not load the library, one who may not
+# FCALL at all: the CLI's link falls back to EVAL and EVALSHA. (The
+# daemons are stopped: their timers would load the library meanwhile.)
+stop_executors
+stop_lock
+stop_board
+url=$WFP_REDIS_URL
+rcli ACL SETUSER noload on '>pw' '~*' '&*' +@all -function >/dev/null
+rcli ACL SETUSER nofcall on '>pw' '~*' '&*' +@all -function -fcall >/dev/null
+for u in noload nofcall; do
+  flush
+  rcli CONFIG RESETSTAT >/dev/null
+  WFP_REDIS_URL="redis://$u:pw@${url#redis://}" "$WFP" lock acquire "acl-$u" \
+    --owner "$u" --json >"$TMP/$u.json" || fail "$u: lock acquire"
+  ok "$u: a grant" jq -e .token "$TMP/$u.json" >/dev/null
+  eq "$u: no library loaded" "$(libs)" ""
+  ok "$u: sent the full text" grep -q '^cmdstat_eval:calls=1,' <<<"$(rcli INFO commandstats)"
+done
+
 # The same refusals through FCALL and EVAL (error text after trimming
 # Redis's " script: ..." suffix, as the C code does).
 same() {
@@ -79,6 +98,7 @@ same() {
   eq "$d: same through FCALL and EVAL" "$f" "$e"
   ok "$d: refused ($f)" grep -qE '^(BADARG|STALE|NOJOB|ERR)' <<<"$f"
 }
+rcli FUNCTION LOAD "$lib" >/dev/null || fail "load the library"
 same "heartbeat arg count" heartbeat 1 "$K" "$tag" zz
 same "heartbeat stale token" heartbeat 1 "$K" "$tag" zz tok 30000
 same "log_append bad fence" log_append 2 "$K" "$K:log" "$tag" zz tok 0 0 0
