@@ -4,7 +4,8 @@
 -- one place that says which operation moves a job from which state), the
 -- shared constants (REPLY_TTL_MS, from scripts.h) and the LIMIT table (the
 -- C limits of client.h and scripts.h, rendered by scripts.c), this file,
--- then the script itself. ARGV[1] is always the hash tag "{prefix}"
+-- then the script itself; the function library (scripts.c) holds them
+-- once, each script a function. ARGV[1] is always the hash tag "{prefix}"
 -- that every key shares, so the scripts run unchanged on Redis Cluster.
 -- Key names here mirror common/keys.c; the README lists them.
 -- Errors are raised as {err = "CODE message"} before any write, so a

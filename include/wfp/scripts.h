@@ -6,9 +6,12 @@
  * the lock scripts locklib.lua, and the script's own file, joined once at first
  * use (the request server's own scripts, request_add, reply, takeover and
  * reclaim, get only the constants: they are on every request's path); its
- * SHA-1 is what EVALSHA names. Callers send EVALSHA and, on a NOSCRIPT
- * error (a restarted or flushed Redis), the full text with EVAL, which loads it
- * again. Every script takes ARGV[1] = the hash tag "{prefix}".
+ * SHA-1 is what EVALSHA names. Every script but the bare ones is also a
+ * function of one library (wfp_script_library: the prelude runs once when
+ * Redis loads it, not on every call). Callers send FCALL (EVALSHA for a
+ * bare script); on a missing function (a restarted or flushed Redis) they
+ * load the library and send the full text with EVAL, as after a NOSCRIPT
+ * error. Every script takes ARGV[1] = the hash tag "{prefix}".
  */
 #ifndef WFP_SCRIPTS_H
 #define WFP_SCRIPTS_H
