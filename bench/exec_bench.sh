@@ -85,7 +85,7 @@ one_job() {
   claimed=$(field "$id" claimed_at)
   finished=$(field "$id" finished_at)
   t_fail=$(redis-cli -u "$WFP_REDIS_URL" XRANGE "{$WFP_PREFIX}:job:$id:log" - + |
-    awk 'prev == "state" && $0 == "apply-failed" {f = 1} prev == "at" && f == 1 {print; exit} {prev = $0}')
+    awk 'prev == "state" && $0 == "apply-failed" && !f {f = 1} prev == "at" && f == 1 {print; f = 2} {prev = $0}')
   echo "$((finished - claimed)) $(( t_fail ? finished - t_fail : 0 )) $(field "$id" state)"
 }
 
