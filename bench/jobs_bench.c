@@ -70,9 +70,18 @@ static redisReply *call(redisContext *rc, int argc, const char **argv)
 	return r;
 }
 
-/* Loads every script once so EVALSHA finds them. */
+/* Loads every script once so EVALSHA finds them, and the function
+ * library the board's scripts are called from (FCALL, as the services
+ * send them). */
 static void load_scripts(redisContext *rc)
 {
+	const struct wfp_script_library *lib = wfp_script_library();
+	const char *load[4] = {"FUNCTION", "LOAD", "REPLACE", lib->text};
+	size_t llens[4] = {8, 4, 7, lib->len};
+
+	redisAppendCommandArgv(rc, 4, load, llens);
+	drain(rc, 1);
+
 	for (int i = 0; i < WFP_LUA_COUNT; i++) {
 		const struct wfp_script *s = wfp_script(i);
 		const char *argv[3] = {"SCRIPT", "LOAD", s->text};
@@ -100,11 +109,11 @@ static void append_post(redisContext *rc, int i)
 
 	snprintf(id, sizeof(id), "b%d", i);
 	job = wfp_key_job(tag, id);
-	const char *argv[11] = {"EVALSHA", wfp_script(WFP_LUA_POST)->sha,
-				"1",	   job.s,
-				tag,	   id,
-				"bench",   "1",
-				"{}",	   "",
+	const char *argv[11] = {"FCALL", wfp_script(WFP_LUA_POST)->fname,
+				"1",	 job.s,
+				tag,	 id,
+				"bench", "1",
+				"{}",	 "",
 				"1000"};
 	redisAppendCommandArgv(rc, 11, argv, NULL);
 }
@@ -131,10 +140,10 @@ static int claim_complete(redisContext *rc, const char *owner, int count)
 
 	wfp_random_hex(base, 16);
 	snprintf(n, sizeof(n), "%d", count);
-	const char *argv[9] = {"EVALSHA", wfp_script(WFP_LUA_CLAIM)->sha,
-			       "1",	  stream.s,
-			       tag,	  owner,
-			       n,	  base,
+	const char *argv[9] = {"FCALL", wfp_script(WFP_LUA_CLAIM)->fname,
+			       "1",	stream.s,
+			       tag,	owner,
+			       n,	base,
 			       "60000"};
 	r = call(rc, 9, argv);
 	got = r->type == REDIS_REPLY_ARRAY ? r->elements - 1 : 0;
@@ -142,7 +151,7 @@ static int claim_complete(redisContext *rc, const char *owner, int count)
 		redisReply **e = r->element[i]->element;
 		struct wfp_key job = wfp_key_job(tag, e[0]->str);
 		const char *fin[11] = {
-		    "EVALSHA",	wfp_script(WFP_LUA_FINISH)->sha,
+		    "FCALL",	wfp_script(WFP_LUA_FINISH)->fname,
 		    "1",	job.s,
 		    tag,	e[0]->str,
 		    e[1]->str,	"0",

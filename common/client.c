@@ -28,6 +28,7 @@ struct wfp_client {
 	char tag[WFP_TAG_MAX];
 	redisContext *rc; /* NULL while disconnected */
 	char err[512];
+	int no_functions; /* the library cannot be loaded: EVALSHA */
 };
 
 /* ------------------------------------------------------------------ */
@@ -102,6 +103,7 @@ static int client_connect(struct wfp_client *c)
 		goto drop;
 	}
 	client_set_timeout(c, ms);
+	c->no_functions = 0; /* maybe another server: try FCALL again */
 	if (client_handshake(c) == 0)
 		return 0;
 drop:
@@ -219,18 +221,62 @@ redisReply *wfp_client_commandf(struct wfp_client *c, const char *fmt, ...)
 	return client_reply(c, r);
 }
 
+/*
+ * Loads the function library (after an FCALL found no function). Returns
+ * 0 when Redis has it now (loaded, or loaded meanwhile by another
+ * process), 1 when it cannot be loaded (say an ACL user without FUNCTION:
+ * this link then sends EVALSHA), -1 when the link failed (c->err).
+ */
+static int client_library_load(struct wfp_client *c)
+{
+	const struct wfp_script_library *lib = wfp_script_library();
+	const char *argv[3] = {"FUNCTION", "LOAD", lib->text};
+	size_t lens[3] = {8, 4, lib->len};
+	redisReply *r = wfp_client_command(c, 3, argv, lens);
+
+	if (r != NULL) {
+		freeReplyObject(r);
+		return 0;
+	}
+	if (c->rc == NULL)
+		return -1;
+	if (strstr(c->err, "already exists") != NULL)
+		return 0;
+	c->no_functions = 1;
+	return 1;
+}
+
 redisReply *wfp_client_eval(struct wfp_client *c, enum wfp_script_id id,
 			    int nkeys, int argc, const char **argv,
 			    const size_t *lens)
 {
 	struct wfp_script_call call;
 	redisReply *r;
+	int why;
 
 	if (wfp_script_call_init(&call, id, nkeys, argc, argv, lens) != 0)
 		return client_fail(c, "too many script arguments"), NULL;
+	if (c->no_functions)
+		wfp_script_call_evalsha(&call, id);
 	r = wfp_client_command(c, call.argc, call.argv, call.lens);
-	if (r != NULL || strncmp(c->err, "NOSCRIPT", 8) != 0)
+	why = r == NULL ? wfp_script_error_no_function(c->err) : 0;
+	if (why == 1) {
+		int rc = client_library_load(c);
+
+		if (rc < 0)
+			return NULL;
+		if (rc == 0) {
+			r = wfp_client_command(c, call.argc, call.argv,
+					       call.lens);
+			if (r != NULL ||
+			    wfp_script_error_no_function(c->err) == 0)
+				return r;
+		}
+	} else if (why == 2) {
+		c->no_functions = 1;
+	} else if (r != NULL || strncmp(c->err, "NOSCRIPT", 8) != 0) {
 		return r;
+	}
 	wfp_script_call_eval(&call, id);
 	return wfp_client_command(c, call.argc, call.argv, call.lens);
 }

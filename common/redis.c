@@ -19,6 +19,13 @@ enum conn_state {
 	CONN_UP,	 /* ready for commands */
 };
 
+/* The function library (scripts.h) as this link knows it. */
+enum lib_state {
+	LIB_FCALL,   /* send FCALL (loaded, or not yet known) */
+	LIB_LOADING, /* a FUNCTION LOAD is in flight */
+	LIB_NONE,    /* it cannot be loaded here: send EVALSHA */
+};
+
 struct wfp_redis {
 	struct event_base *base;
 	struct wfp_redis_addr addr;
@@ -34,6 +41,7 @@ struct wfp_redis {
 	struct event *drop;	 /* deferred drop after a timeout */
 	wfp_redis_up_fn *on_up;
 	void *on_up_arg;
+	enum lib_state lib; /* the function library on this link */
 };
 
 /* One command in flight. Freed by its hiredis callback, which always runs
@@ -53,6 +61,11 @@ struct pending {
 static void redis_connect(struct wfp_redis *r);
 static void redis_schedule(struct wfp_redis *r);
 static int redis_send(struct wfp_redis *r, struct pending *p);
+static struct pending *pending_new(struct wfp_redis *r, wfp_redis_fn *fn,
+				   void *arg, int argc, const char **argv,
+				   const size_t *lens);
+static int redis_submit(struct wfp_redis *r, struct pending *p,
+			int64_t timeout_ms);
 
 /* ------------------------------------------------------------------ */
 /* Pending commands                                                    */
@@ -156,8 +169,74 @@ static void on_calm_reply(struct wfp_redis *r)
 		r->calm_backoff_ms = BACKOFF_MIN_MS;
 }
 
-/* hiredis callback: hands the reply over, resends on NOSCRIPT, or turns a
- * transient error into a lost link. */
+/* The FUNCTION LOAD answered: the library is there (loaded, or "already
+ * exists": another process loaded it), or cannot be loaded on this link
+ * (say an ACL user without FUNCTION), which then sends EVALSHA. */
+static void on_library(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	(void)arg;
+	if (reply == NULL || reply->type != REDIS_REPLY_ERROR ||
+	    strstr(reply->str, "already exists") != NULL) {
+		if (r->lib == LIB_LOADING)
+			r->lib = LIB_FCALL;
+		return;
+	}
+	wfp_log(WFP_LOG_WARN,
+		"%s: cannot load the function library %s (%.200s): sending "
+		"scripts with EVALSHA on this link",
+		r->name, wfp_script_library()->name, reply->str);
+	r->lib = LIB_NONE;
+}
+
+/* Sends FUNCTION LOAD of the library unless one is in flight. */
+static void library_load(struct wfp_redis *r)
+{
+	const struct wfp_script_library *lib = wfp_script_library();
+	const char *argv[3] = {"FUNCTION", "LOAD", lib->text};
+	size_t lens[3] = {8, 4, lib->len};
+	struct pending *p;
+
+	if (r->lib != LIB_FCALL)
+		return;
+	p = pending_new(r, on_library, NULL, 3, argv, lens);
+	if (p != NULL && redis_submit(r, p, 0) == 0)
+		r->lib = LIB_LOADING;
+}
+
+/* Turns p into the EVAL of its script's full text and sends it again.
+ * Returns 0, or -1 (p is then reported as it is). */
+static int pending_resend_eval(struct pending *p)
+{
+	const struct wfp_script *s = wfp_script(p->script);
+
+	free(p->argv[0]);
+	free(p->argv[1]);
+	p->argv[0] = strdup("EVAL");
+	p->argv[1] = malloc(s->len);
+	if (p->argv[0] == NULL || p->argv[1] == NULL)
+		return -1;
+	memcpy(p->argv[1], s->text, s->len);
+	p->lens[0] = 4, p->lens[1] = s->len;
+	p->script = -1;
+	return redis_send(p->r, p);
+}
+
+/* Whether p's error reply asks for the script's full text: NOSCRIPT after
+ * EVALSHA, or after FCALL no function (then the library is loaded for the
+ * next calls) or no right to FCALL (then this link sends EVALSHA). */
+static int wants_eval(struct pending *p, const char *msg)
+{
+	int why = wfp_script_error_no_function(msg);
+
+	if (why == 1)
+		library_load(p->r);
+	else if (why == 2)
+		p->r->lib = LIB_NONE;
+	return why != 0 || strncmp(msg, "NOSCRIPT", 8) == 0;
+}
+
+/* hiredis callback: hands the reply over, resends on NOSCRIPT or a missing
+ * function, or turns a transient error into a lost link. */
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct pending *p = privdata;
@@ -175,21 +254,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	if (rep)
 		on_calm_reply(p->r);
 	if (rep && rep->type == REDIS_REPLY_ERROR && p->script >= 0 &&
-	    !p->reported && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-		const struct wfp_script *s = wfp_script(p->script);
-
-		free(p->argv[0]);
-		free(p->argv[1]);
-		p->argv[0] = strdup("EVAL");
-		p->argv[1] = malloc(s->len);
-		if (p->argv[0] && p->argv[1]) {
-			memcpy(p->argv[1], s->text, s->len);
-			p->lens[0] = 4, p->lens[1] = s->len;
-			p->script = -1;
-			if (redis_send(p->r, p) == 0)
-				return;
-		}
-	}
+	    !p->reported && wants_eval(p, rep->str) &&
+	    pending_resend_eval(p) == 0)
+		return;
 	pending_report(p, rep);
 	pending_free(p);
 }
@@ -317,6 +384,7 @@ static void on_ready(struct wfp_redis *r, redisReply *reply, void *arg)
 	if (r->state == CONN_UP)
 		return; /* AUTH answered before SELECT; wait for the last */
 	r->state = CONN_UP;
+	r->lib = LIB_FCALL; /* maybe another server: try FCALL again */
 	r->backoff_ms = BACKOFF_MIN_MS;
 	r->connects++;
 	wfp_info("%s: connected to redis at %s:%d", r->name, r->addr.host,
@@ -487,6 +555,8 @@ int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
 	if (!wfp_redis_ready(r) ||
 	    wfp_script_call_init(&call, id, nkeys, argc, argv, lens) != 0)
 		return -1;
+	if (r->lib == LIB_NONE)
+		wfp_script_call_evalsha(&call, id);
 	p = pending_new(r, fn, arg, call.argc, call.argv, call.lens);
 	if (p == NULL)
 		return -1;

@@ -127,6 +127,17 @@ static size_t bare_prelude(char *out, size_t n)
 	return (size_t)w;
 }
 
+/* The prelude of a script sent whole (EVAL): KEYS and ARGV as locals, as
+ * lib.lua expects them, then the usual prelude. */
+static size_t eval_prelude(char *out, size_t n)
+{
+	static const char head[] = "local KEYS, ARGV = KEYS, ARGV\n";
+	size_t hlen = sizeof(head) - 1;
+
+	memcpy(out, head, hlen);
+	return hlen + prelude(out + hlen, n - hlen);
+}
+
 /* Joins the prelude, lib.lua, locklib.lua when with_locklib is 1 (a bare
  * script, with_locklib 2, is its body alone), and body of
  * len bytes into one allocated text (NUL-terminated); *len_out gets its
@@ -136,7 +147,7 @@ static char *script_join(const char *body, size_t len, int with_locklib,
 {
 	char table[WFP_PRELUDE_MAX];
 	size_t tlen = with_locklib == 2 ? bare_prelude(table, sizeof(table))
-					: prelude(table, sizeof(table));
+					: eval_prelude(table, sizeof(table));
 	size_t locklen = with_locklib == 1 ? wfp_lua_locklib_len : 0;
 	size_t liblen = with_locklib == 2 ? 0 : wfp_lua_lib_len;
 	size_t total = tlen + liblen + locklen + len;
@@ -163,6 +174,101 @@ static void script_build(struct wfp_script *s, const struct source *src)
 	s->name = src->name;
 	s->text = script_join(src->body, *src->len, src->locklib, &s->len);
 	wfp_sha1_hex(s->text, s->len, s->sha);
+	if (src->locklib != 2)
+		snprintf(s->fname, sizeof(s->fname), "%s_%s",
+			 wfp_script_library()->name, src->name);
+}
+
+/* A growing text (aborts when memory runs out). */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+/* Appends n bytes of p to b, keeping it NUL-terminated. */
+static void buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *s = realloc(b->s, cap);
+
+		if (s == NULL)
+			abort();
+		b->s = s, b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* Appends the NUL-terminated string p to b. */
+static void buf_str(struct buf *b, const char *p)
+{
+	buf_add(b, p, strlen(p));
+}
+
+/* Appends to b the registration of every script whose locklib is which,
+ * as functions wfp_<hash>_<name> of (keys, args) that bind the call and
+ * run the script's body. */
+static void library_functions(struct buf *b, const char *hash, int which)
+{
+	for (int i = 0; i < WFP_LUA_COUNT; i++) {
+		if (sources[i].locklib != which)
+			continue;
+		buf_str(b, "redis.register_function('" WFP_LIBRARY_PREFIX);
+		buf_str(b, hash);
+		buf_str(b, "_");
+		buf_str(b, sources[i].name);
+		buf_str(b, "', function(keys, args) bind_call(keys, args)\n");
+		buf_add(b, sources[i].body, *sources[i].len);
+		buf_str(b, "\nend)\n");
+	}
+}
+
+/* The library text named by hash (12 hex): the prelude once, lib.lua,
+ * the job-board functions, then locklib.lua (whose bad_arg differs from
+ * lib.lua's) and the lock functions. Lua 5.1 allows 200 locals in the
+ * library's top level (87 today) and 60 upvalues per function: Redis
+ * refuses the FUNCTION LOAD past either, which every test through a
+ * service then reports. */
+static char *library_join(const char *hash, size_t *len)
+{
+	char table[WFP_PRELUDE_MAX];
+	size_t tlen = prelude(table, sizeof(table));
+	struct buf b = {0};
+
+	buf_str(&b, "#!lua name=" WFP_LIBRARY_PREFIX);
+	buf_str(&b, hash);
+	buf_str(&b, "\nlocal KEYS, ARGV = {}, {}\n");
+	buf_add(&b, table, tlen);
+	buf_add(&b, wfp_lua_lib, wfp_lua_lib_len);
+	library_functions(&b, hash, 0);
+	buf_add(&b, wfp_lua_locklib, wfp_lua_locklib_len);
+	library_functions(&b, hash, 1);
+	*len = b.len;
+	return b.s;
+}
+
+static struct wfp_script_library library;
+
+const struct wfp_script_library *wfp_script_library(void)
+{
+	char sha[41];
+	char *text;
+	size_t len;
+
+	if (library.text != NULL)
+		return &library;
+	/* The name is the hash of the text with a placeholder name. */
+	text = library_join("000000000000", &len);
+	wfp_sha1_hex(text, len, sha);
+	free(text);
+	memcpy(library.hash, sha, WFP_LIBRARY_HASH_LEN);
+	library.hash[WFP_LIBRARY_HASH_LEN] = '\0';
+	snprintf(library.name, sizeof(library.name), "%s%s", WFP_LIBRARY_PREFIX,
+		 library.hash);
+	library.text = library_join(library.hash, &library.len);
+	return &library;
 }
 
 char *wfp_script_with_body(const char *body, size_t *len)
@@ -196,8 +302,13 @@ int wfp_script_call_init(struct wfp_script_call *call, enum wfp_script_id id,
 	if (argc + 3 > WFP_SCRIPT_ARGS_MAX)
 		return -1;
 	snprintf(call->nkeys, sizeof(call->nkeys), "%d", nkeys);
-	call->argv[0] = "EVALSHA", call->lens[0] = 7;
-	call->argv[1] = s->sha, call->lens[1] = 40;
+	if (s->fname[0] != '\0') {
+		call->argv[0] = "FCALL", call->lens[0] = 5;
+		call->argv[1] = s->fname, call->lens[1] = strlen(s->fname);
+	} else {
+		call->argv[0] = "EVALSHA", call->lens[0] = 7;
+		call->argv[1] = s->sha, call->lens[1] = 40;
+	}
 	call->argv[2] = call->nkeys, call->lens[2] = strlen(call->nkeys);
 	for (int i = 0; i < argc; i++) {
 		call->argv[i + 3] = argv[i];
@@ -213,4 +324,22 @@ void wfp_script_call_eval(struct wfp_script_call *call, enum wfp_script_id id)
 
 	call->argv[0] = "EVAL", call->lens[0] = 4;
 	call->argv[1] = s->text, call->lens[1] = s->len;
+}
+
+void wfp_script_call_evalsha(struct wfp_script_call *call,
+			     enum wfp_script_id id)
+{
+	const struct wfp_script *s = wfp_script(id);
+
+	call->argv[0] = "EVALSHA", call->lens[0] = 7;
+	call->argv[1] = s->sha, call->lens[1] = 40;
+}
+
+int wfp_script_error_no_function(const char *msg)
+{
+	if (strncmp(msg, "ERR Function not found", 22) == 0)
+		return 1;
+	if (strncmp(msg, "NOPERM ", 7) == 0 && strstr(msg, "'fcall'") != NULL)
+		return 2;
+	return 0;
 }

@@ -4,16 +4,20 @@
 -- one place that says which operation moves a job from which state), the
 -- shared constants (REPLY_TTL_MS, from scripts.h) and the LIMIT table (the
 -- C limits of client.h and scripts.h, rendered by scripts.c), this file,
--- then the script itself. ARGV[1] is always the hash tag "{prefix}"
+-- then the script itself; the function library (scripts.c) holds them
+-- once, each script a function. ARGV[1] is always the hash tag "{prefix}"
 -- that every key shares, so the scripts run unchanged on Redis Cluster.
 -- Key names here mirror common/keys.c; the README lists them.
 -- Errors are raised as {err = "CODE message"} before any write, so a
 -- refused call changes nothing.
 
--- ARGV[1] is checked by each script's want_args (or its own checks);
--- '' stands in for a missing one so building the names below cannot stop
--- the call with a Lua error first.
-local P = ARGV[1] or ''
+-- KEYS and ARGV are locals of the prelude (scripts.c): EVAL's globals,
+-- or in the function library tables that bind_call() sets at each call's
+-- entry, so these helpers are made once per library, not once per call.
+-- P is the tag ARGV[1]; each script's want_args (or its own checks)
+-- checks it, and '' stands in for a missing one so building the names
+-- below cannot stop the call with a Lua error first.
+local P = ''
 local K = {}
 function K.job(id) return P .. ':job:' .. id end
 function K.deliveries(id) return P .. ':job:' .. id .. ':deliveries' end
@@ -25,14 +29,6 @@ function K.lockinfo(name) return P .. ':lockinfo:' .. name end
 function K.lockfence(name) return P .. ':lockfence:' .. name end
 function K.lockq(name) return P .. ':lockq:' .. name end
 function K.waiter(id) return P .. ':waiter:' .. id end
-K.held = P .. ':locks:held'
-K.waiters = P .. ':locks:waiters'
-K.waiter_seq = P .. ':locks:seq'
-K.stream = P .. ':jobs:stream'
-K.leases = P .. ':jobs:leases'
-K.owners = P .. ':owners'
-K.dead = P .. ':deadletter'
-K.events = P .. ':events'
 function K.requests(service) return P .. ':svc:' .. service .. ':requests' end
 function K.replicas(service) return P .. ':svc:' .. service .. ':replicas' end
 -- The remembered answer of one request (stream entry id) of a service.
@@ -41,6 +37,21 @@ function K.done(service, entry)
 end
 function K.reply(nonce) return P .. ':reply:' .. nonce end
 function K.fence(resource) return P .. ':fence:' .. resource end
+
+-- Binds one call: its keys and arguments, the tag P and the key names
+-- made of it. Runs below for EVAL, and first in every library function.
+local function bind_call(keys, args)
+  KEYS, ARGV, P = keys, args, args[1] or ''
+  K.held = P .. ':locks:held'
+  K.waiters = P .. ':locks:waiters'
+  K.waiter_seq = P .. ':locks:seq'
+  K.stream = P .. ':jobs:stream'
+  K.leases = P .. ':jobs:leases'
+  K.owners = P .. ':owners'
+  K.dead = P .. ':deadletter'
+  K.events = P .. ':events'
+end
+bind_call(KEYS, ARGV)
 
 local GROUP = 'executors'
 local EVENTS_MAXLEN = 100000     -- the events stream is capped near this
@@ -548,10 +559,12 @@ local function move_index(id, from, to, now)
 end
 
 -- Refuses a write unless id is claimed under this token (and fence, when
--- fence > 0). Returns the job's fields as a table.
-local function check_owner(id, token, fence)
+-- fence > 0). Returns the job's fields as a table, and the HMGET's reply,
+-- whose items 7.. are the extra fields named after fence (read in the
+-- same call).
+local function check_owner(id, token, fence, ...)
   local f = redis.call('HMGET', K.job(id), 'state', 'token', 'fence',
-    'owner', 'attempts', 'max_attempts')
+    'owner', 'attempts', 'max_attempts', ...)
   if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
   local j = { state = f[1], token = f[2], fence = tonumber(f[3]),
     owner = f[4], attempts = tonumber(f[5]), max_attempts = tonumber(f[6]) }
@@ -561,7 +574,7 @@ local function check_owner(id, token, fence)
       .. ' with fence ' .. int_str(j.fence or 0) .. ' owned by '
       .. (j.owner ~= '' and j.owner or 'nobody'))
   end
-  return j
+  return j, f
 end
 
 -- Records one redelivery: its number, why, and who had the job before.

@@ -33,8 +33,27 @@ if #ARGV ~= 6 + 8 * n then
 end
 local STATES = { 'running', 'applied', 'apply-failed', 'reverting',
   'reverted', 'revert-failed', 'skipped' }
+local LOG = K.log(id)
 
--- Checks entry k (0-based) and returns its fields as a flat list.
+-- Appends name and v to t unless v is ''.
+local function opt(t, name, v)
+  if v ~= '' then
+    t[#t + 1] = name
+    t[#t + 1] = v
+  end
+end
+
+-- Checks a stdout/stderr tail (argument i) and returns it.
+local function tail(i, name)
+  local v = ARGV[i]
+  if #v > LIMIT.LOG_TAIL or not utf8_ok(v, false) then
+    bad_arg(name, v, 'is not UTF-8 of at most ' .. LIMIT.LOG_TAIL .. ' bytes')
+  end
+  return v
+end
+
+-- Checks entry k (0-based) and returns its XADD, whose run (5), fence
+-- (13), at (15) and owner (17) are filled in once the owner is checked.
 local function entry(k)
   local b = 6 + 8 * k
   local task = ARGV[b + 1]
@@ -53,41 +72,29 @@ local function entry(k)
   if final ~= '' and final ~= '0' and final ~= '1' then
     bad_arg('final', final, 'is not 0 or 1')
   end
-  local out = { 'task', task, 'state', state, 'attempt', int_str(attempt) }
-  local opt = { 'outputs', outputs, 'error', err, 'final',
-    final == '1' and '1' or '', 'stdout', ARGV[b + 7], 'stderr', ARGV[b + 8] }
-  for i = 1, #opt, 2 do
-    local v = opt[i + 1]
-    if (opt[i] == 'stdout' or opt[i] == 'stderr') and
-        (#v > LIMIT.LOG_TAIL or not utf8_ok(v, false)) then
-      bad_arg(opt[i], v, 'is not UTF-8 of at most ' .. LIMIT.LOG_TAIL
-        .. ' bytes')
-    end
-    if v ~= '' then
-      out[#out + 1] = opt[i]
-      out[#out + 1] = v
-    end
-  end
-  return out
+  local x = { 'XADD', LOG, '*', 'run', '', 'task', task, 'state', state,
+    'attempt', int_str(attempt), 'fence', '', 'at', '', 'owner', '' }
+  opt(x, 'outputs', outputs)
+  opt(x, 'error', err)
+  opt(x, 'final', final == '1' and '1' or '')
+  opt(x, 'stdout', tail(b + 7, 'stdout'))
+  opt(x, 'stderr', tail(b + 8, 'stderr'))
+  return x
 end
 
 local entries = {}
 for k = 0, n - 1 do entries[k + 1] = entry(k) end
-local j = check_owner(id, token, fence)
-local f = redis.call('HMGET', K.job(id), 'run', 'cancel', 'lease_until')
-local run = f[1] or '1'
-local now = now_ms()
-for _, e in ipairs(entries) do
-  local args = { 'XADD', K.log(id), '*', 'run', run, e[1], e[2], e[3], e[4],
-    e[5], e[6], 'fence', int_str(j.fence), 'at', now, 'owner', j.owner }
-  for i = 7, #e do args[#args + 1] = e[i] end
-  redis.call(unpack(args))
+local j, f = check_owner(id, token, fence, 'run', 'cancel', 'lease_until')
+local run, fence_s, now = f[7] or '1', int_str(j.fence), now_ms()
+for _, x in ipairs(entries) do
+  x[5], x[13], x[15], x[17] = run, fence_s, now, j.owner
+  redis.call(unpack(x))
 end
-local lease = tonumber(f[3]) or 0
+local lease = tonumber(f[9]) or 0
 if vis > 0 then
   lease = now + vis
   redis.call('HSET', K.job(id), 'heartbeat_at', now, 'lease_until', lease)
   redis.call('ZADD', K.leases, lease, id)
   redis.call('ZADD', K.owners, now, j.owner)
 end
-return { lease, f[2] or '' }
+return { lease, f[8] or '' }

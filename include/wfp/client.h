@@ -117,8 +117,10 @@ redisReply *wfp_client_commandf(struct wfp_client *c, const char *fmt, ...);
 
 /*
  * Runs script id with nkeys keys followed by args (argv excludes the
- * script and numkeys; ARGV[1] must be the tag). EVALSHA, then EVAL on
- * NOSCRIPT. Returns the reply or NULL as wfp_client_command does.
+ * script and numkeys; ARGV[1] must be the tag). FCALL; on a missing
+ * function FUNCTION LOAD and FCALL again (EVAL when it cannot be loaded);
+ * EVALSHA then EVAL on NOSCRIPT once FCALL is refused (ACL). Returns the
+ * reply or NULL as wfp_client_command does.
  */
 redisReply *wfp_client_eval(struct wfp_client *c, enum wfp_script_id id,
 			    int nkeys, int argc, const char **argv,

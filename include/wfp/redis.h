@@ -23,8 +23,11 @@
  *    hold back their retries. MOVED and ASK (the configured node does not
  *    own the {prefix} slot: hiredis 0.14 cannot follow redirects) are
  *    logged as errors that say so.
- *  - Scripts go out as EVALSHA; a NOSCRIPT reply (a restarted or flushed
- *    server) is answered by sending the same call as EVAL, once.
+ *  - Scripts go out as FCALL of the function library (EVALSHA for the bare
+ *    request scripts); "Function not found" (a restarted or flushed
+ *    server) sends FUNCTION LOAD of the library and the same call as
+ *    EVAL, once, as a NOSCRIPT reply does. A link that may not load the
+ *    library or FCALL (ACL) sends EVALSHA until it reconnects.
  *  - The reply handed to a callback is valid only during the callback.
  *  - Callbacks never free the connection; wfp_redis_free() must not be
  *    called from inside one.
@@ -82,8 +85,9 @@ int wfp_redis_command(struct wfp_redis *r, int64_t timeout_ms, wfp_redis_fn *fn,
 		      const size_t *lens);
 
 /*
- * Runs script id with nkeys keys and args (as EVALSHA, falling back to
- * EVAL on NOSCRIPT). Returns as wfp_redis_command does.
+ * Runs script id with nkeys keys and args (as FCALL, falling back to
+ * EVAL on a missing function or NOSCRIPT). Returns as wfp_redis_command
+ * does.
  */
 int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
 		     wfp_redis_fn *fn, void *arg, int nkeys, int argc,

@@ -6,9 +6,12 @@
  * the lock scripts locklib.lua, and the script's own file, joined once at first
  * use (the request server's own scripts, request_add, reply, takeover and
  * reclaim, get only the constants: they are on every request's path); its
- * SHA-1 is what EVALSHA names. Callers send EVALSHA and, on a NOSCRIPT
- * error (a restarted or flushed Redis), the full text with EVAL, which loads it
- * again. Every script takes ARGV[1] = the hash tag "{prefix}".
+ * SHA-1 is what EVALSHA names. Every script but the bare ones is also a
+ * function of one library (wfp_script_library: the prelude runs once when
+ * Redis loads it, not on every call). Callers send FCALL (EVALSHA for a
+ * bare script); on a missing function (a restarted or flushed Redis) they
+ * load the library and send the full text with EVAL, as after a NOSCRIPT
+ * error. Every script takes ARGV[1] = the hash tag "{prefix}".
  */
 #ifndef WFP_SCRIPTS_H
 #define WFP_SCRIPTS_H
@@ -44,7 +47,28 @@ struct wfp_script {
 	const char *text; /* full text sent with EVAL */
 	size_t len;
 	char sha[41]; /* SHA-1 of text, for EVALSHA */
+	/* FCALL name: wfp_<hash>_<name> in the library, or "" for the bare
+	 * scripts, which are sent with EVALSHA only. */
+	char fname[48];
 };
+
+#define WFP_LIBRARY_PREFIX   "wfp_"
+#define WFP_LIBRARY_HASH_LEN 12 /* hex digits of the library's SHA-1 */
+
+/* The function library: every script but the bare ones, as functions
+ * wfp_<hash>_<script> of one library wfp_<hash> (the prelude, lib.lua and
+ * locklib.lua run once when Redis loads it, not on every call). hash is
+ * the start of the SHA-1 of the text, so two builds with different
+ * scripts load side by side and never replace each other's code. */
+struct wfp_script_library {
+	char hash[WFP_LIBRARY_HASH_LEN + 1];
+	char name[sizeof(WFP_LIBRARY_PREFIX) + WFP_LIBRARY_HASH_LEN];
+	const char *text; /* sent with FUNCTION LOAD */
+	size_t len;
+};
+
+/* The library, built on first call (as wfp_script). */
+const struct wfp_script_library *wfp_script_library(void);
 
 /* The script id; built on first call (aborts if memory runs out). The
  * result lives until exit. Not thread-safe on its first call. */
@@ -94,8 +118,9 @@ int wfp_script_limits_lua(char *out, size_t n);
  */
 char *wfp_script_with_body(const char *body, size_t *len);
 
-/* The words of one script call: EVALSHA sha numkeys args..., or after
- * wfp_script_call_eval() EVAL text numkeys args... */
+/* The words of one script call: FCALL name numkeys args... (EVALSHA sha
+ * for a bare script), or after wfp_script_call_evalsha() EVALSHA, or
+ * after wfp_script_call_eval() EVAL text numkeys args... */
 struct wfp_script_call {
 	const char *argv[WFP_SCRIPT_ARGS_MAX];
 	size_t lens[WFP_SCRIPT_ARGS_MAX];
@@ -104,9 +129,10 @@ struct wfp_script_call {
 };
 
 /*
- * Fills call with EVALSHA of script id, nkeys keys then args (argv[i] of
- * lens[i] bytes, or strlen when lens is NULL). The strings are borrowed.
- * Returns 0, or -1 when there are more than WFP_SCRIPT_ARGS_MAX words.
+ * Fills call with FCALL (or EVALSHA) of script id, nkeys keys then args
+ * (argv[i] of lens[i] bytes, or strlen when lens is NULL). The strings are
+ * borrowed. Returns 0, or -1 when there are more than WFP_SCRIPT_ARGS_MAX
+ * words.
  */
 int wfp_script_call_init(struct wfp_script_call *call, enum wfp_script_id id,
 			 int nkeys, int argc, const char **argv,
@@ -114,6 +140,16 @@ int wfp_script_call_init(struct wfp_script_call *call, enum wfp_script_id id,
 
 /* Turns call into the EVAL of the script's full text (after NOSCRIPT). */
 void wfp_script_call_eval(struct wfp_script_call *call, enum wfp_script_id id);
+
+/* Turns call into EVALSHA (when the library cannot be loaded). */
+void wfp_script_call_evalsha(struct wfp_script_call *call,
+			     enum wfp_script_id id);
+
+/* 1 when msg is Redis's reply to an FCALL of a function it does not have
+ * (a restarted or flushed Redis, or one that never had this library): load
+ * the library; 2 when the user may not run FCALL (ACL): send EVALSHA;
+ * else 0. */
+int wfp_script_error_no_function(const char *msg);
 
 /* Strips the " script: ..." suffix Redis adds to errors raised by
  * scripts, in place. */

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wfp/job.h"
@@ -93,6 +95,60 @@ static void test_sha1_and_scripts(void **state)
 	assert_string_equal(hex, s->sha);
 }
 
+/* The function library: named after its content, every script but the
+ * bare request ones registered as wfp_<hash>_<name>, FCALL in the call's
+ * words, and Redis's errors for a missing function told apart. */
+static void test_library(void **state)
+{
+	const struct wfp_script_library *lib = wfp_script_library();
+	struct wfp_script_call call;
+	const char *args[1] = {"{t}"};
+	char sha[41], want[128], reg[160];
+	char *text;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(strlen(lib->hash), WFP_LIBRARY_HASH_LEN);
+	assert_int_equal(strspn(lib->hash, "0123456789abcdef"),
+			 WFP_LIBRARY_HASH_LEN);
+	snprintf(want, sizeof(want), "#!lua name=wfp_%s\n", lib->hash);
+	assert_memory_equal(lib->text, want, strlen(want));
+	/* The hash is the text's with the placeholder name. */
+	text = strdup(lib->text);
+	assert_non_null(text);
+	len = strlen(text);
+	for (char *at = strstr(text, lib->hash); at; at = strstr(at, lib->hash))
+		memcpy(at, "000000000000", WFP_LIBRARY_HASH_LEN);
+	wfp_sha1_hex(text, len, sha);
+	free(text);
+	assert_memory_equal(sha, lib->hash, WFP_LIBRARY_HASH_LEN);
+	for (int i = 0; i < WFP_LUA_COUNT; i++) {
+		const struct wfp_script *s = wfp_script(i);
+		int bare = i == WFP_LUA_REQUEST_ADD || i == WFP_LUA_REPLY ||
+			   i == WFP_LUA_TAKEOVER || i == WFP_LUA_RECLAIM;
+
+		snprintf(want, sizeof(want), "%s_%s", lib->name, s->name);
+		assert_string_equal(s->fname, bare ? "" : want);
+		snprintf(reg, sizeof(reg), "register_function('%s',", want);
+		assert_true((strstr(lib->text, reg) == NULL) == bare);
+		assert_int_equal(
+		    wfp_script_call_init(&call, i, 0, 1, args, NULL), 0);
+		assert_string_equal(call.argv[0], bare ? "EVALSHA" : "FCALL");
+		assert_string_equal(call.argv[1], bare ? s->sha : s->fname);
+		wfp_script_call_evalsha(&call, i);
+		assert_string_equal(call.argv[1], s->sha);
+	}
+	assert_int_equal(wfp_script_error_no_function("ERR Function not found"),
+			 1);
+	assert_int_equal(
+	    wfp_script_error_no_function("NOPERM this user has no permissions "
+					 "to run the 'fcall' command"),
+	    2);
+	assert_int_equal(wfp_script_error_no_function("NOSCRIPT No matching"),
+			 0);
+	assert_int_equal(wfp_script_error_no_function("BADARG x"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +156,7 @@ int main(void)
 	    cmocka_unit_test(test_moves),
 	    cmocka_unit_test(test_lua_table),
 	    cmocka_unit_test(test_sha1_and_scripts),
+	    cmocka_unit_test(test_library),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
