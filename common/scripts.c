@@ -131,7 +131,8 @@ static size_t bare_prelude(char *out, size_t n)
  * lib.lua expects them, then the usual prelude. */
 static size_t eval_prelude(char *out, size_t n)
 {
-	static const char head[] = "local KEYS, ARGV = KEYS, ARGV\n";
+	static const char head[] =
+	    "local KEYS, ARGV, LOADING = KEYS, ARGV, false\n";
 	size_t hlen = sizeof(head) - 1;
 
 	memcpy(out, head, hlen);
@@ -219,7 +220,8 @@ static void library_functions(struct buf *b, const char *hash, int which)
 		buf_str(b, hash);
 		buf_str(b, "_");
 		buf_str(b, sources[i].name);
-		buf_str(b, "', function(keys, args) bind_call(keys, args)\n");
+		buf_str(b, "', function(keys, args) LOADING = false "
+			   "bind_call(keys, args)\n");
 		buf_add(b, sources[i].body, *sources[i].len);
 		buf_str(b, "\nend)\n");
 	}
@@ -239,7 +241,8 @@ static char *library_join(const char *hash, size_t *len)
 
 	buf_str(&b, "#!lua name=" WFP_LIBRARY_PREFIX);
 	buf_str(&b, hash);
-	buf_str(&b, "\nlocal KEYS, ARGV = {}, {}\n");
+	/* LOADING: Redis hides the string table while it loads a library. */
+	buf_str(&b, "\nlocal KEYS, ARGV, LOADING = {}, {}, true\n");
 	buf_add(&b, table, tlen);
 	buf_add(&b, wfp_lua_lib, wfp_lua_lib_len);
 	library_functions(&b, hash, 0);

@@ -40,8 +40,12 @@ function K.fence(resource) return P .. ':fence:' .. resource end
 
 -- Binds one call: its keys and arguments, the tag P and the key names
 -- made of it. Runs below for EVAL, and first in every library function.
+local find, match, byte
 local function bind_call(keys, args)
   KEYS, ARGV, P = keys, args, args[1] or ''
+  if not LOADING then
+    find, match, byte = string.find, string.match, string.byte
+  end
   K.held = P .. ':locks:held'
   K.waiters = P .. ':locks:waiters'
   K.waiter_seq = P .. ':locks:seq'
@@ -118,9 +122,10 @@ local function bad_arg(what, v, rule)
   fail('BADARG ' .. what .. ' ' .. shown(v) .. ' ' .. rule)
 end
 
--- The string functions the scanners call most, as upvalues: each call
+-- find, match and byte (declared before bind_call, which sets them: the
+-- string table cannot be read while Redis loads a function library) are
+-- the string functions the scanners call most, as upvalues: each call
 -- through the string table costs a global and a field lookup more.
-local find, match, byte = string.find, string.match, string.byte
 
 -- The code point and length of the multibyte UTF-8 character whose bytes
 -- are c b1 b2 b3 (nil past the end), or nil: a bad lead or continuation

@@ -106,15 +106,21 @@ static int outputs_depth_ok(const char *s)
  * data-name keys (stored compact). Not JSON or not an object: no outputs
  * (strict 0, the last line of an exec's stdout) or a failure (strict 1, a
  * plugin's outputs). A bad key, too big or nested deeper than the task
- * log takes: a failure. Returns 0, or -1
- * when the run became a failure (ok 0, error set; not ended here).
+ * log takes: a failure. A revert's outputs are used by nothing: a revert
+ * that printed bad ones still did its work, so they are dropped instead.
+ * Returns 0, or -1 when the run became a failure (ok 0, error set; not
+ * ended here).
  */
 int run_outputs(struct wfp_taskrun *run, const char *text, size_t len,
 		int strict)
 {
 	char bad[WFP_QUOTE_BUF];
-	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *o;
 	int rc = -1;
+
+	if (run->revert)
+		return 0;
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 
 	if (o == NULL || !json_is_object(o)) {
 		json_decref(o);
@@ -318,6 +324,7 @@ static struct wfp_taskrun *run_new(struct wfp_taskrunner *tr,
 	run->arg = arg;
 	run->start_us = wfp_mono_us();
 	run->timeout_ms = spec->timeout_ms;
+	run->revert = spec->revert ? 1 : 0;
 	run->kind = RUN_NONE;
 	event_assign(&run->done_ev, tr->base, -1, 0, run_done_cb, run);
 	event_assign(&run->timer_ev, tr->base, -1, 0, run_timeout_cb, run);
