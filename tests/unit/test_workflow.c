@@ -645,6 +645,86 @@ static void test_refuse_limits(void **state)
 	free(b.s);
 }
 
+/* Asserts that doc is refused, and that with every room from 1 to 300
+ * bytes the message fits, and from 160 (the CLI has 256) starts with
+ * head and ends with tail: a long place or value is cut in its middle,
+ * never the problem at the end. */
+static void refuse_fits(const char *doc, const char *head, const char *tail)
+{
+	struct wfp_workflow *wf = NULL;
+	char small[300];
+	size_t hl = strlen(head), tl = strlen(tail);
+
+	for (size_t n = 1; n <= sizeof(small); n++) {
+		memset(small, 'X', sizeof(small));
+		assert_int_equal(
+		    wfp_workflow_parse(doc, strlen(doc), &wf, small, n), -1);
+		if (memchr(small, '\0', n) == NULL)
+			fail_msg("room %zu: no NUL", n);
+		if (n < 160)
+			continue;
+		size_t ml = strlen(small);
+		if (ml < hl + tl || strncmp(small, head, hl) != 0 ||
+		    strcmp(small + ml - tl, tail) != 0)
+			fail_msg("room %zu: '%s' is not '%s...%s'", n, small,
+				 head, tail);
+	}
+	if (wfp_workflow_parse(doc, strlen(doc), &wf, small, 256) == -1)
+		printf("# %s\n", small);
+}
+
+/* Messages that embed a long place or value keep their problem. */
+static void test_messages_fit(void **state)
+{
+	struct buf b = {0};
+	char tail[128];
+	const char *n63 = "n23456789012345678901234567890123456789012345678901"
+			  "234567890123";
+
+	(void)state;
+	/* 40 nested patterns: the place is 408 bytes */
+	bprintf(&b, "{\"workflow\":");
+	for (int i = 0; i < 40; i++)
+		bprintf(&b, "{\"linear\":[");
+	bprintf(&b, "{\"task\":\"a\",\"apply\":[\"x\"]}");
+	for (int i = 0; i < 40; i++)
+		bprintf(&b, "]}");
+	bprintf(&b, "}");
+	refuse_fits(b.s, "workflow.linear[0]...",
+		    "linear[0]: patterns nest deeper than 32 levels");
+	/* a task named twice 32 patterns deep */
+	b.n = 0;
+	bprintf(&b, "{\"workflow\":");
+	for (int i = 0; i < 32; i++)
+		bprintf(&b, "{\"unordered\":[");
+	bprintf(&b, "{\"task\":\"a\",\"apply\":[\"x\"]},"
+		    "{\"task\":\"a\",\"apply\":[\"x\"]}");
+	for (int i = 0; i < 32; i++)
+		bprintf(&b, "]}");
+	bprintf(&b, "}");
+	refuse_fits(b.s, "workflow.unordered[0]...",
+		    "unordered[1]: task 'a' is named twice");
+	/* an unknown key of 64 bytes that each quote as \xNN */
+	b.n = 0;
+	bprintf(&b, "{\"workflow\":{\"task\":\"%s\",\"apply\":[\"x\"],\"", n63);
+	for (int i = 0; i < 70; i++)
+		bprintf(&b, "\u00e9");
+	bprintf(&b, "\":1}}");
+	refuse_fits(b.s, "task 'n2", "\\xc3\\xa9...'");
+	/* a cycle of 60 tasks with long names */
+	b.n = 0;
+	bprintf(&b, "{\"workflow\":{\"graph\":[");
+	for (int i = 0; i < 60; i++)
+		bprintf(&b,
+			"%s{\"task\":\"%.60s%02d\",\"apply\":[\"x\"],"
+			"\"after\":[\"%.60s%02d\"]}",
+			i ? "," : "", n63, i, n63, (i + 1) % 60);
+	bprintf(&b, "]}}");
+	snprintf(tail, sizeof(tail), " ... waits for '%.60s00'", n63);
+	refuse_fits(b.s, "tasks wait for each other in a cycle: '", tail);
+	free(b.s);
+}
+
 /* Asserts that raw text doc (no quote conversion) is refused as JSON
  * with a message holding want. */
 static void bad_json(const char *doc, size_t len, const char *want)
@@ -815,6 +895,7 @@ int main(void)
 	    cmocka_unit_test(test_refuse_numbers),
 	    cmocka_unit_test(test_refuse_graph),
 	    cmocka_unit_test(test_refuse_limits),
+	    cmocka_unit_test(test_messages_fit),
 	    cmocka_unit_test(test_json_strict),
 	    cmocka_unit_test(test_ten_thousand),
 	};
