@@ -26,8 +26,19 @@ ok "transfer says no reply came" grep -q "no reply from wfp-jobboard" "$TMP/err"
 code_of "repost, no board" 3 "$WFP" job repost nosuch --timeout-ms 300
 ok "repost says no reply came" grep -q "no reply from wfp-jobboard" "$TMP/err"
 held=$("$WFP" lock acquire nr --owner a --ttl 5000 --json)
-code_of "waiting acquire, no wfp-lock" 3 "$WFP" lock acquire nr --owner b --wait 100 --timeout-ms 300
-ok "acquire says no reply came" grep -q "no reply from wfp-lock" "$TMP/err"
+# --timeout-ms bounds each Redis command too: 1000 ms leaves a loaded
+# machine time to answer the direct attempt before the request.
+code_of "waiting acquire, no wfp-lock" 3 "$WFP" lock acquire nr --owner b --wait 100 --timeout-ms 1000
+ok "acquire says no reply came" grep -q "no reply from wfp-lock within 1100 ms (is it running?)" "$TMP/err"
+# Redis itself does not answer the request (hold_proxy holds it): the
+# reply did not come in time, as when no wfp-lock runs (3), not a failure.
+rport=$(sed -E 's#^redis://([^@/]*@)?[^:/]*:([0-9]+).*#\2#' <<<"$WFP_REDIS_URL")
+pport=$(wfp_free_port)
+"$WFP_BIN/tests/hold_proxy" "$pport" "$rport" BLPOP "$TMP/held" "$TMP/go" &
+at_exit kill "$!"
+code_of "waiting acquire, redis silent" 3 "$WFP" lock acquire nr --owner b --wait 100 --timeout-ms 300 --redis "redis://127.0.0.1:$pport"
+ok "the request was held" test -e "$TMP/held"
+ok "acquire says the reply did not come" grep -q "no reply from wfp-lock within 400 ms (redis did not answer in time)" "$TMP/err"
 code_of "held lock, no wait: BUSY" 3 "$WFP" lock acquire nr --owner b
 ok "BUSY named" grep -q "^wfp: BUSY " "$TMP/err"
 ok "release nr" "$WFP" lock release nr "$(jq -r .token <<<"$held")"
