@@ -1819,6 +1819,28 @@ int wfp_workflow_parse(const char *payload, size_t len,
 	return 1;
 }
 
+char *wfp_json_member_compact(const char *doc, size_t len, const char *key,
+			      char *err, size_t errlen)
+{
+	struct wf_json d;
+	char *out = NULL;
+	int i;
+
+	if (wf_json_read(doc, len, &d, err, errlen) != 0)
+		return NULL;
+	i = wf_json_get(&d, 0, key);
+	if (i >= 0)
+		out = malloc(d.v[i].len + 1);
+	if (i < 0)
+		snprintf(err, errlen, "no member '%s'", key);
+	else if (out == NULL)
+		snprintf(err, errlen, "out of memory");
+	else
+		wf_json_compact(&d, i, out);
+	wf_json_free(&d);
+	return out;
+}
+
 int wfp_workflow_check(const char *payload, size_t len, char *err,
 		       size_t errlen)
 {

@@ -76,6 +76,18 @@ ok "watch saw the end" grep -q "completed" "$TMP/watch.out"
 eq "watch times out with 3" "$(status_of "$WFP" job watch "$("$WFP" job post "$(job_file idle)")" --timeout 300)" 3
 eq "wait times out with 3" "$(status_of "$WFP" job wait "$("$WFP" job post "$(job_file idle2)")" --timeout 300)" 3
 
+# The payload is sent as the file spells it, the whitespace between
+# tokens removed: numbers and escapes as written (jansson re-encoding made
+# 2.50 into 2.5 and 0.1 into 0.10000000000000001).
+cat >"$TMP/spelled.json" <<'JSON'
+{"name": "spelled", "payload": {"inputs": {"k": [1, 2.50], "v": 0.1, "e": 1E+2, "s": "\u0061\n"},
+ "workflow": {"task": "a", "apply": ["true"], "requires": ["k"]}}}
+JSON
+sid=$("$WFP" job post "$TMP/spelled.json")
+eq "payload as the file spells it" "$(rcli HGET "$tag:job:$sid" payload)" '{"inputs":{"k":[1,2.50],"v":0.1,"e":1E+2,"s":"\u0061\n"},"workflow":{"task":"a","apply":["true"],"requires":["k"]}}'
+echo '{"name": "big", "payload": {"n": 123456789012345678901}}' >"$TMP/big.json"
+eq "an integer beyond int64 is refused" "$(status_of "$WFP" job post "$TMP/big.json")" 2
+
 # A request Redis refuses (here: the request stream's key is a string)
 # fails at once with Redis's reason instead of waiting for a reply.
 rcli DEL "$tag:svc:jobboard:requests" >/dev/null

@@ -673,6 +673,27 @@ static void refuse_fits(const char *doc, const char *head, const char *tail)
 		printf("# %s\n", small);
 }
 
+/* A member's text as the document spells it, and the refusals. */
+static void test_member_compact(void **state)
+{
+	const char doc[] = "{ \"name\": \"x\", \"payload\" : { \"v\" : [ 1 , "
+			   "2.50, 0.1, -0E-0, \"\\u0061 \\/\" ] } }";
+	char *t;
+
+	(void)state;
+	t = wfp_json_member_compact(doc, sizeof(doc) - 1, "payload", err,
+				    sizeof(err));
+	assert_non_null(t);
+	assert_string_equal(t, "{\"v\":[1,2.50,0.1,-0E-0,\"\\u0061 \\/\"]}");
+	free(t);
+	assert_null(wfp_json_member_compact(doc, sizeof(doc) - 1, "nope", err,
+					    sizeof(err)));
+	assert_string_equal(err, "no member 'nope'");
+	assert_null(wfp_json_member_compact("{\"a\":1,\"a\":2}", 13, "a", err,
+					    sizeof(err)));
+	assert_null(wfp_json_member_compact("[1]", 3, "a", err, sizeof(err)));
+}
+
 /* Messages that embed a long place or value keep their problem. */
 static void test_messages_fit(void **state)
 {
@@ -931,6 +952,7 @@ int main(void)
 	    cmocka_unit_test(test_refuse_graph),
 	    cmocka_unit_test(test_refuse_limits),
 	    cmocka_unit_test(test_messages_fit),
+	    cmocka_unit_test(test_member_compact),
 	    cmocka_unit_test(test_json_strict),
 	    cmocka_unit_test(test_ten_thousand),
 	};
