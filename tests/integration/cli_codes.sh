@@ -196,3 +196,22 @@ f=$(job_file idem '"idempotency_key": "cli-k"')
 eq "CLI post --json: created true" "$("$WFP" job post "$f" --json | jq -r .created)" true
 eq "CLI post again --json: created false" "$("$WFP" job post "$f" --json | jq -r .created)" false
 eq "nothing dead-lettered" "$(rcli XLEN "$tag:deadletter")" 0
+
+# --- repost takes what its help says: a claimed or finished job, never a
+# posted one.
+ok "help: repost takes claimed and every final state" grep -q "^  wfp job repost ID  *a claimed or finished (completed, reverted, failed, dead) job" "$TMP/help"
+"$WFP" job claim --owner drain --count 100 >/dev/null # the jobs above
+rp=$("$WFP" job post "$(job_file reposted '"max_attempts": 1')")
+code_of "repost of a posted job: STATE" 1 "$WFP" job repost "$rp"
+tk=$("$WFP" job claim --owner rp --json | jq -r .token)
+ok "repost of a claimed job" "$WFP" job repost "$rp"
+for final in completed reverted failed dead; do
+  tk=$("$WFP" job claim --owner rp --json | jq -r .token)
+  case $final in
+    completed) "$WFP" job complete "$rp" "$tk" >/dev/null ;;
+    dead) "$WFP" job fail "$rp" "$tk" --reason x >/dev/null ;; # its last attempt
+    *) "$WFP" job fail "$rp" "$tk" --reason x --final $final >/dev/null ;;
+  esac
+  eq "a $final job" "$("$WFP" job show "$rp" --json | jq -r .state)" $final
+  ok "repost of a $final job" "$WFP" job repost "$rp"
+done
