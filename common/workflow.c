@@ -1822,7 +1822,7 @@ int wfp_workflow_parse(const char *payload, size_t len,
 char *wfp_json_member_compact(const char *doc, size_t len, const char *key,
 			      char *err, size_t errlen)
 {
-	struct wf_json d;
+	struct wf_json d = {0};
 	char *out = NULL;
 	int i;
 
