@@ -10,6 +10,7 @@
 #include "wfp/lock.h"
 #include "wfp/scripts.h"
 #include "wfp/util.h"
+#include "wfp/workflow.h"
 
 #define JOB_FILE_MAX	     (1024 * 1024) /* a job file, bytes */
 #define LIST_LIMIT_MAX	     10000
@@ -49,8 +50,26 @@ static int check_text_opt(const struct cli *c, const char *name,
 /* post                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Loads FILE ("-" for stdin) as one JSON object within JOB_FILE_MAX. */
-static json_t *load_job_file(const char *path)
+/* The payload of the job file (buf, n bytes) as compact text spelled as
+ * the file spells it (2.50 stays 2.50, see wfp_json_member_compact), in
+ * *payload (NULL without one). Returns 0, or -1 after printing why. */
+static int job_payload(const char *buf, size_t n, json_t *job, const char *path,
+		       char **payload)
+{
+	char err[256];
+
+	*payload = NULL;
+	if (!json_is_object(json_object_get(job, "payload")))
+		return 0; /* none, or job_body refuses it */
+	*payload = wfp_json_member_compact(buf, n, "payload", err, sizeof(err));
+	if (*payload == NULL)
+		return cli_error(EXIT_USAGE, "%s: %s", path, err), -1;
+	return 0;
+}
+
+/* Loads FILE ("-" for stdin) as one JSON object within JOB_FILE_MAX, and
+ * its payload's text into *payload (see job_payload). */
+static json_t *load_job_file(const char *path, char **payload)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *buf;
@@ -73,37 +92,32 @@ static json_t *load_job_file(const char *path)
 		       NULL;
 	}
 	v = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
-	free(buf);
 	if (v == NULL)
-		return cli_error(EXIT_USAGE, "%s:%d:%d: bad JSON: %s", path,
-				 je.line, je.column, je.text),
-		       NULL;
-	if (!json_is_object(v)) {
+		cli_error(EXIT_USAGE, "%s:%d:%d: bad JSON: %s", path, je.line,
+			  je.column, je.text);
+	else if (!json_is_object(v))
+		cli_error(EXIT_USAGE, "'%s' is not a JSON object", path);
+	if (v != NULL &&
+	    (!json_is_object(v) || job_payload(buf, n, v, path, payload))) {
 		json_decref(v);
-		return cli_error(EXIT_USAGE, "'%s' is not a JSON object", path),
-		       NULL;
+		v = NULL;
 	}
+	free(buf);
 	return v;
 }
 
 /* Packs one job-file field into the request body, checking its type. */
 static int pack_job_field(msgpack_packer *pk, const char *key, json_t *v,
-			  const char *path)
+			  const char *path, const char *payload)
 {
 	wfp_pack_cstr(pk, key);
 	if (strcmp(key, "payload") == 0) {
-		char *text;
-
-		if (!json_is_object(v))
+		if (!json_is_object(v) || payload == NULL)
 			return cli_error(EXIT_USAGE,
 					 "%s: 'payload' is not an object",
 					 path),
 			       -1;
-		text = json_dumps(v, JSON_COMPACT);
-		if (text == NULL)
-			return cli_error(EXIT_FAIL, "out of memory"), -1;
-		wfp_pack_cstr(pk, text);
-		free(text);
+		wfp_pack_cstr(pk, payload);
 	} else if (strcmp(key, "max_attempts") == 0 ||
 		   strcmp(key, "idempotency_ttl_ms") == 0) {
 		if (!json_is_integer(v))
@@ -122,8 +136,10 @@ static int pack_job_field(msgpack_packer *pk, const char *key, json_t *v,
 	return 0;
 }
 
-/* Turns the job file into the msgpack body of a post request. */
-static int job_body(json_t *job, const char *path, msgpack_sbuffer *buf)
+/* Turns the job file into the msgpack body of a post request (payload:
+ * its payload's text). */
+static int job_body(json_t *job, const char *path, const char *payload,
+		    msgpack_sbuffer *buf)
 {
 	msgpack_packer pk;
 	const char *key;
@@ -144,7 +160,7 @@ static int job_body(json_t *job, const char *path, msgpack_sbuffer *buf)
 			return cli_error(EXIT_USAGE, "%s: unknown field '%s'",
 					 path, key),
 			       -1;
-		if (pack_job_field(&pk, key, v, path) != 0)
+		if (pack_job_field(&pk, key, v, path, payload) != 0)
 			return -1;
 	}
 	return 0;
@@ -158,23 +174,21 @@ static int64_t job_int(json_t *job, const char *key, int64_t def)
 	return v ? (int64_t)json_integer_value(v) : def;
 }
 
-/* Checks the job file with the library's one job-document check (the
- * board runs the same one). Call after job_body has checked the types. */
-static int job_check(json_t *job, const char *path)
+/* Checks the job file (payload: its payload's text) with the library's
+ * one job-document check (the board runs the same one). Call after
+ * job_body has checked the types. */
+static int job_check(json_t *job, const char *path, const char *payload)
 {
-	json_t *pl = json_object_get(job, "payload");
-	char *text = pl ? json_dumps(pl, JSON_COMPACT) : NULL;
 	struct wfp_post p = {
 	    json_string_value(json_object_get(job, "id")),
 	    json_string_value(json_object_get(job, "name")),
-	    text,
+	    payload,
 	    job_int(job, "max_attempts", WFP_DEFAULT_MAX_ATTEMPTS),
 	    json_string_value(json_object_get(job, "idempotency_key")),
 	    job_int(job, "idempotency_ttl_ms", WFP_IDEM_TTL_DEFAULT_MS)};
 	char err[256];
 	int rc = wfp_post_check(&p, err, sizeof(err));
 
-	free(text);
 	if (rc != 0)
 		return cli_error(EXIT_USAGE, "%s: %s", path, err), -1;
 	return 0;
@@ -229,20 +243,22 @@ static int job_post(struct cli *c)
 	static const char *const opts[] = {NULL};
 	msgpack_sbuffer body;
 	json_t *job;
+	char *payload = NULL;
 	int rc;
 
 	if (cli_expect(c, 3, 3, opts, "wfp job post FILE.json") != 0)
 		return EXIT_USAGE;
-	job = load_job_file(c->pos[2]);
+	job = load_job_file(c->pos[2], &payload);
 	if (job == NULL)
 		return EXIT_USAGE;
 	msgpack_sbuffer_init(&body);
-	rc = job_body(job, c->pos[2], &body) != 0 ||
-		     job_check(job, c->pos[2]) != 0
+	rc = job_body(job, c->pos[2], payload, &body) != 0 ||
+		     job_check(job, c->pos[2], payload) != 0
 		 ? EXIT_USAGE
 		 : board_request(c, "post", &body, post_print);
 	msgpack_sbuffer_destroy(&body);
 	json_decref(job);
+	free(payload);
 	return rc;
 }
 

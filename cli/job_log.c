@@ -562,6 +562,20 @@ static int watch_loop(struct watch *w, long long timeout_ms)
 	return watch_end(w, st);
 }
 
+/* Prints the job's state as watch starts: "ID is STATE", or with --json
+ * {"type": "job", "id", "state"}, so that a script reading stdout learns
+ * the state of a job already finished. Returns 0, or -1 when the output
+ * failed (recorded). */
+static int watch_state(const struct watch *w)
+{
+	if (w->c->json)
+		cli_print_json(json_pack("{s:s, s:s, s:s}", "type", "job", "id",
+					 w->id, "state", w->state));
+	else if (cli_output_error() == NULL)
+		printf("%s is %s\n", w->id, w->state);
+	return cli_output_flush();
+}
+
 /*
  * watch ID [--timeout MS]: the job's state changes as they happen, and
  * for a workflow job a progress line at each change of its task log,
@@ -597,8 +611,8 @@ int cli_job_watch(struct cli *c)
 	if (rc == 0)
 		rc = cli_job_field(w.cl, w.id, "state", w.state,
 				   sizeof(w.state));
-	if (rc == 0 && !c->json)
-		printf("%s is %s\n", w.id, w.state);
+	if (rc == 0)
+		rc = watch_state(&w);
 	if (rc == 0 && w.pg)
 		rc = watch_progress(&w);
 	rc = rc != 0 || cli_output_flush() != 0 ? EXIT_FAIL

@@ -32,6 +32,7 @@ struct task_progress {
 	int ever_applied; /* applied in this run (so it needs a revert) */
 	int final;	  /* its apply failed for the last time */
 	char *error;	  /* its newest failure's error, or NULL */
+	int64_t fail_seq; /* when it failed last: p->nfail then */
 };
 
 struct progress {
@@ -41,7 +42,7 @@ struct progress {
 	int seen;		 /* an entry of the run was counted */
 	int64_t first_at;	 /* `at` of the run's first entry */
 	int64_t last_at;	 /* and of its newest */
-	int last_failed;	 /* task of the newest failure, or -1 */
+	int64_t nfail;		 /* failures counted in the run */
 };
 
 /* Forgets every task's state (a new run begins). */
@@ -53,7 +54,7 @@ static void progress_reset(struct progress *p)
 	}
 	p->seen = 0;
 	p->first_at = p->last_at = 0;
-	p->last_failed = -1;
+	p->nfail = 0;
 }
 
 struct progress *progress_new(struct wfp_workflow *wf, int64_t run)
@@ -69,7 +70,6 @@ struct progress *progress_new(struct wfp_workflow *wf, int64_t run)
 	}
 	p->wf = wf;
 	p->run = run;
-	p->last_failed = -1;
 	return p;
 }
 
@@ -114,7 +114,7 @@ static void failure(struct progress *p, int i, enum phase ph, json_t *e)
 	t->error = strdup(cli_jstr(e, "error"));
 	t->final =
 	    ph == PH_APPLY_FAILED && strcmp(cli_jstr(e, "final"), "1") == 0;
-	p->last_failed = i;
+	t->fail_seq = ++p->nfail;
 }
 
 int progress_add(struct progress *p, json_t *e)
@@ -174,6 +174,45 @@ static int rolling_back(const struct progress *p)
 	return 0;
 }
 
+/* True when task i's newest state is a failure. */
+static int failed_now(const struct progress *p, int i)
+{
+	return p->t[i].phase == PH_APPLY_FAILED ||
+	       p->t[i].phase == PH_REVERT_FAILED;
+}
+
+/* The task of the newest failure that is still its task's state (a
+ * later running, applied or reverted of that task clears it), or -1. */
+static int newest_failure(const struct progress *p)
+{
+	int best = -1;
+
+	for (int i = 0; i < p->wf->ntasks; i++)
+		if (failed_now(p, i) &&
+		    (best < 0 || p->t[i].fail_seq > p->t[best].fail_seq))
+			best = i;
+	return best;
+}
+
+/* Tasks applied in the run whose newest state is ph. */
+static int applied_in(const struct progress *p, enum phase ph)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->wf->ntasks; i++)
+		n += p->t[i].ever_applied && p->t[i].phase == ph;
+	return n;
+}
+
+/* True once a rollback ended: every task applied in the run is reverted
+ * or skipped (it has no revert) and nothing runs or reverts. */
+static int rolled_back(const struct progress *p, int to_rev)
+{
+	return rolling_back(p) && count_of(p, PH_RUNNING) == 0 &&
+	       count_of(p, PH_REVERTING) == 0 &&
+	       applied_in(p, PH_REVERTED) + applied_in(p, PH_SKIPPED) == to_rev;
+}
+
 /* Tasks applied in the run: those a rollback reverts. */
 static int to_revert(const struct progress *p)
 {
@@ -222,11 +261,28 @@ static void put(char *out, size_t n, size_t *o, const char *fmt, ...)
 	*o = w < 0 || (size_t)w >= n - *o ? n - 1 : *o + (size_t)w;
 }
 
+/* Appends "; rolling back: R/A reverted" (A: the tasks applied in the
+ * run), "; rolling back: R reverted, S skipped of A" when some have no
+ * revert, and "rolled back" once it ended. */
+static void rollback_text(const struct progress *p, char *out, size_t n,
+			  size_t *o)
+{
+	int a = to_revert(p), r = applied_in(p, PH_REVERTED);
+	int k = applied_in(p, PH_SKIPPED);
+	const char *what = rolled_back(p, a) ? "rolled back" : "rolling back";
+
+	if (k > 0)
+		put(out, n, o, "; %s: %d reverted, %d skipped of %d", what, r,
+		    k, a);
+	else
+		put(out, n, o, "; %s: %d/%d reverted", what, r, a);
+}
+
 void progress_text(const struct progress *p, int width, char *out, size_t n)
 {
 	char *names = malloc((size_t)width * 4 + 8);
 	size_t o = 0;
-	int k = count_of(p, PH_SKIPPED);
+	int k = count_of(p, PH_SKIPPED), f = newest_failure(p);
 
 	out[0] = '\0';
 	if (names == NULL)
@@ -239,18 +295,15 @@ void progress_text(const struct progress *p, int width, char *out, size_t n)
 	if (names[0])
 		put(out, n, &o, "; running: %s", names);
 	if (rolling_back(p))
-		put(out, n, &o, "; rolling back: %d/%d reverted",
-		    count_of(p, PH_REVERTED), to_revert(p));
+		rollback_text(p, out, n, &o);
 	names_of(p, PH_REVERTING, width, names, (size_t)width * 4 + 8);
 	if (names[0])
 		put(out, n, &o, "; reverting: %s", names);
-	if (p->last_failed >= 0) {
-		const struct task_progress *t = &p->t[p->last_failed];
-
-		cli_text_cut(t->error ? t->error : "", width, names,
+	if (f >= 0) {
+		cli_text_cut(p->t[f].error ? p->t[f].error : "", width, names,
 			     (size_t)width * 4 + 8);
-		put(out, n, &o, "; failed: %s (%s)",
-		    p->wf->tasks[p->last_failed].name, names);
+		put(out, n, &o, "; failed: %s (%s)", p->wf->tasks[f].name,
+		    names);
 	}
 	free(names);
 }
@@ -276,7 +329,7 @@ static json_t *failed_json(const struct progress *p)
 	for (int i = 0; i < p->wf->ntasks; i++) {
 		const struct task_progress *t = &p->t[i];
 
-		if (t->phase != PH_APPLY_FAILED && t->phase != PH_REVERT_FAILED)
+		if (!failed_now(p, i))
 			continue;
 		json_array_append_new(
 		    a, json_pack("{s:s, s:s, s:s?}", "task",
@@ -289,12 +342,14 @@ static json_t *failed_json(const struct progress *p)
 json_t *progress_json(const struct progress *p)
 {
 	return json_pack(
-	    "{s:s, s:I, s:I, s:i, s:i, s:i, s:o, s:b, s:i, s:i, s:o, s:o}",
+	    "{s:s, s:I, s:I, s:i, s:i, s:i, s:o, s:b, s:b, s:i, s:i, s:o, "
+	    "s:o}",
 	    "type", "progress", "run", (json_int_t)p->run, "elapsed_ms",
 	    (json_int_t)progress_elapsed_ms(p), "total", p->wf->ntasks,
 	    "applied", count_of(p, PH_APPLIED), "skipped",
 	    count_of(p, PH_SKIPPED), "running", names_json(p, PH_RUNNING),
-	    "rollback", rolling_back(p), "reverted", count_of(p, PH_REVERTED),
+	    "rollback", rolling_back(p), "rolled_back",
+	    rolled_back(p, to_revert(p)), "reverted", count_of(p, PH_REVERTED),
 	    "to_revert", to_revert(p), "reverting", names_json(p, PH_REVERTING),
 	    "failed", failed_json(p));
 }

@@ -39,16 +39,20 @@ int64_t progress_elapsed_ms(const struct progress *p);
 /*
  * The summary as one line into out (n bytes): "N/TOTAL applied", then
  * when there are any ", K skipped", "; running: a,b", "; rolling back:
- * R/A reverted", "; reverting: x" and "; failed: TASK (ERROR)" for the
- * newest failure; lists and errors cut to width characters each.
+ * R/A reverted" (A: the tasks applied in the run; "R reverted, S skipped
+ * of A" when S of them have no revert; "rolled back" once all are and
+ * nothing runs), "; reverting: x" and "; failed: TASK (ERROR)" for the
+ * newest failure that is still its task's state (a later entry of the
+ * task clears it); lists and errors cut to width characters each.
  */
 void progress_text(const struct progress *p, int width, char *out, size_t n);
 
 /*
  * The summary as a JSON object: {type: "progress", run, elapsed_ms,
- * total, applied, skipped, running: [...], rollback: bool, reverted,
- * to_revert, reverting: [...], failed: [{task, state, error}]} (failed:
- * every task whose newest state is apply-failed or revert-failed).
+ * total, applied, skipped, running: [...], rollback: bool, rolled_back:
+ * bool, reverted, to_revert, reverting: [...], failed: [{task, state,
+ * error}]} (failed: every task whose newest state is apply-failed or
+ * revert-failed).
  */
 json_t *progress_json(const struct progress *p);
 

@@ -70,19 +70,72 @@ static json_t *service_status(struct wfp_client *cl, const char *service)
 	return o;
 }
 
-/* The text form of `wfp status`. */
+/* Width of the names of `wfp status`'s text form ("wfp-jobboard
+ * pending" is the longest), so that the values line up. */
+#define STATUS_NAME_WIDTH 21
+/* Characters of one owner's name in the text form (longer ones cut). */
+#define STATUS_OWNER_WIDTH 60
+
+/* Prints "PREFIXNAME VALUE", the value at column STATUS_NAME_WIDTH + 1
+ * (a string as it is, else as compact JSON). */
+static void status_line(const char *prefix, const char *name, json_t *v)
+{
+	char label[64];
+	char *s = json_is_string(v)
+		      ? NULL
+		      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	snprintf(label, sizeof(label), "%s%s", prefix, name);
+	printf("%-*s %s\n", STATUS_NAME_WIDTH, label,
+	       s ? s : json_string_value(v));
+	free(s);
+}
+
+/* Prints each member of object o as a status_line. */
+static void status_lines(const char *prefix, json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v)
+	{
+		status_line(prefix, k, v);
+	}
+}
+
+/* Prints the live owners as "a, b" (each cut to STATUS_OWNER_WIDTH
+ * characters, controls shown as spaces), or "none". */
+static void status_owners(json_t *owners)
+{
+	char cut[4 * STATUS_OWNER_WIDTH + 8];
+	size_t i;
+	json_t *v;
+
+	printf("%-*s ", STATUS_NAME_WIDTH, "live owners");
+	if (json_array_size(owners) == 0)
+		printf("none");
+	json_array_foreach(owners, i, v)
+	{
+		cli_text_cut(json_string_value(v), STATUS_OWNER_WIDTH, cut,
+			     sizeof(cut));
+		printf("%s%s", i ? ", " : "", cut);
+	}
+	printf("\n");
+}
+
+/* The text form of `wfp status`: one "NAME VALUE" line each, the values
+ * lined up. */
 static void status_print(json_t *o)
 {
 	json_t *services = json_object_get(o, "services");
 
-	cli_print_fields(json_object_get(o, "jobs"), "jobs ");
-	cli_print_field("", "live owners", json_object_get(o, "owners"));
-	cli_print_field("", "dead letters", json_object_get(o, "deadletter"));
-	cli_print_fields(json_object_get(o, "locks"), "locks ");
-	cli_print_fields(json_object_get(services, "jobboard"),
-			 "wfp-jobboard ");
-	cli_print_fields(json_object_get(services, "lock"), "wfp-lock ");
-	cli_print_field("", "executors", json_object_get(o, "executors"));
+	status_lines("jobs ", json_object_get(o, "jobs"));
+	status_owners(json_object_get(o, "owners"));
+	status_line("", "dead letters", json_object_get(o, "deadletter"));
+	status_lines("locks ", json_object_get(o, "locks"));
+	status_lines("wfp-jobboard ", json_object_get(services, "jobboard"));
+	status_lines("wfp-lock ", json_object_get(services, "lock"));
+	status_line("", "executors", json_object_get(o, "executors"));
 }
 
 /* Executors with a beat in the last CLI_EXECUTOR_LIVE_MS (on Redis's

@@ -33,8 +33,10 @@ static const struct usage_line usage_lines[] = {
 	    "ends; --json: one JSON object per line"},
     {"job", "  wfp job transfer ID --to OWNER | --board   hand a claimed job "
 	    "to OWNER, or back to the board"},
-    {"job", "  wfp job repost ID                      a dead, failed or "
-	    "claimed job back on the board"},
+    {"job", "  wfp job repost ID                      a claimed or finished "
+	    "(completed, reverted, failed, dead) job\n"
+	    "                                         back on the board, as a "
+	    "new run"},
     {"job", "  wfp job cancel ID [--reason TEXT]      a posted job: reverted "
 	    "at once; a claimed one: its executor rolls it back"},
     {"job", "  wfp job claim --owner NAME [--wait MS] [--count N]   prints ID "

@@ -1,6 +1,7 @@
 /* client.c - the blocking client library (see wfp/client.h). */
 #include "wfp/client.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -721,6 +722,37 @@ static int request_reply(struct wfp_client *c, const redisReply *r,
 	return -1;
 }
 
+/* True when the link's last read gave up on its timeout (hiredis says
+ * so with the read's errno, EAGAIN, as an I/O error). */
+static int client_read_timed_out(const struct wfp_client *c)
+{
+	return c->rc && c->rc->err == REDIS_ERR_IO &&
+	       (strcmp(c->rc->errstr, strerror(EAGAIN)) == 0 ||
+		strcmp(c->rc->errstr, strerror(EWOULDBLOCK)) == 0);
+}
+
+/* Reads one reply of a request into *r (see client_reply). When Redis
+ * did not answer before the link's timeout, which is past the request's
+ * deadline, the service's reply did not come in time: says so as a
+ * service that does not answer ("no reply from wfp-SERVICE"), drops the
+ * link and leaves *r NULL. */
+static redisReply *request_read(struct wfp_client *c, const char *service,
+				int64_t timeout_ms)
+{
+	redisReply *r = NULL;
+
+	if (redisGetReply(c->rc, (void **)&r) == REDIS_OK)
+		return client_reply(c, r);
+	if (!client_read_timed_out(c))
+		return client_reply(c, NULL);
+	client_fail(c,
+		    "no reply from wfp-%s within %lld ms (redis did not "
+		    "answer in time)",
+		    service, (long long)timeout_ms);
+	client_drop(c);
+	return NULL;
+}
+
 /*
  * Sends the request's capped add (request_add.lua) and the BLPOP for its
  * reply in one write (one round trip). Redis runs the BLPOP after the add,
@@ -728,32 +760,26 @@ static int request_reply(struct wfp_client *c, const redisReply *r,
  * Redis's clock: the client never gives up before the request's deadline.
  * Returns the BLPOP reply, or NULL with c->err.
  */
-static redisReply *request_send(struct wfp_client *c,
+static redisReply *request_send(struct wfp_client *c, const char *service,
 				struct wfp_script_call *add, const char *rkey,
 				const char *secs, int64_t timeout_ms)
 {
 	const char *blpop[3] = {"BLPOP", rkey, secs};
-	redisReply *r = NULL;
+	redisReply *r;
 
 	if (client_connect(c) != 0)
 		return NULL;
 	client_set_timeout(c, timeout_ms + c->cfg.timeout_ms);
 	redisAppendCommandArgv(c->rc, add->argc, add->argv, add->lens);
 	redisAppendCommandArgv(c->rc, 3, blpop, NULL);
-	if (redisGetReply(c->rc, (void **)&r) == REDIS_OK) {
-		r = client_reply(c, r); /* the add: an id, or an error */
-		if (r != NULL) {
-			freeReplyObject(r);
-			r = NULL;
-			redisGetReply(c->rc, (void **)&r);
-			r = client_reply(c, r);
-		} else {
-			/* The BLPOP is still queued behind the refused add:
-			 * drop the link rather than wait for it. */
-			client_drop(c);
-		}
-	} else {
-		r = client_reply(c, NULL);
+	r = request_read(c, service, timeout_ms); /* the add: an id */
+	if (r != NULL) {
+		freeReplyObject(r);
+		r = request_read(c, service, timeout_ms);
+	} else if (c->rc) {
+		/* The BLPOP is still queued behind the refused add: drop the
+		 * link rather than wait for it. */
+		client_drop(c);
 	}
 	if (c->rc)
 		client_set_timeout(c, c->cfg.timeout_ms);
@@ -803,10 +829,10 @@ int wfp_request(struct wfp_client *c, const char *service, const char *op,
 		     cap, body, body_len);
 	snprintf(secs, sizeof(secs), "%.3f", (double)timeout_ms / 1000.0);
 	wfp_script_call_init(&add, WFP_LUA_REQUEST_ADD, 1, 12, argv, lens);
-	r = request_send(c, &add, rkey.s, secs, timeout_ms);
+	r = request_send(c, service, &add, rkey.s, secs, timeout_ms);
 	if (r == NULL && strncmp(c->err, "NOSCRIPT", 8) == 0) {
 		wfp_script_call_eval(&add, WFP_LUA_REQUEST_ADD);
-		r = request_send(c, &add, rkey.s, secs, timeout_ms);
+		r = request_send(c, service, &add, rkey.s, secs, timeout_ms);
 	}
 	if (r == NULL)
 		return -1;

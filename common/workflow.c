@@ -287,49 +287,112 @@ static char *pool_strdup(struct parse *p, const char *s, size_t len)
 	return d;
 }
 
+/* Bytes a message may take before it is fitted to the caller's room. */
+#define WF_MSG_MAX 2048
+
+/* Writes s into out (room n) whole when it fits; else its first head
+ * bytes, "..." and as much of its end as fits, the end starting after
+ * a sep when one is near (sep 0: anywhere). Returns the length. */
+static size_t cut_middle(char *out, size_t n, const char *s, size_t head,
+			 char sep)
+{
+	size_t len = strlen(s), keep, tail;
+	const char *end;
+
+	if (len < n) {
+		memcpy(out, s, len + 1);
+		return len;
+	}
+	if (n < 8) {
+		out[0] = '\0';
+		return 0;
+	}
+	keep = n - 1 - 3; /* head + tail */
+	if (head > keep / 2)
+		head = keep / 2;
+	tail = keep - head;
+	end = s + len - tail;
+	if (sep && strchr(end, sep) != NULL && strchr(end, sep)[1] != '\0')
+		end = strchr(end, sep) + 1;
+	memcpy(out, s, head);
+	memcpy(out + head, "...", 3);
+	memcpy(out + head + 3, end, (size_t)(s + len - end) + 1);
+	return head + 3 + (size_t)(s + len - end);
+}
+
+/* Length of the first part of a place: "workflow.linear[2]" of
+ * "workflow.linear[2].graph[0]". */
+static size_t first_part(const char *place)
+{
+	size_t a = strcspn(place, ".");
+
+	if (place[a] == '\0')
+		return a;
+	return a + 1 + strcspn(place + a + 1, ".");
+}
+
+/* Writes "PLACE: MSG" into p->err; when it does not fit, the place is
+ * shortened in its middle (its first part, "...", its last parts), never
+ * the message; a message longer than the room keeps both its ends. */
+static void wf_compose(struct parse *p, const char *place, const char *msg)
+{
+	char *e = p->err;
+	size_t n = p->errlen, ml = strlen(msg), pl;
+
+	if (n == 0)
+		return;
+	if (place == NULL || ml + 2 + 8 >= n) {
+		cut_middle(e, n, msg, n / 3, 0);
+		return;
+	}
+	pl = cut_middle(e, n - ml - 2, place, first_part(place), '.');
+	memcpy(e + pl, ": ", 2);
+	memcpy(e + pl + 2, msg, ml + 1);
+}
+
 /* Writes the message; returns -1. */
 static int wf_fail(struct parse *p, const char *fmt, ...)
 {
+	char msg[WF_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(p->err, p->errlen, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	wf_compose(p, NULL, msg);
 	return -1;
 }
 
-/* Writes "PLACE: message" (PLACE as "workflow.linear[2].graph[0]");
- * returns -1. */
+/* Writes "PLACE: message" (PLACE as "workflow.linear[2].graph[0]",
+ * shortened as "workflow.linear[2]...graph[0]" when long); returns -1. */
 static int wf_fail_at(struct parse *p, const char *fmt, ...)
 {
+	char msg[WF_MSG_MAX], place[WF_MSG_MAX];
 	size_t n;
 	va_list ap;
 
-	n = (size_t)snprintf(p->err, p->errlen, "workflow");
-	for (int i = 0; i < p->depth && n < p->errlen; i++)
-		n += (size_t)snprintf(p->err + n, p->errlen - n, ".%s[%d]",
+	n = (size_t)snprintf(place, sizeof(place), "workflow");
+	for (int i = 0; i < p->depth && n < sizeof(place); i++)
+		n += (size_t)snprintf(place + n, sizeof(place) - n, ".%s[%d]",
 				      p->at[i].key, p->at[i].index);
-	if (n < p->errlen)
-		n += (size_t)snprintf(p->err + n, p->errlen - n, ": ");
-	if (n >= p->errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	wf_compose(p, place, msg);
 	return -1;
 }
 
 /* Writes "task 'NAME': message"; returns -1. */
 static int wf_fail_task(struct parse *p, int t, const char *fmt, ...)
 {
-	size_t n;
+	char msg[WF_MSG_MAX], place[WFP_TASK_NAME_MAX + 8];
 	va_list ap;
 
-	snprintf(p->err, p->errlen, "task '%s': ", p->wf->tasks[t].name);
-	n = strlen(p->err);
+	snprintf(place, sizeof(place), "task '%s'", p->wf->tasks[t].name);
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	wf_compose(p, place, msg);
 	return -1;
 }
 
@@ -412,10 +475,15 @@ static const char *j_raw(const struct parse *p, int i, char *out, size_t n)
 	return out;
 }
 
-/* Quotes untrusted text for a message. */
+/* Room of a quoted value in a message: 64 printable bytes or 16 that
+ * quote as \xNN, then "...", so that a message with its place fits 256. */
+#define WF_QUOTE_ROOM (WFP_QUOTE_MAX + 4)
+
+/* Quotes untrusted text for a message (at most WF_QUOTE_ROOM bytes). */
 static const char *wf_quote(char *out, size_t n, const char *s)
 {
-	return wfp_quote(out, n, s, strlen(s));
+	return wfp_quote(out, n < WF_QUOTE_ROOM ? n : WF_QUOTE_ROOM, s,
+			 strlen(s));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1365,12 +1433,23 @@ static int build_adjacency(struct parse *p)
 	return 0;
 }
 
+/* The task before t in a cycle among the tasks left (indeg > 0). */
+static int cycle_step(const struct wfp_workflow *wf, const int *indeg, int t)
+{
+	for (int i = 0; i < wf->tasks[t].ndeps; i++)
+		if (indeg[wf->tasks[t].deps[i]] > 0)
+			return wf->tasks[t].deps[i];
+	return t;
+}
+
 /* Writes the message naming the tasks of a cycle among the tasks left
- * (indeg > 0) by Kahn's algorithm; returns -1. */
+ * (indeg > 0) by Kahn's algorithm; a long cycle is written as its first
+ * tasks, " ..." and the wait that closes it. Returns -1. */
 static int cycle_message(struct parse *p, const int *indeg)
 {
 	const struct wfp_workflow *wf = p->wf;
-	int t = 0, start;
+	char msg[WF_MSG_MAX];
+	int t = 0, start, cut = 0;
 	size_t n;
 
 	while (indeg[t] == 0)
@@ -1379,28 +1458,26 @@ static int cycle_message(struct parse *p, const int *indeg)
 	p->stampv++;
 	while (p->stamp[t] != p->stampv) {
 		p->stamp[t] = p->stampv;
-		for (int i = 0; i < wf->tasks[t].ndeps; i++) {
-			if (indeg[wf->tasks[t].deps[i]] > 0) {
-				t = wf->tasks[t].deps[i];
-				break;
-			}
-		}
+		t = cycle_step(wf, indeg, t);
 	}
 	start = t;
-	snprintf(p->err, p->errlen,
-		 "tasks wait for each other in a cycle: '%s'",
-		 wf->tasks[t].name);
+	n = (size_t)snprintf(msg, sizeof(msg),
+			     "tasks wait for each other in a cycle: '%s'",
+			     wf->tasks[t].name);
 	do {
-		for (int i = 0; i < wf->tasks[t].ndeps; i++) {
-			if (indeg[wf->tasks[t].deps[i]] > 0) {
-				t = wf->tasks[t].deps[i];
-				break;
-			}
-		}
-		n = strlen(p->err);
-		snprintf(p->err + n, p->errlen - n, " waits for '%s'",
-			 wf->tasks[t].name);
+		t = cycle_step(wf, indeg, t);
+		/* room for " ..." and a last " waits for 'NAME'" */
+		if (n + 2 * (WFP_TASK_NAME_MAX + 16) < sizeof(msg))
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+					      " waits for '%s'",
+					      wf->tasks[t].name);
+		else
+			cut = 1;
 	} while (t != start);
+	if (cut)
+		snprintf(msg + n, sizeof(msg) - n, " ... waits for '%s'",
+			 wf->tasks[start].name);
+	wf_compose(p, NULL, msg);
 	return -1;
 }
 
@@ -1740,6 +1817,28 @@ int wfp_workflow_parse(const char *payload, size_t len,
 	}
 	*out = p.wf;
 	return 1;
+}
+
+char *wfp_json_member_compact(const char *doc, size_t len, const char *key,
+			      char *err, size_t errlen)
+{
+	struct wf_json d = {0};
+	char *out = NULL;
+	int i;
+
+	if (wf_json_read(doc, len, &d, err, errlen) != 0)
+		return NULL;
+	i = wf_json_get(&d, 0, key);
+	if (i >= 0)
+		out = malloc(d.v[i].len + 1);
+	if (i < 0)
+		snprintf(err, errlen, "no member '%s'", key);
+	else if (out == NULL)
+		snprintf(err, errlen, "out of memory");
+	else
+		wf_json_compact(&d, i, out);
+	wf_json_free(&d);
+	return out;
 }
 
 int wfp_workflow_check(const char *payload, size_t len, char *err,

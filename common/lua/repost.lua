@@ -1,5 +1,6 @@
--- repost.lua: an operator puts a job back on the board: a dead or failed
--- job gets a fresh set of attempts, a claimed one is taken from its owner.
+-- repost.lua: an operator puts a job back on the board: a finished job
+-- (completed, reverted, failed, dead: job.c's transitions) gets a fresh
+-- set of attempts, a claimed one is taken from its owner.
 -- Keys that were set to expire are kept again. A cancel asked for
 -- earlier (cancel.lua) is forgotten: the operator wants the job run.
 -- KEYS[1] job hash. ARGV: [1] tag, [2] id, [3] the id of the request

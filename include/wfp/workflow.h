@@ -106,6 +106,17 @@ int wfp_workflow_parse(const char *payload, size_t len,
 int wfp_workflow_check(const char *payload, size_t len, char *err,
 		       size_t errlen);
 
+/*
+ * The compact JSON text of member key of the JSON object doc (len bytes),
+ * spelled as doc spells it: numbers (2.50, 0.1) and string escapes are
+ * kept, only the whitespace between tokens goes (what the parser keeps of
+ * payload.inputs). `wfp job post` sends a payload so. Returns a string
+ * the caller frees, or NULL with a one-line message in err when doc is
+ * not such JSON (the parser's rules) or holds no key.
+ */
+char *wfp_json_member_compact(const char *doc, size_t len, const char *key,
+			      char *err, size_t errlen);
+
 /* Index of the task called name, or -1. */
 int wfp_workflow_find(const struct wfp_workflow *wf, const char *name);
 

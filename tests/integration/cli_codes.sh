@@ -26,8 +26,19 @@ ok "transfer says no reply came" grep -q "no reply from wfp-jobboard" "$TMP/err"
 code_of "repost, no board" 3 "$WFP" job repost nosuch --timeout-ms 300
 ok "repost says no reply came" grep -q "no reply from wfp-jobboard" "$TMP/err"
 held=$("$WFP" lock acquire nr --owner a --ttl 5000 --json)
-code_of "waiting acquire, no wfp-lock" 3 "$WFP" lock acquire nr --owner b --wait 100 --timeout-ms 300
-ok "acquire says no reply came" grep -q "no reply from wfp-lock" "$TMP/err"
+# --timeout-ms bounds each Redis command too: 1000 ms leaves a loaded
+# machine time to answer the direct attempt before the request.
+code_of "waiting acquire, no wfp-lock" 3 "$WFP" lock acquire nr --owner b --wait 100 --timeout-ms 1000
+ok "acquire says no reply came" grep -q "no reply from wfp-lock within 1100 ms (is it running?)" "$TMP/err"
+# Redis itself does not answer the request (hold_proxy holds it): the
+# reply did not come in time, as when no wfp-lock runs (3), not a failure.
+rport=$(sed -E 's#^redis://([^@/]*@)?[^:/]*:([0-9]+).*#\2#' <<<"$WFP_REDIS_URL")
+pport=$(wfp_free_port)
+"$WFP_BIN/tests/hold_proxy" "$pport" "$rport" BLPOP "$TMP/held" "$TMP/go" &
+at_exit kill "$!"
+code_of "waiting acquire, redis silent" 3 "$WFP" lock acquire nr --owner b --wait 100 --timeout-ms 300 --redis "redis://127.0.0.1:$pport"
+ok "the request was held" test -e "$TMP/held"
+ok "acquire says the reply did not come" grep -q "no reply from wfp-lock within 400 ms (redis did not answer in time)" "$TMP/err"
 code_of "held lock, no wait: BUSY" 3 "$WFP" lock acquire nr --owner b
 ok "BUSY named" grep -q "^wfp: BUSY " "$TMP/err"
 ok "release nr" "$WFP" lock release nr "$(jq -r .token <<<"$held")"
@@ -185,3 +196,22 @@ f=$(job_file idem '"idempotency_key": "cli-k"')
 eq "CLI post --json: created true" "$("$WFP" job post "$f" --json | jq -r .created)" true
 eq "CLI post again --json: created false" "$("$WFP" job post "$f" --json | jq -r .created)" false
 eq "nothing dead-lettered" "$(rcli XLEN "$tag:deadletter")" 0
+
+# --- repost takes what its help says: a claimed or finished job, never a
+# posted one.
+ok "help: repost takes claimed and every final state" grep -q "^  wfp job repost ID  *a claimed or finished (completed, reverted, failed, dead) job" "$TMP/help"
+"$WFP" job claim --owner drain --count 100 >/dev/null # the jobs above
+rp=$("$WFP" job post "$(job_file reposted '"max_attempts": 1')")
+code_of "repost of a posted job: STATE" 1 "$WFP" job repost "$rp"
+tk=$("$WFP" job claim --owner rp --json | jq -r .token)
+ok "repost of a claimed job" "$WFP" job repost "$rp"
+for final in completed reverted failed dead; do
+  tk=$("$WFP" job claim --owner rp --json | jq -r .token)
+  case $final in
+    completed) "$WFP" job complete "$rp" "$tk" >/dev/null ;;
+    dead) "$WFP" job fail "$rp" "$tk" --reason x >/dev/null ;; # its last attempt
+    *) "$WFP" job fail "$rp" "$tk" --reason x --final $final >/dev/null ;;
+  esac
+  eq "a $final job" "$("$WFP" job show "$rp" --json | jq -r .state)" $final
+  ok "repost of a $final job" "$WFP" job repost "$rp"
+done

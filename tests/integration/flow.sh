@@ -11,6 +11,7 @@ eq "show --json state" "$("$WFP" job show "$id" --json | jq -r .state)" posted
 eq "max_attempts kept" "$("$WFP" job show "$id" --json | jq -r .max_attempts)" 4
 eq "payload kept" "$("$WFP" job show "$id" --json | jq -c .payload)" '{"step":1}'
 
+ok "status: no live owner says none" bash -c "'$WFP' status | grep -qx 'live owners  *none'"
 claim=$("$WFP" job claim --owner exec-1 --json)
 eq "claimed id" "$(jq -r .id <<<"$claim")" "$id"
 token=$(jq -r .token <<<"$claim")
@@ -31,6 +32,11 @@ eq "completed in the hash" "$(rcli HGETALL "$tag:job:$id" | paste - - | awk '$1=
 ok "wait exits 0 on completed" "$WFP" job wait "$id" --timeout 1000
 eq "list --state completed" "$("$WFP" job list --state completed --json | jq -r '.[0].id')" "$id"
 eq "status counts" "$("$WFP" status --json | jq -r .jobs.completed)" 1
+# The text form: values lined up in one column; owners by name, or none.
+"$WFP" status >"$TMP/status.out"
+eq "status: every value at column 23" "$(awk '{ v = $NF; print index($0, v) == 23 ? "ok" : "bad: " $0 }' "$TMP/status.out" | sort -u)" ok
+ok "status: a live owner by name" grep -qx "live owners  *exec-1" "$TMP/status.out"
+ok "status: its services" grep -qx "wfp-jobboard pending  *[0-9]*" "$TMP/status.out"
 ok "events recorded" bash -c "redis-cli -u '$WFP_REDIS_URL' XRANGE '$tag:events' - + | grep -q '$id'"
 
 # A second complete with the same token is refused, non-zero, one line.
@@ -69,6 +75,18 @@ ok "watch saw the claim" grep -q "claimed .*exec-w" "$TMP/watch.out"
 ok "watch saw the end" grep -q "completed" "$TMP/watch.out"
 eq "watch times out with 3" "$(status_of "$WFP" job watch "$("$WFP" job post "$(job_file idle)")" --timeout 300)" 3
 eq "wait times out with 3" "$(status_of "$WFP" job wait "$("$WFP" job post "$(job_file idle2)")" --timeout 300)" 3
+
+# The payload is sent as the file spells it, the whitespace between
+# tokens removed: numbers and escapes as written (jansson re-encoding made
+# 2.50 into 2.5 and 0.1 into 0.10000000000000001).
+cat >"$TMP/spelled.json" <<'JSON'
+{"name": "spelled", "payload": {"inputs": {"k": [1, 2.50], "v": 0.1, "e": 1E+2, "s": "\u0061\n"},
+ "workflow": {"task": "a", "apply": ["true"], "requires": ["k"]}}}
+JSON
+sid=$("$WFP" job post "$TMP/spelled.json")
+eq "payload as the file spells it" "$(rcli HGET "$tag:job:$sid" payload)" '{"inputs":{"k":[1,2.50],"v":0.1,"e":1E+2,"s":"\u0061\n"},"workflow":{"task":"a","apply":["true"],"requires":["k"]}}'
+echo '{"name": "big", "payload": {"n": 123456789012345678901}}' >"$TMP/big.json"
+eq "an integer beyond int64 is refused" "$(status_of "$WFP" job post "$TMP/big.json")" 2
 
 # A request Redis refuses (here: the request stream's key is a string)
 # fails at once with Redis's reason instead of waiting for a reply.

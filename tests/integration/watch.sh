@@ -34,6 +34,7 @@ rc=0; wait "$w" || rc=$?
 eq "watch of a reverted job exits 1" "$rc" 1
 eq "the last event is the end" "$(tail -1 "$TMP/live.out" | jq -r .state)" reverted
 eq "watch of a finished job returns at once" "$(status_of timeout 2 "$WFP" job watch "$id")" 1
+eq "--json: a finished job's state on stdout" "$(timeout 2 "$WFP" job watch "$id" --json | jq -c .)" "{\"type\":\"job\",\"id\":\"$id\",\"state\":\"reverted\"}"
 
 # An unrelated event that is not valid UTF-8 (another job's detail) is
 # never converted: watch prints its own job's completion and exits 0.

@@ -102,7 +102,12 @@ eq "events have type job" "$(jq -r 'select(.type != "progress") | .type' "$TMP/j
 rc=0; out=$(timeout 5 "$WFP" job watch "$id" 2>"$TMP/done.err") || rc=$?
 eq "a finished job: exit 1 at once" "$rc" 1
 eq "its state and progress" "$out" "$id is reverted
-+0.700s 0/4 applied; rolling back: 1/1 reverted; failed: dns (exit 4)"
++0.700s 0/4 applied; rolled back: 1/1 reverted; failed: dns (exit 4)"
+eq "nothing on stderr" "$(cat "$TMP/done.err")" ""
+rc=0; out=$(timeout 5 "$WFP" job watch "$id" --json 2>"$TMP/done.err") || rc=$?
+eq "a finished job, --json: exit 1 at once" "$rc" 1
+eq "--json: its state, then its progress" "$(printf '%s\n' "$out" | jq -c '[.type, .id, .state, .applied, .reverted]')" "[\"job\",\"$id\",\"reverted\",null,null]
+[\"progress\",\"$id\",null,0,1]"
 eq "nothing on stderr" "$(cat "$TMP/done.err")" ""
 
 # A payload without a workflow: no progress lines (see watch.sh).

@@ -107,6 +107,74 @@ static void test_counts_and_changes(void **state)
 	progress_free(p);
 }
 
+/* A failure is shown while it is its task's state: a completed run whose
+ * task failed once ends without it; an older failure still in force is
+ * shown when a newer one clears. */
+static void test_failure_clears(void **state)
+{
+	struct progress *p = three_tasks();
+
+	(void)state;
+	feed(p, 2, "a", "running", 1000, NULL, NULL);
+	feed(p, 2, "a", "applied", 1100, NULL, NULL);
+	feed(p, 2, "b", "running", 1200, NULL, NULL);
+	feed(p, 2, "c", "running", 1200, NULL, NULL);
+	feed(p, 2, "b", "apply-failed", 1300, "exit 3", NULL);
+	feed(p, 2, "c", "apply-failed", 1400, "timed out", NULL);
+	assert_string_equal(text(p), "1/3 applied; failed: c (timed out)");
+	assert_int_equal(feed(p, 2, "c", "running", 1500, NULL, NULL), 1);
+	assert_string_equal(text(p),
+			    "1/3 applied; running: c; failed: b (exit 3)");
+	feed(p, 2, "b", "running", 1600, NULL, NULL);
+	assert_string_equal(text(p), "1/3 applied; running: b,c");
+	feed(p, 2, "b", "applied", 1700, NULL, NULL);
+	feed(p, 2, "c", "applied", 1800, NULL, NULL);
+	assert_string_equal(text(p), "3/3 applied");
+	json_t *j = progress_json(p);
+	assert_int_equal(json_array_size(json_object_get(j, "failed")), 0);
+	assert_true(json_is_false(json_object_get(j, "rollback")));
+	json_decref(j);
+	progress_free(p);
+}
+
+/* A rollback where tasks have no revert: they are skipped, counted as
+ * done, and the last line says "rolled back". */
+static void test_rollback_skipped(void **state)
+{
+	struct progress *p = three_tasks();
+
+	(void)state;
+	feed(p, 2, "a", "applied", 1000, NULL, NULL);
+	feed(p, 2, "b", "applied", 1100, NULL, NULL);
+	feed(p, 2, "c", "apply-failed", 1200, "exit 1", "1");
+	assert_string_equal(text(p), "2/3 applied; rolling back: 0/2 "
+				     "reverted; failed: c (exit 1)");
+	feed(p, 2, "b", "skipped", 1300, NULL, NULL);
+	feed(p, 2, "a", "reverting", 1400, NULL, NULL);
+	assert_string_equal(text(p), "0/3 applied, 1 skipped; rolling back: 0 "
+				     "reverted, 1 skipped of 2; reverting: a; "
+				     "failed: c (exit 1)");
+	json_t *j = progress_json(p);
+	assert_true(json_is_false(json_object_get(j, "rolled_back")));
+	json_decref(j);
+	feed(p, 2, "a", "reverted", 1500, NULL, NULL);
+	assert_string_equal(text(p), "0/3 applied, 1 skipped; rolled back: 1 "
+				     "reverted, 1 skipped of 2; failed: c "
+				     "(exit 1)");
+	j = progress_json(p);
+	assert_true(json_is_true(json_object_get(j, "rolled_back")));
+	json_decref(j);
+	progress_free(p);
+	/* without skipped tasks: R/A, then rolled back */
+	p = three_tasks();
+	feed(p, 2, "a", "applied", 1000, NULL, NULL);
+	feed(p, 2, "b", "apply-failed", 1100, "exit 2", "1");
+	feed(p, 2, "a", "reverted", 1200, NULL, NULL);
+	assert_string_equal(text(p), "0/3 applied; rolled back: 1/1 reverted; "
+				     "failed: b (exit 2)");
+	progress_free(p);
+}
+
 static void test_text_helpers(void **state)
 {
 	char out[128];
@@ -146,6 +214,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_counts_and_changes),
+	    cmocka_unit_test(test_failure_clears),
+	    cmocka_unit_test(test_rollback_skipped),
 	    cmocka_unit_test(test_text_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
