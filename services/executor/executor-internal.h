@@ -44,6 +44,10 @@
  * than WFP_VISIBILITY_MS / EXEC_EARLY_MARGIN_DIV of the acknowledged
  * lease is left (xjob.c, may_start_early). */
 #define EXEC_EARLY_MARGIN_DIV 3
+/* ... and while at most this many entries wait to be sent (the task's own
+ * included; a task held back starts when its entry is sent): that bounds
+ * what a crash may run again and the queue's memory. */
+#define EXEC_EARLY_QUEUE_MAX WFP_LOG_BATCH_MAX
 
 struct executor;
 struct xjob;

@@ -416,6 +416,16 @@ static int may_start_early(const struct xjob *j, const struct xtask *t,
 	return j->lease_end_ms - now > x_vis(j) / EXEC_EARLY_MARGIN_DIV;
 }
 
+/* Starts task t of entry e early (its entry is not acknowledged). */
+static void start_early(struct xjob *j, struct logent *e)
+{
+	struct xtask *t = e->start;
+
+	e->start = NULL;
+	j->x->m_early.value++;
+	task_begin(t);
+}
+
 /* Hands out what the engine lets start while the executor has free
  * task slots, queueing each one's running/reverting/skipped entry; a
  * task starts at once when the lease allows (may_start_early), else
@@ -448,11 +458,8 @@ static void job_steps(struct xjob *j)
 			      s.phase == WFP_ENGINE_APPLY ? "running"
 							  : "reverting",
 			      s.attempt, 0, NULL, NULL, t) == 0 &&
-		    may_start_early(j, t, now)) {
-			j->q[j->qn - 1].start = NULL;
-			x->m_early.value++;
-			task_begin(t);
-		}
+		    j->qn <= EXEC_EARLY_QUEUE_MAX && may_start_early(j, t, now))
+			start_early(j, &j->q[j->qn - 1]);
 	}
 }
 
@@ -635,6 +642,12 @@ static void job_send(struct xjob *j, int force)
 	j->last_renew_ms = exec_now();
 	x->m_log_calls.value++;
 	x->m_log_entries.value += n;
+	/* Tasks held back by a full queue are in this call now. */
+	for (int i = 0; i < n; i++) {
+		if (j->fl[i].start &&
+		    may_start_early(j, j->fl[i].start, j->last_renew_ms))
+			start_early(j, &j->fl[i]);
+	}
 }
 
 static void job_flush(struct xjob *j)
