@@ -90,22 +90,23 @@ eq "each task applied once in the log" \
   "$(log_states "$id" | tr ' ' '\n' | grep -c ':applied$')" "$N"
 stop_daemon "$EXEC_PID"
 
-# 3. The first log_append held by a proxy (lease 3 s): tasks start early
-# only until a third of the lease is left (2 s after the claim), then
-# wait for the ack; once it comes they go on and the job completes.
+# 3. The first log_append held by a proxy (lease 6 s): tasks start early
+# only until a third of the lease is left (4 s after the claim), then
+# wait for the ack; once it comes (released 1.2 s before the lease would
+# end) they go on and the job completes.
 rport=$(sed -E 's#^redis://([^@/]*@)?[^:/]*:([0-9]+).*#\2#' <<<"$WFP_REDIS_URL")
 pport=$(wfp_free_port)
 "$WFP_BIN/tests/hold_proxy" "$pport" "$rport" log_append "$TMP/held" "$TMP/go" &
 proxy=$!
 at_exit kill "$proxy"
 rm -f "$cnt"/*
-S='echo x >>"$WFP_IN_cnt/$WFP_TASK"; sleep 0.2'
+S='echo x >>"$WFP_IN_cnt/$WFP_TASK"; sleep 0.3'
 tasks=""
-for i in $(seq 1 20); do tasks="$tasks${tasks:+,}$(task "h$i" "$S")"; done
-start_executor h1 WFP_REDIS_URL="redis://127.0.0.1:$pport" WFP_VISIBILITY_MS=3000
+for i in $(seq 1 30); do tasks="$tasks${tasks:+,}$(task "h$i" "$S")"; done
+start_executor h1 WFP_REDIS_URL="redis://127.0.0.1:$pport" WFP_VISIBILITY_MS=6000
 id=$(wf_post held "{\"linear\": [$tasks]}" "{\"cnt\": \"$cnt\"}")
 ok "first log_append held" wfp_wait_for test -f "$TMP/held"
-sleep 2.4
+sleep 4.4
 n1=$(ls "$cnt" | wc -l)
 sleep 0.4
 n2=$(ls "$cnt" | wc -l)
@@ -115,7 +116,7 @@ echo "# held: $n1 tasks started early"
 eq "nothing logged yet" "$(rcli XLEN "$tag:job:$id:log")" 0
 touch "$TMP/go"
 ok "completed after the ack" wait_state "$id" completed 20
-eq "each task applied once" "$(cat "$cnt"/* | wc -l)" 20
+eq "each task applied once" "$(cat "$cnt"/* | wc -l)" 30
 eq "log in order" "$(log_states "$id")" \
-  "$(python3 -c 'print(" ".join("h%d:running h%d:applied" % (i, i) for i in range(1, 21)))')"
+  "$(python3 -c 'print(" ".join("h%d:running h%d:applied" % (i, i) for i in range(1, 31)))')"
 finish
