@@ -23,6 +23,9 @@
 #define CLOCK_EVERY_MS	10000	/* Redis's clock is measured this often */
 #define ENTRY_ID_MAX	64	/* a stream entry id, NUL included */
 #define ENTRY_MS_DIGITS 15	/* times and timeouts in entries: < 10^15 ms */
+#define DEADLETTER_WORDS                                                       \
+	64 /* words of a dead-letter call: the entry's                         \
+	      first 29 fields are copied */
 
 /*
  * Taking over requests of other replicas (takeover.lua). Every
@@ -537,7 +540,7 @@ static int dead_letter_fields(const redisReply *fields, const char **argv,
 			      size_t *lens, const char *reason, char *why,
 			      size_t whylen)
 {
-	const int room = WFP_SCRIPT_ARGS_MAX - 3; /* EVALSHA sha numkeys */
+	const int room = DEADLETTER_WORDS - 3; /* EVALSHA sha numkeys */
 	size_t nfields = fields && fields->type == REDIS_REPLY_ARRAY
 			     ? fields->elements / 2
 			     : 0;
@@ -566,8 +569,8 @@ static int dead_letter_fields(const redisReply *fields, const char **argv,
 static void dead_letter(struct wfp_service *svc, const redisReply *entry,
 			struct wfp_request *rq, const char *reason)
 {
-	const char *argv[WFP_SCRIPT_ARGS_MAX];
-	size_t lens[WFP_SCRIPT_ARGS_MAX];
+	const char *argv[DEADLETTER_WORDS];
+	size_t lens[DEADLETTER_WORDS];
 	char why[600];
 	int argc = dead_letter_fields(entry->element[1], argv, lens, reason,
 				      why, sizeof(why));

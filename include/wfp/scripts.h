@@ -78,8 +78,6 @@ const struct wfp_script *wfp_script(enum wfp_script_id id);
  * prelude as REPLY_TTL_MS, so scripts and services agree. */
 #define WFP_REPLY_TTL_MS 60000
 
-#define WFP_SCRIPT_ARGS_MAX 64 /* words in one script call */
-
 /* Largest `limit` of a reaper or cleaner pass (the scripts refuse more). */
 #define WFP_SCRIPT_SCAN_MAX 10000
 
@@ -95,11 +93,16 @@ const struct wfp_script *wfp_script(enum wfp_script_id id);
  * (a JSON object) and of each stdout/stderr tail, the largest attempt
  * number, and a task name's length (1..63, as workflow.h's
  * WFP_TASK_NAME_MAX - 1). */
-#define WFP_LOG_BATCH_MAX   6
+#define WFP_LOG_BATCH_MAX   64
 #define WFP_LOG_OUTPUTS_MAX 65536
 #define WFP_LOG_TAIL_MAX    65536
 #define WFP_LOG_ATTEMPT_MAX 1000000
 #define WFP_LOG_TASK_MAX    63
+
+/* Words in one script call: FCALL name numkeys, then a full log_append
+ * (2 keys, 6 arguments, WFP_LOG_BATCH_MAX entries of 8 words), the
+ * largest call. A struct wfp_script_call is 16 bytes a word (~8 KiB). */
+#define WFP_SCRIPT_ARGS_MAX (3 + 8 + 8 * WFP_LOG_BATCH_MAX)
 
 #define WFP_PRELUDE_MAX 4096 /* bytes of the rendered prelude */
 

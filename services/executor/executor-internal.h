@@ -40,6 +40,14 @@
 #define EXEC_LOCK_WAIT_MS 30000	  /* one waiting lock request (then again) */
 #define EXEC_LOCK_POLL_MS 20	  /* a lock reply is looked for this often */
 #define EXEC_LOG_PAGE	  10000	  /* log entries read per call on resume */
+/* A task starts before its running entry is acknowledged only while more
+ * than WFP_VISIBILITY_MS / EXEC_EARLY_MARGIN_DIV of the acknowledged
+ * lease is left (xjob.c, may_start_early). */
+#define EXEC_EARLY_MARGIN_DIV 3
+/* ... and while at most this many entries wait to be sent (the task's own
+ * included; a task held back starts when its entry is sent): that bounds
+ * what a crash may run again and the queue's memory. */
+#define EXEC_EARLY_QUEUE_MAX WFP_LOG_BATCH_MAX
 
 struct executor;
 struct xjob;
@@ -55,7 +63,7 @@ struct exec_settings {
 
 /* A task handed out by the engine. */
 enum xtask_state {
-	XT_LOGGING, /* its running/reverting entry is not acknowledged yet */
+	XT_LOGGING, /* waits for its running/reverting entry's ack */
 	XT_LOCKING, /* waiting for its locks */
 	XT_RUNNING, /* its action runs */
 };
@@ -85,7 +93,8 @@ struct logent {
 	int attempt;
 	int final;
 	char *outputs, *error, *out_tail, *err_tail;
-	struct xtask *start; /* started once the entry is acknowledged */
+	struct xtask *start; /* started once the entry is acknowledged
+			      (NULL: none, or started early) */
 };
 
 struct xjob {
@@ -145,7 +154,7 @@ struct executor {
 	int stopping;
 	struct wfp_metric m_claimed, m_completed, m_reverted, m_failed, m_dead,
 	    m_lost, m_applied, m_reverted_tasks, m_running, m_jobs, m_log_calls,
-	    m_claims, m_log_entries;
+	    m_claims, m_log_entries, m_early;
 };
 
 /* executor.c */

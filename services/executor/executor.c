@@ -401,6 +401,10 @@ static void metrics_init(struct executor *x)
 	     "log_append calls (entries, or a heartbeat)", "counter"},
 	    {&x->m_log_entries, "wfp_executor_log_entries_total",
 	     "Task log entries written", "counter"},
+	    {&x->m_early, "wfp_executor_tasks_started_early_total",
+	     "Tasks started before their running entry was acknowledged "
+	     "(the lease allowed it)",
+	     "counter"},
 	};
 
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {

@@ -393,8 +393,43 @@ static void task_refuse(struct xtask *t)
 /* Stepping                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The lease each log_append asks for. */
+static int64_t x_vis(const struct xjob *j)
+{
+	return j->x->d->cfg.visibility_ms;
+}
+
+/*
+ * 1 when task t may start now, before its running/reverting entry is
+ * acknowledged (group commit): the lease Redis last acknowledged still
+ * has more than a third of WFP_VISIBILITY_MS left on our clock (counted
+ * from when that call was sent), so no other executor can hold the job
+ * before the entry is written or the job is lost (STALE kills the task).
+ * An apply after a cancel never starts early (on_append refuses it).
+ */
+static int may_start_early(const struct xjob *j, const struct xtask *t,
+			   int64_t now)
+{
+	if (j->handback || (j->cancelled && t->step.phase == WFP_ENGINE_APPLY &&
+			    !t->step.recover))
+		return 0;
+	return j->lease_end_ms - now > x_vis(j) / EXEC_EARLY_MARGIN_DIV;
+}
+
+/* Starts task t of entry e early (its entry is not acknowledged). */
+static void start_early(struct xjob *j, struct logent *e)
+{
+	struct xtask *t = e->start;
+
+	e->start = NULL;
+	j->x->m_early.value++;
+	task_begin(t);
+}
+
 /* Hands out what the engine lets start while the executor has free
- * task slots, queueing each one's running/reverting/skipped entry. */
+ * task slots, queueing each one's running/reverting/skipped entry; a
+ * task starts at once when the lease allows (may_start_early), else
+ * once its entry is acknowledged (on_append). */
 static void job_steps(struct xjob *j)
 {
 	struct executor *x = j->x;
@@ -419,9 +454,12 @@ static void job_steps(struct xjob *j)
 		j->live++;
 		x->running++;
 		x->m_running.value = x->running;
-		queue_add(j, s.task,
-			  s.phase == WFP_ENGINE_APPLY ? "running" : "reverting",
-			  s.attempt, 0, NULL, NULL, t);
+		if (queue_add(j, s.task,
+			      s.phase == WFP_ENGINE_APPLY ? "running"
+							  : "reverting",
+			      s.attempt, 0, NULL, NULL, t) == 0 &&
+		    j->qn <= EXEC_EARLY_QUEUE_MAX && may_start_early(j, t, now))
+			start_early(j, &j->q[j->qn - 1]);
 	}
 }
 
@@ -492,12 +530,6 @@ static void lease_arm(struct xjob *j)
 		wait = 0;
 	tv.tv_sec = wait / 1000, tv.tv_usec = (wait % 1000) * 1000;
 	evtimer_add(j->lease, &tv);
-}
-
-/* The lease each log_append asks for. */
-static int64_t x_vis(const struct xjob *j)
-{
-	return j->x->d->cfg.visibility_ms;
 }
 
 /* The log_append answered. */
@@ -610,6 +642,12 @@ static void job_send(struct xjob *j, int force)
 	j->last_renew_ms = exec_now();
 	x->m_log_calls.value++;
 	x->m_log_entries.value += n;
+	/* Tasks held back by a full queue are in this call now. */
+	for (int i = 0; i < n; i++) {
+		if (j->fl[i].start &&
+		    may_start_early(j, j->fl[i].start, j->last_renew_ms))
+			start_early(j, &j->fl[i]);
+	}
 }
 
 static void job_flush(struct xjob *j)

@@ -92,6 +92,9 @@ t.append({"task": "last", "apply": ["sh", "-c", sys.argv[1]]})
 print(json.dumps({"linear": t}))' "$T")
 id=$(wf_post big "$big" "{\"cnt\": \"$cnt\", \"slow\": \"last\", \"secs\": \"3\"}")
 ok "b1 reaches the last task" wfp_wait_for test -f "$cnt/started"
+# It may start before its running entry is written (group commit): wait
+# for the entry, so that b2 replays exactly 12,001.
+ok "its running logged" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' XLEN '$tag:job:$id:log')\" = 12001 ]"
 start_executor b2 WFP_VISIBILITY_MS=1000
 kill -9 "$b1"
 ok "completed on b2" wait_state "$id" completed 20

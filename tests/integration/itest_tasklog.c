@@ -142,6 +142,47 @@ static void test_append_fields_from_job(void **state)
 	wfp_claims_release(&w, 1);
 }
 
+/* A full batch (WFP_LOG_BATCH_MAX = 64 entries, 520 words) goes in one
+ * call of the client (WFP_SCRIPT_ARGS_MAX holds it) and is appended in
+ * order; an entry count past the batch is refused. */
+static void test_full_batch(void **state)
+{
+	static const char *entry[8 * WFP_LOG_BATCH_MAX];
+	static const char *argv[8 + 8 * WFP_LOG_BATCH_MAX];
+	static char names[WFP_LOG_BATCH_MAX][16];
+	char fence[24];
+	struct wfp_claim w;
+	redisReply *r;
+	int argc;
+
+	(void)state;
+	assert_int_equal(WFP_LOG_BATCH_MAX, 64);
+	for (int i = 0; i < WFP_LOG_BATCH_MAX; i++) {
+		const char **e = entry + 8 * i;
+
+		snprintf(names[i], sizeof(names[i]), "t%d", i);
+		e[0] = names[i], e[1] = i % 2 ? "applied" : "running";
+		e[2] = "1";
+		e[3] = e[4] = e[5] = e[6] = e[7] = "";
+	}
+	claimed("t9", "exec-a", &w);
+	argc =
+	    append_args(argv, "t9", &w, fence, "0", entry, WFP_LOG_BATCH_MAX);
+	r = append(argc, argv);
+	if (r == NULL)
+		fail_msg("a full batch refused: %s", wfp_client_error(c));
+	freeReplyObject(r);
+	r = log_entries("t9");
+	assert_int_equal(r->elements, WFP_LOG_BATCH_MAX);
+	for (int i = 0; i < WFP_LOG_BATCH_MAX; i++)
+		assert_string_equal(entry_field(r->element[i], "task"),
+				    names[i]);
+	freeReplyObject(r);
+	argv[7] = "65"; /* more entries than a call may carry */
+	refused(argc, argv, "entry count");
+	wfp_claims_release(&w, 1);
+}
+
 /* A writer that lost the job (released, claimed by another) writes
  * nothing: its append and its finish are refused STALE. */
 static void test_stale_owner_refused(void **state)
@@ -285,6 +326,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_append_fields_from_job, setup),
+	    cmocka_unit_test_setup(test_full_batch, setup),
 	    cmocka_unit_test_setup(test_stale_owner_refused, setup),
 	    cmocka_unit_test_setup(test_append_bad_arguments, setup),
 	    cmocka_unit_test_setup(test_lease_and_cancel, setup),
