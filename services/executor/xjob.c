@@ -114,10 +114,14 @@ void xjob_lost(struct xjob *j, const char *why)
 /* ------------------------------------------------------------------ */
 
 /* Unlinks task t of j (its slot is free) and frees it once no lock
- * command of it is in flight. */
+ * command of it is in flight. A task freed late (its lock release was
+ * still in flight) may be the last thing the job's end waited for: the
+ * end is checked then, else the job would finish only at its next
+ * heartbeat. */
 void xtask_free(struct xtask *t)
 {
 	struct xjob *j = t->job;
+	int late = t->freed;
 
 	if (!t->freed) {
 		for (struct xtask **p = &j->tasks; *p; p = &(*p)->next) {
@@ -136,6 +140,8 @@ void xtask_free(struct xtask *t)
 		event_free(t->poll);
 	free(t);
 	j->live--;
+	if (late && !j->gone)
+		job_check_end(j);
 	job_maybe_free(j);
 }
 
