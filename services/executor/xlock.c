@@ -14,6 +14,7 @@
 #include "wfp/util.h"
 
 static void lock_request(struct xtask *t);
+static void orphan_new(struct xtask *t);
 
 /* A lock command of t answered: 1 when t is still wanted. */
 static int lock_answered(struct xtask *t)
@@ -162,8 +163,13 @@ static void on_request_added(struct wfp_redis *r, redisReply *reply, void *arg)
 			wfp_warn("job %s task %s: lock request: %s", t->job->id,
 				 t->job->wf->tasks[t->step.task].name,
 				 reply->str);
+		else /* lost: it may be queued in wfp-lock all the same, and
+			its grant would hold the locks for a whole ttl while
+			we wait under the next request: an orphan watches
+			its reply key and releases what it is granted */
+			orphan_new(t);
 		t->lock_deadline_ms = 0; /* the timer asks again */
-		poll_after(t, 1000);
+		poll_after(t, reply ? 1000 : EXEC_RETRY_MS);
 		return;
 	}
 	poll_after(t, EXEC_LOCK_POLL_MS);

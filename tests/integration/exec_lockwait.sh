@@ -1,11 +1,13 @@
 # wfp-executor, lock waits: a task waiting for a lock held by someone else
 # runs within a few hundred ms of the holder's expiry: the first job on a
-# fresh Redis and fresh daemons, and a job whose wait began while the
-# executor was full.
+# fresh Redis and fresh daemons, a job whose wait began while the
+# executor was full, and one whose waiting request's reply was lost
+# (hold_proxy holds it past the executor's WFP_TIMEOUT_MS: the request
+# reaches wfp-lock all the same, and its grant must not hold the lock for
+# a whole ttl while the executor waits under a new request).
 . "$(dirname "$0")/lib.sh"
 own_redis
 start_board
-[ -n "${F1_MON:-}" ] && { rcli MONITOR > $F1_MON & }
 start_lock
 at_exit stop_lock
 start_executor w1 WFP_CONCURRENCY=2
@@ -43,3 +45,24 @@ echo "b ran $((ran - end)) ms after the expiry, the job ended $((done_ms - end))
 ok "b ran within 300 ms of the expiry ($((ran - end)) ms)" [ $((ran - end)) -lt 300 ]
 ok "slow jobs completed" wait_state "$s1" completed 5
 ok "slow jobs completed" wait_state "$s2" completed 5
+
+# 3. The waiting request's reply is lost: the first request still
+# queues in wfp-lock; its grant is released, the second one gets the lock.
+stop_executors
+rport=$(sed -E 's#^redis://([^@/]*@)?[^:/]*:([0-9]+).*#\2#' <<<"$WFP_REDIS_URL")
+pport=$(wfp_free_port)
+"$WFP_BIN/tests/hold_proxy" "$pport" "$rport" 'svc:lock:requests' "$TMP/held" "$TMP/go" &
+proxy=$!
+at_exit kill "$proxy"
+start_executor w2 WFP_REDIS_URL="redis://127.0.0.1:$pport" WFP_TIMEOUT_MS=300
+"$WFP" lock acquire shared --ttl 2500 --owner outsider >/dev/null
+end=$(lock_until shared)
+j3=$(wf_post third "$(lockwf c)" "{\"ev\": \"$ev\"}")
+ok "the waiting request is held" wfp_wait_for test -e "$TMP/held"
+sleep 0.5
+touch "$TMP/go"
+ok "third completes" wait_state "$j3" completed 10
+ran=$(awk '$1 == "c" { print $3 }' "$ev")
+echo "c ran $((ran - end)) ms after the expiry"
+ok "c ran within 300 ms of the expiry ($((ran - end)) ms)" [ $((ran - end)) -lt 300 ]
+eq "lock released" "$(rcli EXISTS "$tag:lock:shared")" 0
