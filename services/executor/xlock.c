@@ -471,11 +471,10 @@ static void on_orphan_timer(evutil_socket_t fd, short what, void *arg)
 	const char *argv[2] = {"LPOP", o->rkey};
 
 	(void)fd, (void)what;
+	o->cmds++; /* on_orphan_poll counts it down, also when not sent */
 	if (wfp_redis_command(o->x->r, 0, on_orphan_poll, o, 2, argv, NULL) ==
-	    0) {
-		o->cmds++;
+	    0)
 		return;
-	}
 	on_orphan_poll(o->x->r, NULL, o);
 }
 
