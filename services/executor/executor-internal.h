@@ -68,6 +68,8 @@ struct xtask {
 	int nlocks;		     /* 0: the task has none */
 	int granted;		     /* the locks are held */
 	int lock_lost;		     /* a renew was refused: action killed */
+	int release_old;	     /* a direct acquire's reply was lost:
+					release its token before asking again */
 	int lock_cmds;		     /* lock commands in flight */
 	struct wfp_lock_grant grant; /* names, token, fences */
 	char rkey[WFP_KEY_MAX];	     /* reply key of a waiting request */

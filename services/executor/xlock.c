@@ -15,6 +15,7 @@
 
 static void lock_request(struct xtask *t);
 static void orphan_new(struct xtask *t);
+static int lock_each(struct xtask *t, const char *ttl);
 
 /* A lock command of t answered: 1 when t is still wanted. */
 static int lock_answered(struct xtask *t)
@@ -245,6 +246,11 @@ static void on_direct(struct wfp_redis *r, redisReply *reply, void *arg)
 	if (!lock_answered(t))
 		return;
 	if (reply == NULL) {
+		/* Lost: it may have taken the locks under this token all the
+		 * same; they are released (STALE when not held: fine) before
+		 * the next try, under a new token, would wait behind them
+		 * for a whole ttl. */
+		t->release_old = 1;
 		t->lock_deadline_ms = 0;
 		poll_after(t, EXEC_RETRY_MS);
 		return;
@@ -275,6 +281,13 @@ static void on_poll_or_retry(evutil_socket_t fd, short what, void *arg)
 	if (t->freed || t->job->gone || t->on_locks == NULL)
 		return;
 	if (t->lock_deadline_ms == 0) {
+		if (t->release_old) { /* sent before the next request */
+			if (lock_each(t, NULL) != 0) {
+				poll_after(t, EXEC_RETRY_MS);
+				return;
+			}
+			t->release_old = 0;
+		}
 		lock_request(t);
 		return;
 	}
@@ -352,9 +365,12 @@ static void on_renew(struct wfp_redis *r, redisReply *reply, void *arg)
 	on_lock_cmd(r, reply, arg);
 }
 
-/* Runs renew (ttl != NULL) or release of every lock of t's grant. */
-static void lock_each(struct xtask *t, const char *ttl)
+/* Runs renew (ttl != NULL) or release of every lock of t's grant.
+ * Returns 0, or -1 when some command could not be sent. */
+static int lock_each(struct xtask *t, const char *ttl)
 {
+	int rc = 0;
+
 	enum wfp_script_id id = ttl ? WFP_LUA_LOCK_RENEW : WFP_LUA_LOCK_RELEASE;
 
 	for (int i = 0; i < t->grant.n; i++) {
@@ -371,7 +387,10 @@ static void lock_each(struct xtask *t, const char *ttl)
 				     ttl ? on_renew : on_lock_cmd, t, 1,
 				     ttl ? 6 : 5, argv, NULL) == 0)
 			t->lock_cmds++;
+		else
+			rc = -1;
 	}
+	return rc;
 }
 
 void xlock_renew(struct xtask *t)

@@ -65,4 +65,27 @@ ok "third completes" wait_state "$j3" completed 10
 ran=$(awk '$1 == "c" { print $3 }' "$ev")
 echo "c ran $((ran - end)) ms after the expiry"
 ok "c ran within 300 ms of the expiry ($((ran - end)) ms)" [ $((ran - end)) -lt 300 ]
+# (the lost request may be served after the second: the orphan releases
+# its grant then)
+ok "lock released" wfp_wait_for bash -c "[ \"\$(redis-cli -u '$WFP_REDIS_URL' EXISTS '$tag:lock:shared')\" = 0 ]"
+
+# 4. The direct acquire's reply is lost while the lock is free: the
+# acquire took the lock under its token all the same; it is released
+# before the executor asks again under a new token (else the task would
+# wait behind its own lost grant for a whole ttl).
+stop_executors
+pport=$(wfp_free_port)
+"$WFP_BIN/tests/hold_proxy" "$pport" "$rport" ':lock:shared' "$TMP/held4" "$TMP/go4" &
+proxy4=$!
+at_exit kill "$proxy4"
+start_executor w3 WFP_REDIS_URL="redis://127.0.0.1:$pport" WFP_TIMEOUT_MS=300
+t0=$(now_ms)
+j4=$(wf_post fourth "$(lockwf d)" "{\"ev\": \"$ev\"}")
+ok "the direct acquire is held" wfp_wait_for test -e "$TMP/held4"
+ok "its reply is given up" wfp_wait_for grep -q "dropping the connection" "$TMP/exec-w3.log"
+touch "$TMP/go4" # it runs now, before the executor asks again
+ok "fourth completes" wait_state "$j4" completed 10
+ran=$(awk '$1 == "d" { print $3 }' "$ev")
+echo "d ran $((ran - t0)) ms after its post"
+ok "d ran within 3 s of its post ($((ran - t0)) ms)" [ $((ran - t0)) -lt 3000 ]
 eq "lock released" "$(rcli EXISTS "$tag:lock:shared")" 0
