@@ -425,6 +425,14 @@ void wfp_engine_cancel(struct wfp_engine *e, const char *reason)
 	rollback(e, "");
 }
 
+void wfp_engine_abort(struct wfp_engine *e, const char *reason)
+{
+	if (e->reason[0] != '\0')
+		reason_add(e->reason, "; ");
+	reason_add(e->reason, reason);
+	rollback(e, "");
+}
+
 void wfp_engine_begin(struct wfp_engine *e)
 {
 	for (int i = 0; i < e->wf->ntasks; i++)

@@ -101,6 +101,9 @@ int wfp_engine_replay(struct wfp_engine *e, const char *task, const char *state,
  * after the failure that started a rollback already ("task T failed:
  * ...; cancelled: REASON"). Again later: nothing changes. */
 void wfp_engine_cancel(struct wfp_engine *e, const char *reason);
+/* Starts rollback mode with reason as the run's reason (after one set
+ * already, "; " between), e.g. the task log refused a write. */
+void wfp_engine_abort(struct wfp_engine *e, const char *reason);
 
 /* Ends the replay: counts what each task still waits for and queues the
  * ready ones. Call once, before the first wfp_engine_next. */

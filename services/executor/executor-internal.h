@@ -113,6 +113,8 @@ struct xjob {
 	int handback;	       /* SIGTERM: release when idle */
 	int finishing;	       /* finish sent */
 	char *dead;	       /* cannot run: ends dead with this reason */
+	char *nolog;	       /* the log refused a rollback's write: ends
+				  failed with this reason, writes nothing */
 	int gone;	       /* lost or ended: unlinked, free when idle */
 	int pending;	       /* commands in flight */
 	int live;	       /* tasks not freed */
