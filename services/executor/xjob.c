@@ -386,12 +386,14 @@ static void task_begin(struct xtask *t)
 	task_run(t);
 }
 
-/* A task acknowledged after a cancel arrived: an apply never starts. */
+/* A task acknowledged after a cancel arrived (or waiting for its locks
+ * when it came): an apply never starts. Its `running` entry is logged
+ * already, so the error says its action never ran. */
 static void task_refuse(struct xtask *t)
 {
 	struct wfp_taskrun_result res = {0};
 
-	res.error = "cancelled before it started";
+	res.error = "cancelled before its action ran";
 	res.out_tail = res.err_tail = "";
 	on_task_done(&res, t);
 }
