@@ -1,8 +1,10 @@
 /* executor.c - the executor daemon: claims, the executor registry,
  * metrics and the SIGTERM handback (see executor-internal.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -436,7 +438,20 @@ static void settings_name(struct exec_settings *set,
 static int settings_load(struct exec_settings *set,
 			 const struct wfp_config *cfg, char *err, size_t errlen)
 {
+	struct stat st;
+
 	memset(set, 0, sizeof(*set));
+	if (cfg->plugin_dir[0] && stat(cfg->plugin_dir, &st) != 0) {
+		snprintf(err, errlen, "WFP_PLUGIN_DIR '%.400s': %s",
+			 cfg->plugin_dir, strerror(errno));
+		return -1;
+	}
+	if (cfg->plugin_dir[0] && !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen,
+			 "WFP_PLUGIN_DIR '%.400s' is not a directory",
+			 cfg->plugin_dir);
+		return -1;
+	}
 	settings_name(set, cfg);
 	set->grace_ms = cfg->grace_ms;
 	set->output_max = (size_t)cfg->task_output_max;
