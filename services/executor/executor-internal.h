@@ -149,7 +149,7 @@ struct executor {
 	int stopping;
 	struct wfp_metric m_claimed, m_completed, m_reverted, m_failed, m_dead,
 	    m_lost, m_applied, m_reverted_tasks, m_running, m_jobs, m_log_calls,
-	    m_claims, m_log_entries;
+	    m_claims, m_log_entries, m_up, m_connects;
 };
 
 /* executor.c */

@@ -275,13 +275,21 @@ static void registry_write(struct executor *x)
 	free(detail);
 }
 
-/* Every EXEC_BEAT_MS: the registry, and a claim in case a wake-up was
- * missed (a lost blocking read). */
+/* The Redis link's gauges, as the other daemons have them. */
+static void redis_gauges(struct executor *x)
+{
+	x->m_up.value = wfp_redis_ready(x->r);
+	x->m_connects.value = wfp_redis_connects(x->r);
+}
+
+/* Every EXEC_BEAT_MS: the registry, the link gauges, and a claim in case
+ * a wake-up was missed (a lost blocking read). */
 static void on_beat(evutil_socket_t fd, short what, void *arg)
 {
 	struct executor *x = arg;
 
 	(void)fd, (void)what;
+	redis_gauges(x);
 	if (wfp_redis_ready(x->r)) {
 		clock_measure(x);
 		registry_write(x);
@@ -367,6 +375,7 @@ static int healthy(void *arg)
 static void on_up(struct wfp_redis *r, void *arg)
 {
 	(void)r;
+	redis_gauges(arg);
 	clock_measure(arg);
 	exec_claim_maybe(arg);
 }
@@ -403,6 +412,10 @@ static void metrics_init(struct executor *x)
 	     "log_append calls (entries, or a heartbeat)", "counter"},
 	    {&x->m_log_entries, "wfp_executor_log_entries_total",
 	     "Task log entries written", "counter"},
+	    {&x->m_up, "wfp_redis_connected",
+	     "1 while the command connection to Redis is up", "gauge"},
+	    {&x->m_connects, "wfp_redis_connects_total",
+	     "Successful connections to Redis (1 + reconnects)", "counter"},
 	};
 
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
