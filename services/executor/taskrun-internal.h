@@ -81,6 +81,7 @@ struct wfp_taskrun {
 	int timer_on;
 	int64_t start_us, timeout_ms;
 	int ok, timed_out, killed;
+	int revert; /* a revert: its outputs are not used */
 	char error[WFP_TASK_ERROR_MAX];
 	char *outputs;		 /* malloc'd compact JSON, or NULL */
 	struct run_exec *x;	 /* RUN_EXEC */

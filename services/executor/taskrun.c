@@ -148,6 +148,11 @@ int run_outputs(struct wfp_taskrun *run, const char *text, size_t len,
 	if (!outputs_depth_ok(run->outputs)) {
 		free(run->outputs);
 		run->outputs = NULL;
+		if (run->revert) { /* not used, not logged: no failure */
+			run->ok = 1;
+			rc = 0;
+			goto out;
+		}
 		run_errorf(run, "outputs nest deeper than %d levels",
 			   WFP_PAYLOAD_DEPTH_MAX);
 		goto out;
@@ -318,6 +323,7 @@ static struct wfp_taskrun *run_new(struct wfp_taskrunner *tr,
 	run->arg = arg;
 	run->start_us = wfp_mono_us();
 	run->timeout_ms = spec->timeout_ms;
+	run->revert = spec->revert ? 1 : 0;
 	run->kind = RUN_NONE;
 	event_assign(&run->done_ev, tr->base, -1, 0, run_done_cb, run);
 	event_assign(&run->timer_ev, tr->base, -1, 0, run_timeout_cb, run);
