@@ -87,6 +87,26 @@ int wfp_config_is_flag(const char *name)
 	return opt_find(name) != NULL;
 }
 
+int wfp_config_flag_help(const char *name, const char **env, const char **value)
+{
+	static const char *const hints[] = {[OPT_URL] = "URL",
+					    [OPT_PREFIX] = "P",
+					    [OPT_INT] = "N",
+					    [OPT_LEVEL] =
+						"debug|info|warn|error",
+					    [OPT_ADDR] = "HOST:PORT",
+					    [OPT_PATH] = "PATH",
+					    [OPT_PATHLIST] = "PATH[:PATH...]",
+					    [OPT_NAME] = "NAME"};
+	const struct opt *o = opt_find(name);
+
+	if (o == NULL)
+		return -1;
+	*env = o->env;
+	*value = strstr(o->flag, "-ms") ? "MS" : hints[o->kind];
+	return 0;
+}
+
 /* A prefix is 1..31 characters of [A-Za-z0-9_.-]: no braces, colons or
  * spaces, so it can sit inside a hash tag. */
 static int prefix_ok(const char *s)

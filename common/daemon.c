@@ -98,23 +98,39 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		wfp_daemon_stopped(d);
 }
 
-static void usage(const char *name)
+/* Every setting, for a daemon that did not say which it reads. */
+static const char *const all_flags[] = {
+    "redis",	    "prefix",	     "visibility-ms",
+    "retention-ms", "timeout-ms",    "concurrency",
+    "inflight-max", "log-level",     "metrics-addr",
+    "plugin-dir",   "exec-allow",    "task-output-max",
+    "grace-ms",	    "executor-name", NULL};
+
+/* Prints the flags the daemon reads, each with its variable. */
+static void usage(const char *name, const char *const *flags)
 {
-	printf(
-	    "usage: %s [--redis URL] [--prefix P] [--visibility-ms MS]\n"
-	    "       [--retention-ms MS] [--timeout-ms MS] [--concurrency N]\n"
-	    "       [--inflight-max N] [--log-level debug|info|warn|error]\n"
-	    "       [--metrics-addr HOST:PORT]\n"
-	    "Each flag is also an environment variable: WFP_REDIS_URL, "
-	    "WFP_PREFIX,\n"
-	    "WFP_VISIBILITY_MS, WFP_RETENTION_MS, WFP_TIMEOUT_MS, "
-	    "WFP_CONCURRENCY,\n"
-	    "WFP_INFLIGHT_MAX, WFP_LOG_LEVEL, WFP_METRICS_ADDR. Flags win.\n",
-	    name);
+	printf("usage: %s [flags]\n", name);
+	for (int i = 0; flags[i]; i++) {
+		const char *env, *value;
+		char left[64];
+
+		if (wfp_config_flag_help(flags[i], &env, &value) != 0)
+			continue;
+		snprintf(left, sizeof(left), "--%s %s", flags[i], value);
+		printf("  %-40s %s\n", left, env);
+	}
+	printf("Each flag is also the environment variable shown. Flags "
+	       "win.\n");
 }
 
 int wfp_daemon_init(struct wfp_daemon *d, const char *name, int argc,
 		    char **argv)
+{
+	return wfp_daemon_init_flags(d, name, NULL, argc, argv);
+}
+
+int wfp_daemon_init_flags(struct wfp_daemon *d, const char *name,
+			  const char *const *flags, int argc, char **argv)
 {
 	char err[512];
 	int pos = 1;
@@ -124,7 +140,7 @@ int wfp_daemon_init(struct wfp_daemon *d, const char *name, int argc,
 	wfp_log_set_name(name);
 	wfp_config_defaults(&d->cfg);
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
-		return usage(name), 1;
+		return usage(name, flags ? flags : all_flags), 1;
 	if (wfp_config_from_env(&d->cfg, err, sizeof(err)) != 0 ||
 	    wfp_config_from_args(&d->cfg, argc, argv, &pos, err, sizeof(err)))
 		return wfp_error("%s", err);
@@ -182,7 +198,7 @@ int wfp_daemon_main(const char *name, int argc, char **argv,
 {
 	struct wfp_daemon d;
 	void *state;
-	int rc = wfp_daemon_init(&d, name, argc, argv);
+	int rc = wfp_daemon_init_flags(&d, name, ops->flags, argc, argv);
 
 	if (rc != 0) {
 		wfp_daemon_release(&d);

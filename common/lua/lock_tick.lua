@@ -13,8 +13,11 @@ local work, expired, timed_out = {}, 0, 0
 for _, name in ipairs(redis.call('ZRANGEBYSCORE', K.held, '-inf', now,
     'LIMIT', 0, limit)) do
   local pttl = redis.call('PTTL', K.lock(name))
-  if pttl > 0 then
-    redis.call('ZADD', K.held, now + pttl, name)   -- renewed meanwhile
+  -- PTTL 0: the lease ends in this millisecond, but Redis deletes the
+  -- key only after it: still held (taken for expired, its waiters would
+  -- find it held and never be woken again). A later tick sees it gone.
+  if pttl >= 0 then
+    redis.call('ZADD', K.held, now + pttl + 1, name)   -- renewed meanwhile
   else
     local info = redis.call('HMGET', K.lockinfo(name), 'owner', 'fence',
       'expires_at')

@@ -81,6 +81,11 @@ int wfp_config_from_args(struct wfp_config *cfg, int argc, char **argv,
 /* Returns 1 when `name` (without "--") is a setting's flag, else 0. */
 int wfp_config_is_flag(const char *name);
 
+/* For usage text: the variable of flag `name` and a word for its value
+ * ("MS", "N", "URL"...). Returns 0, or -1 when name is no flag. */
+int wfp_config_flag_help(const char *name, const char **env,
+			 const char **value);
+
 /* Parses a Redis URL into out. Returns 0 or -1 with err. */
 int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out, char *err,
 			size_t errlen);

@@ -45,6 +45,11 @@ struct wfp_daemon {
 int wfp_daemon_init(struct wfp_daemon *d, const char *name, int argc,
 		    char **argv);
 
+/* The same, with the flags (names without "--", NULL-terminated) this
+ * daemon reads: --help lists those only (flags NULL: every setting). */
+int wfp_daemon_init_flags(struct wfp_daemon *d, const char *name,
+			  const char *const *flags, int argc, char **argv);
+
 /* Runs the loop until stopped. Returns 0 after a clean stop. */
 int wfp_daemon_run(struct wfp_daemon *d);
 
@@ -60,6 +65,8 @@ struct wfp_daemon_ops {
 	void *(*start)(struct wfp_daemon *d); /* NULL on failure (logged) */
 	int (*exit_code)(const void *state);  /* status after a stop */
 	void (*free)(void *state);
+	const char *const *flags; /* settings it reads, for --help (NULL:
+				     every one) */
 };
 
 /*

@@ -52,6 +52,7 @@ struct wfp_engine {
 	int revert_failures;
 	json_t *env; /* payload.inputs, then outputs applied so far */
 	char reason[WFP_ENGINE_REASON_MAX];
+	int cancelled;			    /* wfp_engine_cancel ran */
 	char failed[WFP_ENGINE_REASON_MAX]; /* "T (why), ..." */
 };
 
@@ -414,11 +415,21 @@ int wfp_engine_replay(struct wfp_engine *e, const char *task, const char *state,
 
 void wfp_engine_cancel(struct wfp_engine *e, const char *reason)
 {
-	if (strncmp(e->reason, "cancelled: ", 11) == 0)
+	if (e->cancelled)
 		return;
-	e->reason[0] = '\0';
+	e->cancelled = 1;
+	if (e->reason[0] != '\0') /* a failure started the rollback */
+		reason_add(e->reason, "; ");
 	reason_add(e->reason, "cancelled: ");
 	reason_add(e->reason, reason && reason[0] ? reason : "cancelled");
+	rollback(e, "");
+}
+
+void wfp_engine_abort(struct wfp_engine *e, const char *reason)
+{
+	if (e->reason[0] != '\0')
+		reason_add(e->reason, "; ");
+	reason_add(e->reason, reason);
 	rollback(e, "");
 }
 

@@ -97,9 +97,13 @@ int wfp_engine_replay(struct wfp_engine *e, const char *task, const char *state,
 		      int attempt, int final, const char *outputs,
 		      const char *error, int64_t at_ms);
 
-/* Starts rollback mode with "cancelled: REASON" as the run's reason
- * (it wins over an earlier one). Again later: nothing changes. */
+/* Starts rollback mode with "cancelled: REASON" as the run's reason,
+ * after the failure that started a rollback already ("task T failed:
+ * ...; cancelled: REASON"). Again later: nothing changes. */
 void wfp_engine_cancel(struct wfp_engine *e, const char *reason);
+/* Starts rollback mode with reason as the run's reason (after one set
+ * already, "; " between), e.g. the task log refused a write. */
+void wfp_engine_abort(struct wfp_engine *e, const char *reason);
 
 /* Ends the replay: counts what each task still waits for and queues the
  * ready ones. Call once, before the first wfp_engine_next. */

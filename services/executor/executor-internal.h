@@ -76,6 +76,8 @@ struct xtask {
 	int nlocks;		     /* 0: the task has none */
 	int granted;		     /* the locks are held */
 	int lock_lost;		     /* a renew was refused: action killed */
+	int release_old;	     /* a direct acquire's reply was lost:
+					release its token before asking again */
 	int lock_cmds;		     /* lock commands in flight */
 	struct wfp_lock_grant grant; /* names, token, fences */
 	char rkey[WFP_KEY_MAX];	     /* reply key of a waiting request */
@@ -120,6 +122,8 @@ struct xjob {
 	int handback;	       /* SIGTERM: release when idle */
 	int finishing;	       /* finish sent */
 	char *dead;	       /* cannot run: ends dead with this reason */
+	char *nolog;	       /* the log refused a rollback's write: ends
+				  failed with this reason, writes nothing */
 	int gone;	       /* lost or ended: unlinked, free when idle */
 	int pending;	       /* commands in flight */
 	int live;	       /* tasks not freed */
@@ -154,7 +158,7 @@ struct executor {
 	int stopping;
 	struct wfp_metric m_claimed, m_completed, m_reverted, m_failed, m_dead,
 	    m_lost, m_applied, m_reverted_tasks, m_running, m_jobs, m_log_calls,
-	    m_claims, m_log_entries, m_early;
+	    m_claims, m_log_entries, m_early, m_up, m_connects;
 };
 
 /* executor.c */

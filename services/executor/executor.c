@@ -1,8 +1,10 @@
 /* executor.c - the executor daemon: claims, the executor registry,
  * metrics and the SIGTERM handback (see executor-internal.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -273,13 +275,21 @@ static void registry_write(struct executor *x)
 	free(detail);
 }
 
-/* Every EXEC_BEAT_MS: the registry, and a claim in case a wake-up was
- * missed (a lost blocking read). */
+/* The Redis link's gauges, as the other daemons have them. */
+static void redis_gauges(struct executor *x)
+{
+	x->m_up.value = wfp_redis_ready(x->r);
+	x->m_connects.value = wfp_redis_connects(x->r);
+}
+
+/* Every EXEC_BEAT_MS: the registry, the link gauges, and a claim in case
+ * a wake-up was missed (a lost blocking read). */
 static void on_beat(evutil_socket_t fd, short what, void *arg)
 {
 	struct executor *x = arg;
 
 	(void)fd, (void)what;
+	redis_gauges(x);
 	if (wfp_redis_ready(x->r)) {
 		clock_measure(x);
 		registry_write(x);
@@ -365,6 +375,7 @@ static int healthy(void *arg)
 static void on_up(struct wfp_redis *r, void *arg)
 {
 	(void)r;
+	redis_gauges(arg);
 	clock_measure(arg);
 	exec_claim_maybe(arg);
 }
@@ -405,6 +416,10 @@ static void metrics_init(struct executor *x)
 	     "Tasks started before their running entry was acknowledged "
 	     "(the lease allowed it)",
 	     "counter"},
+	    {&x->m_up, "wfp_redis_connected",
+	     "1 while the command connection to Redis is up", "gauge"},
+	    {&x->m_connects, "wfp_redis_connects_total",
+	     "Successful connections to Redis (1 + reconnects)", "counter"},
 	};
 
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
@@ -440,7 +455,20 @@ static void settings_name(struct exec_settings *set,
 static int settings_load(struct exec_settings *set,
 			 const struct wfp_config *cfg, char *err, size_t errlen)
 {
+	struct stat st;
+
 	memset(set, 0, sizeof(*set));
+	if (cfg->plugin_dir[0] && stat(cfg->plugin_dir, &st) != 0) {
+		snprintf(err, errlen, "WFP_PLUGIN_DIR '%.400s': %s",
+			 cfg->plugin_dir, strerror(errno));
+		return -1;
+	}
+	if (cfg->plugin_dir[0] && !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen,
+			 "WFP_PLUGIN_DIR '%.400s' is not a directory",
+			 cfg->plugin_dir);
+		return -1;
+	}
 	settings_name(set, cfg);
 	set->grace_ms = cfg->grace_ms;
 	set->output_max = (size_t)cfg->task_output_max;

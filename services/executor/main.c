@@ -19,7 +19,14 @@ static void release(void *x)
 
 int main(int argc, char **argv)
 {
-	static const struct wfp_daemon_ops ops = {start, exit_code, release};
+	/* The settings it reads (its --help lists these). */
+	static const char *const flags[] = {
+	    "redis",	     "prefix",	    "visibility-ms",   "retention-ms",
+	    "timeout-ms",    "concurrency", "log-level",       "metrics-addr",
+	    "plugin-dir",    "exec-allow",  "task-output-max", "grace-ms",
+	    "executor-name", NULL};
+	static const struct wfp_daemon_ops ops = {start, exit_code, release,
+						  flags};
 
 	return wfp_daemon_main("wfp-executor", argc, argv, &ops);
 }

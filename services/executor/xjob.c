@@ -48,6 +48,7 @@ static void job_maybe_free(struct xjob *j)
 		event_free(j->lease);
 	wfp_engine_free(j->eng);
 	free(j->dead);
+	free(j->nolog);
 	wfp_workflow_free(j->wf);
 	free(j->payload);
 	free(j);
@@ -114,10 +115,14 @@ void xjob_lost(struct xjob *j, const char *why)
 /* ------------------------------------------------------------------ */
 
 /* Unlinks task t of j (its slot is free) and frees it once no lock
- * command of it is in flight. */
+ * command of it is in flight. A task freed late (its lock release was
+ * still in flight) may be the last thing the job's end waited for: the
+ * end is checked then, else the job would finish only at its next
+ * heartbeat. */
 void xtask_free(struct xtask *t)
 {
 	struct xjob *j = t->job;
+	int late = t->freed;
 
 	if (!t->freed) {
 		for (struct xtask **p = &j->tasks; *p; p = &(*p)->next) {
@@ -136,6 +141,8 @@ void xtask_free(struct xtask *t)
 		event_free(t->poll);
 	free(t);
 	j->live--;
+	if (late && !j->gone)
+		job_check_end(j);
 	job_maybe_free(j);
 }
 
@@ -379,14 +386,54 @@ static void task_begin(struct xtask *t)
 	task_run(t);
 }
 
-/* A task acknowledged after a cancel arrived: an apply never starts. */
+/* A task acknowledged after a cancel arrived (or waiting for its locks
+ * when it came): an apply never starts. Its `running` entry is logged
+ * already, so the error says its action never ran. */
 static void task_refuse(struct xtask *t)
 {
 	struct wfp_taskrun_result res = {0};
 
-	res.error = "cancelled before it started";
+	res.error = "cancelled before its action ran";
 	res.out_tail = res.err_tail = "";
 	on_task_done(&res, t);
+}
+
+/* A task whose start entry the log refused: it never runs; its end is
+ * an apply-failed / revert-failed like a task refused by a cancel. */
+static void task_unstarted(struct xtask *t)
+{
+	struct wfp_taskrun_result res = {0};
+
+	res.error = "not started: its log entry was refused";
+	res.out_tail = res.err_tail = "";
+	on_task_done(&res, t);
+}
+
+/* The log cannot be written even for a rollback: no task starts or is
+ * logged any more, running ones are killed, and the job ends failed with
+ * why once they are gone. */
+static void job_nolog(struct xjob *j, const char *why)
+{
+	const char *was = j->eng ? wfp_engine_reason(j->eng) : "";
+	size_t n = strlen(was) + strlen(why) + 32;
+
+	if (j->nolog != NULL)
+		return;
+	j->nolog = malloc(n); /* job_finish cuts it to a reason */
+	if (j->nolog != NULL)
+		snprintf(j->nolog, n, "%s%srollback stopped: %s", was,
+			 was[0] ? "; " : "", why);
+	if (j->nolog == NULL)
+		j->nolog = strdup("task log write refused");
+	for (struct xtask *t = j->tasks, *next; t; t = next) {
+		next = t->next;
+		if (t->run) {
+			wfp_taskrun_kill(t->run);
+		} else if (t->state == XT_LOCKING) {
+			xlock_stop(t);
+			xtask_free(t);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -436,7 +483,7 @@ static void job_steps(struct xjob *j)
 	struct wfp_engine_step s;
 	int64_t now = exec_now();
 
-	while (!x->stopping && !j->handback &&
+	while (!x->stopping && !j->handback && !j->nolog &&
 	       x->running < x->d->cfg.concurrency &&
 	       wfp_engine_next(j->eng, now, &s) == 1) {
 		struct xtask *t;
@@ -532,6 +579,53 @@ static void lease_arm(struct xjob *j)
 	evtimer_add(j->lease, &tv);
 }
 
+/* 1 for an error reply that says Redis cannot write now, not that the
+ * write is wrong: it is sent again. */
+static int refusal_transient(const char *err)
+{
+	static const char *const words[] = {
+	    "OOM",	  "BUSY",      "LOADING",    "READONLY",
+	    "MASTERDOWN", "TRYAGAIN",  "NOREPLICAS", "CLUSTERDOWN",
+	    "NOSCRIPT",	  "UNBLOCKED", NULL};
+
+	for (int i = 0; words[i]; i++) {
+		size_t n = strlen(words[i]);
+
+		if (strncmp(err, words[i], n) == 0 &&
+		    (err[n] == ' ' || err[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* The log refused a write (not STALE/NOJOB: the job is still ours, but
+ * what was sent cannot be recorded). Its entries are dropped; a task
+ * whose start entry was refused never starts. The first refusal starts
+ * a rollback with the refusal as the reason (reverts are logged as
+ * usual, so an entry that alone was wrong costs only the run); a refusal
+ * during a rollback stops it: running tasks are killed, nothing more is
+ * written and the job ends failed, applied tasks possibly left. */
+static void log_refused(struct xjob *j, struct logent *fl, int fln,
+			const char *err)
+{
+	char why[WFP_REASON_MAX];
+
+	wfp_warn("job %s: task log write refused: %s", j->id, err);
+	snprintf(why, sizeof(why), "task log write refused: %s", err);
+	if (j->eng != NULL && !wfp_engine_rolling_back(j->eng))
+		wfp_engine_abort(j->eng, why);
+	else
+		job_nolog(j, why);
+	for (int i = 0; i < fln; i++) {
+		if (fl[i].start)
+			task_unstarted(fl[i].start);
+		logent_free(&fl[i]);
+	}
+	free(fl);
+	xjob_pump(j);
+	job_check_end(j);
+}
+
 /* The log_append answered. */
 static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 {
@@ -551,10 +645,16 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		job_maybe_free(j);
 		return;
 	}
-	if (reply == NULL) { /* not sent or lost: the same entries again */
+	if (reply == NULL || (reply->type == REDIS_REPLY_ERROR &&
+			      refusal_transient(reply->str))) {
+		/* not sent, lost, or Redis cannot write now: the same
+		 * entries again (the lease timer ends it if never) */
 		struct logent *q =
 		    malloc((size_t)(fln + j->qn + 1) * sizeof(*q));
 
+		if (reply)
+			wfp_warn("job %s: task log write: %s (trying again)",
+				 j->id, reply->str);
 		if (q != NULL) {
 			if (fln > 0)
 				memcpy(q, fl, (size_t)fln * sizeof(*q));
@@ -568,11 +668,19 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		evtimer_add(j->retry, &tv);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ERROR || reply->elements != 2) {
+	if (reply->type == REDIS_REPLY_ERROR &&
+	    (strncmp(reply->str, "STALE", 5) == 0 ||
+	     strncmp(reply->str, "NOJOB", 5) == 0)) {
 		for (int i = 0; i < fln; i++)
 			logent_free(&fl[i]);
 		free(fl);
-		xjob_lost(j, reply->str ? reply->str : "bad log reply");
+		xjob_lost(j, reply->str);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR || reply->elements != 2) {
+		log_refused(j, fl, fln,
+			    reply->type == REDIS_REPLY_ERROR ? reply->str
+							     : "bad reply");
 		return;
 	}
 	j->lease_end_ms = j->last_renew_ms + x_vis(j);
@@ -593,6 +701,20 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 	xjob_pump(j);
 }
 
+/* Drops every queued entry (the log cannot be written); a task that was
+ * to start with its entry never does. */
+static void queue_drop(struct xjob *j)
+{
+	int n = j->qn;
+
+	j->qn = 0;
+	for (int i = 0; i < n; i++) {
+		if (j->q[i].start)
+			xtask_free(j->q[i].start);
+		logent_free(&j->q[i]);
+	}
+}
+
 /* Sends up to WFP_LOG_BATCH_MAX queued entries (or, with none queued
  * and force, a heartbeat) in one log_append, renewing the lease. */
 static void job_send(struct xjob *j, int force)
@@ -604,6 +726,10 @@ static void job_send(struct xjob *j, int force)
 	char fence[24], vis[24], count[16], att[WFP_LOG_BATCH_MAX][16];
 	int n = j->qn < WFP_LOG_BATCH_MAX ? j->qn : WFP_LOG_BATCH_MAX;
 
+	if (j->nolog != NULL) { /* nothing more is written */
+		queue_drop(j);
+		n = 0;
+	}
 	if (j->appending || (n == 0 && !force))
 		return;
 	snprintf(fence, sizeof(fence), "%lld", (long long)j->fence);
@@ -729,6 +855,11 @@ static void job_check_end(struct xjob *j)
 		return;
 	if (j->dead) {
 		job_finish(j, "dead", j->dead);
+		return;
+	}
+	if (j->nolog) {
+		if (j->live == 0)
+			job_finish(j, "fail", j->nolog);
 		return;
 	}
 	if (j->handback) {

@@ -14,6 +14,8 @@
 #include "wfp/util.h"
 
 static void lock_request(struct xtask *t);
+static void orphan_new(struct xtask *t);
+static int lock_each(struct xtask *t, const char *ttl);
 
 /* A lock command of t answered: 1 when t is still wanted. */
 static int lock_answered(struct xtask *t)
@@ -162,8 +164,13 @@ static void on_request_added(struct wfp_redis *r, redisReply *reply, void *arg)
 			wfp_warn("job %s task %s: lock request: %s", t->job->id,
 				 t->job->wf->tasks[t->step.task].name,
 				 reply->str);
+		else /* lost: it may be queued in wfp-lock all the same, and
+			its grant would hold the locks for a whole ttl while
+			we wait under the next request: an orphan watches
+			its reply key and releases what it is granted */
+			orphan_new(t);
 		t->lock_deadline_ms = 0; /* the timer asks again */
-		poll_after(t, 1000);
+		poll_after(t, reply ? 1000 : EXEC_RETRY_MS);
 		return;
 	}
 	poll_after(t, EXEC_LOCK_POLL_MS);
@@ -239,6 +246,11 @@ static void on_direct(struct wfp_redis *r, redisReply *reply, void *arg)
 	if (!lock_answered(t))
 		return;
 	if (reply == NULL) {
+		/* Lost: it may have taken the locks under this token all the
+		 * same; they are released (STALE when not held: fine) before
+		 * the next try, under a new token, would wait behind them
+		 * for a whole ttl. */
+		t->release_old = 1;
 		t->lock_deadline_ms = 0;
 		poll_after(t, EXEC_RETRY_MS);
 		return;
@@ -269,6 +281,13 @@ static void on_poll_or_retry(evutil_socket_t fd, short what, void *arg)
 	if (t->freed || t->job->gone || t->on_locks == NULL)
 		return;
 	if (t->lock_deadline_ms == 0) {
+		if (t->release_old) { /* sent before the next request */
+			if (lock_each(t, NULL) != 0) {
+				poll_after(t, EXEC_RETRY_MS);
+				return;
+			}
+			t->release_old = 0;
+		}
 		lock_request(t);
 		return;
 	}
@@ -346,9 +365,12 @@ static void on_renew(struct wfp_redis *r, redisReply *reply, void *arg)
 	on_lock_cmd(r, reply, arg);
 }
 
-/* Runs renew (ttl != NULL) or release of every lock of t's grant. */
-static void lock_each(struct xtask *t, const char *ttl)
+/* Runs renew (ttl != NULL) or release of every lock of t's grant.
+ * Returns 0, or -1 when some command could not be sent. */
+static int lock_each(struct xtask *t, const char *ttl)
 {
+	int rc = 0;
+
 	enum wfp_script_id id = ttl ? WFP_LUA_LOCK_RENEW : WFP_LUA_LOCK_RELEASE;
 
 	for (int i = 0; i < t->grant.n; i++) {
@@ -365,7 +387,10 @@ static void lock_each(struct xtask *t, const char *ttl)
 				     ttl ? on_renew : on_lock_cmd, t, 1,
 				     ttl ? 6 : 5, argv, NULL) == 0)
 			t->lock_cmds++;
+		else
+			rc = -1;
 	}
+	return rc;
 }
 
 void xlock_renew(struct xtask *t)
@@ -465,11 +490,10 @@ static void on_orphan_timer(evutil_socket_t fd, short what, void *arg)
 	const char *argv[2] = {"LPOP", o->rkey};
 
 	(void)fd, (void)what;
+	o->cmds++; /* on_orphan_poll counts it down, also when not sent */
 	if (wfp_redis_command(o->x->r, 0, on_orphan_poll, o, 2, argv, NULL) ==
-	    0) {
-		o->cmds++;
+	    0)
 		return;
-	}
 	on_orphan_poll(o->x->r, NULL, o);
 }
 

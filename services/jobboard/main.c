@@ -19,7 +19,13 @@ static void release(void *jb)
 
 int main(int argc, char **argv)
 {
-	static const struct wfp_daemon_ops ops = {start, exit_code, release};
+	/* The settings it reads (its --help lists these). */
+	static const char *const flags[] = {
+	    "redis",	    "prefix",	    "visibility-ms",
+	    "retention-ms", "timeout-ms",   "inflight-max",
+	    "log-level",    "metrics-addr", NULL};
+	static const struct wfp_daemon_ops ops = {start, exit_code, release,
+						  flags};
 
 	return wfp_daemon_main("wfp-jobboard", argc, argv, &ops);
 }

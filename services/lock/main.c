@@ -19,7 +19,12 @@ static void release(void *l)
 
 int main(int argc, char **argv)
 {
-	static const struct wfp_daemon_ops ops = {start, exit_code, release};
+	/* The settings it reads (its --help lists these). */
+	static const char *const flags[] = {
+	    "redis",	 "prefix",	 "timeout-ms", "inflight-max",
+	    "log-level", "metrics-addr", NULL};
+	static const struct wfp_daemon_ops ops = {start, exit_code, release,
+						  flags};
 
 	return wfp_daemon_main("wfp-lock", argc, argv, &ops);
 }

@@ -27,6 +27,8 @@ eq "log of the run" "$(log_states "$ok_id")" \
 m=$(http_get 127.0.0.1 "$mport" /metrics)
 ok "6 entries" grep -q "^wfp_executor_log_entries_total 6$" <<<"$m"
 ok "in 4 calls" grep -q "^wfp_executor_log_calls_total 4$" <<<"$m"
+ok "redis connected" grep -q "^wfp_redis_connected 1$" <<<"$m"
+ok "connected once" grep -q "^wfp_redis_connects_total 1$" <<<"$m"
 ok "unreadable workflow is dead" wait_state "$bad" dead
 err=$(rcli HGET "$tag:job:$bad" error)
 ok "dead with the parser's message ($err)" grep -q "apply" <<<"$err"

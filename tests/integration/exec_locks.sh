@@ -37,6 +37,9 @@ ok "cancelled while waiting" wait_state "$j3" reverted 5
 eq "reason" "$(rcli HGET "$tag:job:$j3" error)" "cancelled: no lock"
 eq "c1 never ran" "$(grep -c . "$ev")" 0
 eq "log" "$(log_states "$j3")" "c1:running c1:apply-failed"
+# (logged running, it had not started: the error says what is true)
+eq "c1's error" "$(rcli --raw XRANGE "$tag:job:$j3:log" - + | awk '$0 == "error" { getline; print }')" \
+  "cancelled before its action ran"
 ok "release the outsider's lock" "$WFP" lock release shared "$hold_token"
 sleep 0.5
 eq "nobody else got it" "$(rcli EXISTS "$tag:lock:shared")" 0

@@ -271,6 +271,52 @@ static void test_cancel_waits_for_running(void **state)
 	wf_free(wf);
 }
 
+/* A cancel during a rollback keeps the failure that started it: the
+ * reason names both; a second cancel changes nothing. */
+static void test_cancel_keeps_failure(void **state)
+{
+	struct wfp_workflow *wf = linear(2, "");
+	struct wfp_engine *e = wfp_engine_new(wf);
+	struct wfp_engine_step s;
+
+	(void)state;
+	wfp_engine_begin(e);
+	end(e, step(e, 0).task, 1, NULL, NULL);
+	end(e, step(e, 0).task, 0, NULL, "exit 3");
+	s = step(e, 0); /* a reverting */
+	wfp_engine_cancel(e, "operator");
+	wfp_engine_cancel(e, "again");
+	end(e, s.task, 1, NULL, NULL);
+	assert_int_equal(wfp_engine_status(e), WFP_ENGINE_REVERTED);
+	assert_string_equal(wfp_engine_reason(e),
+			    "task b failed: exit 3; cancelled: operator");
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
+/* An abort (the log refused a write) rolls back like a failure, with
+ * its reason. */
+static void test_abort_rolls_back(void **state)
+{
+	struct wfp_workflow *wf = linear(2, "");
+	struct wfp_engine *e = wfp_engine_new(wf);
+	struct wfp_engine_step s;
+
+	(void)state;
+	wfp_engine_begin(e);
+	end(e, step(e, 0).task, 1, NULL, NULL);
+	wfp_engine_abort(e, "task log write refused: X");
+	assert_true(wfp_engine_rolling_back(e));
+	s = step(e, 0);
+	assert_int_equal(s.task, 0);
+	assert_int_equal(s.phase, WFP_ENGINE_REVERT);
+	end(e, 0, 1, NULL, NULL);
+	assert_int_equal(wfp_engine_status(e), WFP_ENGINE_REVERTED);
+	assert_string_equal(wfp_engine_reason(e), "task log write refused: X");
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
 /* Resume: applied tasks never run again; the task running when the
  * owner died is retried with the same attempt. */
 static void test_replay_forward(void **state)
@@ -495,6 +541,8 @@ int main(void)
 	    cmocka_unit_test(test_graph_ready_counters),
 	    cmocka_unit_test(test_retry_backoff_doubles),
 	    cmocka_unit_test(test_cancel_waits_for_running),
+	    cmocka_unit_test(test_cancel_keeps_failure),
+	    cmocka_unit_test(test_abort_rolls_back),
 	    cmocka_unit_test(test_replay_forward),
 	    cmocka_unit_test(test_replay_rollback),
 	    cmocka_unit_test(test_replay_apply_after_revert),
