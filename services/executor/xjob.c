@@ -453,10 +453,20 @@ static int64_t x_vis(const struct xjob *j)
  * from when that call was sent), so no other executor can hold the job
  * before the entry is written or the job is lost (STALE kills the task).
  * An apply after a cancel never starts early (on_append refuses it).
+ * Only plugin actions start early: an exec action costs a process spawn
+ * (milliseconds, far more than the round trip saved), and waiting for the
+ * acknowledgement, which carries a cancel, means a program with outside
+ * effects never starts after a cancel the executor could have seen.
  */
 static int may_start_early(const struct xjob *j, const struct xtask *t,
 			   int64_t now)
 {
+	const struct wfp_wf_task *wt = &j->wf->tasks[t->step.task];
+	const struct wfp_action *a =
+	    t->step.phase == WFP_ENGINE_REVERT ? &wt->revert : &wt->apply;
+
+	if (a->kind != WFP_ACTION_PLUGIN)
+		return 0;
 	if (j->handback || (j->cancelled && t->step.phase == WFP_ENGINE_APPLY &&
 			    !t->step.recover))
 		return 0;
