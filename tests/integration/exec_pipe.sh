@@ -100,11 +100,19 @@ pport=$(wfp_free_port)
 proxy=$!
 at_exit kill "$proxy"
 rm -f "$cnt"/*
-S='echo x >>"$WFP_IN_cnt/$WFP_TASK"; sleep 0.3'
-tasks=""
-for i in $(seq 1 30); do tasks="$tasks${tasks:+,}$(task "h$i" "$S")"; done
-start_executor h1 WFP_REDIS_URL="redis://127.0.0.1:$pport" WFP_VISIBILITY_MS=6000
-id=$(wf_post held "{\"linear\": [$tasks]}" "{\"cnt\": \"$cnt\"}")
+# Plugin tasks (only plugin actions start early): counter hI marks its
+# start in a file, then sleep sI paces the run (0.3 s).
+tasks=$(python3 -c '
+import json, sys
+t = []
+for i in range(1, 31):
+    t.append({"task": "h%d" % i, "apply": {"plugin": "counter",
+              "args": {"file": "%s/h%d" % (sys.argv[1], i)}}})
+    t.append({"task": "s%d" % i, "apply": {"plugin": "sleep", "args": {"ms": 300}}})
+print(json.dumps({"linear": t}))' "$cnt")
+start_executor h1 WFP_REDIS_URL="redis://127.0.0.1:$pport" WFP_VISIBILITY_MS=6000 \
+  WFP_PLUGIN_DIR="$WFP_BIN/plugins"
+id=$(wf_post held "$tasks")
 ok "first log_append held" wfp_wait_for test -f "$TMP/held"
 sleep 4.4
 n1=$(ls "$cnt" | wc -l)
@@ -115,8 +123,9 @@ eq "then none while it ran short" "$n2" "$n1"
 echo "# held: $n1 tasks started early"
 eq "nothing logged yet" "$(rcli XLEN "$tag:job:$id:log")" 0
 touch "$TMP/go"
-ok "completed after the ack" wait_state "$id" completed 20
-eq "each task applied once" "$(cat "$cnt"/* | wc -l)" 30
+ok "completed after the ack" wait_state "$id" completed 30
+eq "each task applied once" "$(cat "$cnt"/* | sort -u | tr '\n' ' ')" "1 "
+eq "every task ran" "$(ls "$cnt" | wc -l)" 30
 eq "log in order" "$(log_states "$id")" \
-  "$(python3 -c 'print(" ".join("h%d:running h%d:applied" % (i, i) for i in range(1, 31)))')"
+  "$(python3 -c 'print(" ".join("h%d:running h%d:applied s%d:running s%d:applied" % (i, i, i, i) for i in range(1, 31)))')"
 finish
