@@ -188,9 +188,8 @@ static int grant_fences(const msgpack_object *reply, struct wfp_lock_grant *g,
 	return 0;
 }
 
-/* Packs an acquire request body. */
-static void pack_acquire(msgpack_sbuffer *buf, const struct wfp_lock_grant *g,
-			 int64_t wait_ms)
+void wfp_lock_pack_acquire(msgpack_sbuffer *buf, const struct wfp_lock_grant *g,
+			   int64_t wait_ms)
 {
 	msgpack_packer pk;
 
@@ -247,7 +246,7 @@ static int acquire_waiting(struct wfp_client *c, struct wfp_lock_grant *g,
 	int rc;
 
 	msgpack_sbuffer_init(&body);
-	pack_acquire(&body, g, wait_ms);
+	wfp_lock_pack_acquire(&body, g, wait_ms);
 	rc = wfp_request(c, "lock", "acquire", body.data, body.size, timeout,
 			 &reply);
 	msgpack_sbuffer_destroy(&body);

@@ -62,6 +62,13 @@ struct wfp_lock_grant {
 	int64_t fences[WFP_LOCK_MULTI_MAX];
 };
 
+/*
+ * Packs the msgpack body of a waiting acquire request to wfp-lock (names,
+ * owner, token, ttl_ms of g; wait_ms) into buf, which the caller owns.
+ */
+void wfp_lock_pack_acquire(msgpack_sbuffer *buf, const struct wfp_lock_grant *g,
+			   int64_t wait_ms);
+
 /* Checks a lock name. Returns 0 or -1 with err. */
 int wfp_lock_check_name(const char *name, char *err, size_t errlen);
 

@@ -46,7 +46,8 @@
 #define EXEC_EARLY_MARGIN_DIV 3
 /* ... and while at most this many entries wait to be sent (the task's own
  * included; a task held back starts when its entry is sent): that bounds
- * what a crash may run again and the queue's memory. */
+ * the queue's memory and what a crash may run again (these plus the batch
+ * in flight: at most twice this many entries unacknowledged). */
 #define EXEC_EARLY_QUEUE_MAX WFP_LOG_BATCH_MAX
 
 struct executor;

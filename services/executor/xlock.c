@@ -176,25 +176,6 @@ static void on_request_added(struct wfp_redis *r, redisReply *reply, void *arg)
 	poll_after(t, EXEC_LOCK_POLL_MS);
 }
 
-/* Packs the acquire body. */
-static void pack_acquire(msgpack_sbuffer *buf, const struct wfp_lock_grant *g)
-{
-	msgpack_packer pk;
-
-	msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 5);
-	wfp_pack_cstr(&pk, "names");
-	msgpack_pack_array(&pk, (size_t)g->n);
-	for (int i = 0; i < g->n; i++)
-		wfp_pack_cstr(&pk, g->names[i]);
-	wfp_pack_kv(&pk, "owner", g->owner);
-	wfp_pack_kv(&pk, "token", g->token);
-	wfp_pack_cstr(&pk, "ttl_ms");
-	msgpack_pack_int64(&pk, g->ttl_ms);
-	wfp_pack_cstr(&pk, "wait_ms");
-	msgpack_pack_int64(&pk, EXEC_LOCK_WAIT_MS);
-}
-
 /* Sends a waiting acquire to wfp-lock (request_add.lua). */
 static void lock_request(struct xtask *t)
 {
@@ -215,7 +196,7 @@ static void lock_request(struct xtask *t)
 	snprintf(tmo, sizeof(tmo), "%lld", (long long)timeout);
 	snprintf(cap, sizeof(cap), "%d", WFP_REQUEST_STREAM_MAX);
 	msgpack_sbuffer_init(&body);
-	pack_acquire(&body, &t->grant);
+	wfp_lock_pack_acquire(&body, &t->grant, EXEC_LOCK_WAIT_MS);
 	argv[0] = stream.s, argv[1] = x->tag, argv[2] = "lock", argv[3] = cap;
 	argv[4] = "op", argv[5] = "acquire", argv[6] = "reply";
 	argv[7] = t->rkey, argv[8] = "timeout_ms", argv[9] = tmo;
@@ -227,10 +208,13 @@ static void lock_request(struct xtask *t)
 	rc = wfp_redis_script(x->r, WFP_LUA_REQUEST_ADD, on_request_added, t, 1,
 			      12, argv, lens);
 	msgpack_sbuffer_destroy(&body);
-	if (rc == 0)
+	if (rc == 0) {
 		t->lock_cmds++;
-	else
-		poll_after(t, 1000);
+		return;
+	}
+	/* Not sent (the link is down): nothing to wait for; ask again. */
+	t->lock_deadline_ms = 0;
+	poll_after(t, 1000);
 }
 
 /* ------------------------------------------------------------------ */
