@@ -113,21 +113,22 @@ struct xjob {
 	int qn, qcap;
 	struct logent *fl; /* entries of the log_append in flight */
 	int fln;
-	int appending;	       /* a log_append is in flight */
-	int64_t last_renew_ms; /* when the lease was last renewed */
-	int64_t lease_end_ms;  /* ours: last acknowledged renewal's send +
-				  the lease; past it the job may be another's */
-	int loaded;	       /* run, cancel and log read */
-	int64_t replayed;      /* log entries of this run replayed */
-	int cancelled;	       /* a cancel reached the engine */
-	int handback;	       /* SIGTERM: release when idle */
-	int finishing;	       /* finish sent */
-	char *dead;	       /* cannot run: ends dead with this reason */
-	char *nolog;	       /* the log refused a rollback's write: ends
-				  failed with this reason, writes nothing */
-	int gone;	       /* lost or ended: unlinked, free when idle */
-	int pending;	       /* commands in flight */
-	int live;	       /* tasks not freed */
+	int appending; /* a log_append is in flight */
+	int64_t
+	    last_renew_ms; /* when the lease was last renewed (exec_mono_ms) */
+	int64_t lease_end_ms; /* ours: last acknowledged renewal's send +
+				 the lease; past it the job may be another's */
+	int loaded;	      /* run, cancel and log read */
+	int64_t replayed;     /* log entries of this run replayed */
+	int cancelled;	      /* a cancel reached the engine */
+	int handback;	      /* SIGTERM: release when idle */
+	int finishing;	      /* finish sent */
+	char *dead;	      /* cannot run: ends dead with this reason */
+	char *nolog;	      /* the log refused a rollback's write: ends
+				 failed with this reason, writes nothing */
+	int gone;	      /* lost or ended: unlinked, free when idle */
+	int pending;	      /* commands in flight */
+	int live;	      /* tasks not freed */
 	struct xtask *tasks;
 	struct event *hb, *wake, *grace, *retry;
 	struct event *lease; /* at lease_end_ms: lost (self-fencing) */
@@ -170,6 +171,10 @@ void exec_claim_maybe(struct executor *x);
 void exec_job_ended(struct executor *x);
 void exec_slot_freed(struct executor *x); /* a task ended: pump every job */
 int64_t exec_now(void);
+
+/* The monotonic clock in ms: what lease estimates are measured on (send
+ * times, lease ends), so a wall clock step never lengthens a lease. */
+int64_t exec_mono_ms(void);
 void exec_registry_soon(struct executor *x);	/* jobs changed */
 int64_t exec_skew_ms(const struct executor *x); /* Redis's clock - ours */
 

@@ -19,6 +19,11 @@ int64_t exec_now(void)
 	return wfp_now_ms();
 }
 
+int64_t exec_mono_ms(void)
+{
+	return wfp_mono_us() / 1000;
+}
+
 /* ------------------------------------------------------------------ */
 /* Claims                                                              */
 /* ------------------------------------------------------------------ */
@@ -85,7 +90,7 @@ void exec_claim_maybe(struct executor *x)
 	if (wfp_redis_script(x->r, WFP_LUA_CLAIM, on_claim, x, 1, 6, argv,
 			     NULL) == 0) {
 		x->claiming = 1;
-		x->claim_sent_ms = exec_now();
+		x->claim_sent_ms = exec_mono_ms();
 		x->m_claims.value++;
 	}
 }

@@ -515,7 +515,8 @@ static void job_steps(struct xjob *j)
 			      s.phase == WFP_ENGINE_APPLY ? "running"
 							  : "reverting",
 			      s.attempt, 0, NULL, NULL, t) == 0 &&
-		    j->qn <= EXEC_EARLY_QUEUE_MAX && may_start_early(j, t, now))
+		    j->qn <= EXEC_EARLY_QUEUE_MAX &&
+		    may_start_early(j, t, exec_mono_ms()))
 			start_early(j, &j->q[j->qn - 1]);
 	}
 }
@@ -580,7 +581,7 @@ static void job_cancel(struct xjob *j, const char *reason)
 /* Arms the lease timer at lease_end_ms. */
 static void lease_arm(struct xjob *j)
 {
-	int64_t wait = j->lease_end_ms - exec_now();
+	int64_t wait = j->lease_end_ms - exec_mono_ms();
 	struct timeval tv;
 
 	if (wait < 0)
@@ -775,7 +776,7 @@ static void job_send(struct xjob *j, int force)
 	j->qn -= n, j->fln = n;
 	j->appending = 1;
 	j->pending++;
-	j->last_renew_ms = exec_now();
+	j->last_renew_ms = exec_mono_ms();
 	x->m_log_calls.value++;
 	x->m_log_entries.value += n;
 	/* Tasks held back by a full queue are in this call now. */
@@ -917,7 +918,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	if (j->gone)
 		return;
-	if (!j->finishing && exec_now() - j->last_renew_ms >= third - 20)
+	if (!j->finishing && exec_mono_ms() - j->last_renew_ms >= third - 20)
 		job_send(j, 1);
 	for (struct xtask *t = j->tasks; t; t = t->next) {
 		if (t->granted)
@@ -934,7 +935,7 @@ static void on_lease_end(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	if (j->gone)
 		return;
-	if (exec_now() < j->lease_end_ms) {
+	if (exec_mono_ms() < j->lease_end_ms) {
 		lease_arm(j);
 		return;
 	}
@@ -1169,7 +1170,7 @@ struct xjob *xjob_new(struct executor *x, const redisReply *row)
 	wfp_strlcpy(j->token, e[1]->str ? e[1]->str : "", sizeof(j->token));
 	j->fence = e[2]->integer;
 	j->payload = strdup(e[6]->str ? e[6]->str : "{}");
-	j->last_renew_ms = exec_now();
+	j->last_renew_ms = exec_mono_ms();
 	j->lease_end_ms = x->claim_sent_ms + x->d->cfg.visibility_ms;
 	if (j->payload == NULL || job_timers(j) != 0) {
 		j->gone = 1;
