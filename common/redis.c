@@ -95,9 +95,9 @@ static void pending_report(struct pending *p, redisReply *reply)
 int wfp_redis_error_transient(const char *msg)
 {
 	static const char *const words[] = {
-	    "BUSY",	   "LOADING",	"READONLY", "OOM",
-	    "TRYAGAIN",	   "MOVED",	"ASK",	    "MASTERDOWN",
-	    "CLUSTERDOWN", "UNBLOCKED", NULL};
+	    "BUSY",	   "LOADING",	"READONLY",   "OOM",
+	    "TRYAGAIN",	   "MOVED",	"ASK",	      "MASTERDOWN",
+	    "CLUSTERDOWN", "UNBLOCKED", "NOREPLICAS", NULL};
 
 	for (int i = 0; msg && words[i]; i++) {
 		size_t n = strlen(words[i]);

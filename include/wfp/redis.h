@@ -12,8 +12,9 @@
  *    either); every other pending command then gets NULL too.
  *  - An error reply that says Redis cannot serve now rather than "no"
  *    (its first word is BUSY, LOADING, READONLY, OOM, TRYAGAIN, MOVED, ASK,
- *    MASTERDOWN, CLUSTERDOWN or UNBLOCKED: a busy script, a restart, a
- *    failover, full memory, a resharding; READONLY, MASTERDOWN and
+ *    MASTERDOWN, CLUSTERDOWN, UNBLOCKED or NOREPLICAS: a busy script, a
+ *    restart, a failover, full memory, a resharding, too few replicas
+ *    for min-replicas-to-write; READONLY, MASTERDOWN and
  *    UNBLOCKED also drop the link, as the node is no longer a usable
  *    primary) is never handed to a callback: that command's
  *    callback gets NULL, as for a lost link, and only that one (the link
@@ -95,8 +96,8 @@ int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
 
 /* Returns 1 when an error reply's first word says Redis cannot serve now
  * (BUSY, LOADING, READONLY, OOM, TRYAGAIN, MOVED, ASK, MASTERDOWN,
- * CLUSTERDOWN, UNBLOCKED): retry after a reconnect, never report it as a
- * refusal. */
+ * CLUSTERDOWN, UNBLOCKED, NOREPLICAS): retry after a reconnect, never report it
+ * as a refusal. */
 int wfp_redis_error_transient(const char *msg);
 
 /* Drops the connection (pending callbacks get NULL) and frees r. */

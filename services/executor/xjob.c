@@ -590,25 +590,6 @@ static void lease_arm(struct xjob *j)
 	evtimer_add(j->lease, &tv);
 }
 
-/* 1 for an error reply that says Redis cannot write now, not that the
- * write is wrong: it is sent again. */
-static int refusal_transient(const char *err)
-{
-	static const char *const words[] = {
-	    "OOM",	  "BUSY",      "LOADING",    "READONLY",
-	    "MASTERDOWN", "TRYAGAIN",  "NOREPLICAS", "CLUSTERDOWN",
-	    "NOSCRIPT",	  "UNBLOCKED", NULL};
-
-	for (int i = 0; words[i]; i++) {
-		size_t n = strlen(words[i]);
-
-		if (strncmp(err, words[i], n) == 0 &&
-		    (err[n] == ' ' || err[n] == '\0'))
-			return 1;
-	}
-	return 0;
-}
-
 /* The log refused a write (not STALE/NOJOB: the job is still ours, but
  * what was sent cannot be recorded). Its entries are dropped; a task
  * whose start entry was refused never starts. The first refusal starts
@@ -656,10 +637,10 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		job_maybe_free(j);
 		return;
 	}
-	if (reply == NULL || (reply->type == REDIS_REPLY_ERROR &&
-			      refusal_transient(reply->str))) {
-		/* not sent, lost, or Redis cannot write now: the same
-		 * entries again (the lease timer ends it if never) */
+	if (reply == NULL) {
+		/* not sent, lost, or Redis cannot write now (the link hands
+		 * such error replies over as NULL: wfp_redis_error_transient):
+		 * the same entries again (the lease timer ends it if never) */
 		struct logent *q =
 		    malloc((size_t)(fln + j->qn + 1) * sizeof(*q));
 

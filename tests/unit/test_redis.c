@@ -34,6 +34,8 @@ static void test_transient_words(void **state)
 	assert_true(
 	    wfp_redis_error_transient("CLUSTERDOWN The cluster is down"));
 	assert_true(wfp_redis_error_transient("BUSY"));
+	assert_true(wfp_redis_error_transient(
+	    "NOREPLICAS Not enough good replicas to write."));
 }
 
 static void test_refusals_are_not_transient(void **state)
