@@ -109,6 +109,21 @@ int wfp_redis_error_transient(const char *msg)
 	return 0;
 }
 
+int wfp_redis_time_offset(const redisReply *reply, int64_t sent_us,
+			  int64_t now_us, int64_t *offset_us, int64_t *err_ms)
+{
+	int64_t sec = 0, usec = 0;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 2 ||
+	    wfp_parse_i64(reply->element[0]->str, &sec) != 0 ||
+	    wfp_parse_i64(reply->element[1]->str, &usec) != 0)
+		return -1;
+	*offset_us = sec * 1000000 + usec - (sent_us + now_us) / 2;
+	*err_ms = (now_us - sent_us) / 2000 + 1;
+	return 0;
+}
+
 /* Whether msg is a cluster redirect (MOVED, ASK): hiredis 0.14 cannot
  * follow one, so it never goes away by itself. */
 static int is_redirect(const char *msg)

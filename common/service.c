@@ -242,17 +242,12 @@ int64_t wfp_service_now_ms(const struct wfp_service *svc)
 static void on_time(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct wfp_service *svc = arg;
-	int64_t now_us = wfp_mono_us(), sec = 0, usec = 0;
 
 	(void)r;
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 2 ||
-	    wfp_parse_i64(reply->element[0]->str, &sec) != 0 ||
-	    wfp_parse_i64(reply->element[1]->str, &usec) != 0)
+	if (wfp_redis_time_offset(reply, svc->clock_sent_us, wfp_mono_us(),
+				  &svc->clock_offset_us,
+				  &svc->clock_err_ms) != 0)
 		return; /* measured again on the next connect or tick */
-	svc->clock_offset_us =
-	    sec * 1000000 + usec - (svc->clock_sent_us + now_us) / 2;
-	svc->clock_err_ms = (now_us - svc->clock_sent_us) / 2000 + 1;
 	if (!svc->clock_known) {
 		svc->clock_known = 1;
 		say_alive(svc); /* the first one waited for Redis's clock */

@@ -100,6 +100,16 @@ int wfp_redis_script(struct wfp_redis *r, enum wfp_script_id id,
  * as a refusal. */
 int wfp_redis_error_transient(const char *msg);
 
+/*
+ * Reads a reply to TIME sent at monotonic time sent_us and answered at
+ * now_us: Redis's clock is its answer at the middle of the round trip.
+ * Sets *offset_us (add it to wfp_mono_us() to get Redis's clock in us)
+ * and *err_ms (half the round trip, rounded up). Returns 0, or -1 when
+ * reply is not a TIME answer (nothing set).
+ */
+int wfp_redis_time_offset(const redisReply *reply, int64_t sent_us,
+			  int64_t now_us, int64_t *offset_us, int64_t *err_ms);
+
 /* Drops the connection (pending callbacks get NULL) and frees r. */
 void wfp_redis_free(struct wfp_redis *r);
 

@@ -218,16 +218,12 @@ int64_t exec_skew_ms(const struct executor *x)
 static void on_time(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct executor *x = arg;
-	int64_t now_us = wfp_mono_us(), sec = 0, usec = 0;
+	int64_t err_ms;
 
 	(void)r;
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 2 ||
-	    wfp_parse_i64(reply->element[0]->str, &sec) != 0 ||
-	    wfp_parse_i64(reply->element[1]->str, &usec) != 0)
+	if (wfp_redis_time_offset(reply, x->clock_sent_us, wfp_mono_us(),
+				  &x->clock_offset_us, &err_ms) != 0)
 		return; /* measured again at the next beat */
-	x->clock_offset_us =
-	    sec * 1000000 + usec - (x->clock_sent_us + now_us) / 2;
 	x->clock_known = 1;
 }
 
