@@ -1,0 +1,119 @@
+# Reservations that fail: a failure injected at each step of each item of
+# the example's small server (ip and disk undone with destroy, vm with
+# poweroff, unconfigure, unreserve). Each time: the reservation is failed,
+# its fulfilment job reverted, no resource file remains, the pools' used
+# capacity is back where it was, and every item was undone with the right
+# steps for how far it got (from `wfp rsv show --json`, checked against
+# what the fake cloud did). A failing undo step: the job ends failed, the
+# resource stays (a person must look), the capacity still comes back.
+. "$(dirname "$0")/lib.sh"
+. "$here/provision.bash"
+start_all
+example_pools
+zero="ips=0 volumes=0 vcpus=0"
+eq "pools empty" "$(pools_used)" "$zero"
+
+# undo_for CLASS REACHED: the undo steps of an item that got to REACHED.
+undo_for() {
+  case $1:$2 in
+  *:none) echo "" ;;
+  ip:* | volume:*) echo "destroy" ;;
+  vm:acquired) echo "poweroff unconfigure unreserve" ;;
+  vm:configured) echo "unconfigure unreserve" ;;
+  vm:reserved) echo "unreserve" ;;
+  esac
+}
+
+# forward_to REACHED: the steps that got an item to REACHED.
+forward_to() {
+  case $1 in
+  none) echo "" ;;
+  reserved) echo "reserve" ;;
+  configured) echo "reserve configure" ;;
+  acquired) echo "reserve configure acquire" ;;
+  esac
+}
+
+# before STEP: the phase an item is in when STEP starts.
+before() {
+  case $1 in
+  reserve) echo none ;;
+  configure) echo reserved ;;
+  acquire) echo configured ;;
+  esac
+}
+
+class_of() { case $1 in ip) echo ip ;; disk) echo volume ;; vm) echo vm ;; esac; }
+
+# create_fails ID FILE: `wfp rsv create --wait` exits 1 naming the failure.
+create_fails() {
+  local rc=0
+  timeout 30 "$WFP" rsv create "$2" --id "$1" --wait >"$TMP/out" 2>"$TMP/err" || rc=$?
+  eq "$1: create --wait exits 1" "$rc" 1
+  ok "$1: says why ($(tail -n 1 "$TMP/err"))" grep -q "injected failure" "$TMP/err"
+}
+
+for item in ip disk vm; do
+  for step in reserve configure acquire; do
+    id="f-$item-$step"
+    create_fails "$id" "$(rsv_file "$id" "$(set_arg "$item" fail "$step")")"
+    eq "$id: failed" "$(rsv_field "$id" state)" failed
+    eq "$id: job reverted" "$(job_state "$id.fulfil")" reverted
+    eq "$id: no resource left" "$(cloud_files | tr '\n' ' ')" ""
+    eq "$id: capacity back" "$(pools_used)" "$zero"
+    ok "$id: returned_at set" test -n "$(rsv_field "$id" returned_at)"
+    err=$(rsv_field "$id" error)
+    ok "$id: the error names $item.$step ($err)" contains "$err" "$item.$step"
+    j=$(show_json "$id")
+    eq "$id: show state" "$(jq -r .state <<<"$j")" failed
+    eq "$id: $item failed at" "$(item_of "$j" "$item" failed)" "$step"
+    eq "$id: $item reached" "$(item_of "$j" "$item" reached)" "$(before "$step")"
+    for it in ip disk vm; do
+      cls=$(class_of "$it")
+      reached=$(item_of "$j" "$it" reached)
+      undo=$(undo_for "$cls" "$reached")
+      eq "$id: $it phase" "$(item_of "$j" "$it" phase)" none
+      eq "$id: $it undone with" "$(item_of "$j" "$it" undo)" "$undo"
+      eq "$id: $it in the cloud" "$(steps_of "$id" "$it")" "$(echo $(forward_to "$reached") $undo)"
+      eq "$id: $it in the hash" "$(rsv_field "$id" "item:$it")" none
+      eq "$id: $it undo in the hash" "$(rsv_field "$id" "undo:$it")" "$(tr ' ' , <<<"$undo")"
+    done
+    eq "$id: $item failed in the hash" "$(rsv_field "$id" "failed:$item")" "$step"
+  done
+done
+
+# A failing undo step: the revert fails, the job ends failed and the
+# resource is left in the cloud for a person; the capacity comes back.
+# ITEM FAIL_LIST UNDO_FAILING STATE_LEFT
+for c in "vm acquire,unconfigure unconfigure configured" \
+         "vm configure,unreserve unreserve reserved" \
+         "disk configure,destroy destroy reserved"; do
+  read -r item fails undo left <<<"$c"
+  id="u-$item-$undo"
+  create_fails "$id" "$(rsv_file "$id" "$(set_arg "$item" fail "$fails")")"
+  eq "$id: failed" "$(rsv_field "$id" state)" failed
+  eq "$id: job failed" "$(job_state "$id.fulfil")" failed
+  cls=$(class_of "$item")
+  f="$cls-$id-$item"
+  ok "$id: $f left" test -f "$CLOUD/$f"
+  eq "$id: $f left $left" "$(sed -n 's/^state=//p' "$CLOUD/$f")" "$left"
+  eq "$id: capacity back" "$(pools_used)" "$zero"
+  j=$(show_json "$id")
+  eq "$id: $item failed at" "$(item_of "$j" "$item" failed)" "$undo"
+  eq "$id: $item phase" "$(item_of "$j" "$item" phase)" "$left"
+  eq "$id: $item failed in the hash" "$(rsv_field "$id" "failed:$item")" "$undo"
+  rm -f "$CLOUD"/*
+done
+
+# A successful one after all that: active, three resources acquired.
+id=ok-1
+ok "$id: active" timeout 30 "$WFP" rsv create "$(rsv_file "$id")" --id "$id" --wait
+eq "$id: resources" "$(cloud_files | tr '\n' ' ')" "ip-ok-1-ip vm-ok-1-vm volume-ok-1-disk "
+for f in "$CLOUD"/*; do eq "$(basename "$f") acquired" "$(sed -n 's/^state=//p' "$f")" acquired; done
+eq "$id: used" "$(pools_used)" "ips=1 volumes=20 vcpus=2"
+j=$(show_json "$id")
+for it in ip disk vm; do
+  eq "$id: $it phase" "$(item_of "$j" "$it" phase)" acquired
+  eq "$id: $it not undone" "$(item_of "$j" "$it" undo)" ""
+done
+finish
