@@ -667,7 +667,8 @@ end
 -- Answers remembered per request: an operator's request (transfer,
 -- repost) served twice (a replica died before acknowledging it) gets its
 -- first answer again, whatever other requests did in between. The answer
--- lives in its own key {P}:svc:jobboard:done:ENTRY for the longest
+-- lives in its own key {P}:svc:SERVICE:done:ENTRY (the board's, or the
+-- reservation service's for create, release, pool_set) for the longest
 -- request deadline (after that the request is never served again), never
 -- in the job hash, and never holds a token.
 -- ---------------------------------------------------------------------
