@@ -189,8 +189,7 @@ static void on_read_hash(struct wfp_redis *r, redisReply *reply, void *arg)
 }
 
 /* A job's state answered: nil means the job is gone (cleaned). */
-static void on_read_job_state(struct wfp_redis *r, redisReply *reply,
-			      void *arg)
+static void on_read_job_state(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct rsvd_read *rr = arg;
 
@@ -299,8 +298,8 @@ static void read_log_page(struct rsvd_read *rr)
 	}
 	k = wfp_key_log(rr->rd->tag, rr->jobs[rr->cur]);
 	snprintf(count, sizeof(count), "%d", RSVD_LOG_PAGE);
-	const char *argv[6] = {"XRANGE", k.s, rr->next_start, "+", "COUNT",
-			       count};
+	const char *argv[6] = {"XRANGE", k.s,	  rr->next_start,
+			       "+",	 "COUNT", count};
 	if (wfp_redis_command(wfp_service_redis(rr->rd->svc), 0, on_read_log,
 			      rr, 6, argv, NULL) != 0)
 		read_end(rr, 0);
@@ -495,8 +494,7 @@ static void recon_moved(struct recon *rc)
 }
 
 /* rsv_release.lua answered the teardown of an expired reservation. */
-static void on_recon_teardown(struct wfp_redis *r, redisReply *reply,
-			      void *arg)
+static void on_recon_teardown(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct recon *rc = arg;
 
@@ -515,17 +513,21 @@ static void recon_teardown(struct recon *rc)
 	struct rsvd *rd = rc->rd;
 	struct wfp_key k = rsvd_key_rsv(rd, rc->slot->id);
 	char err[256];
-	char *payload = wfp_rsv_teardown_payload(rc->rr->plan, rc->slot->id,
-						 rc->rr->prog, err, sizeof(err));
+	char *payload = wfp_rsv_teardown_payload(
+	    rc->rr->plan, rc->slot->id, rc->rr->prog, err, sizeof(err));
 
 	if (payload == NULL) {
 		wfp_error("reservation %s: no teardown: %s", rc->slot->id, err);
 		recon_end(rc);
 		return;
 	}
-	const char *argv[6] = {k.s, rd->tag, rc->slot->id, payload, "", "0"};
+	char ret[24];
+
+	snprintf(ret, sizeof(ret), "%lld", (long long)rd->d->cfg.retention_ms);
+	const char *argv[7] = {k.s, rd->tag, rc->slot->id, payload,
+			       "",  "0",     ret};
 	if (wfp_redis_script(wfp_service_redis(rd->svc), WFP_LUA_RSV_RELEASE,
-			     on_recon_teardown, rc, 1, 6, argv, NULL) != 0)
+			     on_recon_teardown, rc, 1, 7, argv, NULL) != 0)
 		recon_end(rc);
 	free(payload);
 }
@@ -568,7 +570,7 @@ static void recon_send(struct recon *rc)
 
 	if (n > RSVD_FIELDS_PER_CALL)
 		n = RSVD_FIELDS_PER_CALL;
-	snprintf(count, sizeof(count), "%d", 2 * n);
+	snprintf(count, sizeof(count), "%d", n);
 	argv[0] = k.s, argv[1] = rd->tag, argv[2] = rc->slot->id;
 	argv[3] = count;
 	for (int i = 0; i < 2 * n; i++)
@@ -643,7 +645,7 @@ static void on_recon_head(struct wfp_redis *r, redisReply *reply, void *arg)
 	}
 	if (reply->element[0]->type != REDIS_REPLY_STRING) {
 		/* No such reservation: nothing is outstanding for it. */
-		k = rsvd_key_svc(rd, "open");
+		k = wfp_key_rsv_open(rd->tag);
 		const char *zrem[3] = {"ZREM", k.s, rc->slot->id};
 		wfp_redis_command(wfp_service_redis(rd->svc), 0, NULL, NULL, 3,
 				  zrem, NULL);
@@ -733,7 +735,7 @@ static void event_seen(struct rsvd *rd, const redisReply *fv)
 	    wfp_job_state_parse(state, &st) != 0 || !wfp_job_state_final(st) ||
 	    !rsv_job_name(id))
 		return;
-	map = rsvd_key_svc(rd, "jobs");
+	map = wfp_key_rsv_jobs(rd->tag);
 	const char *argv[3] = {"HGET", map.s, id};
 	wfp_redis_command(wfp_service_redis(rd->svc), 0, on_job_owner, rd, 3,
 			  argv, NULL);
