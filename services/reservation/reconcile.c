@@ -771,23 +771,6 @@ static void on_events(struct wfp_redis *r, redisReply *reply, void *arg)
 	rsvd_events_read(rd);
 }
 
-void rsvd_events_read(struct rsvd *rd)
-{
-	struct wfp_key events = wfp_key_events(rd->tag);
-	char count[16], block[16];
-	const char *argv[8] = {"XREAD", "COUNT",   count,    "BLOCK",
-			       block,	"STREAMS", events.s, rd->ev_last};
-
-	if (rd->ev_reading || rd->closing || rd->d->stopping ||
-	    rd->ev_last[0] == '\0' || !wfp_redis_ready(rd->ev))
-		return;
-	snprintf(count, sizeof(count), "%d", EVENTS_BATCH);
-	snprintf(block, sizeof(block), "%d", EVENTS_BLOCK_MS);
-	if (wfp_redis_command(rd->ev, EVENTS_BLOCK_MS + rd->d->cfg.timeout_ms,
-			      on_events, rd, 8, argv, NULL) == 0)
-		rd->ev_reading = 1;
-}
-
 /* The newest event id answered (first connect): read from there, and
  * sweep for what ended before. */
 static void on_events_last(struct wfp_redis *r, redisReply *reply, void *arg)
@@ -798,7 +781,7 @@ static void on_events_last(struct wfp_redis *r, redisReply *reply, void *arg)
 	rd->ev_reading = 0;
 	if (rd->closing || !reply_ok(reply, "reading the newest event") ||
 	    reply->type != REDIS_REPLY_ARRAY)
-		return;
+		return; /* the tick asks again */
 	if (reply->elements > 0 &&
 	    reply->element[0]->type == REDIS_REPLY_ARRAY &&
 	    reply->element[0]->elements == 2 &&
@@ -811,21 +794,46 @@ static void on_events_last(struct wfp_redis *r, redisReply *reply, void *arg)
 	rsvd_events_read(rd);
 }
 
-void rsvd_events_up(struct wfp_redis *r, void *arg)
+/* Asks for the newest event id, where reading starts. */
+static void events_start(struct rsvd *rd)
 {
-	struct rsvd *rd = arg;
 	struct wfp_key events = wfp_key_events(rd->tag);
 	const char *argv[6] = {"XREVRANGE", events.s, "+", "-", "COUNT", "1"};
 
-	if (rd->ev_last[0]) {
-		/* A reconnect: go on from the last event read; the sweep
-		 * catches up with anything trimmed meanwhile. */
-		rsvd_sweep_soon(rd);
-		rsvd_events_read(rd);
+	if (wfp_redis_command(rd->ev, 0, on_events_last, rd, 6, argv, NULL) ==
+	    0)
+		rd->ev_reading = 1;
+}
+
+void rsvd_events_read(struct rsvd *rd)
+{
+	struct wfp_key events = wfp_key_events(rd->tag);
+	char count[16], block[16];
+	const char *argv[8] = {"XREAD", "COUNT",   count,    "BLOCK",
+			       block,	"STREAMS", events.s, rd->ev_last};
+
+	if (rd->ev_reading || rd->closing || rd->d->stopping ||
+	    !wfp_redis_ready(rd->ev))
+		return;
+	if (rd->ev_last[0] == '\0') {
+		events_start(rd);
 		return;
 	}
-	if (rd->ev_reading)
-		return;
-	if (wfp_redis_command(r, 0, on_events_last, rd, 6, argv, NULL) == 0)
+	snprintf(count, sizeof(count), "%d", EVENTS_BATCH);
+	snprintf(block, sizeof(block), "%d", EVENTS_BLOCK_MS);
+	if (wfp_redis_command(rd->ev, EVENTS_BLOCK_MS + rd->d->cfg.timeout_ms,
+			      on_events, rd, 8, argv, NULL) == 0)
 		rd->ev_reading = 1;
+}
+
+void rsvd_events_up(struct wfp_redis *r, void *arg)
+{
+	struct rsvd *rd = arg;
+
+	(void)r;
+	/* After a reconnect reading goes on from the last event read; the
+	 * sweep catches up with anything trimmed meanwhile. */
+	if (rd->ev_last[0])
+		rsvd_sweep_soon(rd);
+	rsvd_events_read(rd);
 }
