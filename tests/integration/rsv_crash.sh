@@ -1,49 +1,56 @@
-# An executor SIGKILLed in the middle of a reservation's fulfilment:
-# another executor finishes it after the lease; the reservation becomes
-# active; no step is done twice in the cloud (the fake cloud keeps a
-# marker per WFP_TASK_KEY and step, and logs every call): the step running
-# at the kill is called again with the same key and finds itself done,
-# every other step is called once.
+# wfp-reservation catches up after a crash between a job's end and its
+# bookkeeping (SIGSTOP, the job ends, SIGKILL, restart), for a fulfilment
+# and for a teardown; and after Redis goes away and comes back (its links
+# reconnect, the events link reads on).
 . "$(dirname "$0")/lib.sh"
-. "$here/provision.bash"
+. "$(dirname "$0")/rsv_lib.bash"
+own_redis --appendonly yes --appendfsync always
+file_class vm "sleep 1; " "sleep 1; "
 start_board
-start_lock
-at_exit stop_lock
-start_rsv
-example_pools
-start_cloud_executor k1 WFP_VISIBILITY_MS=1000
-k1=$EXEC_PID
+at_exit stop_reservation
+start_reservation WFP_CLASSES_DIR="$CLASSES"
+start_executor e1
+"$REQ" pool_set name=cpus capacity:=10 >/dev/null
 
-# The vm's steps take 0.8 s each (after their effect); ip and disk are quick.
-id=crash-1
-f=$(rsv_file "$id" "$(set_arg vm pause_ms 800)")
-out=$("$WFP" rsv create "$f" --id "$id")
-eq "created" "$out" "$id"
-# k1 is in vm.configure's pause: the file says configured.
-vm_configured() { [ "$(sed -n 's/^state=//p' "$CLOUD/vm-$id-vm" 2>/dev/null)" = configured ]; }
-ok "k1 configured the vm" wfp_wait_for vm_configured
-eq "owned by k1" "$(rcli HGET "$tag:job:$id.fulfil" owner)" k1
-start_cloud_executor k2 WFP_VISIBILITY_MS=1000
-kill -9 "$k1"
-eq "pending meanwhile" "$(rsv_field "$id" state)" pending
-ok "active, finished by k2" wait_rsv "$id" active 20
-eq "job completed" "$(job_state "$id.fulfil")" completed
-eq "finished by k2" "$(rcli HGET "$tag:job:$id.fulfil" owner)" k2
-eq "capacity held once" "$(pools_used)" "ips=1 volumes=20 vcpus=2"
-for it in ip disk vm; do
-  eq "$it: each step done once" "$(steps_of "$id" "$it")" "reserve configure acquire"
-done
-eq "the cloud: one call of each ip and disk step" \
-  "$(calls | awk '$4 != "vm"' | wc -l)" 6
-eq "vm configure: called twice with one key" \
-  "$(calls | awk '$4 == "vm" && $2 == "configure" { print $1 }' | sort | uniq -c | awk '{ print $1 }')" 2
-eq "vm configure: the second call found it done" \
-  "$(calls | awk '$4 == "vm" && $2 == "configure" { print $5 }' | tr '\n' ' ')" "done again "
-eq "vm reserve and acquire: once" \
-  "$(calls | awk '$4 == "vm" && $2 != "configure"' | wc -l)" 2
-eq "the key of the job's vm.configure" \
-  "$(calls | awk '$4 == "vm" && $2 == "configure" { print $1; exit }')" "$id.fulfil:1:vm.configure"
-for f in "$CLOUD"/*; do eq "$(basename "$f") acquired" "$(sed -n 's/^state=//p' "$f")" acquired; done
-j=$(show_json "$id")
-for it in ip disk vm; do eq "$it acquired" "$(item_of "$j" "$it" phase)" acquired; done
+# The fulfilment ends while the service is stopped, then it is killed.
+create k1 "$(rsv_file k1 "[$(item kvm cpus 4 vm)]")" >/dev/null
+kill -STOP "$RSV_PID"
+ok "fulfilment completes" wait_state k1.fulfil completed
+sleep 0.3
+eq "no bookkeeping while stopped" "$(rsv_state k1)" pending
+kill -KILL "$RSV_PID"; wait "$RSV_PID" 2>/dev/null || true; RSV_PID=""
+start_reservation WFP_CLASSES_DIR="$CLASSES"
+ok "k1 active after the restart" wait_rsv k1 active
+eq "phase recorded" "$(rsv_field k1 item:kvm)" acquired
+
+# The same for a teardown.
+out=$("$REQ" release id=k1)
+ok "teardown posted" grep -qx "action=posted" <<<"$out"
+kill -STOP "$RSV_PID"
+ok "teardown completes" wait_state k1.release.1 completed
+sleep 0.3
+eq "still active while stopped" "$(rsv_state k1)" active
+eq "capacity still taken" "$(pool_field cpus used)" 4
+kill -KILL "$RSV_PID"; wait "$RSV_PID" 2>/dev/null || true; RSV_PID=""
+start_reservation WFP_CLASSES_DIR="$CLASSES"
+ok "k1 released after the restart" wait_rsv k1 released
+eq "capacity back" "$(pool_field cpus used)" 0
+eq "files gone" "$(files kvm)" ""
+
+# Redis goes away while a fulfilment runs, and comes back with its data.
+before=$(rsv_connects)
+create k2 "$(rsv_file k2 "[$(item k2vm cpus 2 vm)]")" >/dev/null
+rcli SHUTDOWN >/dev/null 2>&1 || true
+wait "$REDIS_PID" 2>/dev/null || true
+REDIS_PID=""
+sleep 1.5
+ok "reservation survives the outage" kill -0 "$RSV_PID"
+wfp_redis_start "$TMP/redis" --appendonly yes --appendfsync always
+ok "both links reconnect" wfp_wait_for rsv_connected_since "$before"
+ok "k2 active after the outage" wait_rsv k2 active 30
+eq "k2 capacity" "$(pool_field cpus used)" 2
+"$REQ" release id=k2 >/dev/null
+ok "k2 released" wait_rsv k2 released 20
+eq "capacity back after the outage" "$(pool_field cpus used)" 0
+eq "no files left" "$(ls "$OUT" | wc -l)" 0
 finish
