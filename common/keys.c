@@ -138,3 +138,43 @@ struct wfp_key wfp_key_fence(const char *tag, const char *resource)
 {
 	return key_fmt(tag, "fence:%s", resource);
 }
+
+struct wfp_key wfp_key_pool(const char *tag, const char *name)
+{
+	return key_fmt(tag, "pool:%s", name);
+}
+
+struct wfp_key wfp_key_pools(const char *tag)
+{
+	return key_fmt(tag, "pools");
+}
+
+struct wfp_key wfp_key_poolrsv(const char *tag, const char *name)
+{
+	return key_fmt(tag, "poolrsv:%s", name);
+}
+
+struct wfp_key wfp_key_rsv(const char *tag, const char *id)
+{
+	return key_fmt(tag, "rsv:%s", id);
+}
+
+struct wfp_key wfp_key_rsvs(const char *tag, const char *state)
+{
+	return key_fmt(tag, "rsvs:%s", state);
+}
+
+struct wfp_key wfp_key_rsv_expiry(const char *tag)
+{
+	return key_fmt(tag, "svc:reservation:expiry");
+}
+
+struct wfp_key wfp_key_rsv_jobs(const char *tag)
+{
+	return key_fmt(tag, "svc:reservation:jobs");
+}
+
+struct wfp_key wfp_key_rsv_open(const char *tag)
+{
+	return key_fmt(tag, "svc:reservation:open");
+}

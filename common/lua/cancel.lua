@@ -1,4 +1,5 @@
--- cancel.lua: an operator cancels a job.
+-- cancel.lua: an operator cancels a job (cancel_job in lib.lua, which
+-- the reservation scripts share):
 -- - posted, and nothing of its current run in its task log: nothing ran,
 --   so the job is reverted at once (its board entry removed, error
 --   "cancelled: REASON", or "cancelled" without one);
@@ -21,46 +22,12 @@
 want_args(1, 6, 6)
 local id = arg_id(2)
 want_key(1, K.job(id))
-local PREFIX = 'cancelled: '
-local reason = arg_text(3, 'reason', LIMIT.REASON - #PREFIX, true)
+local reason = arg_text(3, 'reason', LIMIT.REASON - #CANCEL_PREFIX, true)
 local request = arg_request(4)
 arg_deadline(5)
 local retention = arg_int(6, 'retention_ms', 1, LIMIT.RETENTION_MAX_MS)
-local job = K.job(id)
 local seen = done_get(request, 'cancel', id)
 if seen then return seen.state end
-local f = redis.call('HMGET', job, 'state', 'owner', 'entry', 'run',
-  'cancel')
-if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
-local state = f[1]
-local now = now_ms()
-
--- True when the task log holds an entry of the job's current run: the
--- last entry is of the newest run written (runs only grow).
-local function ran()
-  local last = redis.call('XREVRANGE', K.log(id), '+', '-', 'COUNT', 1)
-  local run = tonumber(f[4]) or 1
-  return last[1] ~= nil and tonumber(field(last[1][2], 'run')) == run
-end
-
-if state == 'posted' and not ran() then
-  next_state(id, state, 'cancel')
-  if f[3] and f[3] ~= '' then
-    redis.call('XACK', K.stream, GROUP, f[3])
-    redis.call('XDEL', K.stream, f[3])
-  end
-  redis.call('HSET', job, 'entry', '')
-  finalize(id, state, 'reverted', now,
-    reason ~= '' and PREFIX .. reason or 'cancelled', retention, '')
-elseif state == 'claimed' or state == 'posted' then
-  if not f[5] or f[5] == '' then
-    local why = reason ~= '' and reason or 'cancelled'
-    redis.call('HSET', job, 'cancel', why, 'cancel_at', now)
-    emit(id, state, f[2], 'cancel-requested: ' .. why)
-  end
-else
-  next_state(id, state, 'cancel') -- refused: a final state
-end
-local after = redis.call('HGET', job, 'state')
+local after = cancel_job(id, reason, retention)
 done_put(request, 'cancel', id, { state = after })
 return after

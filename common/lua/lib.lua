@@ -37,6 +37,11 @@ function K.done(service, entry)
 end
 function K.reply(nonce) return P .. ':reply:' .. nonce end
 function K.fence(resource) return P .. ':fence:' .. resource end
+-- Pools and reservations (the wfp-reservation service).
+function K.pool(name) return P .. ':pool:' .. name end
+function K.poolrsv(name) return P .. ':poolrsv:' .. name end
+function K.rsv(id) return P .. ':rsv:' .. id end
+function K.rsvs(state) return P .. ':rsvs:' .. state end
 
 -- Binds one call: its keys and arguments, the tag P and the key names
 -- made of it. Runs below for EVAL, and first in every library function.
@@ -54,6 +59,10 @@ local function bind_call(keys, args)
   K.owners = P .. ':owners'
   K.dead = P .. ':deadletter'
   K.events = P .. ':events'
+  K.pools = P .. ':pools'
+  K.rsv_expiry = P .. ':svc:reservation:expiry'
+  K.rsv_jobs = P .. ':svc:reservation:jobs'
+  K.rsv_open = P .. ':svc:reservation:open'
 end
 bind_call(KEYS, ARGV)
 
@@ -634,9 +643,10 @@ end
 
 -- The remembered answer (a table with op and id) of request for op on
 -- job id, or nil; refuses a request id that answered another operation.
-local function done_get(request, op, id)
+-- service: whose request it is ('jobboard' when nil).
+local function done_get(request, op, id, service)
   if request == '' then return nil end
-  local v = redis.call('GET', K.done('jobboard', request))
+  local v = redis.call('GET', K.done(service or 'jobboard', request))
   if not v then return nil end
   local ok, r = pcall(cjson.decode, v)
   if not ok or type(r) ~= 'table' or r.op ~= op or r.id ~= id then
@@ -645,11 +655,13 @@ local function done_get(request, op, id)
   return r
 end
 
--- Remembers answer (a table) for request, with op and id.
-local function done_put(request, op, id, answer)
+-- Remembers answer (a table) for request, with op and id (service as
+-- done_get's).
+local function done_put(request, op, id, answer, service)
   if request == '' then return end
   answer.op, answer.id = op, id
-  redis.call('SET', K.done('jobboard', request), cjson.encode(answer), 'PX',
+  redis.call('SET', K.done(service or 'jobboard', request),
+    cjson.encode(answer), 'PX',
     LIMIT.REQUEST_TIMEOUT_MAX_MS)
 end
 
@@ -660,4 +672,230 @@ local function field(flat, name)
     if flat[i] == name then return flat[i + 1] end
   end
   return nil
+end
+
+-- ---------------------------------------------------------------------
+-- Leases: one mechanism for everything that ends at a time (job claims,
+-- lock leases and waits, reservation TTLs). A lease set is a zset member
+-- -> end (ms on Redis's clock).
+-- ---------------------------------------------------------------------
+
+-- Members of lease set zkey whose end is at or before now, at most limit.
+local function lease_due(zkey, now, limit)
+  return redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, limit)
+end
+
+-- The earliest end in lease set zkey, or -1 when it is empty.
+local function lease_next(zkey)
+  local first = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
+  return first[2] and tonumber(first[2]) or -1
+end
+
+-- Sets (or moves) member's end in lease set zkey.
+local function lease_set(zkey, member, end_ms)
+  redis.call('ZADD', zkey, end_ms, member)
+end
+
+-- Removes member from lease set zkey.
+local function lease_drop(zkey, member)
+  redis.call('ZREM', zkey, member)
+end
+
+-- ---------------------------------------------------------------------
+-- Posting and cancelling a job: the board's rules, shared by post.lua,
+-- cancel.lua and the reservation scripts that post and cancel the jobs
+-- of a reservation.
+-- ---------------------------------------------------------------------
+
+-- Refuses a job payload the board would not take: at most LIMIT.PAYLOAD
+-- bytes of one JSON object the C side reads too.
+local function check_payload(payload)
+  if #payload > LIMIT.PAYLOAD or not utf8_ok(payload, false)
+      or not json_object_ok(payload) then
+    bad_arg('payload', payload, 'is not a JSON object of at most '
+      .. LIMIT.PAYLOAD .. ' bytes')
+  end
+end
+
+-- The board's answer to a post that was made before, without writing:
+-- {first_id, 0} when the idempotency key idem ('' none) names a live job,
+-- or when job id exists and was posted by this same request ('' none);
+-- nil when id is free. Refuses with EXISTS an id that is taken.
+local function post_seen(id, idem, request)
+  if idem ~= '' then
+    local first = redis.call('GET', K.idem(idem))
+    -- (a first job already removed by retention does not count)
+    if first and redis.call('EXISTS', K.job(first)) == 1 then
+      return { first, 0 }
+    end
+  end
+  if redis.call('EXISTS', K.job(id)) == 1 then
+    if request ~= '' and redis.call('HGET', K.job(id), 'request') == request then
+      return { id, 0 }
+    end
+    fail('EXISTS job ' .. id .. ' already exists')
+  end
+  return nil
+end
+
+-- Puts the new job id on the board (its arguments checked, check_payload
+-- and post_seen passed): its hash, its stream entry, its index entry, the
+-- idempotency key (idem, '' none, kept idem_ttl ms) and an event.
+-- Returns {id, 1}.
+local function post_new(id, name, max_attempts, payload, idem, idem_ttl,
+                        request)
+  local now = now_ms()
+  local entry = redis.call('XADD', K.stream, '*', 'id', id)
+  redis.call('HSET', K.job(id), 'id', id, 'name', name, 'state', 'posted',
+    'owner', '', 'attempts', 0, 'max_attempts', max_attempts, 'fence', 0,
+    'redeliveries', 0, 'created_at', now, 'updated_at', now, 'entry', entry,
+    'idempotency_key', idem, 'request', request, 'payload', payload)
+  redis.call('ZADD', K.index('posted'), now, id)
+  if idem ~= '' then
+    redis.call('SET', K.idem(idem), id, 'PX', idem_ttl)
+  end
+  emit(id, 'posted', '', name)
+  return { id, 1 }
+end
+
+-- What a cancelled job's error starts with.
+local CANCEL_PREFIX = 'cancelled: '
+
+-- Cancels job id for reason ('' none; at most LIMIT.REASON -
+-- #CANCEL_PREFIX bytes), the board's rules:
+-- - posted, and nothing of its current run in its task log: nothing ran,
+--   so the job is reverted at once (its board entry removed, error
+--   "cancelled: REASON", or "cancelled" without one; kept retention ms);
+-- - claimed, or posted with entries of its current run in its log: the
+--   job keeps its state and owner and gets the fields `cancel` (the
+--   reason, "cancelled" when none) and `cancel_at` (ms); the executor
+--   that holds or next claims it rolls back what was applied. A second
+--   cancel of such a job changes nothing (the first reason stays);
+-- - completed, reverted, failed, dead: refused with STATE naming the state;
+--   a missing job with NOJOB (both before any write).
+-- Returns the job's state after: 'reverted', 'claimed' or 'posted'.
+local function cancel_job(id, reason, retention)
+  local job = K.job(id)
+  local f = redis.call('HMGET', job, 'state', 'owner', 'entry', 'run',
+    'cancel')
+  if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
+  local state = f[1]
+  local now = now_ms()
+  -- True when the task log holds an entry of the job's current run: the
+  -- last entry is of the newest run written (runs only grow).
+  local function ran()
+    local last = redis.call('XREVRANGE', K.log(id), '+', '-', 'COUNT', 1)
+    local run = tonumber(f[4]) or 1
+    return last[1] ~= nil and tonumber(field(last[1][2], 'run')) == run
+  end
+
+  if state == 'posted' and not ran() then
+    next_state(id, state, 'cancel')
+    if f[3] and f[3] ~= '' then
+      redis.call('XACK', K.stream, GROUP, f[3])
+      redis.call('XDEL', K.stream, f[3])
+    end
+    redis.call('HSET', job, 'entry', '')
+    finalize(id, state, 'reverted', now,
+      reason ~= '' and CANCEL_PREFIX .. reason or 'cancelled', retention, '')
+  elseif state == 'claimed' or state == 'posted' then
+    if not f[5] or f[5] == '' then
+      local why = reason ~= '' and reason or 'cancelled'
+      redis.call('HSET', job, 'cancel', why, 'cancel_at', now)
+      emit(id, state, f[2], 'cancel-requested: ' .. why)
+    end
+  else
+    next_state(id, state, 'cancel') -- refused: a final state
+  end
+  return redis.call('HGET', job, 'state')
+end
+
+-- ---------------------------------------------------------------------
+-- Pools and reservations (pool_set.lua, rsv_*.lua). A reservation holds
+-- capacity of its pools from its create until give_back, which runs once.
+-- ---------------------------------------------------------------------
+
+-- The states a job ends in (a job gone from Redis counts as dead).
+local JOB_ENDED = { completed = true, reverted = true, failed = true,
+  dead = true }
+
+-- ARGV[i] as a name of 1..max bytes of the characters of class set
+-- (a Lua pattern class body, e.g. '%w_.%-'); rule names them.
+local function arg_name(i, what, max, set, rule)
+  local v = ARGV[i]
+  if #v < 1 or #v > max or string.find(v, '[^' .. set .. ']') then
+    bad_arg(what, v, 'is not 1-' .. max .. ' of ' .. rule)
+  end
+  return v
+end
+
+-- ARGV[i] as a reservation id: 1..LIMIT.RSV_ID of A-Za-z0-9_-
+local function arg_rsv_id(i)
+  return arg_name(i, 'reservation id', LIMIT.RSV_ID, '%w_%-', 'A-Za-z0-9_-')
+end
+
+-- ARGV[i] as a pool name: 1..LIMIT.POOL_NAME of A-Za-z0-9_.-
+local function arg_pool(i)
+  return arg_name(i, 'pool name', LIMIT.POOL_NAME, '%w_.%-', 'A-Za-z0-9_.-')
+end
+
+-- A job's state and error; 'dead', 'job gone' when it is gone.
+local function job_end(id)
+  local f = redis.call('HMGET', K.job(id), 'state', 'error')
+  if not f[1] then return 'dead', 'job gone' end
+  return f[1], f[2] or ''
+end
+
+-- Moves reservation id from state `from` to `to` (its index too) with an
+-- event whose detail is detail; a final state (and expired) sets ended_at.
+local function rsv_move(id, from, to, now, detail)
+  local h = K.rsv(id)
+  redis.call('HSET', h, 'state', to, 'updated_at', now)
+  if to == 'failed' or to == 'released' or to == 'expired' then
+    redis.call('HSET', h, 'ended_at', now)
+  end
+  if from ~= to then redis.call('ZREM', K.rsvs(from), id) end
+  redis.call('ZADD', K.rsvs(to), now, id)
+  emit_as('reservation', 'rsv', id, to, '', detail)
+end
+
+-- Gives the capacity reservation id holds back to its pools, once: only
+-- while returned_at is unset. Per pool: used -= amount (never below 0),
+-- reservations - 1, the id leaves the pool's holders, an event. Then
+-- returned_at. Returns 1 when it gave back now, else 0.
+local function give_back(id, now)
+  local h = K.rsv(id)
+  local f = redis.call('HMGET', h, 'returned_at', 'pools', 'state')
+  if not f[3] or (f[1] and f[1] ~= '') then return 0 end
+  local w = {}
+  for word in string.gmatch(f[2] or '', '%S+') do w[#w + 1] = word end
+  for i = 1, #w - 1, 2 do
+    local pool, amount = K.pool(w[i]), tonumber(w[i + 1])
+    local p = redis.call('HMGET', pool, 'used', 'reservations', 'capacity')
+    if p[1] then
+      local used = math.max(0, (tonumber(p[1]) or 0) - amount)
+      local n = math.max(0, (tonumber(p[2]) or 0) - 1)
+      redis.call('HSET', pool, 'used', int_str(used), 'reservations', n,
+        'updated_at', now)
+      emit_as('reservation', 'pool', w[i], 'returned', '', id .. ' '
+        .. int_str(amount) .. ': used ' .. int_str(used) .. ' of ' .. p[3])
+    end
+    redis.call('ZREM', K.poolrsv(w[i]), id)
+  end
+  redis.call('HSET', h, 'returned_at', now, 'updated_at', now)
+  return 1
+end
+
+-- Takes reservation id out of the open set when its bookkeeping is over:
+-- not pending, no teardown in flight, capacity back unless active, and no
+-- teardown owed to a release asked while it was pending.
+local function rsv_settle(id)
+  local f = redis.call('HMGET', K.rsv(id), 'state', 'release_job',
+    'returned_at', 'release_requested', 'releases')
+  local state, returned = f[1], f[3] and f[3] ~= ''
+  local open = state == 'pending'
+    or (f[2] and f[2] ~= '' and not returned)
+    or (state == 'expired' and not returned)
+    or (state == 'active' and f[4] == '1' and (tonumber(f[5]) or 0) == 0)
+  if not open then redis.call('ZREM', K.rsv_open, id) end
 end

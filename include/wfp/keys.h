@@ -66,4 +66,22 @@ struct wfp_key wfp_key_locks_seq(const char *tag);
 /* A reply list a client waits on for one request. */
 struct wfp_key wfp_key_reply(const char *tag, const char *nonce);
 
+/* Reservations and pools (the wfp-reservation service). A pool (hash:
+ * name capacity used reservations created_at updated_at), the pools by
+ * creation (zset name -> created_at) and a pool's holders (zset rsv id ->
+ * created_at). */
+struct wfp_key wfp_key_pool(const char *tag, const char *name);	   /* hash */
+struct wfp_key wfp_key_pools(const char *tag);			   /* zset */
+struct wfp_key wfp_key_poolrsv(const char *tag, const char *name); /* zset */
+/* A reservation (hash) and the reservations in one state (zset id ->
+ * updated_at). */
+struct wfp_key wfp_key_rsv(const char *tag, const char *id);
+struct wfp_key wfp_key_rsvs(const char *tag, const char *state);
+/* The service's keys: pending reservations by TTL end (a lease set: zset
+ * id -> expires_at), job id -> rsv id (hash), and the reservations whose
+ * bookkeeping is not over (zset id -> created_at). */
+struct wfp_key wfp_key_rsv_expiry(const char *tag);
+struct wfp_key wfp_key_rsv_jobs(const char *tag);
+struct wfp_key wfp_key_rsv_open(const char *tag);
+
 #endif

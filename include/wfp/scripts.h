@@ -19,26 +19,31 @@
 #include <stddef.h>
 
 enum wfp_script_id {
-	WFP_LUA_POST,	      /* post.lua */
-	WFP_LUA_CLAIM,	      /* claim.lua */
-	WFP_LUA_HEARTBEAT,    /* heartbeat.lua */
-	WFP_LUA_FINISH,	      /* finish.lua */
-	WFP_LUA_REAP,	      /* reap.lua */
-	WFP_LUA_TRANSFER,     /* transfer.lua */
-	WFP_LUA_REPOST,	      /* repost.lua */
-	WFP_LUA_CLEANUP,      /* cleanup.lua */
-	WFP_LUA_DEADLETTER,   /* deadletter.lua */
-	WFP_LUA_LOCK_ACQUIRE, /* lock_acquire.lua (with locklib.lua) */
-	WFP_LUA_LOCK_RELEASE, /* lock_release.lua (with locklib.lua) */
-	WFP_LUA_LOCK_RENEW,   /* lock_renew.lua (with locklib.lua) */
-	WFP_LUA_LOCK_TICK,    /* lock_tick.lua (with locklib.lua) */
-	WFP_LUA_FENCE_CHECK,  /* fence_check.lua */
-	WFP_LUA_REQUEST_ADD,  /* request_add.lua: a capped request XADD */
-	WFP_LUA_REPLY,	      /* reply.lua: LPUSH + PEXPIRE of a reply */
-	WFP_LUA_TAKEOVER,     /* takeover.lua: other replicas' requests */
-	WFP_LUA_RECLAIM,      /* reclaim.lua: this replica's lost requests */
-	WFP_LUA_CANCEL,	      /* cancel.lua: an operator cancels a job */
-	WFP_LUA_LOG_APPEND,   /* log_append.lua: task log entries + lease */
+	WFP_LUA_POST,	       /* post.lua */
+	WFP_LUA_CLAIM,	       /* claim.lua */
+	WFP_LUA_HEARTBEAT,     /* heartbeat.lua */
+	WFP_LUA_FINISH,	       /* finish.lua */
+	WFP_LUA_REAP,	       /* reap.lua */
+	WFP_LUA_TRANSFER,      /* transfer.lua */
+	WFP_LUA_REPOST,	       /* repost.lua */
+	WFP_LUA_CLEANUP,       /* cleanup.lua */
+	WFP_LUA_DEADLETTER,    /* deadletter.lua */
+	WFP_LUA_LOCK_ACQUIRE,  /* lock_acquire.lua (with locklib.lua) */
+	WFP_LUA_LOCK_RELEASE,  /* lock_release.lua (with locklib.lua) */
+	WFP_LUA_LOCK_RENEW,    /* lock_renew.lua (with locklib.lua) */
+	WFP_LUA_LOCK_TICK,     /* lock_tick.lua (with locklib.lua) */
+	WFP_LUA_FENCE_CHECK,   /* fence_check.lua */
+	WFP_LUA_REQUEST_ADD,   /* request_add.lua: a capped request XADD */
+	WFP_LUA_REPLY,	       /* reply.lua: LPUSH + PEXPIRE of a reply */
+	WFP_LUA_TAKEOVER,      /* takeover.lua: other replicas' requests */
+	WFP_LUA_RECLAIM,       /* reclaim.lua: this replica's lost requests */
+	WFP_LUA_CANCEL,	       /* cancel.lua: an operator cancels a job */
+	WFP_LUA_LOG_APPEND,    /* log_append.lua: task log entries + lease */
+	WFP_LUA_POOL_SET,      /* pool_set.lua: create a pool / set capacity */
+	WFP_LUA_RSV_CREATE,    /* rsv_create.lua: capacity + fulfilment job */
+	WFP_LUA_RSV_RELEASE,   /* rsv_release.lua: teardown job or cancel */
+	WFP_LUA_RSV_RECONCILE, /* rsv_reconcile.lua: state from its jobs */
+	WFP_LUA_RSV_EXPIRE,    /* rsv_expire.lua: pending past their TTL */
 	WFP_LUA_COUNT
 };
 
@@ -99,10 +104,16 @@ const struct wfp_script *wfp_script(enum wfp_script_id id);
 #define WFP_LOG_ATTEMPT_MAX 1000000
 #define WFP_LOG_TASK_MAX    63
 
-/* Words in one script call: FCALL name numkeys, then a full log_append
- * (2 keys, 6 arguments, WFP_LOG_BATCH_MAX entries of 8 words), the
- * largest call. A struct wfp_script_call is 16 bytes a word (~8 KiB). */
-#define WFP_SCRIPT_ARGS_MAX (3 + 8 + 8 * WFP_LOG_BATCH_MAX)
+/* Words in one script call: FCALL name numkeys, then a full
+ * rsv_reconcile (1 key, 3 arguments, 3 field/value pairs for each of
+ * WFP_RSV_ITEMS_MAX (256) items), the largest call (a full log_append is
+ * 3 + 8 + 8 * WFP_LOG_BATCH_MAX). A struct wfp_script_call is 16 bytes a
+ * word (~24 KiB); scripts.c checks the sum against rsv.h. */
+#define WFP_SCRIPT_ARGS_MAX (3 + 4 + 6 * 256)
+
+/* Retention of a fulfilment job the reservation scripts cancel at once
+ * when the caller gives none (config.c's default WFP_RETENTION_MS). */
+#define WFP_SCRIPT_RETENTION_DEFAULT_MS (7LL * 24 * 3600 * 1000)
 
 #define WFP_PRELUDE_MAX 4096 /* bytes of the rendered prelude */
 

@@ -1,0 +1,151 @@
+-- rsv_reconcile.lua: brings reservation ID up to date with its jobs.
+-- KEYS[1] rsv hash. ARGV: [1] tag, [2] id, [3] nfields (0..3 *
+-- LIMIT.RSV_ITEMS), then nfields pairs field, value written as given:
+-- item:NAME (a phase word: none reserved configured acquired), undo:NAME
+-- (undo steps that ran, comma-separated: destroy poweroff unconfigure
+-- unreserve; '' removes the field), failed:NAME (a step word; '' removes
+-- it), NAME an item of the reservation.
+-- Reads the reservation and the states of its jobs (a job gone from Redis
+-- counts as ended dead, "job gone") and moves:
+-- - pending, fulfilment completed -> active (action 'teardown' when a
+--   release was asked while pending); fulfilment reverted/failed/dead ->
+--   failed (error = the job's), or released when a release was asked;
+--   capacity back;
+-- - expired, fulfilment reverted/failed/dead -> capacity back (stays
+--   expired); fulfilment completed and no teardown posted yet -> action
+--   'teardown'; teardown completed -> capacity back; teardown ended
+--   otherwise -> error "teardown failed: ...", release_job cleared (a
+--   later release retries);
+-- - active, teardown completed -> released, capacity back; teardown ended
+--   otherwise -> stays active, error "release failed: ...", release_job
+--   cleared.
+-- Capacity back is give_back (once). The open set loses the id when
+-- nothing is outstanding (rsv_settle); the jobs map loses each job whose
+-- end was taken in.
+-- Returns {state, action ('none'|'teardown'), returned_now 0|1}.
+want_args(1, 3, 3 + 6 * LIMIT.RSV_ITEMS)
+local id = arg_rsv_id(2)
+want_key(1, K.rsv(id))
+local nfields = arg_int(3, 'nfields', 0, 3 * LIMIT.RSV_ITEMS)
+if #ARGV ~= 3 + 2 * nfields then
+  fail('BADARG expected ' .. (3 + 2 * nfields) .. ' arguments for '
+    .. nfields .. ' fields, got ' .. #ARGV)
+end
+local PHASES = { none = true, reserved = true, configured = true,
+  acquired = true }
+local UNDO = { destroy = true, poweroff = true, unconfigure = true,
+  unreserve = true }
+local STEPS = { reserve = true, configure = true, acquire = true,
+  destroy = true, poweroff = true, unconfigure = true, unreserve = true }
+local h = K.rsv(id)
+local f = redis.call('HMGET', h, 'state', 'job', 'release_job', 'releases',
+  'returned_at', 'release_requested')
+if not f[1] then fail('NORSV reservation ' .. id .. ' does not exist') end
+
+-- Checks the field/value pair at ARGV[i], ARGV[i + 1].
+local function check_field(i)
+  local k, v = ARGV[i], ARGV[i + 1]
+  local kind, item = string.match(k, '^(%l+):([%w_%-]+)$')
+  if not kind or #item > LIMIT.RSV_ITEM_NAME
+      or redis.call('HEXISTS', h, 'item:' .. item) == 0 then
+    bad_arg('field', k, 'is not item:, undo: or failed: of an item')
+  end
+  local ok = false
+  if kind == 'item' then
+    ok = PHASES[v]
+  elseif kind == 'failed' then
+    ok = v == '' or STEPS[v]
+  elseif kind == 'undo' then
+    ok = true
+    for word in string.gmatch(v, '[^,]+') do ok = ok and UNDO[word] end
+    ok = ok and (v == '' or string.match(v, '^[%l,]*%l$') ~= nil)
+      and not string.find(v, ',,', 1, true)
+  end
+  if not ok then bad_arg(k, v, 'is not a value of ' .. kind .. ':') end
+end
+for i = 4, #ARGV, 2 do check_field(i) end
+
+local now = now_ms()
+for i = 4, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', h, ARGV[i])
+  else
+    redis.call('HSET', h, ARGV[i], ARGV[i + 1])
+  end
+end
+local state, job, rjob = f[1], f[2], f[3] or ''
+local returned = f[5] and f[5] ~= ''
+local asked = f[6] == '1'
+local releases = tonumber(f[4]) or 0
+local action, back = 'none', 0
+
+-- Takes in the end of job j: it leaves the jobs map.
+local function taken(j) redis.call('HDEL', K.rsv_jobs, j) end
+
+-- The error field and an event of the unchanged state.
+local function note(err)
+  redis.call('HSET', h, 'error', err, 'updated_at', now)
+  emit_as('reservation', 'rsv', id, state, '', err)
+end
+
+if state == 'pending' then
+  local js, jerr = job_end(job)
+  if js == 'completed' then
+    taken(job)
+    lease_drop(K.rsv_expiry, id)
+    rsv_move(id, 'pending', 'active', now, 'fulfilled by ' .. job)
+    state = 'active'
+    if asked and releases == 0 then action = 'teardown' end
+  elseif JOB_ENDED[js] then
+    taken(job)
+    lease_drop(K.rsv_expiry, id)
+    local to = asked and 'released' or 'failed'
+    local err = asked and '' or (jerr ~= '' and jerr
+      or 'fulfilment job ' .. js)
+    redis.call('HSET', h, 'error', err)
+    rsv_move(id, 'pending', to, now, asked and 'released before fulfilment'
+      or err)
+    state = to
+    back = give_back(id, now)
+  end
+elseif state == 'expired' and not returned then
+  local js = job_end(job)
+  if rjob ~= '' then
+    local ts, terr = job_end(rjob)
+    if ts == 'completed' then
+      taken(rjob)
+      back = give_back(id, now)
+      emit_as('reservation', 'rsv', id, state, '', 'torn down by ' .. rjob)
+    elseif JOB_ENDED[ts] then
+      taken(rjob)
+      redis.call('HSET', h, 'release_job', '')
+      note('teardown failed: ' .. ts .. ': ' .. terr)
+    end
+  elseif js == 'completed' then
+    taken(job)
+    if releases == 0 then action = 'teardown' end
+  elseif JOB_ENDED[js] then
+    taken(job)
+    back = give_back(id, now)
+    emit_as('reservation', 'rsv', id, state, '', 'capacity returned')
+  end
+elseif state == 'active' then
+  if rjob ~= '' then
+    local ts, terr = job_end(rjob)
+    if ts == 'completed' then
+      taken(rjob)
+      redis.call('HSET', h, 'error', '')
+      rsv_move(id, 'active', 'released', now, 'torn down by ' .. rjob)
+      state = 'released'
+      back = give_back(id, now)
+    elseif JOB_ENDED[ts] then
+      taken(rjob)
+      redis.call('HSET', h, 'release_job', '')
+      note('release failed: ' .. ts .. ': ' .. terr)
+    end
+  elseif asked and releases == 0 then
+    action = 'teardown'
+  end
+end
+rsv_settle(id)
+return { state, action, back }
