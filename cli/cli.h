@@ -214,8 +214,8 @@ int cli_log_pages(struct wfp_client *cl, const struct wfp_key *key,
 
 /* Copies the id of the newest entry of stream key into out ("0-0" when
  * the stream is empty or missing). Returns 0, or -1 (printed). */
-int cli_stream_last(struct wfp_client *cl, const struct wfp_key *key,
-		    char *out, size_t n);
+int cli_stream_last(struct wfp_client *cl, const struct wfp_key *key, char *out,
+		    size_t n);
 
 /* `wfp job log` and `wfp job watch` (job_log.c). */
 int cli_job_log(struct cli *c);

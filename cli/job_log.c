@@ -271,19 +271,19 @@ int cli_job_log(struct cli *c)
 	if (c->json) {
 		printf("[");
 		rc = cli_log_pages(cl, &lk, "", "", json_rows, &count, last,
-			       sizeof(last));
+				   sizeof(last));
 		if (rc == 0 && printf("]\n") < 0)
 			cli_output_fail("cannot write to stdout");
 	} else {
 		rc = cli_log_pages(cl, &lk, "", "", table_measure, &t, t.last,
-			       sizeof(t.last));
+				   sizeof(t.last));
 		if (rc == 0)
 			printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n", "RUN",
 			       "AT", t.tw, "TASK", "STATE", "ATTEMPT", "FENCE",
 			       "DETAIL");
 		if (rc == 0 && t.seen)
 			rc = cli_log_pages(cl, &lk, "", t.last, table_rows, &t,
-				       last, sizeof(last));
+					   last, sizeof(last));
 	}
 	if (rc == -1 && cli_output_error() == NULL)
 		return EXIT_FAIL; /* a Redis failure, printed */
@@ -419,7 +419,7 @@ static int watch_log(struct watch *w, int show)
 
 	wfp_strlcpy(last, w->log_last, sizeof(last));
 	return cli_log_pages(w->cl, &w->lk, strcmp(last, "0-0") ? last : "", "",
-			 watch_page, &p, last, sizeof(last)) != 0
+			     watch_page, &p, last, sizeof(last)) != 0
 		   ? -1
 		   : 0;
 }
@@ -455,8 +455,8 @@ static int watch_reply(struct watch *w, const redisReply *r)
 	return 0;
 }
 
-int cli_stream_last(struct wfp_client *cl, const struct wfp_key *key,
-		    char *out, size_t n)
+int cli_stream_last(struct wfp_client *cl, const struct wfp_key *key, char *out,
+		    size_t n)
 {
 	redisReply *r =
 	    wfp_client_commandf(cl, "XREVRANGE %s + - COUNT 1", key->s);

@@ -66,12 +66,13 @@ static json_t *pool_numbers(const char *name, const redisReply *f)
 	int64_t cap = reply_int(f->element[0]), used = reply_int(f->element[1]);
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name",
-			    cli_json_lossy(name, strlen(name), "pool name",
-					   NULL, o));
+	json_object_set_new(
+	    o, "name",
+	    cli_json_lossy(name, strlen(name), "pool name", NULL, o));
 	json_object_set_new(o, "capacity", json_integer(cap));
 	json_object_set_new(o, "used", json_integer(used));
-	json_object_set_new(o, "free", json_integer(cap > used ? cap - used : 0));
+	json_object_set_new(o, "free",
+			    json_integer(cap > used ? cap - used : 0));
 	json_object_set_new(o, "reservations",
 			    json_integer(reply_int(f->element[2])));
 	json_object_set_new(o, "created_at",
@@ -130,7 +131,8 @@ json_t *cli_pools_json(struct wfp_client *cl, long long limit)
 	json_t *list = json_array();
 
 	for (long long from = 0; from < limit; from += POOL_PAGE) {
-		long long to = from + POOL_PAGE < limit ? from + POOL_PAGE : limit;
+		long long to =
+		    from + POOL_PAGE < limit ? from + POOL_PAGE : limit;
 		redisReply *r = wfp_client_commandf(cl, "ZRANGE %s %lld %lld",
 						    z.s, from, to - 1);
 		size_t n = r && r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
@@ -160,8 +162,8 @@ static int set_print(struct cli *c, const msgpack_object *reply)
 	char name[WFP_POOL_NAME_MAX] = "", err[256];
 	const msgpack_object *cr = wfp_codec_get(reply, "created");
 	int64_t cap = 0, used = 0;
-	int created = cr && cr->type == MSGPACK_OBJECT_BOOLEAN &&
-		      cr->via.boolean;
+	int created =
+	    cr && cr->type == MSGPACK_OBJECT_BOOLEAN && cr->via.boolean;
 
 	if (wfp_codec_str(reply, "name", 1, name, sizeof(name), err,
 			  sizeof(err)) ||
@@ -264,8 +266,8 @@ static json_t *pool_holders(struct wfp_client *cl, const char *name,
 			    long long limit)
 {
 	struct wfp_key z = wfp_key_poolrsv(wfp_client_tag(cl), name);
-	redisReply *r = wfp_client_commandf(
-	    cl, "ZRANGE %s 0 %lld WITHSCORES", z.s, limit - 1);
+	redisReply *r = wfp_client_commandf(cl, "ZRANGE %s 0 %lld WITHSCORES",
+					    z.s, limit - 1);
 	json_t *a;
 
 	if (r == NULL)
@@ -281,12 +283,12 @@ static json_t *pool_holders(struct wfp_client *cl, const char *name,
 			continue;
 		amount = holder_amount(cl, id, name);
 		h = json_object();
-		json_object_set_new(h, "id",
-				    cli_json_lossy(id, strlen(id), "holder id",
-						   name, h));
-		json_object_set_new(h, "amount", amount >= 0
-						     ? json_integer(amount)
-						     : json_null());
+		json_object_set_new(
+		    h, "id",
+		    cli_json_lossy(id, strlen(id), "holder id", name, h));
+		json_object_set_new(h, "amount",
+				    amount >= 0 ? json_integer(amount)
+						: json_null());
 		json_object_set_new(h, "since",
 				    json_integer(reply_int(r->element[i + 1])));
 		json_array_append_new(a, h);
@@ -317,9 +319,9 @@ static void show_print(json_t *o)
 			snprintf(num, sizeof(num), "%lld",
 				 (long long)json_integer_value(amount));
 		cli_text_cut(cli_jstr(h, "id"), WFP_RSV_ID_MAX, id, sizeof(id));
-		printf("%-20s %-16s %lld\n", id, num,
-		       (long long)json_integer_value(
-			   json_object_get(h, "since")));
+		printf(
+		    "%-20s %-16s %lld\n", id, num,
+		    (long long)json_integer_value(json_object_get(h, "since")));
 	}
 }
 
@@ -365,22 +367,22 @@ static void list_print(json_t *list)
 	json_t *o;
 	size_t i;
 
-	printf("%-*s %16s %16s %16s %s\n", POOL_NAME_WIDTH, "NAME",
-	       "CAPACITY", "USED", "FREE", "RESERVATIONS");
+	printf("%-*s %16s %16s %16s %s\n", POOL_NAME_WIDTH, "NAME", "CAPACITY",
+	       "USED", "FREE", "RESERVATIONS");
 	json_array_foreach(list, i, o)
 	{
 		char name[4 * WFP_POOL_NAME_MAX + 8];
 
 		cli_text_cut(cli_jstr(o, "name"), WFP_POOL_NAME_MAX, name,
 			     sizeof(name));
-		printf("%-*s %16lld %16lld %16lld %lld\n", POOL_NAME_WIDTH,
-		       name,
-		       (long long)json_integer_value(
-			   json_object_get(o, "capacity")),
-		       (long long)json_integer_value(json_object_get(o, "used")),
-		       (long long)json_integer_value(json_object_get(o, "free")),
-		       (long long)json_integer_value(
-			   json_object_get(o, "reservations")));
+		printf(
+		    "%-*s %16lld %16lld %16lld %lld\n", POOL_NAME_WIDTH, name,
+		    (long long)json_integer_value(
+			json_object_get(o, "capacity")),
+		    (long long)json_integer_value(json_object_get(o, "used")),
+		    (long long)json_integer_value(json_object_get(o, "free")),
+		    (long long)json_integer_value(
+			json_object_get(o, "reservations")));
 	}
 }
 

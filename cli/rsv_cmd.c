@@ -156,10 +156,11 @@ static int create_print(const struct cli *c, const msgpack_object *reply,
 			  sizeof(err)))
 		return cli_error(EXIT_FAIL, "bad reply: %s", err);
 	if (c->json)
-		cli_print_json(json_pack(
-		    "{s:s, s:s, s:s, s:b}", "id", id, "state", state, "job",
-		    job, "created",
-		    cr && cr->type == MSGPACK_OBJECT_BOOLEAN && cr->via.boolean));
+		cli_print_json(
+		    json_pack("{s:s, s:s, s:s, s:b}", "id", id, "state", state,
+			      "job", job, "created",
+			      cr && cr->type == MSGPACK_OBJECT_BOOLEAN &&
+				  cr->via.boolean));
 	else
 		printf("%s\n", id);
 	return cli_output_flush() == 0 ? 0 : EXIT_FAIL;
@@ -304,10 +305,10 @@ static const struct {
 	const char *name;
 	int number;
 } show_fields[] = {
-    {"id", 0},		{"name", 0},	    {"state", 0},
-    {"job", 0},		{"release_job", 0}, {"created_at", 1},
-    {"updated_at", 1},	{"expires_at", 1},  {"ttl_ms", 1},
-    {"releases", 1},	{"returned_at", 1}, {"ended_at", 1},
+    {"id", 0},	       {"name", 0},	   {"state", 0},
+    {"job", 0},	       {"release_job", 0}, {"created_at", 1},
+    {"updated_at", 1}, {"expires_at", 1},  {"ttl_ms", 1},
+    {"releases", 1},   {"returned_at", 1}, {"ended_at", 1},
     {"error", 0},
 };
 
@@ -327,11 +328,10 @@ static json_t *show_head(const redisReply *flat, const char *id)
 
 		snprintf(what, sizeof(what), "field '%s'", k);
 		if (show_fields[i].number)
-			json_object_set_new(
-			    o, k,
-			    v && wfp_parse_i64(v->str, &n) == 0
-				? json_integer(n)
-				: json_null());
+			json_object_set_new(o, k,
+					    v && wfp_parse_i64(v->str, &n) == 0
+						? json_integer(n)
+						: json_null());
 		else
 			json_object_set_new(o, k,
 					    cli_json_str(v ? v->str : "",
@@ -523,10 +523,9 @@ static int rsv_show(struct cli *c)
  * Returns 0, or -1 with the client's error. */
 static int list_add(struct wfp_client *cl, const char *id, json_t *list)
 {
-	static const char *const names[] = {"id",	  "name",
-					    "state",	  "created_at",
-					    "updated_at", "expires_at",
-					    "error"};
+	static const char *const names[] = {
+	    "id",	  "name",	"state", "created_at",
+	    "updated_at", "expires_at", "error"};
 	struct wfp_key k = wfp_key_rsv(wfp_client_tag(cl), id);
 	redisReply *r = wfp_client_commandf(
 	    cl, "HMGET %s id name state created_at updated_at expires_at error",
@@ -546,17 +545,16 @@ static int list_add(struct wfp_client *cl, const char *id, json_t *list)
 		int64_t n;
 
 		if (i >= 3 && i <= 5)
-			json_object_set_new(o, names[i],
-					    e->str && wfp_parse_i64(e->str,
-								    &n) == 0
-						? json_integer(n)
-						: json_null());
-		else
 			json_object_set_new(
 			    o, names[i],
-			    cli_json_lossy(e->str ? e->str : "",
-					   e->str ? e->len : 0, names[i], id,
-					   o));
+			    e->str && wfp_parse_i64(e->str, &n) == 0
+				? json_integer(n)
+				: json_null());
+		else
+			json_object_set_new(o, names[i],
+					    cli_json_lossy(e->str ? e->str : "",
+							   e->str ? e->len : 0,
+							   names[i], id, o));
 	}
 	json_array_append_new(list, o);
 	freeReplyObject(r);
@@ -575,9 +573,8 @@ static int list_state(struct wfp_client *cl, const char *state, long long limit,
 
 	if (r == NULL)
 		return -1;
-	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements &&
-			   rc == 0;
-	     i++) {
+	for (size_t i = 0;
+	     r->type == REDIS_REPLY_ARRAY && i < r->elements && rc == 0; i++) {
 		if (r->element[i]->str)
 			rc = list_add(cl, r->element[i]->str, list);
 	}

@@ -72,10 +72,9 @@ static int feed_page(const redisReply *page, void *arg)
 		out = cli_flat_get(e->element[1], "outputs");
 		if (task == NULL || state == NULL)
 			continue;
-		wfp_rsv_progress_feed(f->plan, f->st, f->teardown, task->str,
-				      state->str,
-				      fin && strcmp(fin->str, "1") == 0,
-				      out ? out->str : NULL);
+		wfp_rsv_progress_feed(
+		    f->plan, f->st, f->teardown, task->str, state->str,
+		    fin && strcmp(fin->str, "1") == 0, out ? out->str : NULL);
 		if (f->after)
 			f->after(f->arg);
 	}
@@ -220,15 +219,14 @@ static void hash_field(const struct wfp_rsv *plan,
 }
 
 void rsv_phases_from_hash(const struct wfp_rsv *plan,
-			  struct wfp_rsv_item_state *st,
-			  const redisReply *flat)
+			  struct wfp_rsv_item_state *st, const redisReply *flat)
 {
 	for (int i = 0; i < plan->nitems; i++) {
 		st[i].reached = -1;
 		st[i].running = -1;
 	}
-	for (size_t i = 0; flat->type == REDIS_REPLY_ARRAY &&
-			   i + 1 < flat->elements;
+	for (size_t i = 0;
+	     flat->type == REDIS_REPLY_ARRAY && i + 1 < flat->elements;
 	     i += 2) {
 		const char *k = flat->element[i]->str;
 		const char *v = flat->element[i + 1]->str;
@@ -317,14 +315,14 @@ struct follow {
 	struct shown *shown;
 	struct wfp_key ev, lk, rk; /* events, the followed log, the hash */
 	char ev_last[64], log_last[64];
-	int teardown;	   /* the followed job is a teardown */
-	int tty, drawn;	   /* redrawn in place; lines drawn */
-	int name_w;	   /* widest item name */
-	int64_t start_us;  /* when the follow began (monotonic) */
-	char state[16];	   /* the reservation's state now */
-	char error[1024];  /* and its error */
-	int returned;	   /* its capacity came back (returned_at) */
-	int release_job;   /* a teardown is in flight (release_job) */
+	int teardown;	  /* the followed job is a teardown */
+	int tty, drawn;	  /* redrawn in place; lines drawn */
+	int name_w;	  /* widest item name */
+	int64_t start_us; /* when the follow began (monotonic) */
+	char state[16];	  /* the reservation's state now */
+	char error[1024]; /* and its error */
+	int returned;	  /* its capacity came back (returned_at) */
+	int release_job;  /* a teardown is in flight (release_job) */
 };
 
 /* Copies item i's state into what it showed; 1 when that changed. */
@@ -353,7 +351,8 @@ static void print_change(struct follow *f, int i)
 	if (f->c->json) {
 		json_t *o = rsv_item_json(f->plan, f->st, i);
 
-		json_object_set_new(o, "item", json_string(f->plan->items[i].name));
+		json_object_set_new(o, "item",
+				    json_string(f->plan->items[i].name));
 		json_object_del(o, "name");
 		json_object_set_new(o, "type", json_string("item"));
 		json_object_set_new(o, "id", json_string(f->id));
@@ -376,8 +375,8 @@ static void redraw(struct follow *f)
 	printf("\r\033[K%s %s %s\n", f->id, f->state, at);
 	for (int i = 0; i < f->plan->nitems; i++) {
 		rsv_item_text(&f->st[i], text, sizeof(text));
-		printf("\r\033[K  %-*s %s\n", f->name_w,
-		       f->plan->items[i].name, text);
+		printf("\r\033[K  %-*s %s\n", f->name_w, f->plan->items[i].name,
+		       text);
 	}
 	f->drawn = f->plan->nitems + 1;
 }
@@ -482,8 +481,8 @@ static int follow_end(struct follow *f, int ok)
 				 "reservation %s became active before the "
 				 "release took effect; release it again",
 				 f->id);
-	return cli_error(EXIT_FAIL, "reservation %s is %s%s%s", f->id,
-			 f->state, cut[0] ? ": " : "", cut);
+	return cli_error(EXIT_FAIL, "reservation %s is %s%s%s", f->id, f->state,
+			 cut[0] ? ": " : "", cut);
 }
 
 /* Waits up to wait_ms for a new event or log entry (any: the state is

@@ -140,10 +140,11 @@ static void status_pools(json_t *pools)
 		cli_text_cut(cli_jstr(p, "name"), STATUS_NAME_WIDTH - 5, cut,
 			     sizeof(cut));
 		snprintf(label, sizeof(label), "pool %s", cut);
-		printf("%-*s %lld/%lld\n", STATUS_NAME_WIDTH, label,
-		       (long long)json_integer_value(json_object_get(p, "used")),
-		       (long long)json_integer_value(
-			   json_object_get(p, "capacity")));
+		printf(
+		    "%-*s %lld/%lld\n", STATUS_NAME_WIDTH, label,
+		    (long long)json_integer_value(json_object_get(p, "used")),
+		    (long long)json_integer_value(
+			json_object_get(p, "capacity")));
 	}
 }
 

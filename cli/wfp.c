@@ -54,8 +54,9 @@ static const struct usage_line usage_lines[] = {
     {"lock", "  wfp lock show NAME                     holder, fence, time "
 	     "left, waiters (never the token)"},
     {"lock", "  wfp lock list                          every held lock"},
-    {"pool", "  wfp pool set NAME --capacity N         create a pool or set its "
-	     "capacity (never below what is used: INUSE)"},
+    {"pool",
+     "  wfp pool set NAME --capacity N         create a pool or set its "
+     "capacity (never below what is used: INUSE)"},
     {"pool", "  wfp pool show NAME [--limit N]         capacity, used, free, "
 	     "reservations and the first N holders"},
     {"pool", "  wfp pool list [--limit N]              every pool: NAME "
