@@ -103,6 +103,37 @@ local function next_fence(id, now_us)
 end
 
 -- ---------------------------------------------------------------------
+-- Lease sets: one mechanism for everything that ends at a time (job
+-- claims in K.leases, lock leases in K.held and lock waits in K.waiters,
+-- reservation TTLs). A lease set is a sorted set of members scored by
+-- their end, in ms on the server clock. The pass script of each takes
+-- lease_due, acts, and returns lease_next so that its service
+-- (common/lease.c) can arm a timer for that exact end.
+-- ---------------------------------------------------------------------
+
+-- Up to limit members of zkey whose end is at or before now, earliest
+-- first.
+local function lease_due(zkey, now, limit)
+  return redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, limit)
+end
+
+-- The earliest end in zkey, or -1 when it is empty.
+local function lease_next(zkey)
+  local first = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
+  return first[2] and tonumber(first[2]) or -1
+end
+
+-- Sets (or moves) member's end in zkey to end_ms.
+local function lease_set(zkey, member, end_ms)
+  redis.call('ZADD', zkey, end_ms, member)
+end
+
+-- Forgets member's lease in zkey.
+local function lease_drop(zkey, member)
+  redis.call('ZREM', zkey, member)
+end
+
+-- ---------------------------------------------------------------------
 -- Argument checks. Every board script checks its KEYS and ARGV with these
 -- before any write, whoever calls it (the C library, the board, another
 -- language): a refusal is {err = "BADARG ..."} and changes nothing.

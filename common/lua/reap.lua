@@ -11,16 +11,16 @@ local limit = arg_int(2, 'limit', 1, LIMIT.SCAN)
 local retention = arg_int(3, 'retention_ms', 1, LIMIT.RETENTION_MAX_MS)
 local now = now_ms()
 local reposted, buried = 0, 0
-local ids = redis.call('ZRANGEBYSCORE', K.leases, '-inf', now, 'LIMIT', 0, limit)
+local ids = lease_due(K.leases, now, limit)
 
 for _, id in ipairs(ids) do
   local f = redis.call('HMGET', K.job(id), 'state', 'owner', 'fence',
     'attempts', 'max_attempts', 'lease_until')
   local lease = tonumber(f[6] or 0) or 0
   if f[1] ~= 'claimed' then
-    redis.call('ZREM', K.leases, id)
+    lease_drop(K.leases, id)
   elseif lease > now then
-    redis.call('ZADD', K.leases, lease, id)
+    lease_set(K.leases, id, lease)
   else
     local why = 'owner ' .. f[2] .. ' stopped heartbeating (lease ended '
       .. (now - lease) .. ' ms ago)'
@@ -36,5 +36,4 @@ for _, id in ipairs(ids) do
     end
   end
 end
-local first = redis.call('ZRANGE', K.leases, 0, 0, 'WITHSCORES')
-return { reposted, buried, now, first[2] and tonumber(first[2]) or -1 }
+return { reposted, buried, now, lease_next(K.leases) }

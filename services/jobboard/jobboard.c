@@ -9,6 +9,7 @@
 #include "wfp/client.h"
 #include "wfp/codec.h"
 #include "wfp/keys.h"
+#include "wfp/lease.h"
 #include "wfp/log.h"
 #include "wfp/metrics.h"
 #include "wfp/redis.h"
@@ -26,12 +27,7 @@
 struct jobboard {
 	struct wfp_daemon *d;
 	struct wfp_service *svc;
-	struct event *lease_poll; /* every REAP_POLL_MS: the earliest lease */
-	struct event *reap_timer; /* one shot: at the earliest lease's end */
-	int polling;		  /* a lease poll is in flight */
-	int reaping;		  /* a reaper pass is in flight */
-	int clock_known;	  /* clock_offset_ms has been measured */
-	int64_t clock_offset_ms;  /* Redis's clock minus ours */
+	struct wfp_lease_watch *watch; /* the lease set: runs the reaper */
 	int64_t last_clean_ms;
 	struct wfp_metric *m_reposted, *m_dead, *m_cleaned;
 };
@@ -295,112 +291,54 @@ static const struct wfp_service_op ops[] = {
 /*
  * Leases are the claimers' own (visibility_ms of each claim, made by the
  * library without the board), so the board cannot be told of each one.
- * Instead it looks at the earliest lease every REAP_POLL_MS (one ZRANGE)
- * and, when that lease ends before the next look, arms a timer for its
- * exact end; the reaper pass then reports the next earliest lease. Lease
- * ends are on Redis's clock: the offset to ours comes from each pass.
+ * A lease watch (common/lease.c) looks at the earliest lease every
+ * REAP_POLL_MS and runs reap.lua at its exact end; each pass reports the
+ * server clock and the next earliest lease.
  */
 
-static void reap_now(struct jobboard *jb);
-
-/* Acts on the earliest lease, ending at lease_ms on Redis's clock: reap
- * now when it has ended, arm the timer when it ends before the next
- * poll, else leave it to a later poll. */
-static void lease_plan(struct jobboard *jb, int64_t lease_ms)
-{
-	int64_t wait_ms = lease_ms - jb->clock_offset_ms - wfp_now_ms();
-	struct timeval tv;
-
-	if (!jb->clock_known || wait_ms <= 0) {
-		reap_now(jb);
-		return;
-	}
-	if (wait_ms > 2 * REAP_POLL_MS)
-		return;
-	tv.tv_sec = 0;
-	tv.tv_usec = (long)wait_ms * 1000;
-	evtimer_add(jb->reap_timer, &tv); /* re-arms when already pending */
-}
-
+/* A reaper pass answered (NULL: it failed; the watch tries again). */
 static void on_reaped(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct jobboard *jb = arg;
-	long long reposted, dead, next;
+	long long reposted, dead;
 
 	(void)r;
-	jb->reaping = 0;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 4)
+	    reply->elements != 4) {
+		if (reply && reply->type == REDIS_REPLY_ERROR)
+			wfp_error("reaper: %s", reply->str);
+		wfp_lease_watch_passed(jb->watch, -1, -1, 0);
 		return;
+	}
 	reposted = reply->element[0]->integer;
 	dead = reply->element[1]->integer;
-	next = reply->element[3]->integer;
-	jb->clock_offset_ms = reply->element[2]->integer - wfp_now_ms();
-	jb->clock_known = 1;
 	jb->m_reposted->value += reposted;
 	jb->m_dead->value += dead;
 	if (reposted + dead > 0)
 		wfp_info("reaper: %lld jobs posted again, %lld dead", reposted,
 			 dead);
-	if (reposted + dead >= REAP_LIMIT)
-		reap_now(jb); /* more are due */
-	else if (next >= 0)
-		lease_plan(jb, next);
+	wfp_lease_watch_passed(jb->watch, reply->element[2]->integer,
+			       reply->element[3]->integer,
+			       reposted + dead >= REAP_LIMIT);
 }
 
-/* Runs one reaper pass unless one is in flight. */
-static void reap_now(struct jobboard *jb)
+/* The watch's pass: one reap.lua call. Returns 0 when sent, -1 when not
+ * (stopping, link down). */
+static int reap_pass(struct wfp_lease_watch *w, void *arg)
 {
+	struct jobboard *jb = arg;
 	const char *tag = wfp_service_tag(jb->svc);
 	struct wfp_key leases = wfp_key_leases(tag);
 	char limit[16], ret[24];
 
-	if (jb->reaping || jb->d->stopping)
-		return;
+	(void)w;
+	if (jb->d->stopping)
+		return -1;
 	snprintf(limit, sizeof(limit), "%d", REAP_LIMIT);
 	snprintf(ret, sizeof(ret), "%lld", (long long)jb->d->cfg.retention_ms);
 	const char *reap[4] = {leases.s, tag, limit, ret};
-	if (wfp_redis_script(wfp_service_redis(jb->svc), WFP_LUA_REAP,
-			     on_reaped, jb, 1, 4, reap, NULL) == 0)
-		jb->reaping = 1;
-}
-
-/* The earliest lease {id, end} (or none) came back from the poll. */
-static void on_lease(struct wfp_redis *r, redisReply *reply, void *arg)
-{
-	struct jobboard *jb = arg;
-	int64_t lease_ms;
-
-	(void)r;
-	jb->polling = 0;
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 2 ||
-	    wfp_parse_i64(reply->element[1]->str, &lease_ms) != 0)
-		return;
-	lease_plan(jb, lease_ms);
-}
-
-/* Every REAP_POLL_MS: asks for the earliest lease (one ZRANGE). */
-static void on_lease_poll(evutil_socket_t fd, short what, void *arg)
-{
-	struct jobboard *jb = arg;
-	struct wfp_redis *redis = wfp_service_redis(jb->svc);
-	struct wfp_key leases = wfp_key_leases(wfp_service_tag(jb->svc));
-	const char *argv[5] = {"ZRANGE", leases.s, "0", "0", "WITHSCORES"};
-
-	(void)fd, (void)what;
-	if (jb->polling || jb->reaping || jb->d->stopping ||
-	    !wfp_redis_ready(redis))
-		return;
-	if (wfp_redis_command(redis, 0, on_lease, jb, 5, argv, NULL) == 0)
-		jb->polling = 1;
-}
-
-/* The timer armed for a lease's end went off. */
-static void on_reap_timer(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	reap_now(arg);
+	return wfp_redis_script(wfp_service_redis(jb->svc), WFP_LUA_REAP,
+				on_reaped, jb, 1, 4, reap, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -455,17 +393,15 @@ static void on_up(struct wfp_service *svc, void *arg)
 /* Life cycle                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Starts the lease poll. Returns 0, or -1 on no memory. */
+/* Starts the lease watch. Returns 0, or -1 on no memory. */
 static int reaper_start(struct jobboard *jb)
 {
-	struct timeval every = {0, REAP_POLL_MS * 1000};
+	struct wfp_key leases = wfp_key_leases(wfp_service_tag(jb->svc));
+	const char *sets[1] = {leases.s};
 
-	jb->lease_poll =
-	    event_new(jb->d->base, -1, EV_PERSIST, on_lease_poll, jb);
-	jb->reap_timer = evtimer_new(jb->d->base, on_reap_timer, jb);
-	if (jb->lease_poll == NULL || jb->reap_timer == NULL)
-		return -1;
-	return event_add(jb->lease_poll, &every);
+	jb->watch = wfp_lease_watch_new(jb->d->base, wfp_service_redis(jb->svc),
+					sets, 1, REAP_POLL_MS, reap_pass, jb);
+	return jb->watch ? 0 : -1;
 }
 
 struct jobboard *jobboard_new(struct wfp_daemon *d)
@@ -507,10 +443,7 @@ void jobboard_free(struct jobboard *jb)
 {
 	if (jb == NULL)
 		return;
-	if (jb->lease_poll)
-		event_free(jb->lease_poll);
-	if (jb->reap_timer)
-		event_free(jb->reap_timer);
+	wfp_lease_watch_free(jb->watch); /* a pass in flight ends below */
 	wfp_service_free(jb->svc);
 	free(jb);
 }

@@ -2,7 +2,8 @@
  * lock-internal.h - the lock daemon's parts.
  *
  * lock.c serves {prefix}:svc:lock:requests (acquire with waiting, renew,
- * release) and runs lock_tick.lua on a timer: expired leases produce an
+ * release) and runs lock_tick.lua through a lease watch (common/lease.c)
+ * at each lease or wait end: expired leases produce an
  * `expired` event and go to their first waiter; waiters whose wait ran out
  * are answered TIMEOUT. The rules live in common/lua/lock*.lua.
  */

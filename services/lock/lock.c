@@ -1,4 +1,4 @@
-/* lock.c - the lock daemon: request stream and the lease/waiter tick
+/* lock.c - the lock daemon: request stream and the lease/waiter watch
  * (see lock-internal.h and the README's "Locks" section). */
 #include "lock-internal.h"
 
@@ -8,6 +8,7 @@
 
 #include "wfp/codec.h"
 #include "wfp/keys.h"
+#include "wfp/lease.h"
 #include "wfp/log.h"
 #include "wfp/metrics.h"
 #include "wfp/redis.h"
@@ -15,7 +16,8 @@
 #include "wfp/util.h"
 
 #define SERVICE	   "lock"
-#define TICK_MS	   25  /* lease and wait precision */
+#define POLL_MS	   10 /* the earliest lease and wait are looked at this often */
+#define TICK_MS	   25 /* the service tick: signs of life, acks, retries */
 #define TICK_LIMIT 500 /* leases and waiters looked at per pass */
 _Static_assert(TICK_LIMIT <= WFP_LOCK_TICK_LIMIT_MAX,
 	       "lock_tick.lua refuses a larger limit");
@@ -23,6 +25,7 @@ _Static_assert(TICK_LIMIT <= WFP_LOCK_TICK_LIMIT_MAX,
 struct lockd {
 	struct wfp_daemon *d;
 	struct wfp_service *svc;
+	struct wfp_lease_watch *watch; /* the held and waiters sets */
 	struct wfp_metric *m_expired, *m_timeouts, *m_grants;
 };
 
@@ -189,35 +192,74 @@ static const struct wfp_service_op ops[] = {
 };
 
 /* ------------------------------------------------------------------ */
-/* The tick                                                            */
+/* Lease ends: the watch over the held and waiters sets                */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Lock leases (the held set) and waits (the waiters set) end at times the
+ * acquirers chose. A lease watch (common/lease.c) looks at the earliest
+ * end of both every POLL_MS and runs lock_tick.lua at that exact end, so
+ * an expired lease is announced and handed to its first waiter, and a
+ * wait that ran out is answered, within about a millisecond of the end.
+ */
+
+/* A lock_tick.lua pass answered {expired, timed_out, granted, now_ms,
+ * next_end_ms} (NULL: it failed; the watch tries again). */
 static void on_ticked(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct lockd *l = arg;
+	long long now, next;
 
 	(void)r;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 3)
+	    reply->elements != 5) {
+		if (reply && reply->type == REDIS_REPLY_ERROR)
+			wfp_error("lock pass: %s", reply->str);
+		wfp_lease_watch_passed(l->watch, -1, -1, 0);
 		return;
+	}
 	l->m_expired->value += reply->element[0]->integer;
 	l->m_timeouts->value += reply->element[1]->integer;
 	l->m_grants->value += reply->element[2]->integer;
 	if (reply->element[0]->integer > 0)
 		wfp_info("%lld lock leases expired",
 			 reply->element[0]->integer);
+	now = reply->element[3]->integer;
+	next = reply->element[4]->integer;
+	/* an end still due after the pass: it stopped at its limit */
+	wfp_lease_watch_passed(l->watch, now, next, next >= 0 && next <= now);
 }
 
-static void on_tick(struct wfp_service *svc, void *arg)
+/* The watch's pass: one lock_tick.lua call. Returns 0 when sent, -1 when
+ * not (stopping, link down). */
+static int tick_pass(struct wfp_lease_watch *w, void *arg)
 {
-	const char *tag = wfp_service_tag(svc);
+	struct lockd *l = arg;
+	const char *tag = wfp_service_tag(l->svc);
 	struct wfp_key held = wfp_key_locks_held(tag);
 	char limit[16];
 	const char *argv[3] = {held.s, tag, limit};
 
+	(void)w;
+	if (l->d->stopping)
+		return -1;
 	snprintf(limit, sizeof(limit), "%d", TICK_LIMIT);
-	wfp_redis_script(wfp_service_redis(svc), WFP_LUA_LOCK_TICK, on_ticked,
-			 arg, 1, 3, argv, NULL);
+	return wfp_redis_script(wfp_service_redis(l->svc), WFP_LUA_LOCK_TICK,
+				on_ticked, l, 1, 3, argv, NULL);
+}
+
+/* Starts the watch over the held and waiters sets. Returns 0, or -1 on
+ * no memory. */
+static int watch_start(struct lockd *l)
+{
+	const char *tag = wfp_service_tag(l->svc);
+	struct wfp_key held = wfp_key_locks_held(tag);
+	struct wfp_key waiters = wfp_key_locks_waiters(tag);
+	const char *sets[2] = {held.s, waiters.s};
+
+	l->watch = wfp_lease_watch_new(l->d->base, wfp_service_redis(l->svc),
+				       sets, 2, POLL_MS, tick_pass, l);
+	return l->watch ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -231,7 +273,7 @@ struct lockd *lockd_new(struct wfp_daemon *d)
 	if (l == NULL)
 		return NULL;
 	l->d = d;
-	l->svc = wfp_service_new(d, SERVICE, ops, on_tick, TICK_MS, NULL, l);
+	l->svc = wfp_service_new(d, SERVICE, ops, NULL, TICK_MS, NULL, l);
 	if (l->svc == NULL) {
 		free(l);
 		return NULL;
@@ -242,7 +284,12 @@ struct lockd *lockd_new(struct wfp_daemon *d)
 	    wfp_service_counter(l->svc, "wait_timeouts",
 				"Waiting acquirers told their wait ran out");
 	l->m_grants = wfp_service_counter(
-	    l->svc, "waiter_grants", "Locks handed to waiters by the tick");
+	    l->svc, "waiter_grants",
+	    "Locks handed to waiters when a lease or wait ended");
+	if (watch_start(l) != 0) {
+		lockd_free(l);
+		return NULL;
+	}
 	return l;
 }
 
@@ -255,6 +302,7 @@ void lockd_free(struct lockd *l)
 {
 	if (l == NULL)
 		return;
+	wfp_lease_watch_free(l->watch); /* a pass in flight ends below */
 	wfp_service_free(l->svc);
 	free(l);
 }
