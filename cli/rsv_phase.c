@@ -546,14 +546,18 @@ static int follow_loop(struct follow *f, long long timeout_ms)
 }
 
 /* Feeds the logs before the followed job, silently: for a teardown
- * ID.release.N, the fulfilment and teardowns 1..N-1. Returns 0, or -1
- * after printing why. */
+ * ID.release.N, the fulfilment and teardowns 1..N-1; for a cancel, what
+ * the fulfilment logged so far (only its rollback is news). Returns 0,
+ * or -1 after printing why. */
 static int follow_before(struct follow *f, const char *job)
 {
 	struct feed fd = {f->plan, f->st, 0, NULL, NULL};
 	const char *dot = strrchr(job, '.');
 	int64_t n = 0;
 
+	if (f->until == RSV_UNTIL_CANCELLED)
+		return feed_job(f->cl, &fd, job, f->log_last,
+				sizeof(f->log_last));
 	if (!f->teardown)
 		return 0;
 	if (dot == NULL || wfp_parse_i64(dot + 1, &n) != 0 || n < 1)
