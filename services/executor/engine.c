@@ -717,6 +717,42 @@ static int inputs_fill(json_t *env, struct wfp_engine_inputs *out)
 	return 0;
 }
 
+/* 1 when task's inputs differ from env: a dep has outputs, it has inputs
+ * of its own, or it is a revert with outputs of its own. */
+static int inputs_own(const struct wfp_engine *e, int task, int revert)
+{
+	const struct wfp_wf_task *wt = &e->wf->tasks[task];
+
+	if (wt->ninputs > 0 || (revert && e->t[task].outputs))
+		return 1;
+	for (int i = 0; i < wt->ndeps; i++)
+		if (e->t[wt->deps[i]].outputs)
+			return 1;
+	return 0;
+}
+
+/* A copy of env with, above it, the outputs of task's direct deps (in
+ * deps order), its own inputs and (revert) its own outputs; or NULL. */
+static json_t *inputs_env(const struct wfp_engine *e, int task, int revert)
+{
+	const struct wfp_wf_task *wt = &e->wf->tasks[task];
+	json_t *env = json_deep_copy(e->env);
+
+	if (env == NULL)
+		return NULL;
+	for (int i = 0; i < wt->ndeps; i++)
+		env_merge(env, e->t[wt->deps[i]].outputs);
+	for (int i = 0; i < wt->ninputs; i++) {
+		json_t *v = json_string(wt->inputs[i].value);
+
+		env_set(env, wt->inputs[i].name, v);
+		json_decref(v);
+	}
+	if (revert)
+		env_merge(env, e->t[task].outputs);
+	return env;
+}
+
 int wfp_engine_inputs(const struct wfp_engine *e, int task, int revert,
 		      struct wfp_engine_inputs *out)
 {
@@ -724,11 +760,10 @@ int wfp_engine_inputs(const struct wfp_engine *e, int task, int revert,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (revert && task >= 0 && task < e->wf->ntasks && e->t[task].outputs) {
-		env = json_deep_copy(e->env);
+	if (task >= 0 && task < e->wf->ntasks && inputs_own(e, task, revert)) {
+		env = inputs_env(e, task, revert);
 		if (env == NULL)
 			return -1;
-		env_merge(env, e->t[task].outputs);
 	} else {
 		json_incref(env);
 	}
