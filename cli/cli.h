@@ -15,6 +15,7 @@
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <msgpack.h>
 
 #include "wfp/client.h"
 #include "wfp/config.h"
@@ -192,6 +193,30 @@ int cli_job_field(struct wfp_client *cl, const char *id, const char *field,
  * field: value} (empty when the stream is missing). */
 json_t *cli_stream_json(struct wfp_client *cl, const struct wfp_key *key);
 
+/* The value of field key in a flat [k1, v1, ...] reply (a string), or
+ * NULL. */
+const redisReply *cli_flat_get(const redisReply *flat, const char *key);
+
+/* What is done with each page of a stream read (an XRANGE reply of at
+ * least one entry): returns 0 to go on, else the read stops with it. */
+typedef int cli_log_page_fn(const redisReply *page, void *arg);
+
+/*
+ * Reads the entries of stream key after entry id after ("" for all) up to
+ * entry id upto ("" for the end), 1000 at a time, handing each page to fn
+ * (so a long log is never held whole); last gets the id of the newest one
+ * read (unchanged when none). Returns 0, -1 after printing why, or what
+ * fn returned when not 0.
+ */
+int cli_log_pages(struct wfp_client *cl, const struct wfp_key *key,
+		  const char *after, const char *upto, cli_log_page_fn *fn,
+		  void *arg, char *last, size_t lastn);
+
+/* Copies the id of the newest entry of stream key into out ("0-0" when
+ * the stream is empty or missing). Returns 0, or -1 (printed). */
+int cli_stream_last(struct wfp_client *cl, const struct wfp_key *key, char *out,
+		    size_t n);
+
 /* `wfp job log` and `wfp job watch` (job_log.c). */
 int cli_job_log(struct cli *c);
 int cli_job_watch(struct cli *c);
@@ -208,5 +233,28 @@ int cmd_executor(struct cli *c);
 
 /* Lock commands (lock_cmd.c). */
 int cmd_lock(struct cli *c);
+
+/* Pool commands (pool_cmd.c). */
+int cmd_pool(struct cli *c);
+
+/* Reservation commands (rsv_cmd.c). */
+int cmd_rsv(struct cli *c);
+
+/* The five reservation states, in the order `rsv list` and `status`
+ * show them (NULL-terminated; rsv_cmd.c). */
+extern const char *const cli_rsv_states[];
+
+/* The service that owns pools and reservations. */
+#define CLI_RSV_SERVICE "reservation"
+
+/* Sends op with the msgpack body to wfp-reservation and hands its reply
+ * to print (pool_cmd.c). Returns print's status, or the refusal's. */
+int cli_rsv_request(struct cli *c, const char *op, const msgpack_sbuffer *body,
+		    int (*print)(struct cli *, const msgpack_object *));
+
+/* Pools with their numbers for `wfp pool list` and `wfp status`: at most
+ * limit of them, oldest first, as [{name, capacity, used, free,
+ * reservations}]; NULL after printing why (pool_cmd.c). */
+json_t *cli_pools_json(struct wfp_client *cl, long long limit);
 
 #endif

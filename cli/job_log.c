@@ -19,8 +19,7 @@
 /* Reading the task log                                                */
 /* ------------------------------------------------------------------ */
 
-/* The value of field key in a flat [k1, v1, ...] reply, or NULL. */
-static const redisReply *flat_get(const redisReply *flat, const char *key)
+const redisReply *cli_flat_get(const redisReply *flat, const char *key)
 {
 	for (size_t i = 0; i + 1 < flat->elements; i += 2) {
 		const redisReply *k = flat->element[i];
@@ -80,10 +79,6 @@ static size_t log_add(json_t *log, const redisReply *r, char *last,
 	return n;
 }
 
-/* What is done with each page of a log read (an XRANGE reply of at least
- * one entry): returns 0 to go on, else the read stops with it. */
-typedef int log_page_fn(const redisReply *page, void *arg);
-
 /* The entries of page as a JSON array (see log_add). */
 static json_t *page_json(const redisReply *page)
 {
@@ -94,16 +89,9 @@ static json_t *page_json(const redisReply *page)
 	return a;
 }
 
-/*
- * Reads the entries of stream key after entry id after ("" for all) up to
- * entry id upto ("" for the end), LOG_PAGE at a time, handing each page
- * to fn (so a long log is never held whole); last gets the id of the
- * newest one read (unchanged when none). Returns 0, -1 after printing
- * why, or what fn returned when not 0.
- */
-static int log_pages(struct wfp_client *cl, const struct wfp_key *key,
-		     const char *after, const char *upto, log_page_fn *fn,
-		     void *arg, char *last, size_t lastn)
+int cli_log_pages(struct wfp_client *cl, const struct wfp_key *key,
+		  const char *after, const char *upto, cli_log_page_fn *fn,
+		  void *arg, char *last, size_t lastn)
 {
 	char from[72];
 
@@ -192,8 +180,8 @@ static int table_measure(const redisReply *page, void *arg)
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    e->element[1]->type != REDIS_REPLY_ARRAY)
 			continue;
-		task = flat_get(e->element[1], "task");
-		at = flat_get(e->element[1], "at");
+		task = cli_flat_get(e->element[1], "task");
+		at = cli_flat_get(e->element[1], "at");
 		if (!t->seen && at && wfp_parse_i64(at->str, &t->t0) != 0)
 			t->t0 = 0;
 		t->seen = 1;
@@ -282,20 +270,20 @@ int cli_job_log(struct cli *c)
 	lk = wfp_key_log(wfp_client_tag(cl), c->pos[2]);
 	if (c->json) {
 		printf("[");
-		rc = log_pages(cl, &lk, "", "", json_rows, &count, last,
-			       sizeof(last));
+		rc = cli_log_pages(cl, &lk, "", "", json_rows, &count, last,
+				   sizeof(last));
 		if (rc == 0 && printf("]\n") < 0)
 			cli_output_fail("cannot write to stdout");
 	} else {
-		rc = log_pages(cl, &lk, "", "", table_measure, &t, t.last,
-			       sizeof(t.last));
+		rc = cli_log_pages(cl, &lk, "", "", table_measure, &t, t.last,
+				   sizeof(t.last));
 		if (rc == 0)
 			printf("%-4s %-10s %-*s %-13s %-7s %-16s %s\n", "RUN",
 			       "AT", t.tw, "TASK", "STATE", "ATTEMPT", "FENCE",
 			       "DETAIL");
 		if (rc == 0 && t.seen)
-			rc = log_pages(cl, &lk, "", t.last, table_rows, &t,
-				       last, sizeof(last));
+			rc = cli_log_pages(cl, &lk, "", t.last, table_rows, &t,
+					   last, sizeof(last));
 	}
 	if (rc == -1 && cli_output_error() == NULL)
 		return EXIT_FAIL; /* a Redis failure, printed */
@@ -314,8 +302,8 @@ static int event_of(const redisReply *flat, const char *id)
 
 	if (flat->type != REDIS_REPLY_ARRAY)
 		return 0;
-	type = flat_get(flat, "type");
-	eid = flat_get(flat, "id");
+	type = cli_flat_get(flat, "type");
+	eid = cli_flat_get(flat, "id");
 	return type && eid && strcmp(type->str, "job") == 0 &&
 	       eid->len == strlen(id) && strcmp(eid->str, id) == 0;
 }
@@ -430,8 +418,8 @@ static int watch_log(struct watch *w, int show)
 	char last[64];
 
 	wfp_strlcpy(last, w->log_last, sizeof(last));
-	return log_pages(w->cl, &w->lk, strcmp(last, "0-0") ? last : "", "",
-			 watch_page, &p, last, sizeof(last)) != 0
+	return cli_log_pages(w->cl, &w->lk, strcmp(last, "0-0") ? last : "", "",
+			     watch_page, &p, last, sizeof(last)) != 0
 		   ? -1
 		   : 0;
 }
@@ -467,10 +455,8 @@ static int watch_reply(struct watch *w, const redisReply *r)
 	return 0;
 }
 
-/* Copies the id of the newest entry of stream key into out ("0-0" when
- * the stream is empty or missing). Returns 0, or -1 (printed). */
-static int stream_last_id(struct wfp_client *cl, const struct wfp_key *key,
-			  char *out, size_t n)
+int cli_stream_last(struct wfp_client *cl, const struct wfp_key *key, char *out,
+		    size_t n)
 {
 	redisReply *r =
 	    wfp_client_commandf(cl, "XREVRANGE %s + - COUNT 1", key->s);
@@ -496,8 +482,8 @@ static int stream_last_id(struct wfp_client *cl, const struct wfp_key *key,
  */
 static int watch_start_progress(struct watch *w, const redisReply *flat)
 {
-	const redisReply *payload = flat_get(flat, "payload");
-	const redisReply *run = flat_get(flat, "run");
+	const redisReply *payload = cli_flat_get(flat, "payload");
+	const redisReply *run = cli_flat_get(flat, "run");
 	struct wfp_workflow *wf = NULL;
 	char err[256];
 	int64_t n = 1;
@@ -601,7 +587,7 @@ int cli_job_watch(struct cli *c)
 	w.id = c->pos[2];
 	w.ev = wfp_key_events(wfp_client_tag(w.cl));
 	w.lk = wfp_key_log(wfp_client_tag(w.cl), w.id);
-	if (stream_last_id(w.cl, &w.ev, w.ev_last, sizeof(w.ev_last)) != 0)
+	if (cli_stream_last(w.cl, &w.ev, w.ev_last, sizeof(w.ev_last)) != 0)
 		return EXIT_FAIL;
 	r = cli_job_read(c, &w.cl);
 	if (r == NULL)

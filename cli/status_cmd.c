@@ -70,9 +70,11 @@ static json_t *service_status(struct wfp_client *cl, const char *service)
 	return o;
 }
 
-/* Width of the names of `wfp status`'s text form ("wfp-jobboard
+/* Width of the names of `wfp status`'s text form ("wfp-reservation
  * pending" is the longest), so that the values line up. */
-#define STATUS_NAME_WIDTH 21
+#define STATUS_NAME_WIDTH 23
+/* Pools `wfp status` shows (the oldest; `wfp pool list` shows more). */
+#define STATUS_POOLS_MAX 100
 /* Characters of one owner's name in the text form (longer ones cut). */
 #define STATUS_OWNER_WIDTH 60
 
@@ -123,6 +125,29 @@ static void status_owners(json_t *owners)
 	printf("\n");
 }
 
+/* Prints "pool NAME USED/CAPACITY" per pool (the name cut to fit the
+ * column), or "pools none". */
+static void status_pools(json_t *pools)
+{
+	char cut[4 * STATUS_NAME_WIDTH + 8], label[4 * STATUS_NAME_WIDTH + 16];
+	size_t i;
+	json_t *p;
+
+	if (json_array_size(pools) == 0)
+		printf("%-*s none\n", STATUS_NAME_WIDTH, "pools");
+	json_array_foreach(pools, i, p)
+	{
+		cli_text_cut(cli_jstr(p, "name"), STATUS_NAME_WIDTH - 5, cut,
+			     sizeof(cut));
+		snprintf(label, sizeof(label), "pool %s", cut);
+		printf(
+		    "%-*s %lld/%lld\n", STATUS_NAME_WIDTH, label,
+		    (long long)json_integer_value(json_object_get(p, "used")),
+		    (long long)json_integer_value(
+			json_object_get(p, "capacity")));
+	}
+}
+
 /* The text form of `wfp status`: one "NAME VALUE" line each, the values
  * lined up. */
 static void status_print(json_t *o)
@@ -135,7 +160,11 @@ static void status_print(json_t *o)
 	status_lines("locks ", json_object_get(o, "locks"));
 	status_lines("wfp-jobboard ", json_object_get(services, "jobboard"));
 	status_lines("wfp-lock ", json_object_get(services, "lock"));
+	status_lines("wfp-reservation ",
+		     json_object_get(services, "reservation"));
 	status_line("", "executors", json_object_get(o, "executors"));
+	status_lines("reservations ", json_object_get(o, "reservations"));
+	status_pools(json_object_get(o, "pools"));
 }
 
 /* Executors with a beat in the last CLI_EXECUTOR_LIVE_MS (on Redis's
@@ -155,6 +184,39 @@ static long long live_executors(struct wfp_client *cl)
 	if (r)
 		freeReplyObject(r);
 	return n;
+}
+
+/* Adds the reservations per state (ZCARD of each state's index) and the
+ * pools ({name, capacity, used, free}) to o, and prints it. */
+static int status_rsv(struct cli *c, struct wfp_client *cl, json_t *o)
+{
+	json_t *counts = json_object(), *pools;
+
+	for (const char *const *s = cli_rsv_states; *s; s++) {
+		struct wfp_key k = wfp_key_rsvs(wfp_client_tag(cl), *s);
+		long long n = int_of(cl, "ZCARD %s", k.s);
+
+		if (n < 0) {
+			json_decref(counts), json_decref(o);
+			return cli_failed(cl);
+		}
+		json_object_set_new(counts, *s, json_integer(n));
+	}
+	json_object_set_new(o, "reservations", counts);
+	pools = cli_pools_json(cl, STATUS_POOLS_MAX);
+	if (pools == NULL) {
+		json_decref(o);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < json_array_size(pools); i++) {
+		json_t *p = json_array_get(pools, i);
+
+		json_object_del(p, "created_at");
+		json_object_del(p, "updated_at");
+		json_object_del(p, "reservations");
+	}
+	json_object_set_new(o, "pools", pools);
+	return cli_emit(c, o, status_print);
 }
 
 int cmd_status(struct cli *c)
@@ -194,5 +256,7 @@ int cmd_status(struct cli *c)
 		      "jobboard", service_status(cl, "jobboard"), "lock",
 		      service_status(cl, "lock"));
 	json_object_set_new(o, "executors", json_integer(live_executors(cl)));
-	return cli_emit(c, o, status_print);
+	json_object_set_new(json_object_get(o, "services"), "reservation",
+			    service_status(cl, "reservation"));
+	return status_rsv(c, cl, o);
 }

@@ -54,10 +54,32 @@ static const struct usage_line usage_lines[] = {
     {"lock", "  wfp lock show NAME                     holder, fence, time "
 	     "left, waiters (never the token)"},
     {"lock", "  wfp lock list                          every held lock"},
+    {"pool",
+     "  wfp pool set NAME --capacity N         create a pool or set its "
+     "capacity (never below what is used: INUSE)"},
+    {"pool", "  wfp pool show NAME [--limit N]         capacity, used, free, "
+	     "reservations and the first N holders"},
+    {"pool", "  wfp pool list [--limit N]              every pool: NAME "
+	     "CAPACITY USED FREE RESERVATIONS"},
+    {"rsv", "  wfp rsv create FILE.json [--id ID] [--wait] [--timeout MS]   "
+	    "checks the file, creates it,\n"
+	    "                                         prints its id; --wait: "
+	    "each item's phase until active (exit 0),\n"
+	    "                                         failed or expired (1)"},
+    {"rsv", "  wfp rsv show ID                        fields, pools and each "
+	    "item's phase, running, failed and undo steps"},
+    {"rsv", "  wfp rsv list [--state S] [--limit N]   reservations of one "
+	    "state or all (S: pending active failed\n"
+	    "                                         released expired)"},
+    {"rsv", "  wfp rsv release ID [--wait] [--timeout MS]   tear it down "
+	    "(a pending one: cancel); --wait: until\n"
+	    "                                         released (exit 0)"},
     {"executor", "  wfp executor list                      executors with a "
 		 "beat in the last 10 s: jobs, running tasks, last beat"},
     {"status", "  wfp status                             jobs per state, "
-	       "live owners, dead letters, locks, live replicas, executors"},
+	       "live owners, dead letters, locks, live replicas, executors,\n"
+	       "                                         reservations per "
+	       "state, pools"},
 };
 
 static const char usage_tail[] =
@@ -102,6 +124,14 @@ int cli_usage(const char *noun, int status)
 /* Switches: options that take no value. */
 static const char *const switches[] = {"json", "board", "help", NULL};
 
+/* Switches of one noun only (elsewhere the same name takes a value:
+ * `job claim --wait MS`, `rsv create --wait`). */
+static const struct {
+	const char *noun, *name;
+} noun_switches[] = {
+    {"rsv", "wait"},
+};
+
 int cli_error(int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -114,11 +144,19 @@ int cli_error(int status, const char *fmt, ...)
 	return status;
 }
 
-/* Returns 1 when name is a switch. */
-static int is_switch(const char *name)
+/* Returns 1 when name is a switch (of every noun, or of the noun given
+ * so far). */
+static int is_switch(const struct cli *c, const char *name)
 {
 	for (const char *const *s = switches; *s; s++) {
 		if (strcmp(*s, name) == 0)
+			return 1;
+	}
+	for (size_t i = 0; c->npos > 0 &&
+			   i < sizeof(noun_switches) / sizeof(noun_switches[0]);
+	     i++) {
+		if (strcmp(noun_switches[i].noun, c->pos[0]) == 0 &&
+		    strcmp(noun_switches[i].name, name) == 0)
 			return 1;
 	}
 	return 0;
@@ -137,7 +175,7 @@ static int parse_option(struct cli *c, int argc, char **argv, int *i)
 		return cli_error(EXIT_USAGE, "bad option '%s'", argv[*i]), -1;
 	memcpy(name, arg, n);
 	name[n] = '\0';
-	if (is_switch(name)) {
+	if (is_switch(c, name)) {
 		value = NULL;
 	} else if (eq) {
 		value = eq + 1;
@@ -325,7 +363,6 @@ static int help(const struct cli *c)
 /* Dispatches on the noun. */
 static int dispatch(struct cli *c)
 {
-	static const char *const later[] = {"rsv", "pool", NULL};
 	int rc = help(c);
 
 	if (rc >= 0)
@@ -338,13 +375,10 @@ static int dispatch(struct cli *c)
 		return cmd_lock(c);
 	if (strcmp(c->pos[0], "executor") == 0)
 		return cmd_executor(c);
-	for (const char *const *l = later; *l; l++) {
-		if (strcmp(c->pos[0], *l) == 0)
-			return cli_error(EXIT_FAIL,
-					 "'wfp %s' is not built yet (see "
-					 "README, \"Not done yet\")",
-					 *l);
-	}
+	if (strcmp(c->pos[0], "pool") == 0)
+		return cmd_pool(c);
+	if (strcmp(c->pos[0], "rsv") == 0)
+		return cmd_rsv(c);
 	return cli_error(EXIT_USAGE, "unknown noun '%s' (try: wfp --help)",
 			 c->pos[0]);
 }

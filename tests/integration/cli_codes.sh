@@ -25,6 +25,17 @@ code_of "transfer, no board" 3 "$WFP" job transfer nosuch --board --timeout-ms 3
 ok "transfer says no reply came" grep -q "no reply from wfp-jobboard" "$TMP/err"
 code_of "repost, no board" 3 "$WFP" job repost nosuch --timeout-ms 300
 ok "repost says no reply came" grep -q "no reply from wfp-jobboard" "$TMP/err"
+# No wfp-reservation: 3.
+code_of "pool set, no service" 3 "$WFP" pool set p --capacity 1 --timeout-ms 300
+ok "pool set says no reply came" grep -q "no reply from wfp-reservation within 300 ms" "$TMP/err"
+echo '{"name": "x", "items": [{"name": "a", "pool": "p", "amount": 1, "class": "c"}]}' >"$TMP/one.json"
+code_of "rsv create, no service" 3 "$WFP" rsv create "$TMP/one.json" --timeout-ms 300
+code_of "rsv release, no service" 3 "$WFP" rsv release nosuch --timeout-ms 300
+# Not found: 1.
+code_of "rsv show of no reservation" 1 "$WFP" rsv show nosuch
+ok "says NORSV" grep -q "^wfp: NORSV reservation 'nosuch' does not exist" "$TMP/err"
+code_of "pool show of no pool" 1 "$WFP" pool show nosuch
+ok "says NOPOOL" grep -q "^wfp: NOPOOL " "$TMP/err"
 held=$("$WFP" lock acquire nr --owner a --ttl 5000 --json)
 # --timeout-ms bounds each Redis command too: 1000 ms leaves a loaded
 # machine time to answer the direct attempt before the request.
@@ -129,12 +140,44 @@ bad_inputs=(
   "lock show|bad name!"
   "lock explode"
   "job explode"
+  "pool set|bad name!|--capacity|1"
+  "pool set|p"
+  "pool set|p|--capacity|-1"
+  "pool set|p|--capacity|1000000000000001"
+  "pool set|p|--capacity|x"
+  "pool set|p|q|--capacity|1"
+  "pool show|bad name!"
+  "pool show|p|--limit|0"
+  "pool list|x"
+  "pool list|--limit|10001"
+  "pool explode"
+  "rsv create|/nonexistent.json"
+  "rsv create|$TMP/one.json|--id|bad id!"
+  "rsv create|$TMP/one.json|--id|$(head -c 41 /dev/zero | tr '\0' x)"
+  "rsv create|$TMP/one.json|--timeout|5"
+  "rsv create|$TMP/one.json|--wait|--timeout|-1"
+  "rsv create|$TMP/one.json|--colour|red"
+  "rsv show|bad id!"
+  "rsv show|a|b"
+  "rsv release|bad id!"
+  "rsv release|a|--timeout|5"
+  "rsv list|--state|nope"
+  "rsv list|--state|posted"
+  "rsv list|--limit|0"
+  "rsv explode"
 )
 for spec in "${bad_inputs[@]}"; do
   IFS='|' read -r -d '' -a words < <(printf '%s|\0' "$spec")
   verb=(${words[0]})
   code_of "wfp ${spec//$'\n'/\\n}" 2 "$WFP" "${verb[@]}" "${words[@]:1}" "${nored[@]}"
 done
+# A reservation file the parser refuses: exit 2, nothing sent.
+echo '{"name": "x", "items": [{"name": "a", "pool": "p", "amount": 0, "class": "c"}]}' >"$TMP/zero.json"
+code_of "rsv create, amount 0" 2 "$WFP" rsv create "$TMP/zero.json" "${nored[@]}"
+ok "rsv create, amount 0: names the file" grep -q "^wfp: $TMP/zero.json: " "$TMP/err"
+head -c 65537 /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+code_of "rsv create, file too large" 2 "$WFP" rsv create "$TMP/big.json" "${nored[@]}"
+ok "rsv create, file too large: names the limit" grep -q "larger than 65536 bytes" "$TMP/err"
 code_of "17 lock names" 2 "$WFP" lock acquire "${names17[@]}" "${nored[@]}"
 ok "17 names: says the limit" grep -q "give 1 to 16 lock names, not 17" "$TMP/err"
 # Up to 16 names go through the CLI (the library's limit, not the CLI's).
@@ -157,10 +200,11 @@ eq "wfp --help exits 0" "$rc" 0
 for line in "job post" "job show" "job list" "job log" "job wait" "job watch" \
             "job transfer" "job repost" "job cancel" "job claim" "job heartbeat" "job complete" \
             "job fail" "lock acquire" "lock renew" "lock release" "lock show" \
-            "lock list" "executor list" "status"; do
+            "lock list" "executor list" "status" "pool set" "pool show" "pool list" \
+            "rsv create" "rsv show" "rsv list" "rsv release"; do
   eq "wfp --help lists 'wfp $line' once" "$(grep -c "^  wfp $line\b" "$TMP/help")" 1
 done
-for noun in job lock executor; do
+for noun in job lock executor pool rsv; do
   other=$([ $noun = job ] && echo lock || echo job)
   rc=0; "$WFP" $noun --help >"$TMP/out" 2>"$TMP/err" || rc=$?
   eq "wfp $noun --help exits 0" "$rc" 0

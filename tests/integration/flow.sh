@@ -34,7 +34,7 @@ eq "list --state completed" "$("$WFP" job list --state completed --json | jq -r 
 eq "status counts" "$("$WFP" status --json | jq -r .jobs.completed)" 1
 # The text form: values lined up in one column; owners by name, or none.
 "$WFP" status >"$TMP/status.out"
-eq "status: every value at column 23" "$(awk '{ v = $NF; print index($0, v) == 23 ? "ok" : "bad: " $0 }' "$TMP/status.out" | sort -u)" ok
+eq "status: every value at column 25" "$(awk '{ v = $NF; print index($0, v) == 25 ? "ok" : "bad: " $0 }' "$TMP/status.out" | sort -u)" ok
 ok "status: a live owner by name" grep -qx "live owners  *exec-1" "$TMP/status.out"
 ok "status: its services" grep -qx "wfp-jobboard pending  *[0-9]*" "$TMP/status.out"
 ok "events recorded" bash -c "redis-cli -u '$WFP_REDIS_URL' XRANGE '$tag:events' - + | grep -q '$id'"
