@@ -6,21 +6,12 @@ CLOUD="$TMP/cloud"
 CLASSES="$TMP/classes"
 mkdir -p "$CLOUD" "$CLASSES"
 cp "$EXAMPLE"/classes/*.json "$CLASSES/"
-RSV_PID=""
 
 # start_rsv [VAR=value...]: starts wfp-reservation on the test's classes
-# folder (RSV_PID); stopped when the test ends.
+# folder (lib.sh's start_reservation: RSV_PID); stopped when the test ends.
 start_rsv() {
-  [ -n "$RSV_PID" ] || at_exit stop_rsv
-  start_service wfp-reservation "$TMP/reservation.log" WFP_CLASSES_DIR="$CLASSES" "$@"
-  RSV_PID=$SERVICE_PID
-}
-
-# stop_rsv: stops wfp-reservation.
-stop_rsv() {
-  [ -n "$RSV_PID" ] || return 0
-  stop_daemon "$RSV_PID"
-  RSV_PID=""
+  at_exit stop_reservation
+  start_reservation WFP_CLASSES_DIR="$CLASSES" "$@"
 }
 
 # start_cloud_executor NAME [VAR=value...]: an executor that finds

@@ -1,4 +1,4 @@
-# An executor SIGKILLed in the middle of a reservation's fulfilment:
+# rsv_exec_crash.sh: an executor SIGKILLed in the middle of a reservation's fulfilment:
 # another executor finishes it after the lease; the reservation becomes
 # active; no step is done twice in the cloud (the fake cloud keeps a
 # marker per WFP_TASK_KEY and step, and logs every call): the step running

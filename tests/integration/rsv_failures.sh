@@ -45,18 +45,19 @@ before() {
 
 class_of() { case $1 in ip) echo ip ;; disk) echo volume ;; vm) echo vm ;; esac; }
 
-# create_fails ID FILE: `wfp rsv create --wait` exits 1 naming the failure.
+# create_fails ID FILE TASK: `wfp rsv create --wait` exits 1 naming the
+# task that failed.
 create_fails() {
   local rc=0
   timeout 30 "$WFP" rsv create "$2" --id "$1" --wait >"$TMP/out" 2>"$TMP/err" || rc=$?
   eq "$1: create --wait exits 1" "$rc" 1
-  ok "$1: says why ($(tail -n 1 "$TMP/err"))" grep -q "injected failure" "$TMP/err"
+  ok "$1: says why ($(tail -n 1 "$TMP/err"))" grep -q "task $3 failed" "$TMP/err"
 }
 
 for item in ip disk vm; do
   for step in reserve configure acquire; do
     id="f-$item-$step"
-    create_fails "$id" "$(rsv_file "$id" "$(set_arg "$item" fail "$step")")"
+    create_fails "$id" "$(rsv_file "$id" "$(set_arg "$item" fail "$step")")" "$item.$step"
     eq "$id: failed" "$(rsv_field "$id" state)" failed
     eq "$id: job reverted" "$(job_state "$id.fulfil")" reverted
     eq "$id: no resource left" "$(cloud_files | tr '\n' ' ')" ""
@@ -66,7 +67,12 @@ for item in ip disk vm; do
     ok "$id: the error names $item.$step ($err)" contains "$err" "$item.$step"
     j=$(show_json "$id")
     eq "$id: show state" "$(jq -r .state <<<"$j")" failed
-    eq "$id: $item failed at" "$(item_of "$j" "$item" failed)" "$step"
+    # (rsv.h: an item's `failed` is cleared once the item moves on, here
+    # to its undo, so it stays only when reserve failed; the reservation's
+    # error names the task that failed)
+    kept=""
+    [ "$step" = reserve ] && kept=reserve
+    eq "$id: $item failed" "$(item_of "$j" "$item" failed)" "$kept"
     eq "$id: $item reached" "$(item_of "$j" "$item" reached)" "$(before "$step")"
     for it in ip disk vm; do
       cls=$(class_of "$it")
@@ -78,30 +84,40 @@ for item in ip disk vm; do
       eq "$id: $it in the hash" "$(rsv_field "$id" "item:$it")" none
       eq "$id: $it undo in the hash" "$(rsv_field "$id" "undo:$it")" "$(tr ' ' , <<<"$undo")"
     done
-    eq "$id: $item failed in the hash" "$(rsv_field "$id" "failed:$item")" "$step"
+    eq "$id: $item failed in the hash" "$(rsv_field "$id" "failed:$item")" "$kept"
   done
 done
 
-# A failing undo step: the revert fails, the job ends failed and the
-# resource is left in the cloud for a person; the capacity comes back.
-# ITEM FAIL_LIST UNDO_FAILING STATE_LEFT
-for c in "vm acquire,unconfigure unconfigure configured" \
-         "vm configure,unreserve unreserve reserved" \
-         "disk configure,destroy destroy reserved"; do
-  read -r item fails undo left <<<"$c"
-  id="u-$item-$undo"
-  create_fails "$id" "$(rsv_file "$id" "$(set_arg "$item" fail "$fails")")"
+# A failing undo step: the revert fails, the job ends failed, the
+# executor still undoes what else it can; a resource whose last undo step
+# failed is left in the cloud for a person; the capacity comes back.
+# ITEM FAIL_LIST REVERT_FAILED (the task) LEFT (state, - for none)
+# FAILED (the item's failed step then) UNDO (the undo steps that ran)
+for c in "vm acquire,unconfigure vm.configure - - unreserve" \
+         "vm configure,unreserve vm.reserve reserved unreserve -" \
+         "disk configure,destroy disk.reserve reserved destroy -"; do
+  read -r item fails task left failed undo <<<"$c"
+  [ "$failed" = - ] && failed=""
+  [ "$undo" = - ] && undo=""
+  id="u-$item-${fails#*,}"
+  create_fails "$id" "$(rsv_file "$id" "$(set_arg "$item" fail "$fails")")" "$item.${fails%%,*}"
   eq "$id: failed" "$(rsv_field "$id" state)" failed
   eq "$id: job failed" "$(job_state "$id.fulfil")" failed
-  cls=$(class_of "$item")
-  f="$cls-$id-$item"
-  ok "$id: $f left" test -f "$CLOUD/$f"
-  eq "$id: $f left $left" "$(sed -n 's/^state=//p' "$CLOUD/$f")" "$left"
+  err=$(rsv_field "$id" error)
+  ok "$id: the error names the revert ($err)" contains "$err" "revert failed: $task"
+  f="$(class_of "$item")-$id-$item"
+  if [ "$left" = - ]; then
+    eq "$id: nothing left" "$(cloud_files | tr '\n' ' ')" ""
+  else
+    eq "$id: only $f left" "$(cloud_files | tr '\n' ' ')" "$f "
+    eq "$id: $f left $left" "$(sed -n 's/^state=//p' "$CLOUD/$f")" "$left"
+  fi
   eq "$id: capacity back" "$(pools_used)" "$zero"
   j=$(show_json "$id")
-  eq "$id: $item failed at" "$(item_of "$j" "$item" failed)" "$undo"
-  eq "$id: $item phase" "$(item_of "$j" "$item" phase)" "$left"
-  eq "$id: $item failed in the hash" "$(rsv_field "$id" "failed:$item")" "$undo"
+  eq "$id: $item failed" "$(item_of "$j" "$item" failed)" "$failed"
+  eq "$id: $item failed in the hash" "$(rsv_field "$id" "failed:$item")" "$failed"
+  eq "$id: $item phase" "$(item_of "$j" "$item" phase)" "${left/-/none}"
+  eq "$id: $item undone with" "$(item_of "$j" "$item" undo)" "$undo"
   rm -f "$CLOUD"/*
 done
 
