@@ -42,7 +42,7 @@ refused() {
 }
 
 # bad NAME JQ_FILTER: a reservation file made from the small server.
-bad() { rsv_file "$1" "$2"; }
+bad() { rsv_file "$1" "${2:-.}"; }
 
 refused "unknown pool" 1 "pool 'nosuch'" "$(bad p1 '.items[0].pool = "nosuch"')"
 refused "zero amount" 2 "amount" "$(bad p2 '.items[1].amount = 0')"

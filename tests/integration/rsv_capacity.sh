@@ -109,14 +109,16 @@ wait_rel_all() { local id; for id in "$@"; do "$WFP" rsv release "$id" >/dev/nul
 wait_rel_all $(accepted b)
 eq "used 0 again" "$(used cap)" 0
 
-# 3. amount 1, the odd ones failing at configure: 10 accepted, the failed
-# ones give their capacity back, used ends = the active ones.
+# 3. amount 1, the odd ones failing at configure: the failed ones give
+# their capacity back (some of the later creates may take it: at least 10
+# accepted), used ends = the active ones.
 burst c 1 configure
-eq "10 accepted" "$(accepted c | wc -l)" 10
+nacc=$(accepted c | wc -l)
+ok "at least 10 accepted ($nacc)" test "$nacc" -ge 10
 check_refused c
 settle $(accepted c)
 nact=$(rcli ZCARD "$tag:rsvs:active")
-ok "some failed, some active ($nact active)" test "$nact" -gt 0 -a "$nact" -lt 10
+ok "some failed, some active ($nact active)" test "$nact" -gt 0 -a "$nact" -le 10
 for id in $(accepted c); do
   case $id in
   c-*[13579]) eq "$id failed" "$(rsv_field "$id" state)" failed ;;
