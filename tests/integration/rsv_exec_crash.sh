@@ -1,6 +1,7 @@
-# rsv_exec_crash.sh: an executor SIGKILLed in the middle of a reservation's fulfilment:
-# another executor finishes it after the lease; the reservation becomes
-# active; no step is done twice in the cloud (the fake cloud keeps a
+# An executor SIGKILLed in the middle of a reservation's fulfilment
+# (rsv_crash.sh is wfp-reservation's own crash): another executor finishes
+# it after the lease; the reservation becomes active; no step is done
+# twice in the cloud (the fake cloud keeps a
 # marker per WFP_TASK_KEY and step, and logs every call): the step running
 # at the kill is called again with the same key and finds itself done,
 # every other step is called once.
