@@ -605,6 +605,7 @@ static void test_inputs_cap_keeps_own(void **state)
 	wfp_engine_begin(e);
 	assert_int_equal(wfp_engine_inputs(e, 0, 0, &in), 0);
 	assert_int_equal(in.n, WFP_ENGINE_INPUTS_MAX);
+	assert_non_null(input(&in, "own"));
 	assert_string_equal(input(&in, "own"), "mine");
 	assert_string_equal(input(&in, "p0"), "mine");
 	wfp_engine_inputs_release(&in);
