@@ -43,6 +43,8 @@ static const struct opt opts[] = {
     {"metrics-addr", "WFP_METRICS_ADDR", OPT_ADDR, 0, 0, FIELD(metrics_addr)},
     {"plugin-dir", "WFP_PLUGIN_DIR", OPT_PATH, 0, WFP_PATH_MAX,
      FIELD(plugin_dir)},
+    {"classes-dir", "WFP_CLASSES_DIR", OPT_PATH, 0, WFP_PATH_MAX,
+     FIELD(classes_dir)},
     {"exec-allow", "WFP_EXEC_ALLOW", OPT_PATHLIST, 0, WFP_EXEC_ALLOW_MAX,
      FIELD(exec_allow)},
     {"task-output-max", "WFP_TASK_OUTPUT_MAX", OPT_INT, 0,

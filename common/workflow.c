@@ -816,6 +816,9 @@ static int parse_task_lists(struct parse *p, int t, int o, int in_graph)
 	return 0;
 }
 
+static int read_inputs(struct parse *p, int in, int t,
+		       struct wfp_wf_input **out, int *n);
+
 /* Reads the fields of task t (its name set) from o. */
 static int parse_task_fields(struct parse *p, int t, int o, int in_graph)
 {
@@ -839,6 +842,9 @@ static int parse_task_fields(struct parse *p, int t, int o, int in_graph)
 		      WFP_WF_TIMEOUT_MAX_MS, &task->timeout_ms) != 0)
 		return -1;
 	if (retry >= 0 && parse_retry(p, t, retry) != 0)
+		return -1;
+	if (read_inputs(p, j_get(p, o, "inputs"), t, &task->inputs,
+			&task->ninputs) != 0)
 		return -1;
 	return intern_task_data(p, t);
 }
@@ -875,8 +881,8 @@ static int task_slot(struct parse *p)
 static int parse_task(struct parse *p, int o, int in_graph)
 {
 	static const char *const keys[] = {
-	    "task",  "apply",	   "revert", "provides", "requires",
-	    "after", "timeout_ms", "retry",  "locks",	 NULL};
+	    "task",	  "apply", "revert", "provides", "requires", "after",
+	    "timeout_ms", "retry", "locks",  "inputs",	 NULL};
 	const char *name = j_str(p, j_get(p, o, "task"));
 	char q[WFP_QUOTE_BUF];
 	int t;
@@ -1023,47 +1029,67 @@ static int parse_element(struct parse *p, int v, int depth, int in_graph)
 	return t < 0 ? -1 : node_new(p, NODE_TASK, t);
 }
 
-/* Reads payload.inputs (absent: none). */
-static int parse_inputs(struct parse *p, int in)
+/* Writes the message about an inputs object: "task 'T': ..." for task
+ * t's own inputs, plain for payload.inputs (t -1); returns -1. */
+static int inputs_fail(struct parse *p, int t, const char *fmt, ...)
 {
-	struct wfp_workflow *wf = p->wf;
+	char msg[WF_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return t < 0 ? wf_fail(p, "%s", msg) : wf_fail_task(p, t, "%s", msg);
+}
+
+/* Reads the inputs object in (absent: none) into *out and *n: payload's
+ * (t -1) or task t's own. */
+static int read_inputs(struct parse *p, int in, int t,
+		       struct wfp_wf_input **out, int *n)
+{
 	char q[WFP_QUOTE_BUF];
 	int m, kv;
 
 	if (in < 0)
 		return 0;
 	if (!j_is(p, in, WF_JSON_OBJECT))
-		return wf_fail(p, "inputs is not an object");
+		return inputs_fail(p, t, "inputs is not an object");
 	if (j_size(p, in) > WFP_WF_INPUTS_MAX)
-		return wf_fail(p, "inputs has %d keys, more than %d",
-			       j_size(p, in), WFP_WF_INPUTS_MAX);
-	wf->inputs =
-	    pool_alloc(p, ((size_t)j_size(p, in) + 1) * sizeof(*wf->inputs));
-	if (wf->inputs == NULL)
+		return inputs_fail(p, t, "inputs has %d keys, more than %d",
+				   j_size(p, in), WFP_WF_INPUTS_MAX);
+	*out = pool_alloc(p, ((size_t)j_size(p, in) + 1) * sizeof(**out));
+	if (*out == NULL)
 		return wf_nomem(p);
 	J_EACH_KEY(p, in, m, kv)
 	{
-		struct wfp_wf_input *i = &wf->inputs[wf->ninputs];
+		struct wfp_wf_input *i = &(*out)[*n];
 		const char *k = p->doc.v[kv].s, *sv = j_str(p, kv + 1);
 
 		if (!data_name_ok(k))
-			return wf_fail(p,
-				       "inputs: data name '%s' is not 1-63 "
-				       "of A-Z a-z 0-9 _",
-				       wf_quote(q, sizeof(q), k));
+			return inputs_fail(p, t,
+					   "inputs: data name '%s' is not 1-63 "
+					   "of A-Z a-z 0-9 _",
+					   wf_quote(q, sizeof(q), k));
 		i->name = pool_strdup(p, k, p->doc.v[kv].slen);
 		i->value = sv ? pool_strdup(p, sv, p->doc.v[kv + 1].slen)
 			      : pool_alloc(p, p->doc.v[kv + 1].len + 1);
 		if (!sv && i->value)
 			wf_json_compact(&p->doc, kv + 1, i->value);
-		wf->ninputs++;
+		(*n)++;
 		if (i->name == NULL || i->value == NULL)
 			return wf_nomem(p);
 		if (strlen(i->value) > WFP_WF_INPUT_MAX)
-			return wf_fail(p, "input '%s' is longer than %d bytes",
-				       k, WFP_WF_INPUT_MAX);
+			return inputs_fail(p, t,
+					   "input '%s' is longer than %d bytes",
+					   k, WFP_WF_INPUT_MAX);
 	}
 	return 0;
+}
+
+/* Reads payload.inputs (absent: none). */
+static int parse_inputs(struct parse *p, int in)
+{
+	return read_inputs(p, in, -1, &p->wf->inputs, &p->wf->ninputs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1634,8 +1660,19 @@ static int check_needs(struct parse *p, const int *order, struct need *x,
 	return rc;
 }
 
-/* Checks every requires: payload.inputs holds it, or a task the task
- * waits for (directly or not) provides it. */
+/* 1 when task t's own inputs hold its i-th requires. */
+static int own_input(const struct parse *p, int t, int i)
+{
+	const struct wfp_wf_task *k = &p->wf->tasks[t];
+
+	for (int j = 0; j < k->ninputs; j++)
+		if (strcmp(k->inputs[j].name, k->requires[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks every requires: payload.inputs or the task's own inputs hold
+ * it, or a task the task waits for (directly or not) provides it. */
 static int check_requires(struct parse *p, const int *order)
 {
 	struct need *x = NULL;
@@ -1645,7 +1682,8 @@ static int check_requires(struct parse *p, const int *order)
 		for (int i = 0; i < p->wf->tasks[t].nrequires && rc == 0; i++) {
 			int d = p->ex[t].req[i];
 
-			if (p->in_inputs[d] || dep_provides(p, t, d))
+			if (p->in_inputs[d] || own_input(p, t, i) ||
+			    dep_provides(p, t, d))
 				continue;
 			if (p->pstart[d] == p->pstart[d + 1]) {
 				rc = wf_fail_task(

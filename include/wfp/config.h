@@ -18,7 +18,7 @@
 #define WFP_URL_MAX		 256
 #define WFP_PREFIX_MAX		 32
 #define WFP_ADDR_MAX		 128
-#define WFP_PATH_MAX		 1024 /* bytes of a path setting (WFP_PLUGIN_DIR) */
+#define WFP_PATH_MAX		 1024 /* bytes of a path setting (WFP_PLUGIN_DIR...) */
 #define WFP_EXEC_ALLOW_MAX	 8192  /* bytes of WFP_EXEC_ALLOW */
 #define WFP_EXEC_ALLOW_PATHS_MAX 256   /* paths in WFP_EXEC_ALLOW */
 #define WFP_EXECUTOR_NAME_MAX	 65    /* 1..64 of A-Z a-z 0-9 _ . : @ - */
@@ -46,6 +46,8 @@ struct wfp_config {
 	enum wfp_log_level log_level;	 /* WFP_LOG_LEVEL */
 	char metrics_addr[WFP_ADDR_MAX]; /* WFP_METRICS_ADDR: host:port or "" */
 	char plugin_dir[WFP_PATH_MAX];	 /* WFP_PLUGIN_DIR: "" none */
+	char classes_dir[WFP_PATH_MAX];	 /* WFP_CLASSES_DIR: resource class
+					    files NAME.json, "" none */
 	char exec_allow[WFP_EXEC_ALLOW_MAX]; /* WFP_EXEC_ALLOW: absolute paths
 						separated by ':', "" any */
 	int64_t task_output_max; /* WFP_TASK_OUTPUT_MAX: bytes of each of a

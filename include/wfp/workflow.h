@@ -15,8 +15,10 @@
  *    none between elements; graph: from every task that provides one of
  *    a task's requires inside the same graph, and from its after) and are
  *    listed once each;
- *  - every requires of a task is in payload.inputs or provided by a task
- *    that is an ancestor of it in that graph;
+ *  - every requires of a task is in payload.inputs or in the task's own
+ *    inputs, or provided by a task that is an ancestor of it in that graph;
+ *  - payload.inputs and every task's inputs hold at most WFP_WF_INPUTS_MAX
+ *    data names, each value at most WFP_WF_INPUT_MAX bytes as text;
  *  - every count, size and depth is within the limits below.
  * Error messages name the task (or the pattern's place, e.g.
  * "workflow.linear[2].graph[0]") and the problem, lowercase, one line.
@@ -34,7 +36,7 @@
 #define WFP_WF_ARG_MAX	      4096   /* bytes in one argv word */
 #define WFP_WF_NAMES_MAX      64     /* names in one provides/requires/after */
 #define WFP_WF_LOCKS_MAX      16    /* locks of one task (WFP_LOCK_MULTI_MAX) */
-#define WFP_WF_INPUTS_MAX     256   /* keys of payload.inputs */
+#define WFP_WF_INPUTS_MAX     256   /* keys of payload.inputs, of a task's */
 #define WFP_WF_INPUT_MAX      65536 /* bytes of one input value as text */
 #define WFP_WF_TIMEOUT_MAX_MS 86400000LL /* timeout_ms of a task: one day */
 #define WFP_WF_ATTEMPTS_MAX   100	 /* retry.attempts */
@@ -70,14 +72,17 @@ struct wfp_wf_task {
 	int64_t timeout_ms; /* 0: none */
 	int attempts;	    /* apply attempts in all, >= 1 (retry.attempts) */
 	int64_t backoff_ms; /* wait before the 2nd attempt, doubling after */
-	int *deps;	    /* indices of tasks that must apply first */
+	struct wfp_wf_input *inputs; /* the task's own "inputs" (above the
+					outputs of its deps, see the engine) */
+	int ninputs;
+	int *deps; /* indices of tasks that must apply first */
 	int ndeps;
 	int *next; /* indices of tasks whose deps hold this one */
 	int nnext;
 };
 
-/* One payload.inputs entry: a string value as it is, any other JSON value
- * as compact JSON text. */
+/* One payload.inputs (or a task's inputs) entry: a string value as it
+ * is, any other JSON value as compact JSON text. */
 struct wfp_wf_input {
 	char *name;
 	char *value;

@@ -717,6 +717,72 @@ static int inputs_fill(json_t *env, struct wfp_engine_inputs *out)
 	return 0;
 }
 
+/* 1 when task's inputs differ from env: a dep has outputs, it has inputs
+ * of its own, or it is a revert with outputs of its own. */
+static int inputs_own(const struct wfp_engine *e, int task, int revert)
+{
+	const struct wfp_wf_task *wt = &e->wf->tasks[task];
+
+	if (wt->ninputs > 0 || (revert && e->t[task].outputs))
+		return 1;
+	for (int i = 0; i < wt->ndeps; i++)
+		if (e->t[wt->deps[i]].outputs)
+			return 1;
+	return 0;
+}
+
+/* Adds name/value to env unless env holds name (env_set's rules
+ * otherwise): filling from the highest precedence down keeps the cap
+ * for the lowest. */
+static void env_add(json_t *env, const char *name, json_t *value)
+{
+	if (json_object_get(env, name) == NULL)
+		env_set(env, name, value);
+}
+
+/* Adds the keys of outputs object text that env does not hold. */
+static void env_add_outputs(json_t *env, const char *outputs)
+{
+	json_t *o =
+	    outputs ? json_loads(outputs, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v)
+	{
+		env_add(env, k, v);
+	}
+	json_decref(o);
+}
+
+/* Task's inputs, filled from the highest precedence down: (revert) its
+ * own outputs, its own inputs, the outputs of its direct deps (the last
+ * dep first), then env (payload.inputs and outputs applied so far); or
+ * NULL when memory runs out. */
+static json_t *inputs_env(const struct wfp_engine *e, int task, int revert)
+{
+	const struct wfp_wf_task *wt = &e->wf->tasks[task];
+	json_t *env = json_object(), *v;
+	const char *k;
+
+	if (env == NULL)
+		return NULL;
+	if (revert)
+		env_add_outputs(env, e->t[task].outputs);
+	for (int i = 0; i < wt->ninputs; i++) {
+		v = json_string(wt->inputs[i].value);
+		env_add(env, wt->inputs[i].name, v);
+		json_decref(v);
+	}
+	for (int i = wt->ndeps - 1; i >= 0; i--)
+		env_add_outputs(env, e->t[wt->deps[i]].outputs);
+	json_object_foreach(e->env, k, v)
+	{
+		env_add(env, k, v);
+	}
+	return env;
+}
+
 int wfp_engine_inputs(const struct wfp_engine *e, int task, int revert,
 		      struct wfp_engine_inputs *out)
 {
@@ -724,11 +790,10 @@ int wfp_engine_inputs(const struct wfp_engine *e, int task, int revert,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (revert && task >= 0 && task < e->wf->ntasks && e->t[task].outputs) {
-		env = json_deep_copy(e->env);
+	if (task >= 0 && task < e->wf->ntasks && inputs_own(e, task, revert)) {
+		env = inputs_env(e, task, revert);
 		if (env == NULL)
 			return -1;
-		env_merge(env, e->t[task].outputs);
 	} else {
 		json_incref(env);
 	}

@@ -165,6 +165,12 @@ static void test_executor_settings(void **state)
 	assert_int_equal(env_try(&c, "WFP_PLUGIN_DIR", "/a\nb"), -1);
 	assert_non_null(strstr(err, "'/a\\x0ab' is not a path"));
 
+	assert_string_equal(c.classes_dir, "");
+	assert_int_equal(env_try(&c, "WFP_CLASSES_DIR", "/etc/wfp/classes"), 0);
+	assert_string_equal(c.classes_dir, "/etc/wfp/classes");
+	assert_int_equal(env_try(&c, "WFP_CLASSES_DIR", "/a\tb"), -1);
+	assert_non_null(strstr(err, "WFP_CLASSES_DIR"));
+
 	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", "/bin/true:/usr/bin/x"),
 			 0);
 	assert_string_equal(c.exec_allow, "/bin/true:/usr/bin/x");
@@ -214,19 +220,21 @@ static void test_executor_flags(void **state)
 			"--task-output-max=10",
 			"--plugin-dir",
 			"plugins",
+			"--classes-dir=cls",
 			"rest"};
 	int pos = 1;
 
 	(void)state;
 	wfp_config_defaults(&c);
 	assert_int_equal(
-	    wfp_config_from_args(&c, 10, argv, &pos, err, sizeof(err)), 0);
-	assert_int_equal(pos, 9);
+	    wfp_config_from_args(&c, 11, argv, &pos, err, sizeof(err)), 0);
+	assert_int_equal(pos, 10);
 	assert_int_equal(c.grace_ms, 250);
 	assert_string_equal(c.exec_allow, "/bin/sh");
 	assert_string_equal(c.executor_name, "e1");
 	assert_int_equal(c.task_output_max, 10);
 	assert_string_equal(c.plugin_dir, "plugins");
+	assert_string_equal(c.classes_dir, "cls");
 }
 
 int main(void)
