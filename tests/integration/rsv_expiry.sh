@@ -19,7 +19,7 @@ eq "capacity taken" "$(pool_field cpus used)" 3
 ok "e1 expired" wait_rsv e1 expired
 ok "e1 capacity back" wait_returned e1
 eq "capacity back" "$(pool_field cpus used)" 0
-ok "the error says the TTL" grep -q "TTL" <<<"$(rsv_field e1 error)"
+eq "the error says the TTL" "$(rsv_field e1 error)" "not fulfilled within 300 ms"
 eq "its job was cancelled" "$(job_state e1.fulfil)" reverted
 eq "not in the expiry set any more" "$(rcli ZSCORE "$tag:svc:reservation:expiry" e1)" ""
 eq "not open" "$(rcli ZSCORE "$tag:svc:reservation:open" e1)" ""
