@@ -39,6 +39,21 @@ eq "its files are gone" "$(files slowvm)" ""
 eq "capacity back once" "$(pool_field cpus used)" 2
 eq "one holder left" "$(pool_field cpus reservations)" 1
 
+# A fulfilment that completes after its TTL ended but before the expiry
+# pass ran (the service stopped meanwhile): expired, then torn down from
+# the job's log, capacity back once.
+create late "$(rsv_file late "[$(item vlate cpus 4 sleepy "{\"dir\": \"$OUT\", \"delay\": \"1\"}")]" '"ttl_ms": 500')" >/dev/null
+kill -STOP "$RSV_PID"
+ok "late: its job completes" wait_state late.fulfil completed
+eq "late: its files are made" "$(files vlate)" "vlate.acquired vlate.configured vlate.reserved"
+kill -CONT "$RSV_PID"
+ok "late expired" wait_rsv late expired
+ok "late: capacity back" wait_returned late
+eq "late: torn down by its teardown job" "$(job_state late.release.1)" completed
+eq "late: its files are gone" "$(files vlate)" ""
+eq "late: capacity back once" "$(pool_field cpus used)" 2
+eq "late: phase none" "$(rsv_field late item:vlate)" none
+
 # Completions racing the TTL: acquire ends near ttl_ms, on either side.
 ids=""
 for d in 0.6 0.75 0.85 0.9 0.95 1.0 1.05 1.1 1.2; do
