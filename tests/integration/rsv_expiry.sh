@@ -24,6 +24,14 @@ eq "its job was cancelled" "$(job_state e1.fulfil)" reverted
 eq "not in the expiry set any more" "$(rcli ZSCORE "$tag:svc:reservation:expiry" e1)" ""
 eq "not open" "$(rcli ZSCORE "$tag:svc:reservation:open" e1)" ""
 
+# A release while pending cancels the fulfilment: released, capacity back.
+create p1 "$(rsv_file p1 "[$(item p cpus 6 ip)]")" >/dev/null
+out=$("$REQ" release id=p1)
+ok "release of a pending reservation cancels" grep -qx "action=cancelling" <<<"$out"
+ok "p1 released" wait_rsv p1 released
+ok "p1 capacity back" wait_returned p1
+eq "capacity back after the cancel" "$(pool_field cpus used)" 0
+
 # A holder whose capacity stays taken: a second give-back of anyone
 # else's capacity would show below it.
 start_executor e1 WFP_GRACE_MS=200 WFP_CONCURRENCY=16

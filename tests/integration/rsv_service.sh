@@ -89,12 +89,15 @@ refused() { # DESC EXPECTED_TEXT ID FILE
 }
 refused "no such pool" "pool 'nopool' does not exist" r3 "$(rsv_file p "[$(item x nopool 1 vm)]")"
 refused "no room" "pool 'cpus' has 10 free of 10; 11 asked" r4 "$(rsv_file p "[$(item x cpus 11 vm)]")"
-refused "a class that does not parse" "class 'both'" r5 "$(rsv_file p "[$(item x cpus 1 both)]")"
+refused "a class that does not parse" "class 'both' (both.json): has destroy and unreserve" r5 "$(rsv_file p "[$(item x cpus 1 both)]")"
 refused "a class that does not exist" "class 'ghost'" r6 "$(rsv_file p "[$(item x cpus 1 ghost)]")"
 echo '{"name": "x", "items": [' >"$TMP/broken.json"
-refused "a file that is not JSON" "" r7 "$TMP/broken.json"
-refused "an unknown key" "" r8 "$(rsv_file p "[$(item x cpus 1 vm)]" '"colour": "red"')"
+refused "a file that is not JSON" "reservation file is not JSON" r7 "$TMP/broken.json"
+refused "an unknown key" "unknown key 'colour'" r8 "$(rsv_file p "[$(item x cpus 1 vm)]" '"colour": "red"')"
 eq "nothing taken by refusals" "$(pool_field cpus used)" 0
+rc=0; "$REQ" release id=nosuch 2>"$TMP/err.txt" || rc=$?
+eq "releasing an unknown reservation is refused" "$rc" 1
+ok "it says NORSV" grep -q "^NORSV reservation nosuch does not exist" "$TMP/err.txt"
 
 # Bad bodies are dead-lettered with a reason.
 req="$tag:svc:reservation:requests"
