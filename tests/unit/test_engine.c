@@ -579,6 +579,41 @@ static void test_inputs_precedence(void **state)
 	wf_free(wf);
 }
 
+/* At the cap of names a task gets, the highest precedence is kept: a
+ * task's own inputs are there even when payload.inputs fill the cap. */
+static void test_inputs_cap_keeps_own(void **state)
+{
+	struct wfp_workflow *wf = wf_new(1, "");
+	struct wfp_wf_task *a = &wf->tasks[0];
+	int n = WFP_ENGINE_INPUTS_MAX + 10;
+	char(*names)[16] = calloc((size_t)n, sizeof(*names));
+	struct wfp_engine *e;
+	struct wfp_engine_inputs in;
+
+	(void)state;
+	wf->ninputs = n;
+	wf->inputs = calloc((size_t)n, sizeof(*wf->inputs));
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%d", i);
+		wf->inputs[i] = (struct wfp_wf_input){names[i], "payload"};
+	}
+	a->ninputs = 2;
+	a->inputs = calloc(2, sizeof(*a->inputs));
+	a->inputs[0] = (struct wfp_wf_input){"own", "mine"};
+	a->inputs[1] = (struct wfp_wf_input){"p0", "mine"};
+	e = wfp_engine_new(wf);
+	wfp_engine_begin(e);
+	assert_int_equal(wfp_engine_inputs(e, 0, 0, &in), 0);
+	assert_int_equal(in.n, WFP_ENGINE_INPUTS_MAX);
+	assert_non_null(input(&in, "own"));
+	assert_string_equal(input(&in, "own"), "mine");
+	assert_string_equal(input(&in, "p0"), "mine");
+	wfp_engine_inputs_release(&in);
+	wfp_engine_free(e);
+	wf_free(wf);
+	free(names);
+}
+
 static void test_text_clean_and_cut(void **state)
 {
 	char s[] = "a\nb\tc\x01\xff\xc3\xa9";
@@ -608,6 +643,7 @@ int main(void)
 	    cmocka_unit_test(test_replay_rollback_unfinished_fails),
 	    cmocka_unit_test(test_inputs_flow),
 	    cmocka_unit_test(test_inputs_precedence),
+	    cmocka_unit_test(test_inputs_cap_keeps_own),
 	    cmocka_unit_test(test_text_clean_and_cut),
 	};
 

@@ -751,6 +751,11 @@ static void test_resolve(void **state)
 	assert_non_null(strstr(err, "class 'ip': "));
 	assert_non_null(strstr(err, "ip.json is not a regular file"));
 	rmdir(path);
+	/* a FIFO is refused at once (never waited on) */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(wfp_rsv_resolve(r, classdir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ip.json is not a regular file"));
+	unlink(path);
 
 	f = fopen(path, "w");
 	assert_non_null(f);
@@ -1320,6 +1325,21 @@ static void test_plan_refusals(void **state)
 		    " 'items': [], 'extra': 1}",
 		    "plan: unknown key 'extra'");
 	plan_refuse("[]", "plan is not a JSON object");
+
+	/* an args value over WFP_WF_INPUT_MAX (no file could hold one) */
+	{
+		struct buf b = {0};
+
+		bprintf(&b, "{'name': 'x', 'ttl_ms': 5, 'max_attempts': 1,"
+			    " 'subs': [], 'items': [{'name': 'a', 'pool': 'p',"
+			    " 'amount': 1, 'class': 'c', 'args': {'v': '");
+		for (int i = 0; i <= WFP_WF_INPUT_MAX; i++)
+			bprintf(&b, "x");
+		bprintf(&b, "'}}]}");
+		plan_refuse(b.s, "item 'a': args: 'v' is longer than 65536 "
+				 "bytes");
+		free(b.s);
+	}
 }
 
 /* ------------------------------------------------------------------ */
