@@ -19,10 +19,18 @@ eq "capacity taken" "$(pool_field cpus used)" 3
 ok "e1 expired" wait_rsv e1 expired
 ok "e1 capacity back" wait_returned e1
 eq "capacity back" "$(pool_field cpus used)" 0
-ok "the error says the TTL" grep -q "TTL" <<<"$(rsv_field e1 error)"
+eq "the error says the TTL" "$(rsv_field e1 error)" "not fulfilled within 300 ms"
 eq "its job was cancelled" "$(job_state e1.fulfil)" reverted
 eq "not in the expiry set any more" "$(rcli ZSCORE "$tag:svc:reservation:expiry" e1)" ""
 eq "not open" "$(rcli ZSCORE "$tag:svc:reservation:open" e1)" ""
+
+# A release while pending cancels the fulfilment: released, capacity back.
+create p1 "$(rsv_file p1 "[$(item p cpus 6 ip)]")" >/dev/null
+out=$("$REQ" release id=p1)
+ok "release of a pending reservation cancels" grep -qx "action=cancelling" <<<"$out"
+ok "p1 released" wait_rsv p1 released
+ok "p1 capacity back" wait_returned p1
+eq "capacity back after the cancel" "$(pool_field cpus used)" 0
 
 # A holder whose capacity stays taken: a second give-back of anyone
 # else's capacity would show below it.
@@ -38,6 +46,21 @@ eq "its job was rolled back" "$(job_state e2.fulfil)" reverted
 eq "its files are gone" "$(files slowvm)" ""
 eq "capacity back once" "$(pool_field cpus used)" 2
 eq "one holder left" "$(pool_field cpus reservations)" 1
+
+# A fulfilment that completes after its TTL ended but before the expiry
+# pass ran (the service stopped meanwhile): expired, then torn down from
+# the job's log, capacity back once.
+create late "$(rsv_file late "[$(item vlate cpus 4 sleepy "{\"dir\": \"$OUT\", \"delay\": \"1\"}")]" '"ttl_ms": 500')" >/dev/null
+kill -STOP "$RSV_PID"
+ok "late: its job completes" wait_state late.fulfil completed
+eq "late: its files are made" "$(files vlate)" "vlate.acquired vlate.configured vlate.reserved"
+kill -CONT "$RSV_PID"
+ok "late expired" wait_rsv late expired
+ok "late: capacity back" wait_returned late
+eq "late: torn down by its teardown job" "$(job_state late.release.1)" completed
+eq "late: its files are gone" "$(files vlate)" ""
+eq "late: capacity back once" "$(pool_field cpus used)" 2
+eq "late: phase none" "$(rsv_field late item:vlate)" none
 
 # Completions racing the TTL: acquire ends near ttl_ms, on either side.
 ids=""
