@@ -917,19 +917,18 @@ int wfp_rsv_class_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-/* Reads the class file of class cls in dir into *text (malloc'd) and
- * *len. */
-static int class_load(const char *dir, const char *cls, char **text,
-		      size_t *len, char *err, size_t errlen)
+/* Opens the class file path of class cls in dir: a regular file of at
+ * most WFP_CLASS_FILE_MAX bytes. Returns the descriptor, or -1 with err.
+ * Symbolic links are followed (a folder of links, as a mounted config
+ * map is, works); the class name has no '/' or '.', so the file is
+ * always one in dir. */
+static int class_open(const char *path, const char *dir, const char *cls,
+		      char *err, size_t errlen)
 {
-	char path[WFP_PATH_MAX + WFP_CLASS_NAME_MAX + 8];
 	struct stat st;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.json", dir, cls);
 	/* O_NONBLOCK: a FIFO planted there must not hang the service. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
 	if (fd < 0 && errno == ENOENT)
 		return snprintf(err, errlen,
 				"class '%s': no file %s.json in %s", cls, cls,
@@ -939,43 +938,69 @@ static int class_load(const char *dir, const char *cls, char **text,
 		return snprintf(err, errlen, "class '%s': cannot open %s: %s",
 				cls, path, strerror(errno)),
 		       -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		snprintf(err, errlen, "class '%s': %s is not a regular file",
+			 cls, path);
+	else if (st.st_size > WFP_CLASS_FILE_MAX)
+		snprintf(err, errlen,
+			 "class '%s' (%s.json) is %lld bytes, more than %d",
+			 cls, cls, (long long)st.st_size, WFP_CLASS_FILE_MAX);
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Reads fd to its end, at most max + 1 bytes, into buf; returns the
+ * bytes read or -1 (errno set). */
+static ssize_t read_all(int fd, char *buf, size_t max)
+{
+	size_t len = 0;
+
+	while (len <= max) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+/* Reads the class file of class cls in dir into *text (malloc'd) and
+ * *len (a file that grew past the limit meanwhile reads as
+ * WFP_CLASS_FILE_MAX + 1 bytes: the parser refuses it). */
+static int class_load(const char *dir, const char *cls, char **text,
+		      size_t *len, char *err, size_t errlen)
+{
+	char path[WFP_PATH_MAX + WFP_CLASS_NAME_MAX + 8];
+	ssize_t n;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.json", dir, cls) >=
+	    sizeof(path))
 		return snprintf(err, errlen,
-				"class '%s': %s is not a regular file", cls,
-				path),
+				"classes directory is longer than %d bytes",
+				WFP_PATH_MAX - 1),
 		       -1;
-	}
-	if (st.st_size > WFP_CLASS_FILE_MAX) {
-		close(fd);
-		return snprintf(err, errlen,
-				"class '%s' (%s.json) is %lld bytes, more "
-				"than %d",
-				cls, cls, (long long)st.st_size,
-				WFP_CLASS_FILE_MAX),
-		       -1;
-	}
-	*text = malloc(WFP_CLASS_FILE_MAX + 1);
-	if (*text == NULL) {
-		close(fd);
-		return snprintf(err, errlen, "out of memory"), -1;
-	}
-	*len = 0;
-	do {
-		n = read(fd, *text + *len, WFP_CLASS_FILE_MAX + 1 - *len);
-		if (n > 0)
-			*len += (size_t)n;
-	} while ((n > 0 || (n < 0 && errno == EINTR)) &&
-		 *len <= WFP_CLASS_FILE_MAX);
-	if (n < 0 && errno != EINTR) {
-		snprintf(err, errlen, "class '%s': cannot read %s: %s", cls,
-			 path, strerror(errno));
-		close(fd);
-		free(*text);
+	fd = class_open(path, dir, cls, err, errlen);
+	if (fd < 0)
 		return -1;
+	*text = malloc(WFP_CLASS_FILE_MAX + 1);
+	n = *text ? read_all(fd, *text, WFP_CLASS_FILE_MAX) : -1;
+	if (n < 0) {
+		snprintf(err, errlen, "class '%s': cannot read %s: %s", cls,
+			 path, *text ? strerror(errno) : "out of memory");
+		free(*text);
+		*text = NULL;
 	}
 	close(fd);
-	return 0;
+	*len = n < 0 ? 0 : (size_t)n;
+	return n < 0 ? -1 : 0;
 }
 
 /* Copies the class fields of item from into item to. */

@@ -10,19 +10,7 @@
 #include "wfp/job.h"
 #include "wfp/sha1.h"
 
-/* The reservation limits the scripts enforce (LIMIT.RSV_*): rsv.h's. */
-#if __has_include("wfp/rsv.h")
-#include "wfp/rsv.h"
-#else
-#define WFP_RSV_ID_MAX	      41
-#define WFP_RSV_NAME_MAX      64
-#define WFP_RSV_ITEM_NAME_MAX 48
-#define WFP_POOL_NAME_MAX     64
-#define WFP_RSV_AMOUNT_MAX    1000000000000LL
-#define WFP_POOL_CAPACITY_MAX 1000000000000000LL
-#define WFP_RSV_TTL_MAX_MS    604800000LL
-#define WFP_RSV_ITEMS_MAX     256
-#endif
+#include "wfp/rsv.h" /* the reservation limits (LIMIT.RSV_*) */
 
 _Static_assert(WFP_SCRIPT_ARGS_MAX >= 3 + 4 + 6 * WFP_RSV_ITEMS_MAX,
 	       "a full rsv_reconcile call must fit WFP_SCRIPT_ARGS_MAX");
@@ -113,7 +101,7 @@ int wfp_script_limits_lua(char *out, size_t n)
 	    "LOG_TAIL=%d, LOG_ATTEMPT=%d, TASK_NAME=%d, RSV_ID=%d, "
 	    "RSV_NAME=%d, RSV_ITEM_NAME=%d, POOL_NAME=%d, RSV_AMOUNT=%lld, "
 	    "POOL_CAPACITY=%lld, RSV_TTL_MS=%lld, RSV_ITEMS=%d, "
-	    "RETENTION_DEFAULT_MS=%lld}\n",
+	    "RETENTION_DEFAULT_MS=%lld, RSV_PLAN=%d}\n",
 	    WFP_REPLY_TTL_MS, WFP_PREFIX_MAX - 1, WFP_ID_MAX - 1,
 	    WFP_NAME_MAX - 1, WFP_TOKEN_MAX - 1, WFP_PAYLOAD_MAX,
 	    WFP_REASON_MAX - 1, WFP_IDEM_KEY_MAX - 1, WFP_MAX_ATTEMPTS_LIMIT,
@@ -128,7 +116,7 @@ int wfp_script_limits_lua(char *out, size_t n)
 	    WFP_RSV_ITEM_NAME_MAX - 1, WFP_POOL_NAME_MAX - 1,
 	    (long long)WFP_RSV_AMOUNT_MAX, (long long)WFP_POOL_CAPACITY_MAX,
 	    (long long)WFP_RSV_TTL_MAX_MS, WFP_RSV_ITEMS_MAX,
-	    (long long)WFP_SCRIPT_RETENTION_DEFAULT_MS);
+	    (long long)WFP_SCRIPT_RETENTION_DEFAULT_MS, WFP_RSV_PLAN_MAX);
 
 	return w < 0 || (size_t)w >= n ? -1 : w;
 }

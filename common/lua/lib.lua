@@ -667,7 +667,8 @@ end
 -- Answers remembered per request: an operator's request (transfer,
 -- repost) served twice (a replica died before acknowledging it) gets its
 -- first answer again, whatever other requests did in between. The answer
--- lives in its own key {P}:svc:jobboard:done:ENTRY for the longest
+-- lives in its own key {P}:svc:SERVICE:done:ENTRY (the board's, or the
+-- reservation service's for create, release, pool_set) for the longest
 -- request deadline (after that the request is never served again), never
 -- in the job hash, and never holds a token.
 -- ---------------------------------------------------------------------
@@ -703,33 +704,6 @@ local function field(flat, name)
     if flat[i] == name then return flat[i + 1] end
   end
   return nil
-end
-
--- ---------------------------------------------------------------------
--- Leases: one mechanism for everything that ends at a time (job claims,
--- lock leases and waits, reservation TTLs). A lease set is a zset member
--- -> end (ms on Redis's clock).
--- ---------------------------------------------------------------------
-
--- Members of lease set zkey whose end is at or before now, at most limit.
-local function lease_due(zkey, now, limit)
-  return redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, limit)
-end
-
--- The earliest end in lease set zkey, or -1 when it is empty.
-local function lease_next(zkey)
-  local first = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
-  return first[2] and tonumber(first[2]) or -1
-end
-
--- Sets (or moves) member's end in lease set zkey.
-local function lease_set(zkey, member, end_ms)
-  redis.call('ZADD', zkey, end_ms, member)
-end
-
--- Removes member from lease set zkey.
-local function lease_drop(zkey, member)
-  redis.call('ZREM', zkey, member)
 end
 
 -- ---------------------------------------------------------------------

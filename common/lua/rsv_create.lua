@@ -4,8 +4,9 @@
 -- KEYS[1] rsv hash. ARGV: [1] tag, [2] id (1..LIMIT.RSV_ID of
 -- A-Za-z0-9_-), [3] name (1..LIMIT.RSV_NAME of A-Za-z0-9_.-), [4] ttl_ms
 -- (1..LIMIT.RSV_TTL_MS), [5] max_attempts of the job, [6] plan (a JSON
--- object), [7] the job's payload (a JSON object), [8] the id of the
--- request ("ms-seq") or '', [9] its deadline or 0 / '' (arg_deadline),
+-- object of at most LIMIT.RSV_PLAN bytes), [7] the job's payload (a JSON
+-- object), [8] the id of the request ("ms-seq") or '', [9] its deadline
+-- or 0 / '' (arg_deadline),
 -- [10] npools (1..LIMIT.RSV_ITEMS), then npools pairs pool name, amount
 -- (1..LIMIT.RSV_AMOUNT; each pool once), then the item names (1..
 -- LIMIT.RSV_ITEMS of them, each 1..LIMIT.RSV_ITEM_NAME of A-Za-z0-9_-,
@@ -38,10 +39,10 @@ if nitems < 1 or nitems > LIMIT.RSV_ITEMS then
   fail('BADARG expected 1-' .. LIMIT.RSV_ITEMS .. ' item names after '
     .. npools .. ' pools, got ' .. nitems)
 end
-if #plan > LIMIT.PAYLOAD or not utf8_ok(plan, false)
+if #plan > LIMIT.RSV_PLAN or not utf8_ok(plan, false)
     or not json_object_ok(plan) then
   bad_arg('plan', plan, 'is not a JSON object of at most '
-    .. LIMIT.PAYLOAD .. ' bytes')
+    .. LIMIT.RSV_PLAN .. ' bytes')
 end
 check_payload(payload)
 local pools, amounts, words = {}, {}, {}

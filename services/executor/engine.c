@@ -731,25 +731,55 @@ static int inputs_own(const struct wfp_engine *e, int task, int revert)
 	return 0;
 }
 
-/* A copy of env with, above it, the outputs of task's direct deps (in
- * deps order), its own inputs and (revert) its own outputs; or NULL. */
+/* Adds name/value to env unless env holds name (env_set's rules
+ * otherwise): filling from the highest precedence down keeps the cap
+ * for the lowest. */
+static void env_add(json_t *env, const char *name, json_t *value)
+{
+	if (json_object_get(env, name) == NULL)
+		env_set(env, name, value);
+}
+
+/* Adds the keys of outputs object text that env does not hold. */
+static void env_add_outputs(json_t *env, const char *outputs)
+{
+	json_t *o =
+	    outputs ? json_loads(outputs, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v)
+	{
+		env_add(env, k, v);
+	}
+	json_decref(o);
+}
+
+/* Task's inputs, filled from the highest precedence down: (revert) its
+ * own outputs, its own inputs, the outputs of its direct deps (the last
+ * dep first), then env (payload.inputs and outputs applied so far); or
+ * NULL when memory runs out. */
 static json_t *inputs_env(const struct wfp_engine *e, int task, int revert)
 {
 	const struct wfp_wf_task *wt = &e->wf->tasks[task];
-	json_t *env = json_deep_copy(e->env);
+	json_t *env = json_object(), *v;
+	const char *k;
 
 	if (env == NULL)
 		return NULL;
-	for (int i = 0; i < wt->ndeps; i++)
-		env_merge(env, e->t[wt->deps[i]].outputs);
+	if (revert)
+		env_add_outputs(env, e->t[task].outputs);
 	for (int i = 0; i < wt->ninputs; i++) {
-		json_t *v = json_string(wt->inputs[i].value);
-
-		env_set(env, wt->inputs[i].name, v);
+		v = json_string(wt->inputs[i].value);
+		env_add(env, wt->inputs[i].name, v);
 		json_decref(v);
 	}
-	if (revert)
-		env_merge(env, e->t[task].outputs);
+	for (int i = wt->ndeps - 1; i >= 0; i--)
+		env_add_outputs(env, e->t[wt->deps[i]].outputs);
+	json_object_foreach(e->env, k, v)
+	{
+		env_add(env, k, v);
+	}
 	return env;
 }
 

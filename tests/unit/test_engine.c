@@ -63,6 +63,7 @@ static void wf_free(struct wfp_workflow *wf)
 		free(wf->tasks[i].name);
 		free(wf->tasks[i].deps);
 		free(wf->tasks[i].next);
+		free(wf->tasks[i].inputs);
 	}
 	free(wf->tasks);
 	free(wf->inputs);
@@ -521,6 +522,98 @@ static void test_inputs_flow(void **state)
 	wf_free(wf);
 }
 
+/* What task c (deps a, b) sees, lowest to highest: payload.inputs <
+ * outputs applied so far (d applied last) < outputs of its direct deps
+ * in deps order (b over a) < its own inputs < (revert) its own outputs. */
+static void test_inputs_precedence(void **state)
+{
+	struct wfp_workflow *wf = wf_new(4, "");
+	struct wfp_wf_task *c = &wf->tasks[2];
+	struct wfp_engine *e;
+	struct wfp_engine_inputs in;
+
+	(void)state;
+	edge(wf, 0, 2);
+	edge(wf, 1, 2);
+	wf->ninputs = 2;
+	wf->inputs = calloc(2, sizeof(*wf->inputs));
+	wf->inputs[0] = (struct wfp_wf_input){"p", "payload"};
+	wf->inputs[1] = (struct wfp_wf_input){"x", "payload"};
+	c->ninputs = 2;
+	c->inputs = calloc(2, sizeof(*c->inputs));
+	c->inputs[0] = (struct wfp_wf_input){"u", "own"};
+	c->inputs[1] = (struct wfp_wf_input){"w", "own"};
+	e = wfp_engine_new(wf);
+	wfp_engine_begin(e);
+	assert_int_equal(step(e, 0).task, 0);
+	assert_int_equal(step(e, 0).task, 1);
+	assert_int_equal(step(e, 0).task, 3);
+	end(e, 0, 1, "{\"x\":\"a\",\"y\":\"a\"}", NULL);
+	end(e, 1, 1, "{\"y\":\"b\",\"u\":\"b\"}", NULL);
+	end(e, 3, 1, "{\"x\":\"d\",\"y\":\"d\",\"z\":\"d\",\"w\":\"d\"}", NULL);
+	assert_int_equal(step(e, 0).task, 2);
+	assert_int_equal(wfp_engine_inputs(e, 2, 0, &in), 0);
+	assert_string_equal(input(&in, "p"), "payload");
+	assert_string_equal(input(&in, "z"), "d"); /* applied so far */
+	assert_string_equal(input(&in, "x"), "a"); /* a dep over d */
+	assert_string_equal(input(&in, "y"), "b"); /* the later dep */
+	assert_string_equal(input(&in, "u"), "own");
+	assert_string_equal(input(&in, "w"), "own");
+	wfp_engine_inputs_release(&in);
+	/* d (no deps, no inputs) sees the plain flow: the last applied */
+	assert_int_equal(wfp_engine_inputs(e, 3, 0, &in), 0);
+	assert_string_equal(input(&in, "x"), "d");
+	assert_string_equal(input(&in, "u"), "b");
+	wfp_engine_inputs_release(&in);
+	end(e, 2, 1, "{\"u\":\"c-out\",\"x\":\"c\"}", NULL);
+	assert_int_equal(wfp_engine_inputs(e, 2, 0, &in), 0);
+	assert_string_equal(input(&in, "u"), "own");
+	assert_string_equal(input(&in, "x"), "a");
+	wfp_engine_inputs_release(&in);
+	assert_int_equal(wfp_engine_inputs(e, 2, 1, &in), 0);
+	assert_string_equal(input(&in, "u"), "c-out"); /* revert: own last */
+	assert_string_equal(input(&in, "x"), "c");
+	assert_string_equal(input(&in, "w"), "own");
+	wfp_engine_inputs_release(&in);
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
+/* At the cap of names a task gets, the highest precedence is kept: a
+ * task's own inputs are there even when payload.inputs fill the cap. */
+static void test_inputs_cap_keeps_own(void **state)
+{
+	struct wfp_workflow *wf = wf_new(1, "");
+	struct wfp_wf_task *a = &wf->tasks[0];
+	int n = WFP_ENGINE_INPUTS_MAX + 10;
+	char(*names)[16] = calloc((size_t)n, sizeof(*names));
+	struct wfp_engine *e;
+	struct wfp_engine_inputs in;
+
+	(void)state;
+	wf->ninputs = n;
+	wf->inputs = calloc((size_t)n, sizeof(*wf->inputs));
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%d", i);
+		wf->inputs[i] = (struct wfp_wf_input){names[i], "payload"};
+	}
+	a->ninputs = 2;
+	a->inputs = calloc(2, sizeof(*a->inputs));
+	a->inputs[0] = (struct wfp_wf_input){"own", "mine"};
+	a->inputs[1] = (struct wfp_wf_input){"p0", "mine"};
+	e = wfp_engine_new(wf);
+	wfp_engine_begin(e);
+	assert_int_equal(wfp_engine_inputs(e, 0, 0, &in), 0);
+	assert_int_equal(in.n, WFP_ENGINE_INPUTS_MAX);
+	assert_non_null(input(&in, "own"));
+	assert_string_equal(input(&in, "own"), "mine");
+	assert_string_equal(input(&in, "p0"), "mine");
+	wfp_engine_inputs_release(&in);
+	wfp_engine_free(e);
+	wf_free(wf);
+	free(names);
+}
+
 static void test_text_clean_and_cut(void **state)
 {
 	char s[] = "a\nb\tc\x01\xff\xc3\xa9";
@@ -549,6 +642,8 @@ int main(void)
 	    cmocka_unit_test(test_replay_rollback_unfinished_apply),
 	    cmocka_unit_test(test_replay_rollback_unfinished_fails),
 	    cmocka_unit_test(test_inputs_flow),
+	    cmocka_unit_test(test_inputs_precedence),
+	    cmocka_unit_test(test_inputs_cap_keeps_own),
 	    cmocka_unit_test(test_text_clean_and_cut),
 	};
 

@@ -751,6 +751,11 @@ static void test_resolve(void **state)
 	assert_non_null(strstr(err, "class 'ip': "));
 	assert_non_null(strstr(err, "ip.json is not a regular file"));
 	rmdir(path);
+	/* a FIFO is refused at once (never waited on) */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(wfp_rsv_resolve(r, classdir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ip.json is not a regular file"));
+	unlink(path);
 
 	f = fopen(path, "w");
 	assert_non_null(f);

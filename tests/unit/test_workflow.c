@@ -369,6 +369,55 @@ static void test_empty_patterns(void **state)
 	wfp_workflow_free(wf);
 }
 
+/* A task's own inputs: the rules of payload.inputs, a message naming
+ * the task; they satisfy the task's own requires (and no other's). */
+static void test_task_inputs(void **state)
+{
+	struct wfp_workflow *wf;
+	struct buf b = {0};
+
+	(void)state;
+	wf = parse_ok(WF(
+	    "{'linear':[" T("a", ",'inputs':{'s':'a b','n':42,"
+				 "'o':{'k': [1, 2.50]}}") "," T("b", "") "]}"));
+	assert_int_equal(wf->tasks[0].ninputs, 3);
+	assert_string_equal(wf->tasks[0].inputs[0].name, "s");
+	assert_string_equal(wf->tasks[0].inputs[0].value, "a b");
+	assert_string_equal(wf->tasks[0].inputs[1].value, "42");
+	assert_string_equal(wf->tasks[0].inputs[2].value, "{\"k\":[1,2.50]}");
+	assert_int_equal(wf->tasks[1].ninputs, 0);
+	assert_null(wf->tasks[1].inputs);
+	assert_int_equal(wf->ninputs, 0);
+	wfp_workflow_free(wf);
+
+	wf = parse_ok(WF(T("a", ",'inputs':{'ip':'1'},'requires':['ip']")));
+	assert_int_equal(wf->tasks[0].nrequires, 1);
+	wfp_workflow_free(wf);
+	refuse(WF("{'linear':[" T("a", ",'inputs':{'ip':'1'}") "," T(
+		   "b", ",'requires':['ip']") "]}"),
+	       "task 'b': requires 'ip', which no task provides", NULL);
+
+	refuse(WF(T("a", ",'inputs':[1]")), "task 'a': inputs is not an object",
+	       NULL);
+	refuse(WF(T("a", ",'inputs':{'a-b':1}")),
+	       "task 'a': inputs: data name 'a-b' is not 1-63", NULL);
+	bprintf(&b, "{'workflow':{'task':'a','apply':['true'],'inputs':{");
+	for (int i = 0; i <= WFP_WF_INPUTS_MAX; i++)
+		bprintf(&b, "%s'k%d':%d", i ? "," : "", i, i);
+	bprintf(&b, "}}}");
+	refuse(b.s, "task 'a': inputs has 257 keys, more than 256", NULL);
+	b.n = 0;
+	bprintf(&b, "{'workflow':{'task':'a','apply':['true'],'inputs':{'v':'");
+	for (int i = 0; i <= WFP_WF_INPUT_MAX; i++)
+		bprintf(&b, "x");
+	bprintf(&b, "'}}}");
+	refuse(b.s, "task 'a': input 'v' is longer than 65536 bytes", NULL);
+	free(b.s);
+	/* payload.inputs keeps its own messages */
+	refuse("{'inputs':[1],'workflow':" T("a", "") "}",
+	       "inputs is not an object", NULL);
+}
+
 /* payload.inputs: strings as they are, anything else as compact JSON. */
 static void test_inputs(void **state)
 {
@@ -945,6 +994,7 @@ int main(void)
 	    cmocka_unit_test(test_requires_ancestor),
 	    cmocka_unit_test(test_empty_patterns),
 	    cmocka_unit_test(test_inputs),
+	    cmocka_unit_test(test_task_inputs),
 	    cmocka_unit_test(test_refuse_shapes),
 	    cmocka_unit_test(test_refuse_names),
 	    cmocka_unit_test(test_refuse_actions),
