@@ -60,7 +60,7 @@ for i, e in ipairs(res[1][2]) do
     redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'token', token,
       'claimed_at', now, 'heartbeat_at', now, 'lease_until', lease,
       'updated_at', now)
-    redis.call('ZADD', K.leases, lease, id)
+    lease_set(K.leases, id, lease)
     move_index(id, 'posted', 'claimed', now)
     emit(id, 'claimed', owner, 'attempt ' .. attempts .. ', fence '
       .. int_str(fence))

@@ -10,6 +10,6 @@ local j = check_owner(id, token, 0)
 local now = now_ms()
 local lease = now + vis
 redis.call('HSET', K.job(id), 'heartbeat_at', now, 'lease_until', lease)
-redis.call('ZADD', K.leases, lease, id)
+lease_set(K.leases, id, lease)
 redis.call('ZADD', K.owners, now, j.owner)
 return lease

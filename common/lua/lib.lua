@@ -636,7 +636,7 @@ local function to_board(id, from, now, why, prev_owner, prev_fence, detail)
   local entry = redis.call('XADD', K.stream, '*', 'id', id)
   redis.call('HSET', K.job(id), 'state', 'posted', 'owner', '', 'token', '',
     'lease_until', 0, 'entry', entry, 'updated_at', now)
-  redis.call('ZREM', K.leases, id)
+  lease_drop(K.leases, id)
   move_index(id, from, 'posted', now)
   record_delivery(id, why, prev_owner, prev_fence, detail, now)
   emit(id, 'posted', '', why .. (detail and detail ~= '' and (': ' .. detail) or ''))
@@ -647,7 +647,7 @@ local function finalize(id, from, to, now, reason, retention_ms, owner)
   local job = K.job(id)
   redis.call('HSET', job, 'state', to, 'finished_at', now, 'updated_at', now,
     'lease_until', 0, 'error', reason or '')
-  redis.call('ZREM', K.leases, id)
+  lease_drop(K.leases, id)
   move_index(id, from, to, now)
   local ttl = retention_ms + TTL_MARGIN_MS
   redis.call('PEXPIRE', job, ttl)

@@ -100,5 +100,5 @@ redis.call('HSET', K.waiter(token), 'names', table.concat(names, ' '),
 for _, name in ipairs(names) do
   redis.call('ZADD', K.lockq(name), seq, token)
 end
-redis.call('ZADD', K.waiters, until_ms, token)
+lease_set(K.waiters, token, until_ms)
 return { 'queued' }

@@ -14,7 +14,7 @@ local now = clock()
 redis.call('PEXPIRE', K.lock(name), ttl)
 redis.call('HSET', K.lockinfo(name), 'ttl_ms', ttl, 'expires_at', now + ttl)
 redis.call('PEXPIRE', K.lockinfo(name), ttl + LOCK_INFO_GRACE_MS)
-redis.call('ZADD', K.held, now + ttl, name)
+held_until(name, now + ttl)
 reply_push(reply, { ok = true, name = name, ttl_ms = ttl,
   expires_at = now + ttl })
 return now + ttl

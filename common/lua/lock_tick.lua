@@ -20,7 +20,7 @@ for _, name in ipairs(lease_due(K.held, now, limit)) do
   -- find it held and never be woken again). The next pass, at now + 1,
   -- sees it gone.
   if pttl >= 0 then
-    lease_set(K.held, name, now + pttl + 1)   -- renewed meanwhile
+    held_until(name, now + pttl)   -- renewed meanwhile
   else
     local info = redis.call('HMGET', K.lockinfo(name), 'owner', 'fence',
       'expires_at')

@@ -34,6 +34,14 @@ local LOCK_INFO_GRACE_MS = 10000       -- lockinfo outlives the lease by
 
 -- (quoted(), the safe quoting of bad values, is lib.lua's.)
 
+-- Records in the held set (a lease set, see lib.lua) that name's lease,
+-- set now to end_ms, is over: at end_ms + 1, as Redis deletes a key only
+-- in the millisecond after its end (at end_ms the lock is still held, and
+-- a pass then would only have to look again).
+local function held_until(name, end_ms)
+  lease_set(K.held, name, end_ms + 1)
+end
+
 -- Refuses the call before any write: argument i is not what it must be.
 local function bad_arg(i, what, v)
   fail('BADARG ARGV[' .. i .. '] ' .. what .. ': got ' .. quoted(v))
@@ -172,7 +180,7 @@ local function grant(names, owner, token, ttl, now, now_us)
       'fence', string.format('%.0f', f), 'acquired_at', now, 'ttl_ms', ttl,
       'expires_at', now + ttl)
     redis.call('PEXPIRE', K.lockinfo(name), ttl + LOCK_INFO_GRACE_MS)
-    redis.call('ZADD', K.held, now + ttl, name)
+    held_until(name, now + ttl)
     emit_as('lock', 'lock', name, 'acquired', owner,
       'fence ' .. string.format('%.0f', f))
     fences[i] = f
@@ -197,7 +205,7 @@ end
 local function drop_waiter(id)
   local names = words(redis.call('HGET', K.waiter(id), 'names'))
   for _, name in ipairs(names) do redis.call('ZREM', K.lockq(name), id) end
-  redis.call('ZREM', K.waiters, id)
+  lease_drop(K.waiters, id)
   redis.call('DEL', K.waiter(id))
   return names
 end

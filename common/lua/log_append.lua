@@ -94,7 +94,7 @@ local lease = tonumber(f[9]) or 0
 if vis > 0 then
   lease = now + vis
   redis.call('HSET', K.job(id), 'heartbeat_at', now, 'lease_until', lease)
-  redis.call('ZADD', K.leases, lease, id)
+  lease_set(K.leases, id, lease)
   redis.call('ZADD', K.owners, now, j.owner)
 end
 return { lease, f[8] or '' }

@@ -58,7 +58,7 @@ local lease = now + vis
 redis.call('HSET', job, 'state', 'claimed', 'owner', to_owner, 'token', token,
   'claimed_at', now, 'heartbeat_at', now, 'lease_until', lease,
   'entry', '', 'updated_at', now)
-redis.call('ZADD', K.leases, lease, id)
+lease_set(K.leases, id, lease)
 redis.call('ZADD', K.owners, now, to_owner)
 move_index(id, f[1], 'claimed', now)
 emit(id, 'claimed', to_owner, 'transferred from '

@@ -15,8 +15,10 @@
  *  - needs[] sums the amounts per pool, pools in first-use order;
  *  - after wfp_rsv_resolve or wfp_rsv_plan_parse each item's act[] holds
  *    reserve, configure and acquire, and either destroy or all three of
- *    poweroff, unconfigure and unreserve; each action passed the workflow
- *    parser's rules for an apply.
+ *    poweroff, unconfigure and unreserve (resolve also checks each
+ *    action with the workflow parser's rules for an apply; a plan holds
+ *    what resolve checked, and every generated payload is checked whole
+ *    again).
  * The struct owns every pointer in it; wfp_rsv_free frees them.
  * Messages are one line, lowercase, naming the file, class or item and
  * the problem, e.g. "item 'disk': amount 0 is not in 1..1000000000000".

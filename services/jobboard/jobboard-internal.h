@@ -3,8 +3,9 @@
  *
  * jobboard.c has the handlers of the request stream
  * {prefix}:svc:jobboard:requests (post, transfer, repost,
- * cancel), and runs the reaper
- * (leases that ran out) and the retention cleaner on the service's tick;
+ * cancel), runs the reaper (reap.lua at each lease's end, through a
+ * lease watch, common/lease.c) and the retention cleaner on the service's
+ * tick;
  * common/service.c reads the stream and dead-letters unreadable requests.
  * main.c reads the configuration and hands over.
  */

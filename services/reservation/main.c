@@ -21,8 +21,9 @@ int main(int argc, char **argv)
 {
 	/* The settings it reads (its --help lists these). */
 	static const char *const flags[] = {
-	    "redis",	 "prefix",	 "timeout-ms",	"inflight-max",
-	    "log-level", "metrics-addr", "classes-dir", NULL};
+	    "redis",	    "prefix",	    "timeout-ms",
+	    "inflight-max", "retention-ms", "log-level",
+	    "metrics-addr", "classes-dir",  NULL};
 	static const struct wfp_daemon_ops ops = {start, exit_code, release,
 						  flags};
 

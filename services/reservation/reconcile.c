@@ -189,8 +189,7 @@ static void on_read_hash(struct wfp_redis *r, redisReply *reply, void *arg)
 }
 
 /* A job's state answered: nil means the job is gone (cleaned). */
-static void on_read_job_state(struct wfp_redis *r, redisReply *reply,
-			      void *arg)
+static void on_read_job_state(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct rsvd_read *rr = arg;
 
@@ -299,8 +298,8 @@ static void read_log_page(struct rsvd_read *rr)
 	}
 	k = wfp_key_log(rr->rd->tag, rr->jobs[rr->cur]);
 	snprintf(count, sizeof(count), "%d", RSVD_LOG_PAGE);
-	const char *argv[6] = {"XRANGE", k.s, rr->next_start, "+", "COUNT",
-			       count};
+	const char *argv[6] = {"XRANGE", k.s,	  rr->next_start,
+			       "+",	 "COUNT", count};
 	if (wfp_redis_command(wfp_service_redis(rr->rd->svc), 0, on_read_log,
 			      rr, 6, argv, NULL) != 0)
 		read_end(rr, 0);
@@ -495,8 +494,7 @@ static void recon_moved(struct recon *rc)
 }
 
 /* rsv_release.lua answered the teardown of an expired reservation. */
-static void on_recon_teardown(struct wfp_redis *r, redisReply *reply,
-			      void *arg)
+static void on_recon_teardown(struct wfp_redis *r, redisReply *reply, void *arg)
 {
 	struct recon *rc = arg;
 
@@ -515,17 +513,21 @@ static void recon_teardown(struct recon *rc)
 	struct rsvd *rd = rc->rd;
 	struct wfp_key k = rsvd_key_rsv(rd, rc->slot->id);
 	char err[256];
-	char *payload = wfp_rsv_teardown_payload(rc->rr->plan, rc->slot->id,
-						 rc->rr->prog, err, sizeof(err));
+	char *payload = wfp_rsv_teardown_payload(
+	    rc->rr->plan, rc->slot->id, rc->rr->prog, err, sizeof(err));
 
 	if (payload == NULL) {
 		wfp_error("reservation %s: no teardown: %s", rc->slot->id, err);
 		recon_end(rc);
 		return;
 	}
-	const char *argv[6] = {k.s, rd->tag, rc->slot->id, payload, "", "0"};
+	char ret[24];
+
+	snprintf(ret, sizeof(ret), "%lld", (long long)rd->d->cfg.retention_ms);
+	const char *argv[7] = {k.s, rd->tag, rc->slot->id, payload,
+			       "",  "0",     ret};
 	if (wfp_redis_script(wfp_service_redis(rd->svc), WFP_LUA_RSV_RELEASE,
-			     on_recon_teardown, rc, 1, 6, argv, NULL) != 0)
+			     on_recon_teardown, rc, 1, 7, argv, NULL) != 0)
 		recon_end(rc);
 	free(payload);
 }
@@ -568,7 +570,7 @@ static void recon_send(struct recon *rc)
 
 	if (n > RSVD_FIELDS_PER_CALL)
 		n = RSVD_FIELDS_PER_CALL;
-	snprintf(count, sizeof(count), "%d", 2 * n);
+	snprintf(count, sizeof(count), "%d", n);
 	argv[0] = k.s, argv[1] = rd->tag, argv[2] = rc->slot->id;
 	argv[3] = count;
 	for (int i = 0; i < 2 * n; i++)
@@ -643,7 +645,7 @@ static void on_recon_head(struct wfp_redis *r, redisReply *reply, void *arg)
 	}
 	if (reply->element[0]->type != REDIS_REPLY_STRING) {
 		/* No such reservation: nothing is outstanding for it. */
-		k = rsvd_key_svc(rd, "open");
+		k = wfp_key_rsv_open(rd->tag);
 		const char *zrem[3] = {"ZREM", k.s, rc->slot->id};
 		wfp_redis_command(wfp_service_redis(rd->svc), 0, NULL, NULL, 3,
 				  zrem, NULL);
@@ -733,7 +735,7 @@ static void event_seen(struct rsvd *rd, const redisReply *fv)
 	    wfp_job_state_parse(state, &st) != 0 || !wfp_job_state_final(st) ||
 	    !rsv_job_name(id))
 		return;
-	map = rsvd_key_svc(rd, "jobs");
+	map = wfp_key_rsv_jobs(rd->tag);
 	const char *argv[3] = {"HGET", map.s, id};
 	wfp_redis_command(wfp_service_redis(rd->svc), 0, on_job_owner, rd, 3,
 			  argv, NULL);
@@ -769,23 +771,6 @@ static void on_events(struct wfp_redis *r, redisReply *reply, void *arg)
 	rsvd_events_read(rd);
 }
 
-void rsvd_events_read(struct rsvd *rd)
-{
-	struct wfp_key events = wfp_key_events(rd->tag);
-	char count[16], block[16];
-	const char *argv[8] = {"XREAD", "COUNT",   count,    "BLOCK",
-			       block,	"STREAMS", events.s, rd->ev_last};
-
-	if (rd->ev_reading || rd->closing || rd->d->stopping ||
-	    rd->ev_last[0] == '\0' || !wfp_redis_ready(rd->ev))
-		return;
-	snprintf(count, sizeof(count), "%d", EVENTS_BATCH);
-	snprintf(block, sizeof(block), "%d", EVENTS_BLOCK_MS);
-	if (wfp_redis_command(rd->ev, EVENTS_BLOCK_MS + rd->d->cfg.timeout_ms,
-			      on_events, rd, 8, argv, NULL) == 0)
-		rd->ev_reading = 1;
-}
-
 /* The newest event id answered (first connect): read from there, and
  * sweep for what ended before. */
 static void on_events_last(struct wfp_redis *r, redisReply *reply, void *arg)
@@ -796,7 +781,7 @@ static void on_events_last(struct wfp_redis *r, redisReply *reply, void *arg)
 	rd->ev_reading = 0;
 	if (rd->closing || !reply_ok(reply, "reading the newest event") ||
 	    reply->type != REDIS_REPLY_ARRAY)
-		return;
+		return; /* the tick asks again */
 	if (reply->elements > 0 &&
 	    reply->element[0]->type == REDIS_REPLY_ARRAY &&
 	    reply->element[0]->elements == 2 &&
@@ -809,21 +794,46 @@ static void on_events_last(struct wfp_redis *r, redisReply *reply, void *arg)
 	rsvd_events_read(rd);
 }
 
-void rsvd_events_up(struct wfp_redis *r, void *arg)
+/* Asks for the newest event id, where reading starts. */
+static void events_start(struct rsvd *rd)
 {
-	struct rsvd *rd = arg;
 	struct wfp_key events = wfp_key_events(rd->tag);
 	const char *argv[6] = {"XREVRANGE", events.s, "+", "-", "COUNT", "1"};
 
-	if (rd->ev_last[0]) {
-		/* A reconnect: go on from the last event read; the sweep
-		 * catches up with anything trimmed meanwhile. */
-		rsvd_sweep_soon(rd);
-		rsvd_events_read(rd);
+	if (wfp_redis_command(rd->ev, 0, on_events_last, rd, 6, argv, NULL) ==
+	    0)
+		rd->ev_reading = 1;
+}
+
+void rsvd_events_read(struct rsvd *rd)
+{
+	struct wfp_key events = wfp_key_events(rd->tag);
+	char count[16], block[16];
+	const char *argv[8] = {"XREAD", "COUNT",   count,    "BLOCK",
+			       block,	"STREAMS", events.s, rd->ev_last};
+
+	if (rd->ev_reading || rd->closing || rd->d->stopping ||
+	    !wfp_redis_ready(rd->ev))
+		return;
+	if (rd->ev_last[0] == '\0') {
+		events_start(rd);
 		return;
 	}
-	if (rd->ev_reading)
-		return;
-	if (wfp_redis_command(r, 0, on_events_last, rd, 6, argv, NULL) == 0)
+	snprintf(count, sizeof(count), "%d", EVENTS_BATCH);
+	snprintf(block, sizeof(block), "%d", EVENTS_BLOCK_MS);
+	if (wfp_redis_command(rd->ev, EVENTS_BLOCK_MS + rd->d->cfg.timeout_ms,
+			      on_events, rd, 8, argv, NULL) == 0)
 		rd->ev_reading = 1;
+}
+
+void rsvd_events_up(struct wfp_redis *r, void *arg)
+{
+	struct rsvd *rd = arg;
+
+	(void)r;
+	/* After a reconnect reading goes on from the last event read; the
+	 * sweep catches up with anything trimmed meanwhile. */
+	if (rd->ev_last[0])
+		rsvd_sweep_soon(rd);
+	rsvd_events_read(rd);
 }

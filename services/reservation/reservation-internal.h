@@ -68,7 +68,6 @@ struct rsvd {
 /* Key names (one place). */
 struct wfp_key rsvd_key_rsv(const struct rsvd *rd, const char *id);
 struct wfp_key rsvd_key_pool(const struct rsvd *rd, const char *name);
-struct wfp_key rsvd_key_svc(const struct rsvd *rd, const char *what);
 
 /* Sets up the reservation service on d's loop. Returns NULL on failure
  * (logged). */
@@ -89,9 +88,9 @@ struct rsvd_read {
 	char job[WFP_ID_MAX];
 	char release_job[WFP_ID_MAX];
 	int releases;
-	char **fields; /* the hash, as strdup'd name/value pairs */
-	int nfields;   /* pairs */
-	struct wfp_rsv *plan;		 /* NULL when no plan parsed */
+	char **fields;	      /* the hash, as strdup'd name/value pairs */
+	int nfields;	      /* pairs */
+	struct wfp_rsv *plan; /* NULL when no plan parsed */
 	struct wfp_rsv_item_state *prog; /* item phases, NULL unless computed */
 	int logs_whole; /* 1: every job's log was there (outputs complete) */
 	/* Internal: the jobs' walk. */
@@ -112,7 +111,7 @@ struct rsvd_read {
  * is not called).
  */
 int rsvd_read_start(struct rsvd *rd, const char *id, int with_logs,
-		     void (*done)(struct rsvd_read *rr, int ok), void *arg);
+		    void (*done)(struct rsvd_read *rr, int ok), void *arg);
 
 void rsvd_read_free(struct rsvd_read *rr);
 

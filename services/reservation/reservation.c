@@ -34,15 +34,6 @@ struct wfp_key rsvd_key_pool(const struct rsvd *rd, const char *name)
 	return wfp_key_pool(rd->tag, name);
 }
 
-struct wfp_key rsvd_key_svc(const struct rsvd *rd, const char *what)
-{
-	struct wfp_key k;
-
-	snprintf(k.s, sizeof(k.s), "%s:svc:%s:%s", rd->tag, RSVD_SERVICE,
-		 what);
-	return k;
-}
-
 /* ------------------------------------------------------------------ */
 /* Running a request's script                                          */
 /* ------------------------------------------------------------------ */
@@ -100,8 +91,8 @@ static void rq_script(struct wfp_request *rq, const char *name,
 	}
 	c->rq = rq, c->ok = ok;
 	wfp_strlcpy(c->name, name, sizeof(c->name));
-	if (wfp_redis_script(wfp_service_redis(rq->svc), id, on_rq_script, c,
-			     1, argc, argv, NULL) != 0) {
+	if (wfp_redis_script(wfp_service_redis(rq->svc), id, on_rq_script, c, 1,
+			     argc, argv, NULL) != 0) {
 		free(c);
 		wfp_request_lost(rq);
 	}
@@ -156,7 +147,8 @@ static void on_created(struct rq_call *c, const redisReply *reply)
 	int created;
 
 	if (!reply_strings(reply, 3, 2)) {
-		wfp_request_refuse(c->rq, "rsv_create.lua answered out of form");
+		wfp_request_refuse(c->rq,
+				   "rsv_create.lua answered out of form");
 		return;
 	}
 	created = reply->element[2]->integer == 1;
@@ -351,7 +343,7 @@ static void on_release_read(struct rsvd_read *rr, int ok)
 {
 	struct wfp_request *rq = rr->arg;
 	struct wfp_key k;
-	char dl[24];
+	char dl[24], ret[24];
 	char *payload;
 
 	if (!ok) {
@@ -361,10 +353,12 @@ static void on_release_read(struct rsvd_read *rr, int ok)
 	}
 	payload = release_payload(rr);
 	k = rsvd_key_rsv(rr->rd, rr->id);
-	const char *argv[6] = {k.s,	      rr->rd->tag, rr->id,
-			       payload ? payload : "", rq->entry,
-			       rq_deadline(rq, dl)};
-	rq_script(rq, rr->id, WFP_LUA_RSV_RELEASE, 6, argv, on_released);
+	snprintf(ret, sizeof(ret), "%lld",
+		 (long long)rr->rd->d->cfg.retention_ms);
+	const char *argv[7] = {
+	    k.s,       rr->rd->tag,	    rr->id, payload ? payload : "",
+	    rq->entry, rq_deadline(rq, dl), ret};
+	rq_script(rq, rr->id, WFP_LUA_RSV_RELEASE, 7, argv, on_released);
 	free(payload);
 	rsvd_read_free(rr);
 }
@@ -443,8 +437,8 @@ static int serve_pool_set(struct wfp_request *rq, const msgpack_object *body,
 		return -1;
 	k = rsvd_key_pool(rd, name);
 	snprintf(cap, sizeof(cap), "%lld", (long long)capacity);
-	const char *argv[6] = {k.s, rd->tag, name, cap, rq->entry,
-			       rq_deadline(rq, dl)};
+	const char *argv[6] = {k.s, rd->tag,   name,
+			       cap, rq->entry, rq_deadline(rq, dl)};
 	rq_script(rq, name, WFP_LUA_POOL_SET, 6, argv, on_pool_set);
 	return 0;
 }
@@ -467,8 +461,6 @@ static void on_expired(struct wfp_redis *r, redisReply *reply, void *arg)
 	long long n;
 
 	(void)r;
-	if (rd->closing)
-		return;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements != 3) {
 		if (reply && reply->type == REDIS_REPLY_ERROR)
@@ -488,16 +480,17 @@ static void on_expired(struct wfp_redis *r, redisReply *reply, void *arg)
 static int expiry_pass(struct wfp_lease_watch *w, void *arg)
 {
 	struct rsvd *rd = arg;
-	struct wfp_key set = rsvd_key_svc(rd, "expiry");
-	char limit[16];
-	const char *argv[3] = {set.s, rd->tag, limit};
+	struct wfp_key set = wfp_key_rsv_expiry(rd->tag);
+	char limit[16], ret[24];
+	const char *argv[4] = {set.s, rd->tag, limit, ret};
 
 	(void)w;
 	if (rd->closing || rd->d->stopping)
 		return -1;
 	snprintf(limit, sizeof(limit), "%d", EXPIRY_LIMIT);
+	snprintf(ret, sizeof(ret), "%lld", (long long)rd->d->cfg.retention_ms);
 	return wfp_redis_script(wfp_service_redis(rd->svc), WFP_LUA_RSV_EXPIRE,
-				on_expired, rd, 1, 3, argv, NULL);
+				on_expired, rd, 1, 4, argv, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -534,7 +527,7 @@ static void on_swept(struct wfp_redis *r, redisReply *reply, void *arg)
 /* The next step of the sweep, when due and reconciles have room. */
 static void sweep_step(struct rsvd *rd)
 {
-	struct wfp_key open = rsvd_key_svc(rd, "open");
+	struct wfp_key open = wfp_key_rsv_open(rd->tag);
 	char from[24], to[24];
 	const char *argv[4] = {"ZRANGE", open.s, from, to};
 
@@ -598,8 +591,8 @@ static void metrics_init(struct rsvd *rd)
 {
 	struct wfp_service *s = rd->svc;
 
-	rd->m_created = wfp_service_counter(s, "created",
-					    "Reservations created (pending)");
+	rd->m_created =
+	    wfp_service_counter(s, "created", "Reservations created (pending)");
 	rd->m_active = wfp_service_counter(
 	    s, "active", "Reservations whose fulfilment completed");
 	rd->m_failed = wfp_service_counter(
@@ -613,21 +606,22 @@ static void metrics_init(struct rsvd *rd)
 	    "Requests refused (bad reservation file or class, no pool, no "
 	    "room, wrong state)");
 	rd->m_returned = wfp_service_counter(
-	    s, "returned", "Reservations whose capacity came back to the pools");
+	    s, "returned",
+	    "Reservations whose capacity came back to the pools");
 }
 
 /* The events link and the expiry watch. Returns 0 or -1. */
 static int rsvd_setup(struct rsvd *rd)
 {
 	struct wfp_daemon *d = rd->d;
-	struct wfp_key set = rsvd_key_svc(rd, "expiry");
+	struct wfp_key set = wfp_key_rsv_expiry(rd->tag);
 	const char *sets[1] = {set.s};
 
 	rd->ev = wfp_redis_new(d->base, &d->cfg.redis, "redis-events",
 			       d->cfg.timeout_ms);
-	rd->expiry = wfp_lease_watch_new(d->base, wfp_service_redis(rd->svc),
-					 sets, 1, EXPIRY_POLL_MS, expiry_pass,
-					 rd);
+	rd->expiry =
+	    wfp_lease_watch_new(d->base, wfp_service_redis(rd->svc), sets, 1,
+				EXPIRY_POLL_MS, expiry_pass, rd);
 	if (rd->ev == NULL || rd->expiry == NULL)
 		return wfp_error("out of memory"), -1;
 	wfp_redis_on_up(rd->ev, rsvd_events_up, rd);
@@ -672,8 +666,9 @@ void rsvd_free(struct rsvd *rd)
 	rd->closing = 1;
 	if (rd->ev)
 		wfp_redis_free(rd->ev);
-	wfp_service_free(rd->svc); /* callbacks in flight get NULL */
-	if (rd->expiry)
-		wfp_lease_watch_free(rd->expiry);
+	/* The watch goes when its pass in flight reports (NULL, as every
+	 * callback in flight on the command link gets when it is freed). */
+	wfp_lease_watch_free(rd->expiry);
+	wfp_service_free(rd->svc);
 	free(rd);
 }

@@ -104,6 +104,45 @@ stop_lock() {
   LOCK_PID=""
 }
 
+# start_reservation [VAR=value...]: starts wfp-reservation (RSV_PID), its
+# output in $TMP/reservation.log (appended: a restart keeps the earlier
+# lines); waits until its events link is connected too. The test stops it
+# with `at_exit stop_reservation`.
+RSV_PID=""
+start_reservation() {
+  local before
+  before=$(rsv_connects)
+  env "$@" ${WFP_WRAP:-} "$WFP_BIN/wfp-reservation" >>"$TMP/reservation.log" 2>&1 &
+  RSV_PID=$!
+  wfp_wait_for rsv_connected_since "$before" \
+    || { cat "$TMP/reservation.log" >&2; fail "wfp-reservation did not connect"; }
+}
+
+# rsv_connects: how many times wfp-reservation's reader and events links
+# connected, as "READER EVENTS".
+rsv_connects() {
+  local log="$TMP/reservation.log"
+  [ -e "$log" ] || { echo "0 0"; return 0; }
+  echo "$(grep -c 'redis-reader: connected' "$log" || true) $(grep -c 'redis-events: connected' "$log" || true)"
+}
+
+# rsv_connected_since "READER EVENTS": both links connected again since.
+rsv_connected_since() {
+  local now
+  read -r -a now <<<"$(rsv_connects)"
+  read -r -a was <<<"$1"
+  [ "${now[0]}" -gt "${was[0]}" ] && [ "${now[1]}" -gt "${was[1]}" ]
+}
+
+# stop_reservation: stops wfp-reservation (resumed first: a stopped
+# process cannot stop).
+stop_reservation() {
+  [ -n "$RSV_PID" ] || return 0
+  kill -CONT "$RSV_PID" 2>/dev/null || true
+  stop_daemon "$RSV_PID"
+  RSV_PID=""
+}
+
 # stop_daemon PID: SIGTERM, then wait. Under WFP_WRAP=valgrind
 # (--error-exitcode=9), a daemon that leaked or misused memory fails the test.
 stop_daemon() {

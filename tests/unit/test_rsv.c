@@ -1325,6 +1325,21 @@ static void test_plan_refusals(void **state)
 		    " 'items': [], 'extra': 1}",
 		    "plan: unknown key 'extra'");
 	plan_refuse("[]", "plan is not a JSON object");
+
+	/* an args value over WFP_WF_INPUT_MAX (no file could hold one) */
+	{
+		struct buf b = {0};
+
+		bprintf(&b, "{'name': 'x', 'ttl_ms': 5, 'max_attempts': 1,"
+			    " 'subs': [], 'items': [{'name': 'a', 'pool': 'p',"
+			    " 'amount': 1, 'class': 'c', 'args': {'v': '");
+		for (int i = 0; i <= WFP_WF_INPUT_MAX; i++)
+			bprintf(&b, "x");
+		bprintf(&b, "'}}]}");
+		plan_refuse(b.s, "item 'a': args: 'v' is longer than 65536 "
+				 "bytes");
+		free(b.s);
+	}
 }
 
 /* ------------------------------------------------------------------ */
