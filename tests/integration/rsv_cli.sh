@@ -61,7 +61,7 @@ cat >"$TMP/web.json" <<EOF
  "reservations": [{"name": "web-dns",
                    "items": [{"name": "dns", "pool": "ips", "amount": 1, "class": "vm"}]}]}
 EOF
-code=0; "$WFP" rsv create "$TMP/web.json" --wait >"$TMP/out" 2>"$TMP/err" || code=$?
+code=0; "$WFP" rsv create "$TMP/web.json" --wait --timeout 30000 >"$TMP/out" 2>"$TMP/err" || code=$?
 eq "create --wait: exit 0" "$code" 0
 id=$(head -1 "$TMP/out")
 ok "create printed an id r + 16 hex" grep -Eq '^r[0-9a-f]{16}$' <<<"$id"
@@ -111,7 +111,7 @@ ok "status text: pool ips" grep -qx "pool ips  *2/4" "$TMP/status.txt"
 eq "status text: every value at column 25" "$(awk '{ v = $NF; print index($0, v) == 25 ? "ok" : "bad: " $0 }' "$TMP/status.txt" | sort -u)" ok
 
 # --- release --wait: released, capacity back, the undo steps
-code=0; "$WFP" rsv release "$id" --wait >"$TMP/out" 2>"$TMP/err" || code=$?
+code=0; "$WFP" rsv release "$id" --wait --timeout 30000 >"$TMP/out" 2>"$TMP/err" || code=$?
 eq "release --wait: exit 0" "$code" 0
 ok "release --wait: the teardown posted" grep -q "^$id active: teardown $id.release.1 posted$" "$TMP/out"
 eq "release --wait: last line" "$(tail -1 "$TMP/out")" "$id released"
@@ -134,7 +134,7 @@ ok "names STATE" grep -q "^wfp: STATE " "$TMP/err"
 cat >"$TMP/bad.json" <<EOF
 {"name": "broken", "items": [{"name": "box", "pool": "vols", "amount": 5, "class": "box"}]}
 EOF
-code=0; "$WFP" rsv create "$TMP/bad.json" --wait --id broken-1 >"$TMP/out" 2>"$TMP/err" || code=$?
+code=0; "$WFP" rsv create "$TMP/bad.json" --wait --timeout 30000 --id broken-1 >"$TMP/out" 2>"$TMP/err" || code=$?
 eq "failing create --wait: exit 1" "$code" 1
 eq "failing create --wait: the id" "$(head -1 "$TMP/out")" broken-1
 eq "failing create --wait: last line" "$(tail -1 "$TMP/out")" "broken-1 failed"
@@ -159,7 +159,7 @@ eq "create --json" "$(jq -c '[.id, .state, .job, .created]' <<<"$j")" '["web-jso
 code=0; "$WFP" rsv create "$TMP/web.json" --id web-json >/dev/null 2>"$TMP/err" || code=$?
 eq "create of an existing id: 1" "$code" 1
 ok "create of an existing id: EXISTS" grep -q "^wfp: EXISTS " "$TMP/err"
-"$WFP" rsv release web-json --wait --json >"$TMP/out" 2>"$TMP/err" || true
+"$WFP" rsv release web-json --wait --timeout 30000 --json >"$TMP/out" 2>"$TMP/err" || true
 eq "release --wait --json: the end" "$(tail -1 "$TMP/out" | jq -c '[.type, .id, .state]')" '["rsv","web-json","released"]'
 ok "release --wait --json: item lines" jq -se 'map(select(.type == "item")) | length > 0' "$TMP/out"
 
@@ -198,8 +198,8 @@ done
 
 # --- On a terminal --wait redraws the items in place.
 if command -v script >/dev/null; then
-  script -qec "'$WFP' rsv create '$TMP/web.json' --id web-tty --wait" "$TMP/tty.out" >/dev/null
+  script -qec "'$WFP' rsv create '$TMP/web.json' --id web-tty --wait --timeout 30000" "$TMP/tty.out" >/dev/null
   ok "tty: cursor moved up to redraw" grep -q $'\033\\[[0-9]*A' "$TMP/tty.out"
   ok "tty: ends active" grep -q "web-tty active" "$TMP/tty.out"
-  "$WFP" rsv release web-tty --wait >/dev/null
+  "$WFP" rsv release web-tty --wait --timeout 30000 >/dev/null
 fi
