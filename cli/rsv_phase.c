@@ -54,6 +54,41 @@ struct feed {
 	void *arg;
 };
 
+/* The index of the item of task "ITEM.STEP" in plan, or -1. */
+static int task_item(const struct wfp_rsv *plan, const char *task)
+{
+	const char *dot = strrchr(task, '.');
+	char name[WFP_RSV_ITEM_NAME_MAX];
+
+	if (dot == NULL || (size_t)(dot - task) >= sizeof(name))
+		return -1;
+	memcpy(name, task, (size_t)(dot - task));
+	name[dot - task] = '\0';
+	for (int i = 0; i < plan->nitems; i++) {
+		if (strcmp(plan->items[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Feeds one log entry. The library clears an item's failed step when a
+ * revert of the item follows; but the failure is why the item is being
+ * undone, and `show` is where an operator looks for it: a `reverted`
+ * entry keeps the step that failed.
+ */
+static void feed_entry(struct feed *f, const char *task, const char *state,
+		       int final, const char *outputs)
+{
+	int i = task_item(f->plan, task);
+	int failed = i >= 0 ? f->st[i].failed : -1;
+
+	wfp_rsv_progress_feed(f->plan, f->st, f->teardown, task, state, final,
+			      outputs);
+	if (i >= 0 && f->st[i].failed < 0 && strcmp(state, "reverted") == 0)
+		f->st[i].failed = failed;
+}
+
 /* Feeds one page of log entries (see rsv_feed_job). */
 static int feed_page(const redisReply *page, void *arg)
 {
@@ -72,9 +107,9 @@ static int feed_page(const redisReply *page, void *arg)
 		out = cli_flat_get(e->element[1], "outputs");
 		if (task == NULL || state == NULL)
 			continue;
-		wfp_rsv_progress_feed(
-		    f->plan, f->st, f->teardown, task->str, state->str,
-		    fin && strcmp(fin->str, "1") == 0, out ? out->str : NULL);
+		feed_entry(f, task->str, state->str,
+			   fin && strcmp(fin->str, "1") == 0,
+			   out ? out->str : NULL);
 		if (f->after)
 			f->after(f->arg);
 	}
