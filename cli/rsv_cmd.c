@@ -596,8 +596,12 @@ static void list_print(json_t *list)
 		cli_text_cut(cli_jstr(o, "id"), 48, id, sizeof(id));
 		cli_text_cut(cli_jstr(o, "name"), 64, name, sizeof(name));
 		cli_text_cut(cli_jstr(o, "error"), 80, err, sizeof(err));
-		printf("%-20s %-9s %-24s %s\n", id, cli_jstr(o, "state"), name,
-		       err);
+		if (err[0])
+			printf("%-20s %-9s %-24s %s\n", id,
+			       cli_jstr(o, "state"), name, err);
+		else
+			printf("%-20s %-9s %s\n", id, cli_jstr(o, "state"),
+			       name);
 	}
 }
 

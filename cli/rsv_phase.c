@@ -50,9 +50,53 @@ struct feed {
 	const struct wfp_rsv *plan;
 	struct wfp_rsv_item_state *st;
 	int teardown;
-	void (*after)(void *arg);
+	void (*after)(void *arg, int64_t at_ms);
 	void *arg;
 };
+
+/* The index of the item of task "ITEM.STEP" in plan, or -1. */
+static int task_item(const struct wfp_rsv *plan, const char *task)
+{
+	const char *dot = strrchr(task, '.');
+	char name[WFP_RSV_ITEM_NAME_MAX];
+
+	if (dot == NULL || (size_t)(dot - task) >= sizeof(name))
+		return -1;
+	memcpy(name, task, (size_t)(dot - task));
+	name[dot - task] = '\0';
+	for (int i = 0; i < plan->nitems; i++) {
+		if (strcmp(plan->items[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Feeds one log entry. The library clears an item's failed step when a
+ * revert of the item follows; but the failure is why the item is being
+ * undone, and `show` is where an operator looks for it: a `reverted`
+ * entry keeps the step that failed.
+ */
+static void feed_entry(struct feed *f, const char *task, const char *state,
+		       int final, const char *outputs)
+{
+	int i = task_item(f->plan, task);
+	int failed = i >= 0 ? f->st[i].failed : -1;
+
+	wfp_rsv_progress_feed(f->plan, f->st, f->teardown, task, state, final,
+			      outputs);
+	if (i >= 0 && f->st[i].failed < 0 && strcmp(state, "reverted") == 0)
+		f->st[i].failed = failed;
+}
+
+/* The `at` of a log entry (flat), ms on Redis's clock, or -1. */
+static int64_t entry_at(const redisReply *flat)
+{
+	const redisReply *at = cli_flat_get(flat, "at");
+	int64_t ms;
+
+	return at && wfp_parse_i64(at->str, &ms) == 0 ? ms : -1;
+}
 
 /* Feeds one page of log entries (see rsv_feed_job). */
 static int feed_page(const redisReply *page, void *arg)
@@ -72,11 +116,11 @@ static int feed_page(const redisReply *page, void *arg)
 		out = cli_flat_get(e->element[1], "outputs");
 		if (task == NULL || state == NULL)
 			continue;
-		wfp_rsv_progress_feed(
-		    f->plan, f->st, f->teardown, task->str, state->str,
-		    fin && strcmp(fin->str, "1") == 0, out ? out->str : NULL);
+		feed_entry(f, task->str, state->str,
+			   fin && strcmp(fin->str, "1") == 0,
+			   out ? out->str : NULL);
 		if (f->after)
-			f->after(f->arg);
+			f->after(f->arg, entry_at(e->element[1]));
 	}
 	return 0;
 }
@@ -319,6 +363,8 @@ struct follow {
 	int tty, drawn;	  /* redrawn in place; lines drawn */
 	int name_w;	  /* widest item name */
 	int64_t start_us; /* when the follow began (monotonic) */
+	int64_t first_at; /* `at` of the first log entry shown, or -1 */
+	int64_t at;	  /* `at` of the newest */
 	char state[16];	  /* the reservation's state now */
 	char error[1024]; /* and its error */
 	int returned;	  /* its capacity came back (returned_at) */
@@ -343,6 +389,14 @@ static void follow_at(const struct follow *f, char *out, size_t n)
 	cli_fmt_elapsed((wfp_mono_us() - f->start_us) / 1000, out, n);
 }
 
+/* "+S.mmms" from the first log entry shown to the newest (Redis's clock,
+ * from the entries' `at`), into out. */
+static void entry_elapsed(const struct follow *f, char *out, size_t n)
+{
+	cli_fmt_elapsed(
+	    f->first_at >= 0 && f->at >= 0 ? f->at - f->first_at : 0, out, n);
+}
+
 /* Prints item i's change: a JSON object, or "+AT ITEM STATE". */
 static void print_change(struct follow *f, int i)
 {
@@ -360,7 +414,7 @@ static void print_change(struct follow *f, int i)
 		return;
 	}
 	rsv_item_text(&f->st[i], text, sizeof(text));
-	follow_at(f, at, sizeof(at));
+	entry_elapsed(f, at, sizeof(at));
 	printf("%s %-*s %s\n", at, f->name_w, f->plan->items[i].name, text);
 }
 
@@ -383,10 +437,13 @@ static void redraw(struct follow *f)
 
 /* After each log entry: prints the items that changed (lines, JSON), or
  * marks the block for a redraw. */
-static void follow_after(void *arg)
+static void follow_after(void *arg, int64_t at_ms)
 {
 	struct follow *f = arg;
 
+	f->at = at_ms;
+	if (f->first_at < 0)
+		f->first_at = at_ms;
 	for (int i = 0; i < f->plan->nitems; i++) {
 		if (shown_update(f, i) && !f->tty)
 			print_change(f, i);
@@ -588,6 +645,7 @@ static int follow_init(struct follow *f, const char *job,
 	f->tty = !f->c->json && isatty(STDOUT_FILENO) &&
 		 f->plan->nitems < RSV_REDRAW_MAX;
 	f->start_us = wfp_mono_us();
+	f->first_at = f->at = -1;
 	for (int i = 0; i < f->plan->nitems; i++) {
 		int w = (int)strlen(f->plan->items[i].name);
 

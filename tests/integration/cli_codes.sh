@@ -181,7 +181,7 @@ ok "rsv create, file too large: names the limit" grep -q "larger than 65536 byte
 code_of "17 lock names" 2 "$WFP" lock acquire "${names17[@]}" "${nored[@]}"
 ok "17 names: says the limit" grep -q "give 1 to 16 lock names, not 17" "$TMP/err"
 # Up to 16 names go through the CLI (the library's limit, not the CLI's).
-g=$("$WFP" lock acquire "${names17[@]:0:16}" --owner many --ttl 5000 --json)
+g=$("$WFP" lock acquire "${names17[@]:0:16}" --owner many --ttl 60000 --json)
 eq "16 names granted at once" "$(jq length <<<"$g")" 16
 for n in "${names17[@]:0:16}"; do
   ok "release $n" "$WFP" lock release "$n" "$(jq -r '.[0].token' <<<"$g")" >/dev/null
