@@ -667,22 +667,73 @@ static void on_recon_head(struct wfp_redis *r, redisReply *reply, void *arg)
 		recon_end(rc);
 }
 
-/* Starts the reconcile of slot's reservation: a look at its state and
- * its job first, the full read only when a job ended. */
+/* Reads the reservation's state and jobs (HMGET). */
+static void recon_head(struct recon *rc)
+{
+	struct rsvd *rd = rc->rd;
+	struct wfp_key k = rsvd_key_rsv(rd, rc->slot->id);
+	const char *argv[5] = {"HMGET", k.s, "state", "job", "release_job"};
+
+	if (wfp_redis_command(wfp_service_redis(rd->svc), 0, on_recon_head, rc,
+			      5, argv, NULL) != 0)
+		recon_end(rc);
+}
+
+/* The reservation's TTL end in the expiry set answered: a TTL that is
+ * over goes to the expiry pass first (which expires the reservation, or
+ * leaves it to this reconcile when its fulfilment completed in time), so
+ * a fulfilment that completed late is expired whichever the service saw
+ * first. The slot waits for the pass (rsvd_expiry_passed). */
+static void on_recon_ttl(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct recon *rc = arg;
+	struct rsvd *rd = rc->rd;
+	int64_t end;
+
+	(void)r;
+	if (rd->closing || !reply_ok(reply, "reading a TTL")) {
+		recon_end(rc);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_STRING &&
+	    wfp_parse_i64(reply->str, &end) == 0 &&
+	    end <= wfp_service_now_ms(rd->svc)) {
+		rc->slot->expiry_wait = 1;
+		free(rc);
+		wfp_lease_watch_kick(rd->expiry);
+		return;
+	}
+	recon_head(rc);
+}
+
+/* Starts the reconcile of slot's reservation: its TTL first, then a look
+ * at its state and its job, the full read only when a job ended. */
 static void recon_run(struct rsvd *rd, struct rsvd_slot *slot)
 {
 	struct recon *rc = calloc(1, sizeof(*rc));
-	struct wfp_key k = rsvd_key_rsv(rd, slot->id);
-	const char *argv[5] = {"HMGET", k.s, "state", "job", "release_job"};
+	struct wfp_key k = wfp_key_rsv_expiry(rd->tag);
+	const char *argv[3] = {"ZSCORE", k.s, slot->id};
 
 	if (rc == NULL) {
 		slot->busy = 0;
 		return;
 	}
 	rc->rd = rd, rc->slot = slot;
-	if (wfp_redis_command(wfp_service_redis(rd->svc), 0, on_recon_head, rc,
-			      5, argv, NULL) != 0)
+	if (wfp_redis_command(wfp_service_redis(rd->svc), 0, on_recon_ttl, rc,
+			      3, argv, NULL) != 0)
 		recon_end(rc);
+}
+
+void rsvd_expiry_passed(struct rsvd *rd)
+{
+	for (int i = 0; i < RSVD_RECONCILE_MAX; i++) {
+		struct rsvd_slot *s = &rd->slots[i];
+
+		if (s->busy && s->expiry_wait && !rd->closing) {
+			s->expiry_wait = 0;
+			recon_run(rd, s);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -41,8 +41,9 @@
 
 struct rsvd_slot {
 	char id[WFP_RSV_ID_MAX];
-	int busy;  /* a reconcile of id is in flight */
-	int again; /* asked again meanwhile: run once more after */
+	int busy;	 /* a reconcile of id is in flight */
+	int again;	 /* asked again meanwhile: run once more after */
+	int expiry_wait; /* its TTL is over: waits for the expiry pass */
 };
 
 struct rsvd {
@@ -121,6 +122,9 @@ const char *rsvd_read_field(const struct rsvd_read *rr, const char *name);
 /* Reconciles reservation id with its jobs (deduplicated: one at a time
  * per id; a call while one runs makes it run once more after). */
 void rsvd_reconcile(struct rsvd *rd, const char *id);
+
+/* An expiry pass answered: the reconciles waiting for it run. */
+void rsvd_expiry_passed(struct rsvd *rd);
 
 /* Number of reconciles in flight. */
 int rsvd_reconciling(const struct rsvd *rd);

@@ -474,6 +474,8 @@ static void on_expired(struct wfp_redis *r, redisReply *reply, void *arg)
 		wfp_info("%lld reservations expired", n);
 	wfp_lease_watch_passed(rd->expiry, reply->element[1]->integer,
 			       reply->element[2]->integer, n >= EXPIRY_LIMIT);
+	if (!rd->closing)
+		rsvd_expiry_passed(rd);
 }
 
 /* One expiry pass: rsv_expire.lua. */
