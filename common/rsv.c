@@ -1265,7 +1265,8 @@ static const char *const rsv_inputs[] = {"rsv_id", "rsv_item", "rsv_pool",
 #define NRSV_INPUTS ((int)(sizeof(rsv_inputs) / sizeof(rsv_inputs[0])))
 
 /* Appends the members of compact object text obj (no braces), after a
- * comma; returns how many it has (0 for "{}"). */
+ * comma; returns count (the caller's bound on how many it holds), or 0
+ * for "{}" (nothing appended). */
 static int sb_members(struct sb *b, const char *obj, int count)
 {
 	size_t n = strlen(obj);
