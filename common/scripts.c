@@ -251,7 +251,7 @@ static void library_functions(struct buf *b, const char *hash, int which)
 /* The library text named by hash (12 hex): the prelude once, lib.lua,
  * the job-board functions, then locklib.lua (whose bad_arg differs from
  * lib.lua's) and the lock functions. Lua 5.1 allows 200 locals in the
- * library's top level (87 today) and 60 upvalues per function: Redis
+ * library's top level (118 today) and 60 upvalues per function: Redis
  * refuses the FUNCTION LOAD past either, which every test through a
  * service then reports. */
 static char *library_join(const char *hash, size_t *len)

@@ -35,7 +35,6 @@ local f = redis.call('HMGET', h, 'state', 'job', 'release_job', 'releases',
 if not f[1] then fail('NORSV reservation ' .. id .. ' does not exist') end
 local state, job = f[1], f[2]
 local returned = f[5] and f[5] ~= ''
-local answer
 
 -- Answers {state, job, action}, remembered for the request.
 local function answer_with(s, j, action)

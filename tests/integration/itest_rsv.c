@@ -440,10 +440,16 @@ static int race(const char *spec)
 	for (int i = 0; i < RACERS; i++)
 		if (fork() == 0)
 			racer(i, spec);
-	for (int i = 0; i < RACERS; i++) {
+	for (int i = 0; i < RACERS;) {
 		int status = 0;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
 
-		wait(&status);
+		/* while they race: used never above capacity */
+		assert_true(pool_int("ips", "used") <=
+			    pool_int("ips", "capacity"));
+		if (pid == 0)
+			continue;
+		i++;
 		assert_true(WIFEXITED(status));
 		assert_int_not_equal(WEXITSTATUS(status), 2);
 		if (WEXITSTATUS(status) == 0)
@@ -554,6 +560,18 @@ static int is_open(const char *id)
 	return in;
 }
 
+/* How many jobs the jobs map still holds (ends not taken in). */
+static long long jobs_left(void)
+{
+	struct wfp_key k = wfp_key_rsv_jobs(tag);
+	redisReply *r = wfp_client_commandf(c, "HLEN %s", k.s);
+	long long n = r ? r->integer : -1;
+
+	if (r)
+		freeReplyObject(r);
+	return n;
+}
+
 /* Expects release of id to be refused: nothing to release in state. */
 static void nothing_to_release(const char *id, const char *state)
 {
@@ -605,6 +623,7 @@ static void test_expire_posted(void **state)
 	assert_int_equal(pool_int("ips", "used"), 1);
 	assert_false(is_open("r1"));
 	assert_true(is_open("r2"));
+	assert_int_equal(jobs_left(), 1); /* r2.fulfil */
 	nothing_to_release("r1", "expired");
 }
 
@@ -668,7 +687,32 @@ static void test_expire_claimed_completed(void **state)
 	assert_int_equal(expire_pass(), 0);
 	assert_int_equal(pool_int("ips", "used"), 0);
 	assert_false(is_open("r1"));
+	assert_int_equal(jobs_left(), 0);
 	nothing_to_release("r1", "expired");
+}
+
+/* An expiry pass answers the earliest TTL end left, -1 when none. */
+static void test_expire_next(void **state)
+{
+	struct wfp_key k = wfp_key_rsv_expiry(tag);
+	const char *argv[3] = {k.s, tag, "100"};
+	redisReply *r;
+	long long expires;
+
+	(void)state;
+	pool("ips", 10);
+	r = run(WFP_LUA_RSV_EXPIRE, 3, argv);
+	assert_int_equal(el_int(r, 2), -1);
+	freeReplyObject(r);
+	create("r1", 60000, "ips 1");
+	create("r2", 30000, "ips 1");
+	expires = atoll(rsv_field("r2", "expires_at"));
+	assert_int_equal(expires - atoll(rsv_field("r2", "created_at")), 30000);
+	r = run(WFP_LUA_RSV_EXPIRE, 3, argv);
+	assert_int_equal(el_int(r, 0), 0);
+	assert_int_equal(el_int(r, 2), expires);
+	assert_true(el_int(r, 1) < expires);
+	freeReplyObject(r);
 }
 
 /* A job that completed before the TTL ended is not expired by a pass that
@@ -709,6 +753,7 @@ static void test_fulfil_reverted(void **state)
 	expect_state("r1", "failed");
 	assert_int_equal(pool_int("ips", "used"), 0);
 	assert_false(is_open("r1"));
+	assert_int_equal(jobs_left(), 0);
 	nothing_to_release("r1", "failed");
 }
 
@@ -839,6 +884,8 @@ static void test_teardown_fails(void **state)
 	assert_string_equal(st, "released");
 	assert_int_equal(reconcile("r1", st, act), 0);
 	assert_int_equal(pool_int("ips", "used"), 0);
+	assert_int_equal(jobs_left(), 0);
+	assert_false(is_open("r1"));
 }
 
 /* Expired with a completed fulfilment whose teardown fails: the error, no
@@ -1160,6 +1207,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_expire_posted, setup),
 	    cmocka_unit_test_setup(test_expire_claimed_reverted, setup),
 	    cmocka_unit_test_setup(test_expire_claimed_completed, setup),
+	    cmocka_unit_test_setup(test_expire_next, setup),
 	    cmocka_unit_test_setup(test_completed_in_time, setup),
 	    cmocka_unit_test_setup(test_fulfil_reverted, setup),
 	    cmocka_unit_test_setup(test_job_gone, setup),
