@@ -34,6 +34,7 @@ struct wfp_lease_watch {
 	int clock_known;      /* offset_us was measured */
 	int64_t offset_us;    /* Redis's clock minus the monotonic one */
 	int64_t offset_at_us; /* when offset_us was measured */
+	int64_t sent_us;      /* when the pass in flight was sent */
 	int64_t passes;	      /* passes sent */
 };
 
@@ -58,6 +59,7 @@ static void run_pass(struct wfp_lease_watch *w)
 	if (w->passing || w->freed)
 		return;
 	evtimer_del(w->timer);
+	w->sent_us = wfp_mono_us();
 	w->passing = 1;
 	if (w->pass(w, w->arg) != 0) {
 		w->passing = 0; /* the next look tries again */
@@ -105,18 +107,22 @@ static void plan(struct wfp_lease_watch *w, int64_t end_ms)
 }
 
 /*
- * Learns Redis's clock from a pass that read it as now_ms (whole ms) at
- * some moment before its reply came (now). now_ms * 1000 - now is at most
+ * Learns Redis's clock from a pass that read it as now_ms (whole ms)
+ * between its sending and its reply (now). now_ms * 1000 - now is at most
  * the true offset: a timer set from it never goes off before an end on
  * Redis's clock, so a pass never comes too early and finds nothing yet.
- * The largest such bound (the closest) is kept for LEASE_CLOCK_KEEP_US.
+ * The largest such bound (the closest) is kept for LEASE_CLOCK_KEEP_US,
+ * unless this pass shows it is too large (the offset is below now_ms *
+ * 1000 + 1000 - the send time): Redis's clock went back, or a failover
+ * brought another one.
  */
 static void clock_measured(struct wfp_lease_watch *w, int64_t now_ms)
 {
 	int64_t now = wfp_mono_us();
 	int64_t low = now_ms * 1000 - now;
+	int64_t high = now_ms * 1000 + 1000 - w->sent_us;
 
-	if (!w->clock_known || low > w->offset_us ||
+	if (!w->clock_known || low > w->offset_us || w->offset_us > high ||
 	    now - w->offset_at_us > LEASE_CLOCK_KEEP_US) {
 		w->offset_us = low;
 		w->offset_at_us = now;

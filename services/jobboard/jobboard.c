@@ -305,8 +305,6 @@ static void on_reaped(struct wfp_redis *r, redisReply *reply, void *arg)
 	(void)r;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements != 4) {
-		if (reply && reply->type == REDIS_REPLY_ERROR)
-			wfp_error("reaper: %s", reply->str);
 		wfp_lease_watch_passed(jb->watch, -1, -1, 0);
 		return;
 	}

@@ -213,8 +213,6 @@ static void on_ticked(struct wfp_redis *r, redisReply *reply, void *arg)
 	(void)r;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements != 5) {
-		if (reply && reply->type == REDIS_REPLY_ERROR)
-			wfp_error("lock pass: %s", reply->str);
 		wfp_lease_watch_passed(l->watch, -1, -1, 0);
 		return;
 	}

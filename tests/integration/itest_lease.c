@@ -162,26 +162,36 @@ static void fx_free(struct fx *f)
 	free(f);
 }
 
-/* Ends 450-650 ms away, a poll every 200 ms: each end gets its pass
- * within a few ms (a poll alone would be up to 200 ms late), and no more
+/* Ends 1.5-1.9 s away, a poll every second: each end gets its pass
+ * within a few ms (a poll alone would be up to a second late; the median
+ * of five must be within 40 ms, loose for a loaded machine), and no more
  * passes run than one per end plus the first (which learns the clock). */
 static void test_exact_ends(void **state)
 {
-	struct fx *f = fx_new(200, 100);
-	long long now = redis_now(f);
+	struct fx *f = fx_new(1000, 100);
+	long long now = redis_now(f), sorted[5];
 	char m[16];
 
 	(void)state;
 	for (int i = 0; i < 5; i++) {
 		snprintf(m, sizeof(m), "m%d", i);
-		add(f, m, now + 450 + 50 * i);
+		add(f, m, now + 1500 + 100 * i);
 	}
-	run(f, 5, 5000);
+	run(f, 5, 8000);
 	assert_int_equal(f->handled, 5);
-	for (int i = 0; i < f->nlags; i++) {
+	assert_int_equal(f->nlags, 5);
+	for (int i = 0; i < 5; i++) {
 		printf("end %d handled %lld ms after it\n", i, f->lags[i]);
-		assert_true(f->lags[i] >= 0 && f->lags[i] <= 30);
+		assert_true(f->lags[i] >= 0 && f->lags[i] <= 500);
+		sorted[i] = f->lags[i];
 	}
+	for (int i = 1; i < 5; i++) /* insertion sort: the median */
+		for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
+			long long t = sorted[j];
+
+			sorted[j] = sorted[j - 1], sorted[j - 1] = t;
+		}
+	assert_true(sorted[2] <= 40);
 	assert_true(wfp_lease_watch_passes(f->w) <= 5 + 2);
 	fx_free(f);
 }
@@ -232,7 +242,7 @@ static void test_link_loss(void **state)
 	add(f, "c", redis_now(f) + 50); /* and the watch still times ends */
 	run(f, 3, 5000);
 	assert_int_equal(f->handled, 3);
-	assert_true(f->lags[f->nlags - 1] <= 30);
+	assert_true(f->lags[f->nlags - 1] <= 200);
 	fx_free(f);
 }
 
