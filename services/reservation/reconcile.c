@@ -426,6 +426,15 @@ static int recon_pair(struct recon *rc, const char *name, const char *value)
 	return 0;
 }
 
+/* Like recon_pair for a field that is absent when value is "": one the
+ * hash holds is removed (rsv_reconcile.lua deletes a field given ""). */
+static int recon_opt(struct recon *rc, const char *name, const char *value)
+{
+	if (value[0] == '\0' && rsvd_read_field(rc->rr, name) == NULL)
+		return 0;
+	return recon_pair(rc, name, value);
+}
+
 /* The comma-separated words of the undo steps in mask. */
 static void undo_words(unsigned mask, char *out, size_t n)
 {
@@ -460,11 +469,12 @@ static int recon_fields(struct recon *rc)
 			return -1;
 		undo_words(s->undone, words, sizeof(words));
 		snprintf(name, sizeof(name), "undo:%s", iname);
-		if (words[0] && recon_pair(rc, name, words))
+		if (recon_opt(rc, name, words))
 			return -1;
 		snprintf(name, sizeof(name), "failed:%s", iname);
-		if (s->failed >= 0 &&
-		    recon_pair(rc, name, wfp_rsv_step_word(s->failed)))
+		if (recon_opt(rc, name,
+			      s->failed >= 0 ? wfp_rsv_step_word(s->failed)
+					     : ""))
 			return -1;
 	}
 	return 0;

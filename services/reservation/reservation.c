@@ -199,13 +199,11 @@ static char *create_file(const msgpack_object *body, size_t *len, char *err,
 /* The script arguments after the deadline: npools, pool/amount pairs,
  * the item names. Returns the count, or -1 when over CREATE_ARGS_MAX. */
 static int create_tail(const struct wfp_rsv *r, const char **argv, int argc,
-		       char (*amounts)[24])
+		       char npools[16], char (*amounts)[24])
 {
-	static char npools[16];
-
 	if (argc + 1 + 2 * r->nneeds + r->nitems > CREATE_ARGS_MAX)
 		return -1;
-	snprintf(npools, sizeof(npools), "%d", r->nneeds);
+	snprintf(npools, 16, "%d", r->nneeds);
 	argv[argc++] = npools;
 	for (int i = 0; i < r->nneeds; i++) {
 		snprintf(amounts[i], 24, "%lld", (long long)r->needs[i].amount);
@@ -224,7 +222,7 @@ static int create_send(struct wfp_request *rq, const char *id,
 {
 	struct rsvd *rd = wfp_service_arg(rq->svc);
 	struct wfp_key k = rsvd_key_rsv(rd, id);
-	char ttl[24], max[24], dl[24], (*amounts)[24] = NULL;
+	char ttl[24], max[24], dl[24], npools[16], (*amounts)[24] = NULL;
 	const char **argv = NULL;
 	char *plan = NULL, *payload = NULL;
 	int argc = -1;
@@ -242,7 +240,7 @@ static int create_send(struct wfp_request *rq, const char *id,
 		argv[3] = r->name, argv[4] = ttl, argv[5] = max;
 		argv[6] = plan, argv[7] = payload, argv[8] = rq->entry;
 		argv[9] = rq_deadline(rq, dl);
-		argc = create_tail(r, argv, 10, amounts);
+		argc = create_tail(r, argv, 10, npools, amounts);
 		if (argc < 0)
 			snprintf(err, errlen,
 				 "reservation '%s' has %d items and %d pools: "

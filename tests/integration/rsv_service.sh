@@ -22,6 +22,7 @@ ok "a missing folder is named" grep -q "WFP_CLASSES_DIR '$TMP/afile' is not a re
 # --- The service ------------------------------------------------------
 file_class vm
 file_class broken "exit 3; "
+file_class stubborn "" '[ -e "$WFP_IN_dir/block" ] && exit 4; '
 noop_class ip
 echo '{"reserve": ["true"], "configure": ["true"], "acquire": ["true"],
        "destroy": ["true"], "unreserve": ["true"]}' >"$CLASSES/both.json"
@@ -79,6 +80,27 @@ ok "r2's error names the failed task" grep -q "bvm.acquire" <<<"$(rsv_field r2 e
 eq "the undo steps that ran are recorded" "$(rsv_field r2 undo:bvm)" unconfigure,unreserve
 eq "the failed item's phase is none" "$(rsv_field r2 item:bvm)" none
 
+# A teardown that fails leaves the reservation active with its error and
+# the failed step; a second release (ID.release.2) finishes it.
+create r3 "$(rsv_file st "[$(item svm cpus 2 stubborn)]")" >/dev/null
+ok "r3 active" wait_rsv r3 active
+touch "$OUT/block"
+out=$("$REQ" release id=r3)
+ok "r3 teardown 1 posted" grep -qx "job=r3.release.1" <<<"$out"
+ok "r3 says the release failed" wfp_wait_for bash -c "redis-cli -u '$WFP_REDIS_URL' HGET '$tag:rsv:r3' error | grep -q '^release failed'"
+eq "r3 still active" "$(rsv_state r3)" active
+eq "r3 records the failed step" "$(rsv_field r3 failed:svm)" poweroff
+eq "r3 still holds its capacity" "$(pool_field cpus used)" 2
+eq "r3's teardown job is cleared" "$(rsv_field r3 release_job)" ""
+rm "$OUT/block"
+out=$("$REQ" release id=r3)
+ok "r3 teardown 2 posted" grep -qx "job=r3.release.2" <<<"$out"
+ok "r3 released" wait_rsv r3 released
+eq "r3: capacity back" "$(pool_field cpus used)" 0
+eq "r3: files gone" "$(files svm)" ""
+eq "r3: the failed step is gone" "$(rsv_field r3 failed:svm)" ""
+eq "r3: phase none" "$(rsv_field r3 item:svm)" none
+
 # Refusals: the client gets the reason, nothing is taken.
 refused() { # DESC EXPECTED_TEXT ID FILE
   local rc=0
@@ -87,7 +109,7 @@ refused() { # DESC EXPECTED_TEXT ID FILE
   ok "$1: says '$2'" grep -qF -- "$2" "$TMP/err.txt"
   eq "$1: no reservation" "$(rcli EXISTS "$tag:rsv:$3")" 0
 }
-refused "no such pool" "pool 'nopool' does not exist" r3 "$(rsv_file p "[$(item x nopool 1 vm)]")"
+refused "no such pool" "pool 'nopool' does not exist" r31 "$(rsv_file p "[$(item x nopool 1 vm)]")"
 refused "no room" "pool 'cpus' has 10 free of 10; 11 asked" r4 "$(rsv_file p "[$(item x cpus 11 vm)]")"
 refused "a class that does not parse" "class 'both' (both.json): has destroy and unreserve" r5 "$(rsv_file p "[$(item x cpus 1 both)]")"
 refused "a class that does not exist" "class 'ghost'" r6 "$(rsv_file p "[$(item x cpus 1 ghost)]")"
@@ -138,9 +160,9 @@ for i in 1 2 3 4 5; do
 done
 
 m=$(http_get 127.0.0.1 "$port" /metrics)
-ok "metric created" grep -q "^wfp_reservation_created_total 8" <<<"$m"
-ok "metric active" grep -q "^wfp_reservation_active_total 7" <<<"$m"
-ok "metric released" grep -q "^wfp_reservation_released_total 7" <<<"$m"
+ok "metric created" grep -q "^wfp_reservation_created_total 9" <<<"$m"
+ok "metric active" grep -q "^wfp_reservation_active_total 8" <<<"$m"
+ok "metric released" grep -q "^wfp_reservation_released_total 8" <<<"$m"
 ok "metric failed" grep -q "^wfp_reservation_failed_total 1" <<<"$m"
 ok "metric refused" grep -q "^wfp_reservation_refused_total [1-9]" <<<"$m"
 ok "metric expired" grep -q "^wfp_reservation_expired_total 0" <<<"$m"
