@@ -12,10 +12,6 @@
  * while the two clocks agree to within the round trip). */
 #define LEASE_MIN_WAIT_US 250
 
-/* How long the best clock offset measured is kept before a new pass's
- * measure replaces it even when worse (the two clocks may drift apart). */
-#define LEASE_CLOCK_KEEP_US 5000000
-
 struct wfp_lease_watch {
 	struct wfp_redis *r;
 	char sets[WFP_LEASE_SETS_MAX][WFP_KEY_MAX];
@@ -23,19 +19,18 @@ struct wfp_lease_watch {
 	int64_t poll_ms;
 	wfp_lease_pass_fn *pass;
 	void *arg;
-	struct event *poll;   /* every poll_ms: the earliest ends */
-	struct event *timer;  /* one shot: at the earliest end */
-	int looking;	      /* ZRANGE replies still to come */
-	int look_failed;      /* one of them failed */
-	int64_t look_min;     /* earliest end they gave, -1 none */
-	int passing;	      /* a pass is in flight */
-	int again;	      /* kicked while passing: one more pass */
-	int freed;	      /* wfp_lease_watch_free() ran: free when idle */
-	int clock_known;      /* offset_us was measured */
-	int64_t offset_us;    /* Redis's clock minus the monotonic one */
-	int64_t offset_at_us; /* when offset_us was measured */
-	int64_t sent_us;      /* when the pass in flight was sent */
-	int64_t passes;	      /* passes sent */
+	struct event *poll;  /* every poll_ms: the earliest ends */
+	struct event *timer; /* one shot: at the earliest end */
+	int looking;	     /* ZRANGE replies still to come */
+	int look_failed;     /* one of them failed */
+	int64_t look_min;    /* earliest end they gave, -1 none */
+	int passing;	     /* a pass is in flight */
+	int again;	     /* kicked while passing: one more pass */
+	int freed;	     /* wfp_lease_watch_free() ran: free when idle */
+	int clock_known;     /* offset_us was measured */
+	int64_t offset_us;   /* Redis's clock minus the monotonic one */
+	int64_t sent_us;     /* when the pass in flight was sent */
+	int64_t passes;	     /* passes sent */
 };
 
 /* ------------------------------------------------------------------ */
@@ -108,25 +103,16 @@ static void plan(struct wfp_lease_watch *w, int64_t end_ms)
 
 /*
  * Learns Redis's clock from a pass that read it as now_ms (whole ms)
- * between its sending and its reply (now). now_ms * 1000 - now is at most
- * the true offset: a timer set from it never goes off before an end on
- * Redis's clock, so a pass never comes too early and finds nothing yet.
- * The largest such bound (the closest) is kept for LEASE_CLOCK_KEEP_US,
- * unless this pass shows it is too large (the offset is below now_ms *
- * 1000 + 1000 - the send time): Redis's clock went back, or a failover
- * brought another one.
+ * after it was sent (sent_us). The true offset is at most now_ms * 1000 +
+ * 1000 - sent_us, so the estimate now_ms * 1000 - sent_us is never more
+ * than a millisecond behind: a timer set from it is never more than that
+ * late, however long the reply took. It may be ahead by the time the pass
+ * took to reach Redis: a pass then comes early, finds its end not yet
+ * due, and its own reply measures the clock again.
  */
 static void clock_measured(struct wfp_lease_watch *w, int64_t now_ms)
 {
-	int64_t now = wfp_mono_us();
-	int64_t low = now_ms * 1000 - now;
-	int64_t high = now_ms * 1000 + 1000 - w->sent_us;
-
-	if (!w->clock_known || low > w->offset_us || w->offset_us > high ||
-	    now - w->offset_at_us > LEASE_CLOCK_KEEP_US) {
-		w->offset_us = low;
-		w->offset_at_us = now;
-	}
+	w->offset_us = now_ms * 1000 - w->sent_us;
 	w->clock_known = 1;
 }
 

@@ -17,10 +17,10 @@
  *    not a poll later.
  *  - At most one pass is in flight. Each pass reply tells the watch
  *    Redis's clock (now_ms): the offset to the local monotonic clock comes
- *    from it, taken as of the reply's arrival (so it is never ahead of
- *    Redis: a timer never goes off before the end it was set for), the
- *    closest of the last seconds kept. Until a pass has answered, any
- *    end found runs a pass at once.
+ *    from it, taken as of the pass's sending, so a timer is never more
+ *    than a millisecond late however long a reply took (a pass that comes
+ *    early finds its end not due and measures again). Until a pass has
+ *    answered, any end found runs a pass at once.
  *  - A pass that failed (link lost, timeout, a transient error: now_ms -1)
  *    changes nothing: the next look tries again. A pass that hit its
  *    limit (more 1) runs again at once.

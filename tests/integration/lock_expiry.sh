@@ -16,8 +16,10 @@
 # 2-4 ms. The old fixed 25 ms tick was already within ~50 ms (each lag
 # near uniform in 1..26 ms; medians of 9-17 ms measured), so the bound
 # here is tighter: a round of its lags has a median of 5 ms or less about
-# one time in 300, one of three rounds about one time in 100. Every lag must be under
-# LAG_MAX_MS (loose), and every expiry announced (`expired`, naming alice).
+# one time in 300, one of three rounds about one time in 100. No bound on
+# a single lag: a Redis busy with another test's long script (job_log.sh
+# blocks it for a second) delays it whatever wfp-lock does. Every expiry
+# must be announced (`expired`, naming alice).
 . "$(dirname "$0")/lib.sh"
 at_exit stop_lock
 start_lock
@@ -25,7 +27,6 @@ start_lock
 N=15
 ROUNDS=3
 LAG_MEDIAN_MS=5
-LAG_MAX_MS=1000
 all_wait() { [ "$(rcli ZCARD "$tag:locks:waiters")" -eq "$N" ]; }
 
 # round R: runs round R; sets median and prints the lags.
@@ -49,7 +50,6 @@ round() {
     got=$(rcli HGET "$tag:lockinfo:r$r-$i" acquired_at)
     lag=$((got - ends[i]))
     ok "r$r-$i granted at or after the lease's end ($lag ms)" [ "$lag" -ge 0 ]
-    ok "r$r-$i granted within $LAG_MAX_MS ms of the end ($lag ms)" [ "$lag" -lt "$LAG_MAX_MS" ]
     lags+=("$lag")
     "$WFP" lock release "r$r-$i" "$(jq -r .token "$TMP/bob-$r-$i.json")" >/dev/null
   done
