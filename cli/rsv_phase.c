@@ -17,6 +17,10 @@
 #define RSV_ERROR_WIDTH	  200  /* characters of an error in a message */
 #define RSV_JOB_ID_MAX	  WFP_ID_MAX
 #define RSV_RELEASES_READ 1000 /* teardown logs read for phases at most */
+/* Bytes of the reservation's error kept while following: more than the
+ * longest the service writes ("teardown failed: STATE: " and a job's
+ * reason of up to WFP_REASON_MAX bytes), so it is never cut. */
+#define RSV_FOLLOW_ERROR_MAX (WFP_REASON_MAX + 1024)
 
 /* ------------------------------------------------------------------ */
 /* Phases from the logs                                                */
@@ -366,9 +370,9 @@ struct follow {
 	int64_t first_at; /* `at` of the first log entry shown, or -1 */
 	int64_t at;	  /* `at` of the newest */
 	char state[16];	  /* the reservation's state now */
-	char error[1024]; /* and its error */
-	int returned;	  /* its capacity came back (returned_at) */
-	int release_job;  /* a teardown is in flight (release_job) */
+	char error[RSV_FOLLOW_ERROR_MAX]; /* and its error */
+	int returned;	 /* its capacity came back (returned_at) */
+	int release_job; /* a teardown is in flight (release_job) */
 };
 
 /* Copies item i's state into what it showed; 1 when that changed. */
@@ -523,11 +527,17 @@ static int follow_end(struct follow *f, int ok)
 {
 	char cut[4 * RSV_ERROR_WIDTH + 8];
 
-	if (f->c->json)
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "type", "rsv",
-					 "id", f->id, "state", f->state,
-					 "error", f->error));
-	else
+	if (f->c->json) {
+		json_t *o = json_pack("{s:s, s:s}", "type", "rsv", "id", f->id);
+
+		json_object_set_new(o, "state",
+				    cli_json_lossy(f->state, strlen(f->state),
+						   "state", f->id, NULL));
+		json_object_set_new(o, "error",
+				    cli_json_lossy(f->error, strlen(f->error),
+						   "error", f->id, NULL));
+		cli_print_json(o);
+	} else
 		printf("%s %s\n", f->id, f->state);
 	if (ok)
 		return EXIT_OK;
