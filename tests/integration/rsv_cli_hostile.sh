@@ -3,6 +3,7 @@
 # the error "release failed: reverted: cancelled: REASON" (over 1024
 # bytes). The follow's last JSON line gives the whole error, valid JSON
 # (it was cut at 1023 bytes, mid-character), and `show --json` agrees.
+# `wfp rsv create FOLDER` says it cannot read it.
 . "$(dirname "$0")/lib.sh"
 
 classes="$TMP/classes"
@@ -49,4 +50,10 @@ code=0
 "$WFP" rsv show h1 --json >"$TMP/show.json" 2>"$TMP/err" || code=$?
 eq "show --json: 0" "$code" 0
 eq "show --json: the error" "$(jq -r .error "$TMP/show.json")" "$err"
+
+# --- A folder given as the file: its read error, not a JSON error.
+code=0
+"$WFP" rsv create "$TMP" 2>"$TMP/err" >/dev/null || code=$?
+eq "create of a folder: 2" "$code" 2
+ok "create of a folder: the read error" grep -q "^wfp: cannot read '$TMP': Is a directory$" "$TMP/err"
 finish
