@@ -87,6 +87,7 @@ static char *read_file(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *buf;
+	int err;
 
 	if (f == NULL)
 		return cli_error(EXIT_USAGE, "cannot open '%s': %s", path,
@@ -94,10 +95,17 @@ static char *read_file(const char *path, size_t *len)
 		       NULL;
 	buf = malloc(WFP_RSV_FILE_MAX + 2);
 	*len = buf ? fread(buf, 1, WFP_RSV_FILE_MAX + 1, f) : 0;
+	err = ferror(f) ? errno : 0; /* a folder: EISDIR */
 	if (f != stdin)
 		fclose(f);
 	if (buf == NULL)
 		return cli_error(EXIT_FAIL, "out of memory"), NULL;
+	if (err != 0) {
+		free(buf);
+		return cli_error(EXIT_USAGE, "cannot read '%s': %s", path,
+				 strerror(err)),
+		       NULL;
+	}
 	if (*len > WFP_RSV_FILE_MAX) {
 		free(buf);
 		return cli_error(EXIT_USAGE,

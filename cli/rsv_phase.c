@@ -17,6 +17,10 @@
 #define RSV_ERROR_WIDTH	  200  /* characters of an error in a message */
 #define RSV_JOB_ID_MAX	  WFP_ID_MAX
 #define RSV_RELEASES_READ 1000 /* teardown logs read for phases at most */
+/* Bytes of the reservation's error kept while following: more than the
+ * longest the service writes ("teardown failed: STATE: " and a job's
+ * reason of up to WFP_REASON_MAX bytes), so it is never cut. */
+#define RSV_FOLLOW_ERROR_MAX (WFP_REASON_MAX + 1024)
 
 /* ------------------------------------------------------------------ */
 /* Phases from the logs                                                */
@@ -366,9 +370,12 @@ struct follow {
 	int64_t first_at; /* `at` of the first log entry shown, or -1 */
 	int64_t at;	  /* `at` of the newest */
 	char state[16];	  /* the reservation's state now */
-	char error[1024]; /* and its error */
-	int returned;	  /* its capacity came back (returned_at) */
-	int release_job;  /* a teardown is in flight (release_job) */
+	char error[RSV_FOLLOW_ERROR_MAX]; /* and its error */
+	int returned;		   /* its capacity came back (returned_at) */
+	int release_job;	   /* a teardown is in flight (release_job) */
+	char rjob[RSV_JOB_ID_MAX]; /* its id */
+	int asked;		   /* release_requested */
+	long long releases;	   /* teardowns posted so far */
 };
 
 /* Copies item i's state into what it showed; 1 when that changed. */
@@ -469,12 +476,15 @@ static int follow_drain(struct follow *f)
 static int follow_state(struct follow *f)
 {
 	redisReply *r = wfp_client_commandf(
-	    f->cl, "HMGET %s state error returned_at release_job", f->rk.s);
+	    f->cl,
+	    "HMGET %s state error returned_at release_job release_requested "
+	    "releases",
+	    f->rk.s);
 	int rc = 0;
 
 	if (r == NULL)
 		return cli_failed(f->cl), -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
 	    r->element[0]->str == NULL) {
 		rc = -1;
 		cli_error(EXIT_FAIL, "NORSV reservation '%s' does not exist",
@@ -486,6 +496,13 @@ static int follow_state(struct follow *f)
 			    sizeof(f->error));
 		f->returned = r->element[2]->str && r->element[2]->str[0];
 		f->release_job = r->element[3]->str && r->element[3]->str[0];
+		wfp_strlcpy(f->rjob, f->release_job ? r->element[3]->str : "",
+			    sizeof(f->rjob));
+		f->asked =
+		    r->element[4]->str && strcmp(r->element[4]->str, "1") == 0;
+		f->releases = r->element[5]->str
+				  ? strtoll(r->element[5]->str, NULL, 10)
+				  : 0;
 	}
 	freeReplyObject(r);
 	return rc;
@@ -510,11 +527,28 @@ static int follow_settled(const struct follow *f, int *ok)
 	}
 	/* A teardown that ended other than completed leaves the
 	 * reservation as it was, with no teardown in flight and the
-	 * error; a pending one that became active before its cancel did
-	 * is not released either. */
+	 * error. */
 	if (f->until == RSV_UNTIL_RELEASED)
 		return !f->release_job && f->error[0];
-	return strcmp(s, "active") == 0;
+	/* A pending one that became active before its cancel took effect:
+	 * as release was asked, wfp-reservation tears it down itself
+	 * (followed once posted, see follow_switch). */
+	if (strcmp(s, "active") != 0)
+		return 0;
+	return !(f->asked && f->releases == 0);
+}
+
+/* A cancelled reservation that became active and whose teardown the
+ * service posted: from now on the teardown is followed. */
+static void follow_switch(struct follow *f)
+{
+	if (f->until != RSV_UNTIL_CANCELLED ||
+	    strcmp(f->state, "active") != 0 || !f->release_job || !f->asked)
+		return;
+	f->until = RSV_UNTIL_RELEASED;
+	f->teardown = 1;
+	f->lk = wfp_key_log(wfp_client_tag(f->cl), f->rjob);
+	f->log_last[0] = '\0';
 }
 
 /* The end: "ID STATE" (or {type: "rsv", id, state, error}); when not
@@ -523,11 +557,17 @@ static int follow_end(struct follow *f, int ok)
 {
 	char cut[4 * RSV_ERROR_WIDTH + 8];
 
-	if (f->c->json)
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "type", "rsv",
-					 "id", f->id, "state", f->state,
-					 "error", f->error));
-	else
+	if (f->c->json) {
+		json_t *o = json_pack("{s:s, s:s}", "type", "rsv", "id", f->id);
+
+		json_object_set_new(o, "state",
+				    cli_json_lossy(f->state, strlen(f->state),
+						   "state", f->id, NULL));
+		json_object_set_new(o, "error",
+				    cli_json_lossy(f->error, strlen(f->error),
+						   "error", f->id, NULL));
+		cli_print_json(o);
+	} else
 		printf("%s %s\n", f->id, f->state);
 	if (ok)
 		return EXIT_OK;
@@ -590,6 +630,7 @@ static int follow_loop(struct follow *f, long long timeout_ms)
 			return EXIT_FAIL;
 		if (follow_drain(f) != 0)
 			return EXIT_FAIL;
+		follow_switch(f);
 		if (follow_settled(f, &ok))
 			return follow_end(f, ok);
 		if (left <= 0)

@@ -1589,30 +1589,79 @@ static void sb_teardown_item(struct sb *b, const char *id,
 	sb_str(b, "]}");
 }
 
-char *wfp_rsv_teardown_payload(const struct wfp_rsv *r, const char *id,
-			       const struct wfp_rsv_item_state *st, char *err,
-			       size_t errlen)
+/* Appends the teardown workflow of r (id) from the phases in st (NULL:
+ * every item acquired, no outputs); an item i with drop[i] set gets no
+ * recorded outputs. */
+static void sb_teardown(struct sb *b, const struct wfp_rsv *r, const char *id,
+			const struct wfp_rsv_item_state *st, const char *drop)
 {
-	struct sb b = {0};
 	int first = 1;
 
-	if (wfp_rsv_check_id(id, err, errlen) != 0 ||
-	    rsv_resolved(r, err, errlen) != 0)
-		return NULL;
-	sb_payload_head(&b, r, id);
-	sb_str(&b, "{\"unordered\":[");
+	sb_payload_head(b, r, id);
+	sb_str(b, "{\"unordered\":[");
 	for (int i = 0; i < r->nitems; i++) {
 		int phase = st ? st[i].phase : WFP_RSV_ACQUIRED;
 
 		if (phase <= WFP_RSV_NONE)
 			continue;
 		if (!first)
-			sb_str(&b, ",");
-		sb_teardown_item(&b, id, &r->items[i], phase,
-				 st ? st[i].outputs : NULL);
+			sb_str(b, ",");
+		sb_teardown_item(b, id, &r->items[i], phase,
+				 st && !drop[i] ? st[i].outputs : NULL);
 		first = 0;
 	}
-	sb_str(&b, "]}}");
+	sb_str(b, "]}}");
+}
+
+/* The item torn down (phase not none) with the longest recorded outputs
+ * not yet dropped, or -1 when none has any left. */
+static int teardown_biggest(const struct wfp_rsv *r,
+			    const struct wfp_rsv_item_state *st,
+			    const char *drop)
+{
+	size_t most = 2; /* "{}" */
+	int k = -1;
+
+	for (int i = 0; st && i < r->nitems; i++) {
+		size_t n = st[i].outputs ? strlen(st[i].outputs) : 0;
+
+		if (st[i].phase > WFP_RSV_NONE && !drop[i] && n > most)
+			most = n, k = i;
+	}
+	return k;
+}
+
+/*
+ * The recorded outputs go on every teardown task of their item (up to
+ * three), so outside commands' outputs can make the teardown larger than
+ * WFP_PAYLOAD_MAX where the fulfilment fit; a teardown that cannot be
+ * posted would hold the capacity for good. Then the outputs of the items
+ * with the longest ones are left out, one item at a time, until it fits
+ * (without any it is smaller than the fulfilment was).
+ */
+char *wfp_rsv_teardown_payload(const struct wfp_rsv *r, const char *id,
+			       const struct wfp_rsv_item_state *st, char *err,
+			       size_t errlen)
+{
+	struct sb b = {0};
+	char *drop;
+	int k;
+
+	if (wfp_rsv_check_id(id, err, errlen) != 0 ||
+	    rsv_resolved(r, err, errlen) != 0)
+		return NULL;
+	drop = calloc((size_t)r->nitems + 1, 1);
+	if (drop == NULL)
+		return snprintf(err, errlen, "out of memory"), NULL;
+	for (;;) {
+		sb_teardown(&b, r, id, st, drop);
+		if (b.oom || b.n <= WFP_PAYLOAD_MAX ||
+		    (k = teardown_biggest(r, st, drop)) < 0)
+			break;
+		drop[k] = 1;
+		b.n = 0;
+	}
+	free(drop);
 	return gen_finish(&b, r, "teardown", err, errlen);
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wfp/client.h"
 #include "wfp/rsv.h"
 #include "wfp/workflow.h"
 
@@ -1070,6 +1071,43 @@ static void test_teardown_outputs(void **state)
 	wfp_rsv_free(r);
 }
 
+/* Outputs (an outside command's, up to 64 KiB a key) repeated on every
+ * teardown task can pass WFP_PAYLOAD_MAX where the fulfilment fit: the
+ * teardown still goes out, without the outputs of the largest items. */
+static void test_teardown_outputs_too_big(void **state)
+{
+	struct wfp_rsv *r = web_resolved();
+	struct wfp_rsv_item_state *st = wfp_rsv_progress_new(r);
+	char *big = malloc(40001), *out = malloc(2 * 40000 + 64);
+	struct wfp_workflow *wf;
+	char *p;
+
+	(void)state;
+	memset(big, 'x', 40000);
+	big[40000] = '\0';
+	snprintf(out, 2 * 40000 + 64, "{\"a\":\"%s\",\"b\":\"%s\"}", big, big);
+	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL);
+	wfp_rsv_progress_feed(r, st, 0, "vm.configure", "applied", 0, out);
+	wfp_rsv_progress_feed(r, st, 0, "vm.acquire", "applied", 0, NULL);
+	snprintf(out, 2 * 40000 + 64, "{\"c\":\"%s\"}", big);
+	wfp_rsv_progress_feed(r, st, 0, "ip.reserve", "applied", 0, out);
+	wfp_rsv_progress_feed(r, st, 0, "dbvm.reserve", "applied", 0,
+			      "{\"d\":\"small\"}");
+	p = wfp_rsv_teardown_payload(r, "r1", st, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("refused: %s", err);
+	assert_true(strlen(p) <= WFP_PAYLOAD_MAX);
+	wf = wf_ok(p);
+	assert_null(task_input(wf, idx(wf, "vm.unreserve"), "a"));
+	assert_string_equal(task_input(wf, idx(wf, "ip.destroy"), "c"), big);
+	assert_string_equal(task_input(wf, idx(wf, "dbvm.unreserve"), "d"),
+			    "small");
+	wfp_workflow_free(wf), free(p);
+	free(big), free(out);
+	wfp_rsv_progress_free(r, st);
+	wfp_rsv_free(r);
+}
+
 /* ------------------------------------------------------------------ */
 /* Progress                                                            */
 /* ------------------------------------------------------------------ */
@@ -1113,7 +1151,7 @@ static void test_progress_forward(void **state)
 		st_is(st, i, WFP_RSV_NONE, WFP_RSV_NONE, 0, -1, -1);
 	ff(r, st, "vm.reserve", "running");
 	st_is(st, 0, WFP_RSV_NONE, WFP_RSV_NONE, 0, WFP_RSV_RESERVE, -1);
-	ff(r, st, "vm.reserve", "applied");
+	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL);
 	st_is(st, 0, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, -1, -1);
 	ff(r, st, "vm.configure", "running");
 	ff(r, st, "vm.configure", "apply-failed"); /* tried again */
@@ -1171,7 +1209,7 @@ static void test_progress_undo(void **state)
 	struct wfp_rsv_item_state *st = wfp_rsv_progress_new(r);
 
 	(void)state;
-	ff(r, st, "vm.reserve", "applied");
+	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL);
 	ff(r, st, "vm.configure", "applied");
 	ff(r, st, "vm.acquire", "applied");
 	ff(r, st, "ip.reserve", "applied");
@@ -1379,6 +1417,7 @@ int main(void)
 	    cmocka_unit_test(test_fulfil_refusals),
 	    cmocka_unit_test(test_teardown_payload),
 	    cmocka_unit_test(test_teardown_outputs),
+	    cmocka_unit_test(test_teardown_outputs_too_big),
 	    cmocka_unit_test(test_progress_forward),
 	    cmocka_unit_test(test_progress_undo),
 	    cmocka_unit_test(test_plan_round_trip),
