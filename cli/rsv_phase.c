@@ -215,8 +215,8 @@ static void hash_field(const struct wfp_rsv *plan,
 		       struct wfp_rsv_item_state *st, const char *k,
 		       const char *v)
 {
-	static const char *const kinds[] = {"item:", "undo:", "failed:",
-					    "out:"};
+	static const char *const kinds[] = {
+	    "item:", "undo:", "failed:", "out:"};
 
 	for (int kind = 0; kind < 4; kind++) {
 		size_t n = strlen(kinds[kind]);

@@ -1717,7 +1717,8 @@ static void feed_fulfil(const struct wfp_rsv_item *it,
 			s->phase = step;
 		if (undo >= 0)
 			s->undone |= 1u << undo;
-		s->running = -1; /* failed stays: it is why the item is undone */
+		s->running =
+		    -1; /* failed stays: it is why the item is undone */
 	} else if (strcmp(state, "revert-failed") == 0) {
 		s->running = -1;
 		s->failed = undo;

@@ -128,8 +128,7 @@ static void read_seed(struct rsvd_read *rr)
 			 rr->plan->items[i].name);
 		v = rsvd_read_field(rr, name);
 		s->failed = v ? wfp_rsv_step_parse(v) : -1;
-		snprintf(name, sizeof(name), "out:%s",
-			 rr->plan->items[i].name);
+		snprintf(name, sizeof(name), "out:%s", rr->plan->items[i].name);
 		v = rsvd_read_field(rr, name);
 		if (v && v[0] && s->outputs == NULL)
 			s->outputs = strdup(v); /* NULL: none (no memory) */

@@ -76,7 +76,10 @@ struct rsvd {
 	/* Expiry of pending reservations. */
 	struct wfp_lease_watch *expiry;
 	struct wfp_metric *m_created, *m_active, *m_failed, *m_expired,
-	    *m_released, *m_refused, *m_returned;
+	    *m_released, *m_refused, *m_returned, *m_cleaned;
+	/* Retention of ended reservations (rsv_cleanup.lua). */
+	int64_t clean_at_ms; /* monotonic: next pass */
+	int cleaning;	     /* a pass in flight */
 };
 
 /* Key names (one place). */

@@ -1253,8 +1253,7 @@ static void test_progress_failed_kept(void **state)
 	      BIT(WFP_RSV_UNRESERVE), -1, -1);
 	ff(r, st, "vm.acquire", "applied");
 	/* a teardown that fails at poweroff; a retried one clears it */
-	wfp_rsv_progress_feed(r, st, 1, "vm.poweroff", "apply-failed", 1,
-			      NULL);
+	wfp_rsv_progress_feed(r, st, 1, "vm.poweroff", "apply-failed", 1, NULL);
 	st_is(st, 0, WFP_RSV_ACQUIRED, WFP_RSV_ACQUIRED, BIT(WFP_RSV_UNRESERVE),
 	      -1, WFP_RSV_POWEROFF);
 	ft(r, st, "vm.poweroff", "applied");
