@@ -346,7 +346,7 @@ struct recon {
 	struct rsvd_slot *slot;
 	struct rsvd_read *rr;
 	char old_state[16];
-	char **args; /* strdup'd item:/undo:/failed: pairs that changed */
+	char **args; /* strdup'd item:/undo:/failed:/out: pairs that changed */
 	int npairs, sent;
 	int teardown; /* a call answered 'teardown' */
 	int expire;   /* a call answered 'expire': the expiry pass decides */
@@ -631,7 +631,6 @@ static void recon_send(struct recon *rc)
 	const char *argv[4 + 2 * RSVD_FIELDS_PER_CALL];
 	int n = rc->npairs - rc->sent, argc = 4;
 	char count[16];
-
 	size_t bytes = 0;
 
 	if (n > RSVD_FIELDS_PER_CALL)

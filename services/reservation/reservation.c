@@ -325,9 +325,9 @@ static char *release_payload(const struct rsvd_read *rr)
 	     strcmp(rr->state, "expired") != 0))
 		return NULL;
 	if (!rr->logs_whole)
-		wfp_warn("reservation %s: some of its jobs are gone; the "
-			 "teardown gets the phases recorded, without the "
-			 "outputs of those jobs",
+		wfp_info("reservation %s: some of its jobs are gone; the "
+			 "teardown gets the phases and outputs recorded in "
+			 "the reservation",
 			 rr->id);
 	p = wfp_rsv_teardown_payload(rr->plan, rr->id, rr->prog, err,
 				     sizeof(err));
