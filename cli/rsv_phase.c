@@ -58,39 +58,13 @@ struct feed {
 	void *arg;
 };
 
-/* The index of the item of task "ITEM.STEP" in plan, or -1. */
-static int task_item(const struct wfp_rsv *plan, const char *task)
-{
-	const char *dot = strrchr(task, '.');
-	char name[WFP_RSV_ITEM_NAME_MAX];
-
-	if (dot == NULL || (size_t)(dot - task) >= sizeof(name))
-		return -1;
-	memcpy(name, task, (size_t)(dot - task));
-	name[dot - task] = '\0';
-	for (int i = 0; i < plan->nitems; i++) {
-		if (strcmp(plan->items[i].name, name) == 0)
-			return i;
-	}
-	return -1;
-}
-
-/*
- * Feeds one log entry. The library clears an item's failed step when a
- * revert of the item follows; but the failure is why the item is being
- * undone, and `show` is where an operator looks for it: a `reverted`
- * entry keeps the step that failed.
- */
+/* Feeds one log entry (the library keeps the step that failed through
+ * the reverts after it). */
 static void feed_entry(struct feed *f, const char *task, const char *state,
 		       int final, const char *outputs)
 {
-	int i = task_item(f->plan, task);
-	int failed = i >= 0 ? f->st[i].failed : -1;
-
 	wfp_rsv_progress_feed(f->plan, f->st, f->teardown, task, state, final,
 			      outputs);
-	if (i >= 0 && f->st[i].failed < 0 && strcmp(state, "reverted") == 0)
-		f->st[i].failed = failed;
 }
 
 /* The `at` of a log entry (flat), ms on Redis's clock, or -1. */
@@ -245,9 +219,10 @@ static void hash_field(const struct wfp_rsv *plan,
 		       struct wfp_rsv_item_state *st, const char *k,
 		       const char *v)
 {
-	static const char *const kinds[] = {"item:", "undo:", "failed:"};
+	static const char *const kinds[] = {
+	    "item:", "undo:", "failed:", "out:"};
 
-	for (int kind = 0; kind < 3; kind++) {
+	for (int kind = 0; kind < 4; kind++) {
 		size_t n = strlen(kinds[kind]);
 		int i;
 
@@ -262,6 +237,8 @@ static void hash_field(const struct wfp_rsv *plan,
 			st[i].undone = step_bits(v);
 		else if (kind == 2)
 			st[i].failed = wfp_rsv_step_parse(v);
+		else if (kind == 3 && st[i].outputs == NULL)
+			st[i].outputs = strdup(v); /* NULL: shown as none */
 		return;
 	}
 }

@@ -1729,7 +1729,9 @@ static void feed_applied(struct wfp_rsv_item_state *s, int step,
 	s->phase = step + 1; /* reserve -> reserved ... */
 	if (s->phase > s->reached)
 		s->reached = s->phase;
-	s->running = s->failed = -1;
+	s->running = -1;
+	if (s->failed == step) /* a later attempt of it went through */
+		s->failed = -1;
 	if (outputs == NULL || outputs[0] == '\0')
 		return;
 	merged = outputs_merge(s->outputs, outputs);
@@ -1764,7 +1766,8 @@ static void feed_fulfil(const struct wfp_rsv_item *it,
 			s->phase = step;
 		if (undo >= 0)
 			s->undone |= 1u << undo;
-		s->running = s->failed = -1;
+		s->running =
+		    -1; /* failed stays: it is why the item is undone */
 	} else if (strcmp(state, "revert-failed") == 0) {
 		s->running = -1;
 		s->failed = undo;
@@ -1792,7 +1795,9 @@ static void feed_teardown(struct wfp_rsv_item_state *s, int step,
 		if (s->phase > after[step])
 			s->phase = after[step];
 		s->undone |= 1u << step;
-		s->running = s->failed = -1;
+		s->running = -1;
+		if (s->failed == step) /* a retried teardown did it */
+			s->failed = -1;
 	} else if (strcmp(state, "apply-failed") == 0) {
 		s->running = -1;
 		if (final)

@@ -48,6 +48,7 @@ LUA(rsv_create)
 LUA(rsv_release)
 LUA(rsv_reconcile)
 LUA(rsv_expire)
+LUA(rsv_cleanup)
 #undef LUA
 
 struct source {
@@ -79,7 +80,7 @@ static const struct source sources[WFP_LUA_COUNT] = {
     LOCK(lock_tick), SRC(fence_check),	 BARE(request_add),  BARE(reply),
     BARE(takeover),  BARE(reclaim),	 SRC(cancel),	     SRC(log_append),
     SRC(pool_set),   SRC(rsv_create),	 SRC(rsv_release),   SRC(rsv_reconcile),
-    SRC(rsv_expire),
+    SRC(rsv_expire), SRC(rsv_cleanup),
 };
 #undef SRC
 #undef LOCK

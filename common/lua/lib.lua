@@ -888,6 +888,8 @@ local function give_back(id, now)
     redis.call('ZREM', K.poolrsv(w[i]), id)
   end
   redis.call('HSET', h, 'returned_at', now, 'updated_at', now)
+  -- the index is by updated_at: retention (rsv_cleanup.lua) counts from here
+  redis.call('ZADD', K.rsvs(f[3]), 'XX', now, id)
   return 1
 end
 

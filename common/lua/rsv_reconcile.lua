@@ -1,12 +1,17 @@
 -- rsv_reconcile.lua: brings reservation ID up to date with its jobs.
--- KEYS[1] rsv hash. ARGV: [1] tag, [2] id, [3] nfields (0..3 *
+-- KEYS[1] rsv hash. ARGV: [1] tag, [2] id, [3] nfields (0..4 *
 -- LIMIT.RSV_ITEMS), then nfields pairs field, value written as given:
 -- item:NAME (a phase word: none reserved configured acquired), undo:NAME
 -- (undo steps that ran, comma-separated: destroy poweroff unconfigure
 -- unreserve; '' removes the field), failed:NAME (a step word; '' removes
--- it), NAME an item of the reservation.
+-- it), out:NAME (the item's merged fulfilment outputs: one JSON object of
+-- at most LIMIT.LOG_OUTPUTS bytes; '' removes it), NAME an item of the
+-- reservation.
 -- Reads the reservation and the states of its jobs (a job gone from Redis
 -- counts as ended dead, "job gone") and moves:
+-- - pending, fulfilment ended after expires_at (its finished_at) ->
+--   nothing here: action 'expire' (the id stays in the expiry lease set,
+--   whose pass expires it or, had it completed in time, hands it back);
 -- - pending, fulfilment completed -> active (action 'teardown' when a
 --   release was asked while pending); fulfilment reverted/failed/dead ->
 --   failed (error = the job's), or released when a release was asked;
@@ -22,11 +27,11 @@
 -- Capacity back is give_back (once). The open set loses the id when
 -- nothing is outstanding (rsv_settle); the jobs map loses each job whose
 -- end was taken in.
--- Returns {state, action ('none'|'teardown'), returned_now 0|1}.
-want_args(1, 3, 3 + 6 * LIMIT.RSV_ITEMS)
+-- Returns {state, action ('none'|'teardown'|'expire'), returned_now 0|1}.
+want_args(1, 3, 3 + 8 * LIMIT.RSV_ITEMS)
 local id = arg_rsv_id(2)
 want_key(1, K.rsv(id))
-local nfields = arg_int(3, 'nfields', 0, 3 * LIMIT.RSV_ITEMS)
+local nfields = arg_int(3, 'nfields', 0, 4 * LIMIT.RSV_ITEMS)
 if #ARGV ~= 3 + 2 * nfields then
   fail('BADARG expected ' .. (3 + 2 * nfields) .. ' arguments for '
     .. nfields .. ' fields, got ' .. #ARGV)
@@ -39,7 +44,7 @@ local STEPS = { reserve = true, configure = true, acquire = true,
   destroy = true, poweroff = true, unconfigure = true, unreserve = true }
 local h = K.rsv(id)
 local f = redis.call('HMGET', h, 'state', 'job', 'release_job', 'releases',
-  'returned_at', 'release_requested')
+  'returned_at', 'release_requested', 'expires_at')
 if not f[1] then fail('NORSV reservation ' .. id .. ' does not exist') end
 
 -- Checks the field/value pair at ARGV[i], ARGV[i + 1].
@@ -48,10 +53,17 @@ local function check_field(i)
   local kind, item = string.match(k, '^(%l+):([%w_%-]+)$')
   if not kind or #item > LIMIT.RSV_ITEM_NAME
       or redis.call('HEXISTS', h, 'item:' .. item) == 0 then
-    bad_arg('field', k, 'is not item:, undo: or failed: of an item')
+    bad_arg('field', k, 'is not item:, undo:, failed: or out: of an item')
   end
   local ok = false
-  if kind == 'item' then
+  if kind == 'out' then
+    if v ~= '' and (#v > LIMIT.LOG_OUTPUTS or not utf8_ok(v, false)
+        or not json_object_ok(v)) then
+      bad_arg(k, '', 'is not a JSON object of at most '
+        .. LIMIT.LOG_OUTPUTS .. ' bytes')
+    end
+    return
+  elseif kind == 'item' then
     ok = PHASES[v]
   elseif kind == 'failed' then
     ok = v == '' or STEPS[v]
@@ -88,9 +100,19 @@ local function note(err)
   emit_as('reservation', 'rsv', id, state, '', err)
 end
 
+-- True when job j ended after the reservation's expires_at.
+local function late(j)
+  local done = tonumber(redis.call('HGET', K.job(j), 'finished_at'))
+  local ends = tonumber(f[7])
+  return done and ends and done > ends
+end
+
 if state == 'pending' then
   local js, jerr = job_end(job)
-  if js == 'completed' then
+  if JOB_ENDED[js] and late(job) then
+    lease_set(K.rsv_expiry, id, tonumber(f[7]))
+    action = 'expire'
+  elseif js == 'completed' then
     taken(job)
     lease_drop(K.rsv_expiry, id)
     rsv_move(id, 'pending', 'active', now, 'fulfilled by ' .. job)

@@ -180,8 +180,10 @@ struct wfp_rsv_item_state {
 			    the undo step), or -1 */
 	int failed;	 /* step that failed for good: an apply
 			    (`apply-failed` final) or the undo step of a
-			    `revert-failed`; -1 none (cleared when the item
-			    moves on) */
+			    `revert-failed`; -1 none. Kept through the
+			    reverts that follow; cleared only when that same
+			    step later applies (a retried fulfilment or
+			    teardown) */
 	char *outputs;	 /* merged outputs of its applied fulfilment steps
 			    (JSON object text, later win) or NULL */
 };

@@ -44,6 +44,7 @@ enum wfp_script_id {
 	WFP_LUA_RSV_RELEASE,   /* rsv_release.lua: teardown job or cancel */
 	WFP_LUA_RSV_RECONCILE, /* rsv_reconcile.lua: state from its jobs */
 	WFP_LUA_RSV_EXPIRE,    /* rsv_expire.lua: pending past their TTL */
+	WFP_LUA_RSV_CLEANUP,   /* rsv_cleanup.lua: ended past retention */
 	WFP_LUA_COUNT
 };
 

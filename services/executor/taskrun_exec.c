@@ -26,6 +26,9 @@ static const char *const exec_copied[] = {"PATH", "HOME", "LANG", "TZ"};
 #define EXEC_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 /* Tries to reap a killed child when the runner is freed (1 ms apart). */
 #define EXEC_FREE_REAP_TRIES 100
+/* Bytes of stderr's last line a failed run's error ends with (its end
+ * kept when longer): the error stays one short line. */
+#define EXEC_NOTE_MAX 200
 
 /* ---- the program ----------------------------------------------------- */
 
@@ -555,10 +558,52 @@ void exec_start(struct wfp_taskrun *run, const struct wfp_taskrun_spec *spec)
 
 /* ---- the end --------------------------------------------------------- */
 
+/* The last non-empty line of stderr's tail, blanks around it trimmed, at
+ * most EXEC_NOTE_MAX bytes (its end kept, cut on a character boundary)
+ * into out (size n > EXEC_NOTE_MAX); "" when there is none.
+ * run_set_error makes it terminal-safe. */
+static void stderr_note(const struct run_tail *t, char *out, size_t n)
+{
+	const char *b = t->buf;
+	size_t end = t->len, start;
+
+	out[0] = '\0';
+	while (end > 0 && (b[end - 1] == '\n' || blank(b[end - 1])))
+		end--;
+	start = end;
+	while (start > 0 && b[start - 1] != '\n')
+		start--;
+	while (start < end && blank(b[start]))
+		start++;
+	if (end - start > EXEC_NOTE_MAX) {
+		start = end - EXEC_NOTE_MAX;
+		while (start < end && ((unsigned char)b[start] & 0xc0) == 0x80)
+			start++; /* not inside a character */
+	}
+	if (end > start && end - start < n) {
+		memcpy(out, b + start, end - start);
+		out[end - start] = '\0';
+	}
+}
+
+/* Sets the run's error: what (the exit status), then ": " and the last
+ * line the program wrote to stderr when there is one (why it failed). */
+static void exec_fail(struct wfp_taskrun *run, const char *what)
+{
+	char note[EXEC_NOTE_MAX + 1];
+
+	stderr_note(&run->x->tail[1], note, sizeof(note));
+	if (note[0])
+		run_errorf(run, "%s: %s", what, note);
+	else
+		run_errorf(run, "%s", what);
+}
+
 /* Sets the result from the leader's wait status and stdout's last line. */
 static void exec_result(struct wfp_taskrun *run, int status)
 {
 	struct run_exec *x = run->x;
+	char what[48];
 
 	if (x->line.len > 0 || x->line.over)
 		line_close(x);
@@ -571,9 +616,12 @@ static void exec_result(struct wfp_taskrun *run, int status)
 			run_errorf(run, "outputs are over %d bytes",
 				   WFP_TASK_OUTPUTS_MAX);
 	} else if (WIFEXITED(status)) {
-		run_errorf(run, "exit %d", WEXITSTATUS(status));
+		snprintf(what, sizeof(what), "exit %d", WEXITSTATUS(status));
+		exec_fail(run, what);
 	} else if (WIFSIGNALED(status)) {
-		run_errorf(run, "killed by signal %d", WTERMSIG(status));
+		snprintf(what, sizeof(what), "killed by signal %d",
+			 WTERMSIG(status));
+		exec_fail(run, what);
 	} else {
 		run_errorf(run, "ended with wait status %d", status);
 	}

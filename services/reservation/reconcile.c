@@ -11,6 +11,11 @@
 #include "wfp/log.h"
 #include "wfp/util.h"
 
+_Static_assert(4 + 2 * RSVD_FIELDS_PER_CALL <= WFP_SCRIPT_ARGS_MAX,
+	       "an rsv_reconcile.lua call must fit WFP_SCRIPT_ARGS_MAX");
+_Static_assert(RSVD_OUT_MAX == WFP_LOG_OUTPUTS_MAX,
+	       "out:NAME is bounded like a log entry's outputs");
+
 #define EVENTS_BATCH	256  /* events read per XREAD */
 #define EVENTS_BLOCK_MS 1000 /* an XREAD waits this long at most */
 
@@ -102,7 +107,8 @@ static int read_jobs_list(struct rsvd_read *rr)
 	return 0;
 }
 
-/* The phases recorded in the hash, for items whose jobs' logs are gone. */
+/* The phases (and outputs) recorded in the hash, for items whose jobs'
+ * logs are gone. */
 static void read_seed(struct rsvd_read *rr)
 {
 	char name[WFP_RSV_ITEM_NAME_MAX + 16];
@@ -122,6 +128,10 @@ static void read_seed(struct rsvd_read *rr)
 			 rr->plan->items[i].name);
 		v = rsvd_read_field(rr, name);
 		s->failed = v ? wfp_rsv_step_parse(v) : -1;
+		snprintf(name, sizeof(name), "out:%s", rr->plan->items[i].name);
+		v = rsvd_read_field(rr, name);
+		if (v && v[0] && s->outputs == NULL)
+			s->outputs = strdup(v); /* NULL: none (no memory) */
 		snprintf(name, sizeof(name), "undo:%s",
 			 rr->plan->items[i].name);
 		v = rsvd_read_field(rr, name);
@@ -336,9 +346,10 @@ struct recon {
 	struct rsvd_slot *slot;
 	struct rsvd_read *rr;
 	char old_state[16];
-	char **args; /* strdup'd item:/undo:/failed: pairs that changed */
+	char **args; /* strdup'd item:/undo:/failed:/out: pairs that changed */
 	int npairs, sent;
 	int teardown; /* a call answered 'teardown' */
+	int expire;   /* a call answered 'expire': the expiry pass decides */
 	char state[16];
 	int returned;
 };
@@ -392,23 +403,43 @@ void rsvd_reconcile(struct rsvd *rd, const char *id)
 	recon_run(rd, s);
 }
 
+/* Frees rc (its arguments and its read). */
+static void recon_free(struct recon *rc)
+{
+	for (int i = 0; i < 2 * rc->npairs; i++)
+		free(rc->args[i]);
+	free(rc->args);
+	rsvd_read_free(rc->rr);
+	free(rc);
+}
+
 /* Ends a reconcile; runs it again when it was asked meanwhile. */
 static void recon_end(struct recon *rc)
 {
 	struct rsvd *rd = rc->rd;
 	struct rsvd_slot *s = rc->slot;
 
-	for (int i = 0; i < 2 * rc->npairs; i++)
-		free(rc->args[i]);
-	free(rc->args);
-	rsvd_read_free(rc->rr);
-	free(rc);
+	recon_free(rc);
 	if (s->again && !rd->closing && !rd->d->stopping) {
 		s->again = 0;
 		recon_run(rd, s);
 		return;
 	}
 	s->busy = 0, s->again = 0;
+}
+
+/* The fulfilment ended after the TTL (rsv_reconcile.lua left it to the
+ * expiry pass): the slot waits for the pass (rsvd_expiry_passed), then
+ * reconciles again (the pass expired it, or found it fulfilled in time). */
+static void recon_wait_expiry(struct recon *rc)
+{
+	struct rsvd *rd = rc->rd;
+	struct rsvd_slot *s = rc->slot;
+
+	s->again = 0;
+	s->expiry_wait = 1;
+	recon_free(rc);
+	wfp_lease_watch_kick(rd->expiry);
 }
 
 /* Adds pair name=value to rc's arguments unless the hash holds it so. */
@@ -451,13 +482,30 @@ static void undo_words(unsigned mask, char *out, size_t n)
 	}
 }
 
+/* The out:NAME pair of item iname (its merged fulfilment outputs, kept
+ * so a teardown after the logs are gone still gets them): outputs beyond
+ * RSVD_OUT_MAX are not kept (a warning; the field is left as it is). */
+static int recon_out(struct recon *rc, const char *iname, const char *outputs)
+{
+	char name[WFP_RSV_ITEM_NAME_MAX + 16];
+
+	snprintf(name, sizeof(name), "out:%s", iname);
+	if (outputs && strlen(outputs) > RSVD_OUT_MAX) {
+		wfp_warn("reservation %s: item %s: outputs of %zu bytes are "
+			 "over %d (WFP_TASK_OUTPUTS_MAX): not kept",
+			 rc->slot->id, iname, strlen(outputs), RSVD_OUT_MAX);
+		return 0;
+	}
+	return recon_opt(rc, name, outputs ? outputs : "");
+}
+
 /* The item fields that differ from the hash. Returns 0 or -1 (memory). */
 static int recon_fields(struct recon *rc)
 {
 	const struct wfp_rsv *p = rc->rr->plan;
 	char name[WFP_RSV_ITEM_NAME_MAX + 16], words[128];
 
-	rc->args = calloc((size_t)(6 * p->nitems + 1), sizeof(char *));
+	rc->args = calloc((size_t)(8 * p->nitems + 1), sizeof(char *));
 	if (rc->args == NULL)
 		return -1;
 	for (int i = 0; i < p->nitems; i++) {
@@ -475,6 +523,8 @@ static int recon_fields(struct recon *rc)
 		if (recon_opt(rc, name,
 			      s->failed >= 0 ? wfp_rsv_step_word(s->failed)
 					     : ""))
+			return -1;
+		if (recon_out(rc, iname, s->outputs))
 			return -1;
 	}
 	return 0;
@@ -556,20 +606,24 @@ static void on_recon_script(struct wfp_redis *r, redisReply *reply, void *arg)
 	}
 	wfp_strlcpy(rc->state, reply->element[0]->str, sizeof(rc->state));
 	rc->teardown |= strcmp(reply->element[1]->str, "teardown") == 0;
+	rc->expire |= strcmp(reply->element[1]->str, "expire") == 0;
 	rc->returned |= reply->element[2]->integer == 1;
 	if (rc->sent < rc->npairs) {
 		recon_send(rc);
 		return;
 	}
 	recon_moved(rc);
-	if (rc->teardown)
+	if (rc->expire)
+		recon_wait_expiry(rc);
+	else if (rc->teardown)
 		recon_teardown(rc);
 	else
 		recon_end(rc);
 }
 
 /* Sends the next rsv_reconcile.lua call (at most RSVD_FIELDS_PER_CALL
- * pairs; one call even when none changed). */
+ * pairs and about RSVD_CALL_BYTES_MAX bytes of values; one call even when
+ * none changed). */
 static void recon_send(struct recon *rc)
 {
 	struct rsvd *rd = rc->rd;
@@ -577,9 +631,17 @@ static void recon_send(struct recon *rc)
 	const char *argv[4 + 2 * RSVD_FIELDS_PER_CALL];
 	int n = rc->npairs - rc->sent, argc = 4;
 	char count[16];
+	size_t bytes = 0;
 
 	if (n > RSVD_FIELDS_PER_CALL)
 		n = RSVD_FIELDS_PER_CALL;
+	for (int i = 0; i < n; i++) {
+		bytes += strlen(rc->args[2 * (rc->sent + i) + 1]);
+		if (bytes > RSVD_CALL_BYTES_MAX && i > 0) {
+			n = i; /* the rest in the next call */
+			break;
+		}
+	}
 	snprintf(count, sizeof(count), "%d", n);
 	argv[0] = k.s, argv[1] = rd->tag, argv[2] = rc->slot->id;
 	argv[3] = count;
@@ -689,49 +751,18 @@ static void recon_head(struct recon *rc)
 		recon_end(rc);
 }
 
-/* The reservation's TTL end in the expiry set answered: a TTL that is
- * over goes to the expiry pass first (which expires the reservation, or
- * leaves it to this reconcile when its fulfilment completed in time), so
- * a fulfilment that completed late is expired whichever the service saw
- * first. The slot waits for the pass (rsvd_expiry_passed). */
-static void on_recon_ttl(struct wfp_redis *r, redisReply *reply, void *arg)
-{
-	struct recon *rc = arg;
-	struct rsvd *rd = rc->rd;
-	int64_t end;
-
-	(void)r;
-	if (rd->closing || !reply_ok(reply, "reading a TTL")) {
-		recon_end(rc);
-		return;
-	}
-	if (reply->type == REDIS_REPLY_STRING &&
-	    wfp_parse_i64(reply->str, &end) == 0 &&
-	    end <= wfp_service_now_ms(rd->svc)) {
-		rc->slot->expiry_wait = 1;
-		free(rc);
-		wfp_lease_watch_kick(rd->expiry);
-		return;
-	}
-	recon_head(rc);
-}
-
-/* Starts the reconcile of slot's reservation: its TTL first, then a look
- * at its state and its job, the full read only when a job ended. */
+/* Starts the reconcile of slot's reservation: a look at its state and
+ * its job, the full read only when a job ended. */
 static void recon_run(struct rsvd *rd, struct rsvd_slot *slot)
 {
 	struct recon *rc = calloc(1, sizeof(*rc));
-	struct wfp_key k = wfp_key_rsv_expiry(rd->tag);
-	const char *argv[3] = {"ZSCORE", k.s, slot->id};
 
 	if (rc == NULL) {
 		slot->busy = 0;
 		return;
 	}
 	rc->rd = rd, rc->slot = slot;
-	if (wfp_redis_command(wfp_service_redis(rd->svc), 0, on_recon_ttl, rc,
-			      3, argv, NULL) != 0)
-		recon_end(rc);
+	recon_head(rc);
 }
 
 void rsvd_expiry_passed(struct rsvd *rd)

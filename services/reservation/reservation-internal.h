@@ -21,7 +21,9 @@
 #include "wfp/metrics.h"
 #include "wfp/redis.h"
 #include "wfp/rsv.h"
+#include "wfp/scripts.h"
 #include "wfp/service.h"
+#include "wfp/task.h"
 
 #define RSVD_SERVICE "reservation"
 
@@ -35,9 +37,20 @@
  * never ends); a job's log is far shorter. */
 #define RSVD_LOG_ENTRIES_MAX 1000000
 
-/* item:/undo:/failed: pairs in one rsv_reconcile.lua call (a call
+/* item:/undo:/failed:/out: pairs in one rsv_reconcile.lua call (a call
  * stays within WFP_SCRIPT_ARGS_MAX words). */
 #define RSVD_FIELDS_PER_CALL 200
+
+/* Bytes of field values in one rsv_reconcile.lua call (more go in the
+ * next call; one pair always goes): keeps each call short. */
+#define RSVD_CALL_BYTES_MAX (1024 * 1024)
+
+/* Bytes of one item's merged outputs kept in its out:NAME field (the
+ * script's bound, LIMIT.LOG_OUTPUTS, is the same). */
+#define RSVD_OUT_MAX WFP_TASK_OUTPUTS_MAX
+
+/* Reservations removed per retention pass (rsv_cleanup.lua). */
+#define RSVD_CLEAN_LIMIT 200
 
 struct rsvd_slot {
 	char id[WFP_RSV_ID_MAX];
@@ -63,7 +76,10 @@ struct rsvd {
 	/* Expiry of pending reservations. */
 	struct wfp_lease_watch *expiry;
 	struct wfp_metric *m_created, *m_active, *m_failed, *m_expired,
-	    *m_released, *m_refused, *m_returned;
+	    *m_released, *m_refused, *m_returned, *m_cleaned;
+	/* Retention of ended reservations (rsv_cleanup.lua). */
+	int64_t clean_at_ms; /* monotonic: next pass */
+	int cleaning;	     /* a pass in flight */
 };
 
 /* Key names (one place). */

@@ -18,6 +18,7 @@
 #define SWEEP_LIMIT	50   /* reservations looked at per sweep step */
 #define EXPIRY_POLL_MS	50   /* the earliest TTL end is looked at this often */
 #define EXPIRY_LIMIT	500  /* reservations expired per pass */
+#define CLEAN_EVERY_MS	5000 /* retention passes at most this far apart */
 #define CREATE_ARGS_MAX (WFP_SCRIPT_ARGS_MAX - 4) /* rsv_create.lua's */
 
 /* ------------------------------------------------------------------ */
@@ -324,9 +325,9 @@ static char *release_payload(const struct rsvd_read *rr)
 	     strcmp(rr->state, "expired") != 0))
 		return NULL;
 	if (!rr->logs_whole)
-		wfp_warn("reservation %s: some of its jobs are gone; the "
-			 "teardown gets the phases recorded, without the "
-			 "outputs of those jobs",
+		wfp_info("reservation %s: some of its jobs are gone; the "
+			 "teardown gets the phases and outputs recorded in "
+			 "the reservation",
 			 rr->id);
 	p = wfp_rsv_teardown_payload(rr->plan, rr->id, rr->prog, err,
 				     sizeof(err));
@@ -542,6 +543,52 @@ static void sweep_step(struct rsvd *rd)
 		rd->sweeping = 1;
 }
 
+/* ------------------------------------------------------------------ */
+/* Retention of ended reservations                                     */
+/* ------------------------------------------------------------------ */
+
+/* rsv_cleanup.lua answered {removed, looked_at}. */
+static void on_cleaned(struct wfp_redis *r, redisReply *reply, void *arg)
+{
+	struct rsvd *rd = arg;
+
+	(void)r;
+	rd->cleaning = 0;
+	if (reply && reply->type == REDIS_REPLY_ERROR)
+		wfp_warn("retention pass refused: %s", reply->str);
+	if (rd->closing || reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 2)
+		return;
+	if (reply->element[0]->integer > 0) {
+		rd->m_cleaned->value += reply->element[0]->integer;
+		wfp_info("retention: removed %lld ended reservations",
+			 reply->element[0]->integer);
+	}
+	if (reply->element[1]->integer >= RSVD_CLEAN_LIMIT)
+		rd->clean_at_ms = 0; /* more may be due: again next tick */
+}
+
+/* Runs a retention pass (rsv_cleanup.lua) when one is due: every
+ * CLEAN_EVERY_MS at most, sooner for a short retention. */
+static void clean_step(struct rsvd *rd)
+{
+	int64_t now = wfp_mono_us() / 1000, every = CLEAN_EVERY_MS;
+	struct wfp_key open = wfp_key_rsv_open(rd->tag);
+	char ret[24], limit[16];
+	const char *argv[4] = {open.s, rd->tag, ret, limit};
+
+	if (rd->cleaning || now < rd->clean_at_ms)
+		return;
+	if (rd->d->cfg.retention_ms / 2 < every)
+		every = rd->d->cfg.retention_ms / 2;
+	rd->clean_at_ms = now + every;
+	snprintf(ret, sizeof(ret), "%lld", (long long)rd->d->cfg.retention_ms);
+	snprintf(limit, sizeof(limit), "%d", RSVD_CLEAN_LIMIT);
+	if (wfp_redis_script(wfp_service_redis(rd->svc), WFP_LUA_RSV_CLEANUP,
+			     on_cleaned, rd, 1, 4, argv, NULL) == 0)
+		rd->cleaning = 1;
+}
+
 /* Every TICK_MS with the command link up. */
 static void on_tick(struct wfp_service *svc, void *arg)
 {
@@ -550,6 +597,7 @@ static void on_tick(struct wfp_service *svc, void *arg)
 	(void)svc;
 	rsvd_events_read(rd); /* after a failed read on a live link */
 	sweep_step(rd);
+	clean_step(rd);
 }
 
 /* The command link (re)connected: what was in flight on it is lost. */
@@ -608,6 +656,9 @@ static void metrics_init(struct rsvd *rd)
 	rd->m_returned = wfp_service_counter(
 	    s, "returned",
 	    "Reservations whose capacity came back to the pools");
+	rd->m_cleaned = wfp_service_counter(
+	    s, "cleaned",
+	    "Ended reservations removed after the retention time");
 }
 
 /* The events link and the expiry watch. Returns 0 or -1. */

@@ -53,7 +53,7 @@ ok "failed revert ends failed" wait_state "$id" failed
 eq "side effects" "$(tr '\n' ' ' <"$out")" \
   "apply-a apply-b apply-n apply-c revert-b revert-a "
 eq "reason names the revert" "$(rcli HGET "$tag:job:$id" error)" \
-  "task c failed: exit 4; revert failed: b (exit 5)"
+  "task c failed: exit 4; revert failed: b (exit 5: cannot)"
 eq "log" "$(log_states "$id")" \
   "a:running a:applied b:running b:applied n:running n:applied c:running c:apply-failed n:skipped b:reverting b:revert-failed a:reverting a:reverted"
 ok "stderr tail kept on the failure" bash -c \

@@ -1027,6 +1027,203 @@ static void test_reconcile_fields(void **state)
 	freeReplyObject(r);
 }
 
+/* out:NAME takes an item's merged outputs (one JSON object) and '' removes
+ * it; anything else is refused (test_badarg) and one over
+ * LIMIT.LOG_OUTPUTS (WFP_LOG_OUTPUTS_MAX) bytes too. */
+static void test_reconcile_out(void **state)
+{
+	struct wfp_key k = wfp_key_rsv(tag, "r1");
+	const char *set[] = {
+	    k.s,	tag,	  "r1",
+	    "2",	"out:ip", "{\"addr\": \"10.0.0.7\", \"n\": [1, {}]}",
+	    "out:disk", "{}"};
+	const char *clear[] = {k.s, tag, "r1", "1", "out:ip", ""};
+	const char *big[] = {k.s, tag, "r1", "1", "out:disk", NULL};
+	size_t n = WFP_LOG_OUTPUTS_MAX + 1;
+	char *text = malloc(n + 1);
+	redisReply *r;
+
+	(void)state;
+	assert_non_null(text);
+	pool("ips", 10);
+	create("r1", 60000, "ips 4");
+	r = run(WFP_LUA_RSV_RECONCILE, 8, set);
+	freeReplyObject(r);
+	assert_string_equal(rsv_field("r1", "out:ip"),
+			    "{\"addr\": \"10.0.0.7\", \"n\": [1, {}]}");
+	assert_string_equal(rsv_field("r1", "out:disk"), "{}");
+	r = run(WFP_LUA_RSV_RECONCILE, 6, clear);
+	freeReplyObject(r);
+	r = wfp_client_commandf(c, "HEXISTS %s out:ip", k.s);
+	assert_int_equal(r->integer, 0);
+	freeReplyObject(r);
+	/* {"a":"xxx..."} of n bytes: one over the bound */
+	memset(text, 'x', n);
+	memcpy(text, "{\"a\":\"", 6);
+	memcpy(text + n - 2, "\"}", 2);
+	text[n] = '\0';
+	big[5] = text;
+	refused(WFP_LUA_RSV_RECONCILE, 6, big, "BADARG out:disk");
+	memcpy(text + n - 3, "\"}", 3); /* at the bound: taken */
+	r = run(WFP_LUA_RSV_RECONCILE, 6, big);
+	freeReplyObject(r);
+	r = wfp_client_commandf(c, "HSTRLEN %s out:disk", k.s);
+	assert_int_equal(r->integer, WFP_LOG_OUTPUTS_MAX);
+	freeReplyObject(r);
+	free(text);
+}
+
+/* A fulfilment that ended after expires_at is not taken in by reconcile
+ * (whoever calls it): it answers 'expire' and leaves the reservation
+ * pending in the expiry set, whose pass expires it. */
+static void test_completed_late(void **state)
+{
+	struct wfp_claim w;
+	char st[32], act[32];
+	struct wfp_key ek = wfp_key_rsv_expiry(tag);
+	redisReply *r;
+
+	(void)state;
+	pool("ips", 10);
+	create("r1", 30, "ips 4");
+	claim("r1.fulfil", &w);
+	sleep_ms(50);
+	finish(&w, WFP_OP_COMPLETE, "");
+	assert_int_equal(reconcile("r1", st, act), 0);
+	assert_string_equal(st, "pending");
+	assert_string_equal(act, "expire");
+	expect_state("r1", "pending");
+	assert_int_equal(pool_int("ips", "used"), 4);
+	r = wfp_client_commandf(c, "ZSCORE %s r1", ek.s);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	freeReplyObject(r);
+	assert_int_equal(expire_pass(), 1);
+	assert_int_equal(reconcile("r1", st, act), 0);
+	assert_string_equal(st, "expired");
+	assert_string_equal(act, "teardown");
+	/* one that failed late: the pass expires it, capacity back */
+	create("r2", 30, "ips 2");
+	claim("r2.fulfil", &w);
+	sleep_ms(50);
+	finish(&w, WFP_OP_FAIL, "task failed");
+	assert_int_equal(reconcile("r2", st, act), 0);
+	assert_string_equal(st, "pending");
+	assert_string_equal(act, "expire");
+	assert_int_equal(expire_pass(), 1);
+	expect_state("r2", "expired");
+	assert_int_equal(pool_int("ips", "used"), 4);
+}
+
+/* rsv_cleanup with retention_ms and limit; *looked gets ids looked at.
+ * Returns how many it removed. */
+static long long cleanup(long long retention, int limit, long long *looked)
+{
+	struct wfp_key k = wfp_key_rsv_open(tag);
+	char ret[32], lim[16];
+	const char *argv[4] = {k.s, tag, ret, lim};
+	redisReply *r;
+	long long n;
+
+	snprintf(ret, sizeof(ret), "%lld", retention);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	r = run(WFP_LUA_RSV_CLEANUP, 4, argv);
+	n = el_int(r, 0);
+	if (looked)
+		*looked = el_int(r, 1);
+	freeReplyObject(r);
+	check_pools();
+	return n;
+}
+
+/* 1 when reservation id's hash exists. */
+static int rsv_exists(const char *id)
+{
+	redisReply *r =
+	    wfp_client_commandf(c, "EXISTS %s", wfp_key_rsv(tag, id).s);
+	int in = r && r->integer == 1;
+
+	if (r)
+		freeReplyObject(r);
+	return in;
+}
+
+/* The score of id in state's index, or -1. */
+static long long index_score(const char *state, const char *id)
+{
+	redisReply *r = wfp_client_commandf(c, "ZSCORE %s %s",
+					    wfp_key_rsvs(tag, state).s, id);
+	long long v = r && r->str ? atoll(r->str) : -1;
+
+	if (r)
+		freeReplyObject(r);
+	return v;
+}
+
+/* Retention: failed, released and expired-with-capacity-back reservations
+ * go after retention_ms with their index entries, a bounded number per
+ * pass; active ones and expired ones whose capacity is not back stay;
+ * an expired one's retention counts from when its capacity came back. */
+static void test_cleanup(void **state)
+{
+	struct wfp_claim w;
+	char st[32], act[32];
+	long long looked;
+
+	(void)state;
+	pool("ips", 10);
+	create("r1", 60000, "ips 1");
+	run_job("r1.fulfil", WFP_OP_REVERT);
+	reconcile("r1", st, act);
+	expect_state("r1", "failed");
+	create("r2", 60000, "ips 1");
+	run_job("r2.fulfil", WFP_OP_COMPLETE);
+	reconcile("r2", st, act);
+	release_posts("r2", "active", "r2.release.1");
+	run_job("r2.release.1", WFP_OP_COMPLETE);
+	reconcile("r2", st, act);
+	expect_state("r2", "released");
+	create("r3", 1, "ips 1");
+	sleep_ms(5);
+	assert_int_equal(expire_pass(), 1); /* capacity back at once */
+	create("r4", 60000, "ips 1");
+	run_job("r4.fulfil", WFP_OP_COMPLETE);
+	reconcile("r4", st, act);
+	expect_state("r4", "active");
+	create("r5", 30, "ips 1");
+	claim("r5.fulfil", &w);
+	sleep_ms(50);
+	assert_int_equal(expire_pass(), 1); /* its job runs: not back */
+	expect_state("r5", "expired");
+	assert_int_equal(cleanup(60000, 100, NULL), 0);
+	sleep_ms(20);
+	assert_int_equal(cleanup(10, 1, &looked), 1); /* bounded */
+	assert_int_equal(looked, 1);
+	assert_false(rsv_exists("r1"));
+	assert_int_equal(index_score("failed", "r1"), -1);
+	assert_int_equal(cleanup(10, 100, &looked), 2);
+	assert_int_equal(looked, 3); /* r2, r3, and r5 kept */
+	assert_false(rsv_exists("r2"));
+	assert_false(rsv_exists("r3"));
+	assert_int_equal(index_score("released", "r2"), -1);
+	assert_int_equal(index_score("expired", "r3"), -1);
+	assert_false(is_open("r3"));
+	assert_true(rsv_exists("r4"));
+	assert_true(rsv_exists("r5"));
+	assert_true(is_open("r5"));
+	/* r5's capacity comes back now: its retention starts then */
+	finish(&w, WFP_OP_REVERT, "cancelled");
+	assert_int_equal(reconcile("r5", st, act), 1);
+	assert_int_equal(index_score("expired", "r5"),
+			 atoll(rsv_field("r5", "returned_at")));
+	assert_int_equal(cleanup(200, 100, NULL), 0);
+	sleep_ms(250);
+	assert_int_equal(cleanup(200, 100, NULL), 1);
+	assert_false(rsv_exists("r5"));
+	assert_int_equal(jobs_left(), 0);
+	assert_true(rsv_exists("r4"));
+	assert_int_equal(pool_int("ips", "used"), 1);
+}
+
 /* One malformed call: script, words, expected message part. */
 struct bad_call {
 	enum wfp_script_id id;
@@ -1038,6 +1235,7 @@ struct bad_call {
 #define PK  "\x01pool" /* replaced by the pool key of ips */
 #define EK  "\x01exp"  /* replaced by the expiry set */
 #define TAG "\x01tag"  /* replaced by the tag */
+#define OK  "\x01open" /* replaced by the open set */
 
 /* Every script refuses malformed arguments with BADARG (or NORSV) and
  * writes nothing. */
@@ -1135,12 +1333,31 @@ static void test_badarg(void **state)
 	    {WFP_LUA_RSV_RECONCILE,
 	     {RK, TAG, "r1", "1", "failed:ip", "fly"},
 	     "BADARG failed:ip"},
+	    {WFP_LUA_RSV_RECONCILE,
+	     {RK, TAG, "r1", "1", "out:ip", "[1]"},
+	     "BADARG out:ip"},
+	    {WFP_LUA_RSV_RECONCILE,
+	     {RK, TAG, "r1", "1", "out:ip", "{\"a\": 1"},
+	     "BADARG out:ip"},
+	    {WFP_LUA_RSV_RECONCILE,
+	     {RK, TAG, "r1", "1", "out:ip", "{\"a\": 1, \"a\": 2}"},
+	     "BADARG out:ip"},
+	    {WFP_LUA_RSV_RECONCILE,
+	     {RK, TAG, "r1", "1", "out:ip", "{\"a\": \"\xff\"}"},
+	     "BADARG out:ip"},
+	    {WFP_LUA_RSV_RECONCILE,
+	     {RK, TAG, "r1", "1", "out:nosuch", "{}"},
+	     "BADARG field 'out:nosuch'"},
+	    {WFP_LUA_RSV_CLEANUP, {EK, TAG, "1000", "10"}, "BADARG key"},
+	    {WFP_LUA_RSV_CLEANUP, {OK, TAG, "0", "10"}, "BADARG retention_ms"},
+	    {WFP_LUA_RSV_CLEANUP, {OK, TAG, "1000", "0"}, "BADARG limit"},
+	    {WFP_LUA_RSV_CLEANUP, {OK, TAG, "1000"}, "BADARG expected 3"},
 	    {WFP_LUA_RSV_EXPIRE, {EK, TAG, "0"}, "BADARG limit"},
 	    {WFP_LUA_RSV_EXPIRE, {RK, TAG, "10"}, "BADARG key"},
 	};
 	struct wfp_key rk = wfp_key_rsv(tag, "r1"),
 		       pk = wfp_key_pool(tag, "ips"),
-		       ek = wfp_key_rsv_expiry(tag);
+		       ek = wfp_key_rsv_expiry(tag), ok = wfp_key_rsv_open(tag);
 	struct wfp_key nk = wfp_key_rsv(tag, "r9");
 	const char *nosuch[] = {nk.s, tag, "r9", "0"};
 
@@ -1157,6 +1374,7 @@ static void test_badarg(void **state)
 			argv[argc] = strcmp(w, RK) == 0	   ? rk.s
 				     : strcmp(w, PK) == 0  ? pk.s
 				     : strcmp(w, EK) == 0  ? ek.s
+				     : strcmp(w, OK) == 0  ? ok.s
 				     : strcmp(w, TAG) == 0 ? tag
 							   : w;
 		}
@@ -1219,6 +1437,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_create_replay, setup),
 	    cmocka_unit_test_setup(test_release_replay, setup),
 	    cmocka_unit_test_setup(test_reconcile_fields, setup),
+	    cmocka_unit_test_setup(test_reconcile_out, setup),
+	    cmocka_unit_test_setup(test_completed_late, setup),
+	    cmocka_unit_test_setup(test_cleanup, setup),
 	    cmocka_unit_test_setup(test_badarg, setup),
 	    cmocka_unit_test_setup(test_lua_keys_match_c, setup),
 	};

@@ -394,8 +394,8 @@ static void test_outputs_not_object(void **state)
 	got_free(&g);
 }
 
-/* exit N -> "exit N"; a signal -> "killed by signal N"; outputs only on
- * success. */
+/* exit N -> "exit N: LAST STDERR LINE" ("exit N" with none); a signal ->
+ * "killed by signal N"; outputs only on success. */
 static void test_exit_codes(void **state)
 {
 	struct got g = {0};
@@ -403,7 +403,7 @@ static void test_exit_codes(void **state)
 	(void)state;
 	run_sh("echo '{\"a\":1}'; echo oops >&2; exit 3", &g);
 	assert_int_equal(g.ok, 0);
-	assert_string_equal(g.error, "exit 3");
+	assert_string_equal(g.error, "exit 3: oops");
 	assert_null(g.outputs);
 	assert_string_equal(g.err_tail, "oops\n");
 	got_free(&g);
@@ -1030,6 +1030,43 @@ static void test_outputs_too_deep(void **state)
 	}
 }
 
+/* A failed program's error ends with the last non-empty line it wrote to
+ * stderr (why it failed): blanks around it trimmed, controls made spaces,
+ * at most EXEC_NOTE_MAX (200) bytes of its end, cut on a character
+ * boundary; none when stderr was empty or blank. */
+static void test_exit_stderr_note(void **state)
+{
+	struct got g = {0};
+	const char *e;
+
+	(void)state;
+	run_sh("echo first >&2; printf '\t cannot reach hypervisor h1 \r\n"
+	       "\n  \n' >&2; exit 3",
+	       &g);
+	assert_string_equal(g.error, "exit 3: cannot reach hypervisor h1");
+	got_free(&g);
+	run_sh("printf 'a\033[2Jb\tc' >&2; exit 4", &g);
+	assert_string_equal(g.error, "exit 4: a [2Jb c");
+	assert_true(wfp_text_ok(g.error, strlen(g.error)));
+	got_free(&g);
+	run_sh("echo partial >&2; kill -KILL $$", &g);
+	assert_string_equal(g.error, "killed by signal 9: partial");
+	got_free(&g);
+	run_sh("echo '  ' >&2; echo noise; exit 2", &g);
+	assert_string_equal(g.error, "exit 2");
+	got_free(&g);
+	/* a long line: its end, 200 bytes at most, whole characters */
+	run_sh("printf 'x%.0s' $(seq 300) >&2; printf '\303\251%.0s' "
+	       "$(seq 150) >&2; echo END >&2; exit 1",
+	       &g);
+	assert_int_equal(strncmp(g.error, "exit 1: ", 8), 0);
+	e = g.error + 8;
+	assert_true(strlen(e) <= 200 && strlen(e) >= 198);
+	assert_true(wfp_utf8_ok(e, strlen(e)));
+	assert_string_equal(e + strlen(e) - 3, "END");
+	got_free(&g);
+}
+
 /* A failure's error is one line of text: cut on a character boundary
  * (valid UTF-8), no control character (C0, DEL or C1) left. */
 static void test_error_text(void **state)
@@ -1229,6 +1266,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_descriptors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_stderr_note, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bounded_tails, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup,

@@ -1260,6 +1260,51 @@ static void test_progress_undo(void **state)
 	wfp_rsv_free(r);
 }
 
+/* The step that failed stays through the reverts that follow it (it is
+ * why the item is undone, and what the rsv hash keeps as failed:NAME);
+ * only a later apply of that same step clears it. */
+static void test_progress_failed_kept(void **state)
+{
+	struct wfp_rsv *r = web_resolved();
+	struct wfp_rsv_item_state *st = wfp_rsv_progress_new(r);
+
+	(void)state;
+	ff(r, st, "vm.reserve", "applied");
+	ff(r, st, "vm.configure", "running");
+	wfp_rsv_progress_feed(r, st, 0, "vm.configure", "apply-failed", 1,
+			      NULL);
+	st_is(st, 0, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, -1,
+	      WFP_RSV_CONFIGURE);
+	ff(r, st, "vm.reserve", "reverting");
+	st_is(st, 0, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, WFP_RSV_UNRESERVE,
+	      WFP_RSV_CONFIGURE);
+	ff(r, st, "vm.reserve", "reverted");
+	st_is(st, 0, WFP_RSV_NONE, WFP_RSV_RESERVED, BIT(WFP_RSV_UNRESERVE), -1,
+	      WFP_RSV_CONFIGURE);
+	/* a retried fulfilment: another step applying keeps it, the same
+	 * step applying clears it */
+	ff(r, st, "vm.reserve", "applied");
+	st_is(st, 0, WFP_RSV_RESERVED, WFP_RSV_RESERVED, BIT(WFP_RSV_UNRESERVE),
+	      -1, WFP_RSV_CONFIGURE);
+	ff(r, st, "vm.configure", "applied");
+	st_is(st, 0, WFP_RSV_CONFIGURED, WFP_RSV_CONFIGURED,
+	      BIT(WFP_RSV_UNRESERVE), -1, -1);
+	ff(r, st, "vm.acquire", "applied");
+	/* a teardown that fails at poweroff; a retried one clears it */
+	wfp_rsv_progress_feed(r, st, 1, "vm.poweroff", "apply-failed", 1, NULL);
+	st_is(st, 0, WFP_RSV_ACQUIRED, WFP_RSV_ACQUIRED, BIT(WFP_RSV_UNRESERVE),
+	      -1, WFP_RSV_POWEROFF);
+	ft(r, st, "vm.poweroff", "applied");
+	st_is(st, 0, WFP_RSV_CONFIGURED, WFP_RSV_ACQUIRED,
+	      BIT(WFP_RSV_UNRESERVE) | BIT(WFP_RSV_POWEROFF), -1, -1);
+	/* a destroy item whose reserve failed and was never applied */
+	wfp_rsv_progress_feed(r, st, 0, "ip.reserve", "apply-failed", 1, NULL);
+	ff(r, st, "ip.configure", "skipped");
+	st_is(st, 1, WFP_RSV_NONE, WFP_RSV_NONE, 0, -1, WFP_RSV_RESERVE);
+	wfp_rsv_progress_free(r, st);
+	wfp_rsv_free(r);
+}
+
 /* ------------------------------------------------------------------ */
 /* The plan                                                            */
 /* ------------------------------------------------------------------ */
@@ -1420,6 +1465,7 @@ int main(void)
 	    cmocka_unit_test(test_teardown_outputs_too_big),
 	    cmocka_unit_test(test_progress_forward),
 	    cmocka_unit_test(test_progress_undo),
+	    cmocka_unit_test(test_progress_failed_kept),
 	    cmocka_unit_test(test_plan_round_trip),
 	    cmocka_unit_test(test_plan_refusals),
 	};
