@@ -110,6 +110,9 @@ if state == 'pending' then
   end
 elseif state == 'expired' and not returned then
   local js = job_end(job)
+  -- (a release may have posted the teardown before any reconcile took
+  -- the fulfilment's end in: it is taken here, or it stays in the map)
+  if rjob ~= '' and JOB_ENDED[js] then taken(job) end
   if rjob ~= '' then
     local ts, terr = job_end(rjob)
     if ts == 'completed' then

@@ -691,6 +691,32 @@ static void test_expire_claimed_completed(void **state)
 	nothing_to_release("r1", "expired");
 }
 
+/* Expired while its job runs, the job completes anyway, and a release
+ * posts the teardown before any reconcile took the fulfilment's end in:
+ * once the teardown is reconciled, the jobs map holds neither job (the
+ * fulfilment's entry was left behind for good). */
+static void test_expired_release_first(void **state)
+{
+	struct wfp_claim w;
+	char st[32], act[32];
+
+	(void)state;
+	pool("ips", 10);
+	create("r1", 30, "ips 4");
+	claim("r1.fulfil", &w);
+	sleep_ms(50);
+	assert_int_equal(expire_pass(), 1);
+	finish(&w, WFP_OP_COMPLETE, "");
+	release_posts("r1", "expired", "r1.release.1");
+	run_job("r1.release.1", WFP_OP_COMPLETE);
+	assert_int_equal(reconcile("r1", st, act), 1);
+	assert_string_equal(st, "expired");
+	assert_string_equal(act, "none");
+	assert_int_equal(pool_int("ips", "used"), 0);
+	assert_false(is_open("r1"));
+	assert_int_equal(jobs_left(), 0);
+}
+
 /* An expiry pass answers the earliest TTL end left, -1 when none. */
 static void test_expire_next(void **state)
 {
@@ -1207,6 +1233,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_expire_posted, setup),
 	    cmocka_unit_test_setup(test_expire_claimed_reverted, setup),
 	    cmocka_unit_test_setup(test_expire_claimed_completed, setup),
+	    cmocka_unit_test_setup(test_expired_release_first, setup),
 	    cmocka_unit_test_setup(test_expire_next, setup),
 	    cmocka_unit_test_setup(test_completed_in_time, setup),
 	    cmocka_unit_test_setup(test_fulfil_reverted, setup),
