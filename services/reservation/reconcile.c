@@ -746,6 +746,16 @@ void rsvd_expiry_passed(struct rsvd *rd)
 	}
 }
 
+void rsvd_expiry_failed(struct rsvd *rd)
+{
+	for (int i = 0; i < RSVD_RECONCILE_MAX; i++) {
+		struct rsvd_slot *s = &rd->slots[i];
+
+		if (s->busy && s->expiry_wait)
+			s->busy = 0, s->again = 0, s->expiry_wait = 0;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* The events link                                                     */
 /* ------------------------------------------------------------------ */

@@ -126,6 +126,11 @@ void rsvd_reconcile(struct rsvd *rd, const char *id);
 /* An expiry pass answered: the reconciles waiting for it run. */
 void rsvd_expiry_passed(struct rsvd *rd);
 
+/* An expiry pass failed (its reply lost or refused): the reconciles
+ * waiting for it end; the sweep runs them again (a pass may never come:
+ * another replica, or the lost pass itself, emptied the expiry set). */
+void rsvd_expiry_failed(struct rsvd *rd);
+
 /* Number of reconciles in flight. */
 int rsvd_reconciling(const struct rsvd *rd);
 

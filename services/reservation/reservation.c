@@ -464,6 +464,8 @@ static void on_expired(struct wfp_redis *r, redisReply *reply, void *arg)
 		if (reply && reply->type == REDIS_REPLY_ERROR)
 			wfp_warn("expiry pass refused: %s", reply->str);
 		wfp_lease_watch_passed(rd->expiry, -1, -1, 0);
+		if (!rd->closing)
+			rsvd_expiry_failed(rd);
 		return;
 	}
 	n = reply->element[0]->integer;
