@@ -522,9 +522,12 @@ static void recon_teardown(struct recon *rc)
 {
 	struct rsvd *rd = rc->rd;
 	struct wfp_key k = rsvd_key_rsv(rd, rc->slot->id);
-	char err[256];
-	char *payload = wfp_rsv_teardown_payload(
-	    rc->rr->plan, rc->slot->id, rc->rr->prog, err, sizeof(err));
+	char err[256] = "its plan does not parse";
+	char *payload =
+	    rc->rr->plan == NULL
+		? NULL
+		: wfp_rsv_teardown_payload(rc->rr->plan, rc->slot->id,
+					   rc->rr->prog, err, sizeof(err));
 
 	if (payload == NULL) {
 		wfp_error("reservation %s: no teardown: %s", rc->slot->id, err);
@@ -597,12 +600,14 @@ static void on_recon_read(struct rsvd_read *rr, int ok)
 	struct recon *rc = rr->arg;
 
 	rc->rr = rr;
-	if (!ok || !rr->found || rr->plan == NULL) {
+	if (!ok || !rr->found) {
 		recon_end(rc);
 		return;
 	}
 	wfp_strlcpy(rc->old_state, rr->state, sizeof(rc->old_state));
-	if (recon_fields(rc) != 0) {
+	/* Without a plan (one that does not parse, logged) the state still
+	 * follows the jobs; only the item fields and a teardown need it. */
+	if (rr->plan && recon_fields(rc) != 0) {
 		wfp_error("reservation %s: out of memory", rc->slot->id);
 		recon_end(rc);
 		return;
