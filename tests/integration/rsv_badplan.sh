@@ -19,6 +19,9 @@ eq "claimed b1's fulfilment" "$cid" b1.fulfil
 ok "b1 active" wait_rsv b1 active 5
 ok "the log says the plan is bad" grep -q "reservation b1: its plan does not parse" \
   "$TMP/reservation.log"
+out=$("$REQ" release id=b1 2>&1) && fail "release of b1 without a plan: $out"
+ok "its release says why it cannot tear down" \
+  grep -q "reservation b1 cannot be torn down: its plan does not parse" <<<"$out"
 
 # Failed by hand after the plan went bad: pending -> failed, capacity back.
 create b2 "$(rsv_file b2 "[$(item y cpus 4 ip)]")" >/dev/null
