@@ -62,6 +62,7 @@ struct rsvd {
 	struct rsvd_slot slots[RSVD_RECONCILE_MAX];
 	/* Expiry of pending reservations. */
 	struct wfp_lease_watch *expiry;
+	int64_t pass_warned_ms; /* monotonic: last "expiry pass refused" */
 	struct wfp_metric *m_created, *m_active, *m_failed, *m_expired,
 	    *m_released, *m_refused, *m_returned;
 };

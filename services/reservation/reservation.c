@@ -13,12 +13,13 @@
 #include "wfp/log.h"
 #include "wfp/util.h"
 
-#define TICK_MS		100  /* the sweep's and the events link's retries */
-#define SWEEP_EVERY_MS	1000 /* a full pass over the open set at most */
-#define SWEEP_LIMIT	50   /* reservations looked at per sweep step */
-#define EXPIRY_POLL_MS	50   /* the earliest TTL end is looked at this often */
-#define EXPIRY_LIMIT	500  /* reservations expired per pass */
-#define CREATE_ARGS_MAX (WFP_SCRIPT_ARGS_MAX - 4) /* rsv_create.lua's */
+#define TICK_MS		   100	/* the sweep's and the events link's retries */
+#define SWEEP_EVERY_MS	   1000 /* a full pass over the open set at most */
+#define SWEEP_LIMIT	   50	/* reservations looked at per sweep step */
+#define EXPIRY_POLL_MS	   50 /* the earliest TTL end is looked at this often */
+#define EXPIRY_LIMIT	   500	 /* reservations expired per pass */
+#define PASS_WARN_EVERY_MS 10000 /* a refused pass is logged this often */
+#define CREATE_ARGS_MAX	   (WFP_SCRIPT_ARGS_MAX - 4) /* rsv_create.lua's */
 
 /* ------------------------------------------------------------------ */
 /* Keys                                                                */
@@ -478,8 +479,13 @@ static void on_expired(struct wfp_redis *r, redisReply *reply, void *arg)
 	(void)r;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements != 3) {
-		if (reply && reply->type == REDIS_REPLY_ERROR)
+		if (reply && reply->type == REDIS_REPLY_ERROR &&
+		    wfp_mono_us() / 1000 - rd->pass_warned_ms >=
+			PASS_WARN_EVERY_MS) {
+			/* (retried at each look: one line, not one a look) */
+			rd->pass_warned_ms = wfp_mono_us() / 1000;
 			wfp_warn("expiry pass refused: %s", reply->str);
+		}
 		wfp_lease_watch_passed(rd->expiry, -1, -1, 0);
 		if (!rd->closing)
 			rsvd_expiry_failed(rd);

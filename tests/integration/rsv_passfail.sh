@@ -24,6 +24,8 @@ rcli SET "$tag:rsv:poison" x >/dev/null
 rcli ZADD "$exp" 0 poison >/dev/null
 sleep 3.5 # r1's TTL ends; sweeps reconcile r1 (it waits for a pass)
 ok "passes fail" grep -q "expiry pass refused" "$TMP/reservation.log"
+eq "one log line for them, not one a look (every 50 ms)" \
+  "$(grep -c "expiry pass refused" "$TMP/reservation.log")" 1
 eq "r1 still pending" "$(rsv_state r1)" pending
 
 # Someone else expires r1; the service's set is empty after.
