@@ -276,6 +276,9 @@ static void on_read_log(struct wfp_redis *r, redisReply *reply, void *arg)
 		read_feed(rr, e->element[1]);
 		snprintf(rr->next_start, sizeof(rr->next_start), "(%s",
 			 e->element[0]->str);
+		if (rr->cur == rr->njobs - 1)
+			wfp_strlcpy(rr->last_entry, e->element[0]->str,
+				    sizeof(rr->last_entry));
 	}
 	rr->entries_read += (int64_t)n;
 	if (n < RSVD_LOG_PAGE || rr->entries_read >= RSVD_LOG_ENTRIES_MAX) {
@@ -572,14 +575,16 @@ static void on_recon_script(struct wfp_redis *r, redisReply *reply, void *arg)
 }
 
 /* Sends the next rsv_reconcile.lua call (at most RSVD_FIELDS_PER_CALL
- * pairs; one call even when none changed). */
+ * pairs; one call even when none changed), with the guard: the releases
+ * and the last log entry the fields were computed from (a replica that
+ * read before a later job ran never writes over newer fields). */
 static void recon_send(struct recon *rc)
 {
 	struct rsvd *rd = rc->rd;
 	struct wfp_key k = rsvd_key_rsv(rd, rc->slot->id);
-	const char *argv[4 + 2 * RSVD_FIELDS_PER_CALL];
+	const char *argv[6 + 2 * RSVD_FIELDS_PER_CALL];
 	int n = rc->npairs - rc->sent, argc = 4;
-	char count[16];
+	char count[16], releases[16];
 
 	if (n > RSVD_FIELDS_PER_CALL)
 		n = RSVD_FIELDS_PER_CALL;
@@ -589,6 +594,9 @@ static void recon_send(struct recon *rc)
 	for (int i = 0; i < 2 * n; i++)
 		argv[argc++] = rc->args[2 * rc->sent + i];
 	rc->sent += n;
+	snprintf(releases, sizeof(releases), "%d", rc->rr->releases);
+	argv[argc++] = releases;
+	argv[argc++] = rc->rr->last_entry;
 	if (wfp_redis_script(wfp_service_redis(rd->svc), WFP_LUA_RSV_RECONCILE,
 			     on_recon_script, rc, 1, argc, argv, NULL) != 0)
 		recon_end(rc);

@@ -95,6 +95,8 @@ struct rsvd_read {
 	struct wfp_rsv *plan; /* NULL when no plan parsed */
 	struct wfp_rsv_item_state *prog; /* item phases, NULL unless computed */
 	int logs_whole; /* 1: every job's log was there (outputs complete) */
+	char
+	    last_entry[64]; /* last entry read of the newest job's log, or "" */
 	/* Internal: the jobs' walk. */
 	int njobs, cur, missing_last;
 	char (*jobs)[WFP_ID_MAX];

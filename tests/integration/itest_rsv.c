@@ -1053,6 +1053,59 @@ static void test_reconcile_fields(void **state)
 	freeReplyObject(r);
 }
 
+/* Appends an entry to job's task log; its id goes to out. */
+static void log_add(const char *job, char *out, size_t n)
+{
+	struct wfp_key k = wfp_key_log(tag, job);
+	redisReply *r = wfp_client_commandf(c,
+					    "XADD %s * task ip.reserve "
+					    "state applied",
+					    k.s);
+
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	snprintf(out, n, "%s", r->str);
+	freeReplyObject(r);
+}
+
+/* reconcile of item:ip = phase with the guard releases/entry. */
+static void reconcile_guarded(const char *phase, const char *releases,
+			      const char *entry)
+{
+	struct wfp_key k = wfp_key_rsv(tag, "r1");
+	const char *argv[] = {k.s,	 tag,	"r1",	  "1",
+			      "item:ip", phase, releases, entry};
+	redisReply *r = run(WFP_LUA_RSV_RECONCILE, 8, argv);
+
+	freeReplyObject(r);
+}
+
+/* Item fields computed from a log read before a later entry (another
+ * replica read and wrote meanwhile) are not written over newer ones: the
+ * guard (releases, last entry of the newest job's log) must still hold. */
+static void test_reconcile_guard(void **state)
+{
+	char e1[64], e2[64];
+
+	(void)state;
+	pool("ips", 10);
+	create("r1", 60000, "ips 4");
+	reconcile_guarded("reserved", "0", "");
+	assert_string_equal(rsv_field("r1", "item:ip"), "reserved");
+	log_add("r1.fulfil", e1, sizeof(e1));
+	reconcile_guarded("configured", "0", "");
+	assert_string_equal(rsv_field("r1", "item:ip"), "reserved");
+	reconcile_guarded("configured", "0", e1);
+	assert_string_equal(rsv_field("r1", "item:ip"), "configured");
+	log_add("r1.fulfil", e2, sizeof(e2));
+	reconcile_guarded("reserved", "0", e1);
+	assert_string_equal(rsv_field("r1", "item:ip"), "configured");
+	reconcile_guarded("acquired", "1", e2);
+	assert_string_equal(rsv_field("r1", "item:ip"), "configured");
+	reconcile_guarded("acquired", "0", e2);
+	assert_string_equal(rsv_field("r1", "item:ip"), "acquired");
+}
+
 /* One malformed call: script, words, expected message part. */
 struct bad_call {
 	enum wfp_script_id id;
@@ -1246,6 +1299,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_create_replay, setup),
 	    cmocka_unit_test_setup(test_release_replay, setup),
 	    cmocka_unit_test_setup(test_reconcile_fields, setup),
+	    cmocka_unit_test_setup(test_reconcile_guard, setup),
 	    cmocka_unit_test_setup(test_badarg, setup),
 	    cmocka_unit_test_setup(test_lua_keys_match_c, setup),
 	};
