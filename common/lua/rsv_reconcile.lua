@@ -6,7 +6,12 @@
 -- unreserve; '' removes the field), failed:NAME (a step word; '' removes
 -- it), out:NAME (the item's merged fulfilment outputs: one JSON object of
 -- at most LIMIT.LOG_OUTPUTS bytes; '' removes it), NAME an item of the
--- reservation.
+-- reservation; then, optional, the guard the fields were computed for:
+-- [4 + 2 * nfields] the reservation's releases count and [5 + 2 * nfields]
+-- the id of the last entry read of its newest job's task log
+-- (ID.release.N, or the fulfilment when N is 0; '' when none). When either
+-- changed meanwhile (another replica, a later job, wrote newer fields) the
+-- fields are checked but not written.
 -- Reads the reservation and the states of its jobs (a job gone from Redis
 -- counts as ended dead, "job gone") and moves:
 -- - pending, fulfilment ended after expires_at (its finished_at) ->
@@ -28,11 +33,12 @@
 -- nothing is outstanding (rsv_settle); the jobs map loses each job whose
 -- end was taken in.
 -- Returns {state, action ('none'|'teardown'|'expire'), returned_now 0|1}.
-want_args(1, 3, 3 + 8 * LIMIT.RSV_ITEMS)
+want_args(1, 3, 5 + 8 * LIMIT.RSV_ITEMS)
 local id = arg_rsv_id(2)
 want_key(1, K.rsv(id))
 local nfields = arg_int(3, 'nfields', 0, 4 * LIMIT.RSV_ITEMS)
-if #ARGV ~= 3 + 2 * nfields then
+local guarded = #ARGV == 5 + 2 * nfields
+if #ARGV ~= 3 + 2 * nfields and not guarded then
   fail('BADARG expected ' .. (3 + 2 * nfields) .. ' arguments for '
     .. nfields .. ' fields, got ' .. #ARGV)
 end
@@ -40,6 +46,9 @@ local PHASES = { none = true, reserved = true, configured = true,
   acquired = true }
 local UNDO = { destroy = true, poweroff = true, unconfigure = true,
   unreserve = true }
+-- Releases of one reservation a guard may name (the service reads as
+-- many teardown jobs' logs at most).
+local RELEASES_MAX = 999999
 local STEPS = { reserve = true, configure = true, acquire = true,
   destroy = true, poweroff = true, unconfigure = true, unreserve = true }
 local h = K.rsv(id)
@@ -75,10 +84,24 @@ local function check_field(i)
   end
   if not ok then bad_arg(k, v, 'is not a value of ' .. kind .. ':') end
 end
-for i = 4, #ARGV, 2 do check_field(i) end
+local last_field = 3 + 2 * nfields
+for i = 4, last_field, 2 do check_field(i) end
+
+-- True when the guard says the fields were computed from what is now
+-- out of date.
+local function stale()
+  if not guarded then return false end
+  local g_rel = arg_int(last_field + 1, 'releases', 0, RELEASES_MAX)
+  local g_entry = ARGV[last_field + 2]
+  local n = tonumber(f[4]) or 0
+  if g_rel ~= n then return true end
+  local newest = n > 0 and (id .. '.release.' .. n) or (f[2] or '')
+  local last = redis.call('XREVRANGE', K.log(newest), '+', '-', 'COUNT', 1)
+  return (last[1] and last[1][1] or '') ~= g_entry
+end
 
 local now = now_ms()
-for i = 4, #ARGV, 2 do
+for i = 4, stale() and 3 or last_field, 2 do
   if ARGV[i + 1] == '' then
     redis.call('HDEL', h, ARGV[i])
   else
@@ -132,6 +155,9 @@ if state == 'pending' then
   end
 elseif state == 'expired' and not returned then
   local js = job_end(job)
+  -- (a release may have posted the teardown before any reconcile took
+  -- the fulfilment's end in: it is taken here, or it stays in the map)
+  if rjob ~= '' and JOB_ENDED[js] then taken(job) end
   if rjob ~= '' then
     local ts, terr = job_end(rjob)
     if ts == 'completed' then

@@ -286,6 +286,9 @@ static void on_read_log(struct wfp_redis *r, redisReply *reply, void *arg)
 		read_feed(rr, e->element[1]);
 		snprintf(rr->next_start, sizeof(rr->next_start), "(%s",
 			 e->element[0]->str);
+		if (rr->cur == rr->njobs - 1)
+			wfp_strlcpy(rr->last_entry, e->element[0]->str,
+				    sizeof(rr->last_entry));
 	}
 	rr->entries_read += (int64_t)n;
 	if (n < RSVD_LOG_PAGE || rr->entries_read >= RSVD_LOG_ENTRIES_MAX) {
@@ -572,9 +575,12 @@ static void recon_teardown(struct recon *rc)
 {
 	struct rsvd *rd = rc->rd;
 	struct wfp_key k = rsvd_key_rsv(rd, rc->slot->id);
-	char err[256];
-	char *payload = wfp_rsv_teardown_payload(
-	    rc->rr->plan, rc->slot->id, rc->rr->prog, err, sizeof(err));
+	char err[256] = "its plan does not parse";
+	char *payload =
+	    rc->rr->plan == NULL
+		? NULL
+		: wfp_rsv_teardown_payload(rc->rr->plan, rc->slot->id,
+					   rc->rr->prog, err, sizeof(err));
 
 	if (payload == NULL) {
 		wfp_error("reservation %s: no teardown: %s", rc->slot->id, err);
@@ -623,14 +629,16 @@ static void on_recon_script(struct wfp_redis *r, redisReply *reply, void *arg)
 
 /* Sends the next rsv_reconcile.lua call (at most RSVD_FIELDS_PER_CALL
  * pairs and about RSVD_CALL_BYTES_MAX bytes of values; one call even when
- * none changed). */
+ * none changed), with the guard: the releases and the last log entry the
+ * fields were computed from (a replica that read before a later job ran
+ * never writes over newer fields). */
 static void recon_send(struct recon *rc)
 {
 	struct rsvd *rd = rc->rd;
 	struct wfp_key k = rsvd_key_rsv(rd, rc->slot->id);
-	const char *argv[4 + 2 * RSVD_FIELDS_PER_CALL];
+	const char *argv[6 + 2 * RSVD_FIELDS_PER_CALL];
 	int n = rc->npairs - rc->sent, argc = 4;
-	char count[16];
+	char count[16], releases[16];
 	size_t bytes = 0;
 
 	if (n > RSVD_FIELDS_PER_CALL)
@@ -648,6 +656,9 @@ static void recon_send(struct recon *rc)
 	for (int i = 0; i < 2 * n; i++)
 		argv[argc++] = rc->args[2 * rc->sent + i];
 	rc->sent += n;
+	snprintf(releases, sizeof(releases), "%d", rc->rr->releases);
+	argv[argc++] = releases;
+	argv[argc++] = rc->rr->last_entry;
 	if (wfp_redis_script(wfp_service_redis(rd->svc), WFP_LUA_RSV_RECONCILE,
 			     on_recon_script, rc, 1, argc, argv, NULL) != 0)
 		recon_end(rc);
@@ -659,12 +670,14 @@ static void on_recon_read(struct rsvd_read *rr, int ok)
 	struct recon *rc = rr->arg;
 
 	rc->rr = rr;
-	if (!ok || !rr->found || rr->plan == NULL) {
+	if (!ok || !rr->found) {
 		recon_end(rc);
 		return;
 	}
 	wfp_strlcpy(rc->old_state, rr->state, sizeof(rc->old_state));
-	if (recon_fields(rc) != 0) {
+	/* Without a plan (one that does not parse, logged) the state still
+	 * follows the jobs; only the item fields and a teardown need it. */
+	if (rr->plan && recon_fields(rc) != 0) {
 		wfp_error("reservation %s: out of memory", rc->slot->id);
 		recon_end(rc);
 		return;
@@ -774,6 +787,16 @@ void rsvd_expiry_passed(struct rsvd *rd)
 			s->expiry_wait = 0;
 			recon_run(rd, s);
 		}
+	}
+}
+
+void rsvd_expiry_failed(struct rsvd *rd)
+{
+	for (int i = 0; i < RSVD_RECONCILE_MAX; i++) {
+		struct rsvd_slot *s = &rd->slots[i];
+
+		if (s->busy && s->expiry_wait)
+			s->busy = 0, s->again = 0, s->expiry_wait = 0;
 	}
 }
 

@@ -75,6 +75,7 @@ struct rsvd {
 	struct rsvd_slot slots[RSVD_RECONCILE_MAX];
 	/* Expiry of pending reservations. */
 	struct wfp_lease_watch *expiry;
+	int64_t pass_warned_ms; /* monotonic: last "expiry pass refused" */
 	struct wfp_metric *m_created, *m_active, *m_failed, *m_expired,
 	    *m_released, *m_refused, *m_returned, *m_cleaned;
 	/* Retention of ended reservations (rsv_cleanup.lua). */
@@ -110,6 +111,8 @@ struct rsvd_read {
 	struct wfp_rsv *plan; /* NULL when no plan parsed */
 	struct wfp_rsv_item_state *prog; /* item phases, NULL unless computed */
 	int logs_whole; /* 1: every job's log was there (outputs complete) */
+	char
+	    last_entry[64]; /* last entry read of the newest job's log, or "" */
 	/* Internal: the jobs' walk. */
 	int njobs, cur, missing_last;
 	char (*jobs)[WFP_ID_MAX];
@@ -141,6 +144,11 @@ void rsvd_reconcile(struct rsvd *rd, const char *id);
 
 /* An expiry pass answered: the reconciles waiting for it run. */
 void rsvd_expiry_passed(struct rsvd *rd);
+
+/* An expiry pass failed (its reply lost or refused): the reconciles
+ * waiting for it end; the sweep runs them again (a pass may never come:
+ * another replica, or the lost pass itself, emptied the expiry set). */
+void rsvd_expiry_failed(struct rsvd *rd);
 
 /* Number of reconciles in flight. */
 int rsvd_reconciling(const struct rsvd *rd);

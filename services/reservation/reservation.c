@@ -13,13 +13,14 @@
 #include "wfp/log.h"
 #include "wfp/util.h"
 
-#define TICK_MS		100  /* the sweep's and the events link's retries */
-#define SWEEP_EVERY_MS	1000 /* a full pass over the open set at most */
-#define SWEEP_LIMIT	50   /* reservations looked at per sweep step */
-#define EXPIRY_POLL_MS	50   /* the earliest TTL end is looked at this often */
-#define EXPIRY_LIMIT	500  /* reservations expired per pass */
-#define CLEAN_EVERY_MS	5000 /* retention passes at most this far apart */
-#define CREATE_ARGS_MAX (WFP_SCRIPT_ARGS_MAX - 4) /* rsv_create.lua's */
+#define TICK_MS		   100	/* the sweep's and the events link's retries */
+#define SWEEP_EVERY_MS	   1000 /* a full pass over the open set at most */
+#define SWEEP_LIMIT	   50	/* reservations looked at per sweep step */
+#define EXPIRY_POLL_MS	   50 /* the earliest TTL end is looked at this often */
+#define EXPIRY_LIMIT	   500	 /* reservations expired per pass */
+#define CLEAN_EVERY_MS	   5000	 /* retention passes at most this far apart */
+#define PASS_WARN_EVERY_MS 10000 /* a refused pass is logged this often */
+#define CREATE_ARGS_MAX	   (WFP_SCRIPT_ARGS_MAX - 4) /* rsv_create.lua's */
 
 /* ------------------------------------------------------------------ */
 /* Keys                                                                */
@@ -45,6 +46,7 @@ struct rq_call {
 	char name[WFP_POOL_NAME_MAX > WFP_RSV_ID_MAX ? WFP_POOL_NAME_MAX
 						     : WFP_RSV_ID_MAX];
 	void (*ok)(struct rq_call *c, const redisReply *reply);
+	char why[256]; /* why no teardown payload could be made, or "" */
 };
 
 /* Ends rq with a refusal msg (counted). */
@@ -71,6 +73,11 @@ static void on_rq_script(struct wfp_redis *r, redisReply *reply, void *arg)
 
 		wfp_strlcpy(msg, reply->str, sizeof(msg));
 		wfp_script_error_trim(msg);
+		/* the script needed the payload that could not be made */
+		if (c->why[0] && strstr(msg, "need a teardown payload"))
+			snprintf(msg, sizeof(msg),
+				 "STATE reservation %s cannot be torn down: %s",
+				 c->name, c->why);
 		rq_refuse(rq, msg);
 	} else {
 		c->ok(c, reply);
@@ -79,10 +86,12 @@ static void on_rq_script(struct wfp_redis *r, redisReply *reply, void *arg)
 	free(c);
 }
 
-/* Runs script id (one key, then args) for rq; ok builds the reply. */
+/* Runs script id (one key, then args) for rq; ok builds the reply; why
+ * (NULL none) is said instead of the script's "need a teardown payload". */
 static void rq_script(struct wfp_request *rq, const char *name,
 		      enum wfp_script_id id, int argc, const char **argv,
-		      void (*ok)(struct rq_call *c, const redisReply *reply))
+		      void (*ok)(struct rq_call *c, const redisReply *reply),
+		      const char *why)
 {
 	struct rq_call *c = calloc(1, sizeof(*c));
 
@@ -92,6 +101,7 @@ static void rq_script(struct wfp_request *rq, const char *name,
 	}
 	c->rq = rq, c->ok = ok;
 	wfp_strlcpy(c->name, name, sizeof(c->name));
+	wfp_strlcpy(c->why, why ? why : "", sizeof(c->why));
 	if (wfp_redis_script(wfp_service_redis(rq->svc), id, on_rq_script, c, 1,
 			     argc, argv, NULL) != 0) {
 		free(c);
@@ -249,7 +259,7 @@ static int create_send(struct wfp_request *rq, const char *id,
 				 r->name, r->nitems, r->nneeds);
 		else
 			rq_script(rq, id, WFP_LUA_RSV_CREATE, argc, argv,
-				  on_created);
+				  on_created, NULL);
 	} else if (plan == NULL || payload != NULL || argv == NULL ||
 		   amounts == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -314,12 +324,18 @@ static void on_released(struct rq_call *c, const redisReply *reply)
 }
 
 /* The teardown payload of a reservation read with its logs, or NULL
- * when it needs none (the script then says what it does). */
-static char *release_payload(const struct rsvd_read *rr)
+ * when it needs none (the script then says what it does) or none could
+ * be made (why says why). */
+static char *release_payload(const struct rsvd_read *rr, char *why,
+			     size_t whylen)
 {
 	char err[256];
 	char *p;
 
+	if (rr->found && rr->plan == NULL &&
+	    (strcmp(rr->state, "active") == 0 ||
+	     strcmp(rr->state, "expired") == 0))
+		snprintf(why, whylen, "its plan does not parse");
 	if (!rr->found || rr->plan == NULL || rr->prog == NULL ||
 	    (strcmp(rr->state, "active") != 0 &&
 	     strcmp(rr->state, "expired") != 0))
@@ -331,9 +347,11 @@ static char *release_payload(const struct rsvd_read *rr)
 			 rr->id);
 	p = wfp_rsv_teardown_payload(rr->plan, rr->id, rr->prog, err,
 				     sizeof(err));
-	if (p == NULL)
+	if (p == NULL) {
 		wfp_warn("reservation %s: no teardown payload: %s", rr->id,
 			 err);
+		wfp_strlcpy(why, err, whylen);
+	}
 	return p;
 }
 
@@ -342,7 +360,7 @@ static void on_release_read(struct rsvd_read *rr, int ok)
 {
 	struct wfp_request *rq = rr->arg;
 	struct wfp_key k;
-	char dl[24], ret[24];
+	char dl[24], ret[24], why[256] = "";
 	char *payload;
 
 	if (!ok) {
@@ -350,14 +368,14 @@ static void on_release_read(struct rsvd_read *rr, int ok)
 		wfp_request_lost(rq);
 		return;
 	}
-	payload = release_payload(rr);
+	payload = release_payload(rr, why, sizeof(why));
 	k = rsvd_key_rsv(rr->rd, rr->id);
 	snprintf(ret, sizeof(ret), "%lld",
 		 (long long)rr->rd->d->cfg.retention_ms);
 	const char *argv[7] = {
 	    k.s,       rr->rd->tag,	    rr->id, payload ? payload : "",
 	    rq->entry, rq_deadline(rq, dl), ret};
-	rq_script(rq, rr->id, WFP_LUA_RSV_RELEASE, 7, argv, on_released);
+	rq_script(rq, rr->id, WFP_LUA_RSV_RELEASE, 7, argv, on_released, why);
 	free(payload);
 	rsvd_read_free(rr);
 }
@@ -438,7 +456,7 @@ static int serve_pool_set(struct wfp_request *rq, const msgpack_object *body,
 	snprintf(cap, sizeof(cap), "%lld", (long long)capacity);
 	const char *argv[6] = {k.s, rd->tag,   name,
 			       cap, rq->entry, rq_deadline(rq, dl)};
-	rq_script(rq, name, WFP_LUA_POOL_SET, 6, argv, on_pool_set);
+	rq_script(rq, name, WFP_LUA_POOL_SET, 6, argv, on_pool_set, NULL);
 	return 0;
 }
 
@@ -462,9 +480,16 @@ static void on_expired(struct wfp_redis *r, redisReply *reply, void *arg)
 	(void)r;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements != 3) {
-		if (reply && reply->type == REDIS_REPLY_ERROR)
+		if (reply && reply->type == REDIS_REPLY_ERROR &&
+		    wfp_mono_us() / 1000 - rd->pass_warned_ms >=
+			PASS_WARN_EVERY_MS) {
+			/* (retried at each look: one line, not one a look) */
+			rd->pass_warned_ms = wfp_mono_us() / 1000;
 			wfp_warn("expiry pass refused: %s", reply->str);
+		}
 		wfp_lease_watch_passed(rd->expiry, -1, -1, 0);
+		if (!rd->closing)
+			rsvd_expiry_failed(rd);
 		return;
 	}
 	n = reply->element[0]->integer;

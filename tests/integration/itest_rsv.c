@@ -691,6 +691,32 @@ static void test_expire_claimed_completed(void **state)
 	nothing_to_release("r1", "expired");
 }
 
+/* Expired while its job runs, the job completes anyway, and a release
+ * posts the teardown before any reconcile took the fulfilment's end in:
+ * once the teardown is reconciled, the jobs map holds neither job (the
+ * fulfilment's entry was left behind for good). */
+static void test_expired_release_first(void **state)
+{
+	struct wfp_claim w;
+	char st[32], act[32];
+
+	(void)state;
+	pool("ips", 10);
+	create("r1", 30, "ips 4");
+	claim("r1.fulfil", &w);
+	sleep_ms(50);
+	assert_int_equal(expire_pass(), 1);
+	finish(&w, WFP_OP_COMPLETE, "");
+	release_posts("r1", "expired", "r1.release.1");
+	run_job("r1.release.1", WFP_OP_COMPLETE);
+	assert_int_equal(reconcile("r1", st, act), 1);
+	assert_string_equal(st, "expired");
+	assert_string_equal(act, "none");
+	assert_int_equal(pool_int("ips", "used"), 0);
+	assert_false(is_open("r1"));
+	assert_int_equal(jobs_left(), 0);
+}
+
 /* An expiry pass answers the earliest TTL end left, -1 when none. */
 static void test_expire_next(void **state)
 {
@@ -1224,6 +1250,59 @@ static void test_cleanup(void **state)
 	assert_int_equal(pool_int("ips", "used"), 1);
 }
 
+/* Appends an entry to job's task log; its id goes to out. */
+static void log_add(const char *job, char *out, size_t n)
+{
+	struct wfp_key k = wfp_key_log(tag, job);
+	redisReply *r = wfp_client_commandf(c,
+					    "XADD %s * task ip.reserve "
+					    "state applied",
+					    k.s);
+
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	snprintf(out, n, "%s", r->str);
+	freeReplyObject(r);
+}
+
+/* reconcile of item:ip = phase with the guard releases/entry. */
+static void reconcile_guarded(const char *phase, const char *releases,
+			      const char *entry)
+{
+	struct wfp_key k = wfp_key_rsv(tag, "r1");
+	const char *argv[] = {k.s,	 tag,	"r1",	  "1",
+			      "item:ip", phase, releases, entry};
+	redisReply *r = run(WFP_LUA_RSV_RECONCILE, 8, argv);
+
+	freeReplyObject(r);
+}
+
+/* Item fields computed from a log read before a later entry (another
+ * replica read and wrote meanwhile) are not written over newer ones: the
+ * guard (releases, last entry of the newest job's log) must still hold. */
+static void test_reconcile_guard(void **state)
+{
+	char e1[64], e2[64];
+
+	(void)state;
+	pool("ips", 10);
+	create("r1", 60000, "ips 4");
+	reconcile_guarded("reserved", "0", "");
+	assert_string_equal(rsv_field("r1", "item:ip"), "reserved");
+	log_add("r1.fulfil", e1, sizeof(e1));
+	reconcile_guarded("configured", "0", "");
+	assert_string_equal(rsv_field("r1", "item:ip"), "reserved");
+	reconcile_guarded("configured", "0", e1);
+	assert_string_equal(rsv_field("r1", "item:ip"), "configured");
+	log_add("r1.fulfil", e2, sizeof(e2));
+	reconcile_guarded("reserved", "0", e1);
+	assert_string_equal(rsv_field("r1", "item:ip"), "configured");
+	reconcile_guarded("acquired", "1", e2);
+	assert_string_equal(rsv_field("r1", "item:ip"), "configured");
+	reconcile_guarded("acquired", "0", e2);
+	assert_string_equal(rsv_field("r1", "item:ip"), "acquired");
+}
+
 /* One malformed call: script, words, expected message part. */
 struct bad_call {
 	enum wfp_script_id id;
@@ -1425,6 +1504,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_expire_posted, setup),
 	    cmocka_unit_test_setup(test_expire_claimed_reverted, setup),
 	    cmocka_unit_test_setup(test_expire_claimed_completed, setup),
+	    cmocka_unit_test_setup(test_expired_release_first, setup),
 	    cmocka_unit_test_setup(test_expire_next, setup),
 	    cmocka_unit_test_setup(test_completed_in_time, setup),
 	    cmocka_unit_test_setup(test_fulfil_reverted, setup),
@@ -1440,6 +1520,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_reconcile_out, setup),
 	    cmocka_unit_test_setup(test_completed_late, setup),
 	    cmocka_unit_test_setup(test_cleanup, setup),
+	    cmocka_unit_test_setup(test_reconcile_guard, setup),
 	    cmocka_unit_test_setup(test_badarg, setup),
 	    cmocka_unit_test_setup(test_lua_keys_match_c, setup),
 	};
