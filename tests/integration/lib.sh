@@ -144,13 +144,21 @@ stop_reservation() {
 }
 
 # stop_daemon PID: SIGTERM, then wait. Under WFP_WRAP=valgrind
-# (--error-exitcode=9), a daemon that leaked or misused memory fails the test.
+# (--error-exitcode=9), a daemon that leaked or misused memory fails the
+# test; so does a sanitizer report in a sanitizer build (scripts/test sets
+# ASAN_OPTIONS/UBSAN_OPTIONS exitcode=WFP_SANITIZER_EXIT, 97).
 stop_daemon() {
   local rc=0
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || rc=$?
   if [ -n "${WFP_WRAP:-}" ] && [ "$rc" = 9 ]; then
     echo "FAIL: memory errors in daemon $1 (see the valgrind log)" >&2
+    mark_failed
+    return 1
+  fi
+  if [ "$rc" = "${WFP_SANITIZER_EXIT:-97}" ]; then
+    echo "FAIL: sanitizer report from daemon $1 (see its log in $TMP)" >&2
+    mark_failed
     return 1
   fi
 }
