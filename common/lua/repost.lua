@@ -19,6 +19,15 @@ local job = K.job(id)
 if done_get(request, 'repost', id) then return 'posted' end
 local f = redis.call('HMGET', job, 'state', 'owner', 'fence', 'run')
 if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
+-- A reservation's job (ID.fulfil, ID.release.N of a reservation that
+-- exists) is wfp-reservation's: run again by hand, its effects would be
+-- tracked by no reservation.
+local rid = string.match(id, '^(.+)%.fulfil$')
+  or string.match(id, '^(.+)%.release%.%d+$')
+if rid and redis.call('EXISTS', K.rsv(rid)) == 1 then
+  fail('STATE job ' .. id .. ' belongs to reservation ' .. rid
+    .. ': use wfp rsv release or wfp rsv create, not a repost')
+end
 next_state(id, f[1], 'repost')
 local now = now_ms()
 redis.call('HDEL', job, 'cancel', 'cancel_at')
