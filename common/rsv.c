@@ -1346,16 +1346,33 @@ static void sb_task_inputs(struct sb *b, const char *id,
 	sb_str(b, "}");
 }
 
+/* Appends ,"after":[ITEM.reserve, ...] naming the item's first n
+ * fulfilment steps (nothing when n is 0). */
+static void sb_after(struct sb *b, const struct wfp_rsv_item *it, int n)
+{
+	char name[WFP_TASK_NAME_MAX];
+
+	for (int s = 0; s < n; s++) {
+		snprintf(name, sizeof(name), "%s.%s", it->name, step_words[s]);
+		sb_str(b, s ? "," : ",\"after\":[");
+		sb_json(b, name);
+	}
+	if (n > 0)
+		sb_str(b, "]");
+}
+
 /* Appends the task ITEM.STEP of item it: apply the class's step, revert
- * its undo step (-1 none), the class's timeout and retry, the inputs. */
+ * its undo step (-1 none), after the item's first `after` fulfilment
+ * steps (a graph member), the class's timeout and retry, the inputs. */
 static void sb_task(struct sb *b, const char *id, const struct wfp_rsv_item *it,
-		    int step, int undo, const char *outputs)
+		    int step, int undo, int after, const char *outputs)
 {
 	char name[WFP_TASK_NAME_MAX];
 
 	snprintf(name, sizeof(name), "%s.%s", it->name, step_words[step]);
 	sb_str(b, "{\"task\":");
 	sb_json(b, name);
+	sb_after(b, it, after);
 	sb_str(b, ",\"apply\":");
 	sb_str(b, it->act[step]);
 	if (undo >= 0 && it->act[undo]) {
@@ -1383,24 +1400,32 @@ static int is_destroy(const struct wfp_rsv_item *it)
 	return it->act[WFP_RSV_DESTROY] != NULL;
 }
 
-/* Appends the fulfilment linear of item it. */
+/*
+ * Appends the fulfilment of item it: a graph in which configure waits
+ * for reserve and acquire for reserve and configure. Each step's direct
+ * deps are then all of its item's earlier steps, in step order (the
+ * parser keeps deps in document order), so a step and its revert see
+ * their item's outputs above any other item's, configure's over
+ * reserve's on a clash (a linear would give acquire configure's only,
+ * and any other item's newer outputs would hide reserve's).
+ */
 static void sb_fulfil_item(struct sb *b, const char *id,
 			   const struct wfp_rsv_item *it)
 {
 	int d = is_destroy(it);
 
-	sb_str(b, "{\"linear\":[");
+	sb_str(b, "{\"graph\":[");
 	sb_task(b, id, it, WFP_RSV_RESERVE,
-		d ? WFP_RSV_DESTROY : WFP_RSV_UNRESERVE, NULL);
+		d ? WFP_RSV_DESTROY : WFP_RSV_UNRESERVE, 0, NULL);
 	sb_str(b, ",");
-	sb_task(b, id, it, WFP_RSV_CONFIGURE, d ? -1 : WFP_RSV_UNCONFIGURE,
+	sb_task(b, id, it, WFP_RSV_CONFIGURE, d ? -1 : WFP_RSV_UNCONFIGURE, 1,
 		NULL);
 	sb_str(b, ",");
-	sb_task(b, id, it, WFP_RSV_ACQUIRE, d ? -1 : WFP_RSV_POWEROFF, NULL);
+	sb_task(b, id, it, WFP_RSV_ACQUIRE, d ? -1 : WFP_RSV_POWEROFF, 2, NULL);
 	sb_str(b, "]}");
 }
 
-/* Appends the unordered of sub (-1: the top): its items' linears, then
+/* Appends the unordered of sub (-1: the top): its items' graphs, then
  * its subs' unordereds. */
 static void sb_fulfil_level(struct sb *b, const struct wfp_rsv *r,
 			    const char *id, int sub)
@@ -1573,19 +1598,19 @@ static void sb_teardown_item(struct sb *b, const char *id,
 {
 	sb_str(b, "{\"linear\":[");
 	if (is_destroy(it)) {
-		sb_task(b, id, it, WFP_RSV_DESTROY, -1, outputs);
+		sb_task(b, id, it, WFP_RSV_DESTROY, -1, 0, outputs);
 		sb_str(b, "]}");
 		return;
 	}
 	if (phase >= WFP_RSV_ACQUIRED) {
-		sb_task(b, id, it, WFP_RSV_POWEROFF, -1, outputs);
+		sb_task(b, id, it, WFP_RSV_POWEROFF, -1, 0, outputs);
 		sb_str(b, ",");
 	}
 	if (phase >= WFP_RSV_CONFIGURED) {
-		sb_task(b, id, it, WFP_RSV_UNCONFIGURE, -1, outputs);
+		sb_task(b, id, it, WFP_RSV_UNCONFIGURE, -1, 0, outputs);
 		sb_str(b, ",");
 	}
-	sb_task(b, id, it, WFP_RSV_UNRESERVE, -1, outputs);
+	sb_task(b, id, it, WFP_RSV_UNRESERVE, -1, 0, outputs);
 	sb_str(b, "]}");
 }
 

@@ -163,7 +163,11 @@ int wfp_rsv_plan_parse(const char *text, size_t len, struct wfp_rsv **out,
 /*
  * The payload of the fulfilment job ID.fulfil of resolved reservation r
  * with id: {"inputs": {"rsv_id", "rsv_name"}, "workflow": ...}, checked
- * with the workflow parser and against WFP_PAYLOAD_MAX. Returns malloc'd
+ * with the workflow parser and against WFP_PAYLOAD_MAX. Each item is a
+ * graph [reserve, configure after reserve, acquire after reserve and
+ * configure]: every step's direct deps are all of its item's earlier
+ * steps, so it and its revert see their outputs above other items'
+ * (configure's over reserve's). Returns malloc'd
  * text (the caller frees it), or NULL with err.
  */
 char *wfp_rsv_fulfil_payload(const struct wfp_rsv *r, const char *id, char *err,
