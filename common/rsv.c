@@ -1766,25 +1766,48 @@ static void feed_applied(struct wfp_rsv_item_state *s, int step,
 	}
 }
 
+/* 1 when an apply-failed entry with error says its step never ran. */
+static int never_ran(const char *error)
+{
+	return error && strcmp(error, WFP_WF_NOT_RUN_ERROR) == 0;
+}
+
+/* Item s's step runs (now) again: a failure an earlier job left for it
+ * is not the last word any more. */
+static void feed_running(struct wfp_rsv_item_state *s, int step)
+{
+	s->running = step;
+	if (s->failed == step)
+		s->failed = -1;
+}
+
+/* An apply of step ended apply-failed (final: for good; error: why). */
+static void feed_apply_failed(struct wfp_rsv_item_state *s, int step, int final,
+			      const char *error)
+{
+	s->running = -1;
+	if (final && !never_ran(error))
+		s->failed = step;
+}
+
 /* One entry of the fulfilment job's log for item it (state s). */
 static void feed_fulfil(const struct wfp_rsv_item *it,
 			struct wfp_rsv_item_state *s, int step,
-			const char *state, int final, const char *outputs)
+			const char *state, int final, const char *outputs,
+			const char *error)
 {
 	int undo = undo_of(it, step);
 
 	if (step > WFP_RSV_ACQUIRE)
 		return;
 	if (strcmp(state, "running") == 0) {
-		s->running = step;
+		feed_running(s, step);
 	} else if (strcmp(state, "applied") == 0) {
 		feed_applied(s, step, outputs);
 	} else if (strcmp(state, "apply-failed") == 0) {
-		s->running = -1;
-		if (final)
-			s->failed = step;
+		feed_apply_failed(s, step, final, error);
 	} else if (strcmp(state, "reverting") == 0) {
-		s->running = undo;
+		feed_running(s, undo);
 	} else if (strcmp(state, "reverted") == 0) {
 		/* acquire reverted -> configured ... reserve -> none */
 		if (s->phase > step)
@@ -1795,7 +1818,8 @@ static void feed_fulfil(const struct wfp_rsv_item *it,
 		    -1; /* failed stays: it is why the item is undone */
 	} else if (strcmp(state, "revert-failed") == 0) {
 		s->running = -1;
-		s->failed = undo;
+		if (final) /* else tried again */
+			s->failed = undo;
 	} else if (strcmp(state, "skipped") == 0) {
 		s->running = -1;
 	}
@@ -1803,7 +1827,7 @@ static void feed_fulfil(const struct wfp_rsv_item *it,
 
 /* One entry of a teardown job's log (state s). */
 static void feed_teardown(struct wfp_rsv_item_state *s, int step,
-			  const char *state, int final)
+			  const char *state, int final, const char *error)
 {
 	static const int after[WFP_RSV_STEPS] = {
 	    [WFP_RSV_DESTROY] = WFP_RSV_NONE,
@@ -1815,7 +1839,7 @@ static void feed_teardown(struct wfp_rsv_item_state *s, int step,
 	if (step < WFP_RSV_DESTROY)
 		return;
 	if (strcmp(state, "running") == 0) {
-		s->running = step;
+		feed_running(s, step);
 	} else if (strcmp(state, "applied") == 0) {
 		if (s->phase > after[step])
 			s->phase = after[step];
@@ -1824,23 +1848,22 @@ static void feed_teardown(struct wfp_rsv_item_state *s, int step,
 		if (s->failed == step) /* a retried teardown did it */
 			s->failed = -1;
 	} else if (strcmp(state, "apply-failed") == 0) {
-		s->running = -1;
-		if (final)
-			s->failed = step;
+		feed_apply_failed(s, step, final, error);
 	}
 }
 
 void wfp_rsv_progress_feed(const struct wfp_rsv *r,
 			   struct wfp_rsv_item_state *st, int teardown,
 			   const char *task, const char *state, int final,
-			   const char *outputs)
+			   const char *outputs, const char *error)
 {
 	int step, i = task_item(r, task, &step);
 
 	if (i < 0 || state == NULL)
 		return;
 	if (teardown)
-		feed_teardown(&st[i], step, state, final);
+		feed_teardown(&st[i], step, state, final, error);
 	else
-		feed_fulfil(&r->items[i], &st[i], step, state, final, outputs);
+		feed_fulfil(&r->items[i], &st[i], step, state, final, outputs,
+			    error);
 }

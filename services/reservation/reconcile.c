@@ -240,7 +240,7 @@ static void read_job_state(struct rsvd_read *rr)
 /* Feeds one task-log entry (a field/value array) to the phases. */
 static void read_feed(struct rsvd_read *rr, const redisReply *fv)
 {
-	const char *task = NULL, *state = NULL, *outputs = NULL;
+	const char *task = NULL, *state = NULL, *outputs = NULL, *error = NULL;
 	int final = 0;
 	int teardown = !(rr->job[0] && rr->cur == 0);
 
@@ -256,12 +256,14 @@ static void read_feed(struct rsvd_read *rr, const redisReply *fv)
 			state = v;
 		else if (strcmp(k, "outputs") == 0)
 			outputs = v;
+		else if (strcmp(k, "error") == 0)
+			error = v;
 		else if (strcmp(k, "final") == 0)
 			final = strcmp(v, "1") == 0;
 	}
 	if (task && state)
 		wfp_rsv_progress_feed(rr->plan, rr->prog, teardown, task, state,
-				      final, outputs);
+				      final, outputs, error);
 }
 
 /* A page of job cur's log answered. */
