@@ -11,8 +11,9 @@
 #include "wfp/log.h"
 #include "wfp/util.h"
 
-_Static_assert(4 + 2 * RSVD_FIELDS_PER_CALL <= WFP_SCRIPT_ARGS_MAX,
-	       "an rsv_reconcile.lua call must fit WFP_SCRIPT_ARGS_MAX");
+_Static_assert(RSVD_FIELDS_PER_CALL <= WFP_RSV_RECONCILE_PAIRS_MAX,
+	       "an rsv_reconcile.lua call must fit WFP_SCRIPT_ARGS_MAX "
+	       "(scripts.c checks WFP_RSV_RECONCILE_PAIRS_MAX)");
 _Static_assert(RSVD_OUT_MAX == WFP_LOG_OUTPUTS_MAX,
 	       "out:NAME is bounded like a log entry's outputs");
 
