@@ -44,7 +44,7 @@ d="$OUT/f"
 mkdir -p "$d"
 f=$(rsv_file f "[$(item s1 cpus 1 tag "$(args "$d" 0 1)"),
   $(item s2 cpus 1 tag "$(args "$d" 0.4 0)"),
-  $(item s3 cpus 1 tag "$(args "$d" 1.4 0.3 1)")]")
+  $(item s3 cpus 1 tag "$(args "$d" 1.4 0.8 1)")]")
 create f "$f" >/dev/null
 ok "f failed" wait_rsv f failed 30
 eq "f: job reverted" "$(job_state f.fulfil)" reverted

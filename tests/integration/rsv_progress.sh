@@ -16,7 +16,7 @@ jq -n --argjson r "$(sh_act 'sleep "$WFP_IN_rdelay"')" \
 start_board
 at_exit stop_reservation
 start_reservation WFP_CLASSES_DIR="$CLASSES"
-start_executor e1 WFP_CONCURRENCY=4
+start_executor e1 WFP_CONCURRENCY=4 WFP_VISIBILITY_MS=60000 # cancels seen in log replies only
 "$REQ" pool_set name=cpus capacity:=100 >/dev/null
 
 # error_of JOB TASK STATE: the error of TASK's STATE entry in JOB's log.
