@@ -61,10 +61,10 @@ struct feed {
 /* Feeds one log entry (the library keeps the step that failed through
  * the reverts after it). */
 static void feed_entry(struct feed *f, const char *task, const char *state,
-		       int final, const char *outputs)
+		       int final, const char *outputs, const char *error)
 {
 	wfp_rsv_progress_feed(f->plan, f->st, f->teardown, task, state, final,
-			      outputs);
+			      outputs, error);
 }
 
 /* The `at` of a log entry (flat), ms on Redis's clock, or -1. */
@@ -83,7 +83,7 @@ static int feed_page(const redisReply *page, void *arg)
 
 	for (size_t i = 0; i < page->elements; i++) {
 		const redisReply *e = page->element[i], *task, *state, *fin,
-				 *out;
+				 *out, *why;
 
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    e->element[1]->type != REDIS_REPLY_ARRAY)
@@ -92,11 +92,12 @@ static int feed_page(const redisReply *page, void *arg)
 		state = cli_flat_get(e->element[1], "state");
 		fin = cli_flat_get(e->element[1], "final");
 		out = cli_flat_get(e->element[1], "outputs");
+		why = cli_flat_get(e->element[1], "error");
 		if (task == NULL || state == NULL)
 			continue;
 		feed_entry(f, task->str, state->str,
 			   fin && strcmp(fin->str, "1") == 0,
-			   out ? out->str : NULL);
+			   out ? out->str : NULL, why ? why->str : NULL);
 		if (f->after)
 			f->after(f->arg, entry_at(e->element[1]));
 	}

@@ -1346,16 +1346,33 @@ static void sb_task_inputs(struct sb *b, const char *id,
 	sb_str(b, "}");
 }
 
+/* Appends ,"after":[ITEM.reserve, ...] naming the item's first n
+ * fulfilment steps (nothing when n is 0). */
+static void sb_after(struct sb *b, const struct wfp_rsv_item *it, int n)
+{
+	char name[WFP_TASK_NAME_MAX];
+
+	for (int s = 0; s < n; s++) {
+		snprintf(name, sizeof(name), "%s.%s", it->name, step_words[s]);
+		sb_str(b, s ? "," : ",\"after\":[");
+		sb_json(b, name);
+	}
+	if (n > 0)
+		sb_str(b, "]");
+}
+
 /* Appends the task ITEM.STEP of item it: apply the class's step, revert
- * its undo step (-1 none), the class's timeout and retry, the inputs. */
+ * its undo step (-1 none), after the item's first `after` fulfilment
+ * steps (a graph member), the class's timeout and retry, the inputs. */
 static void sb_task(struct sb *b, const char *id, const struct wfp_rsv_item *it,
-		    int step, int undo, const char *outputs)
+		    int step, int undo, int after, const char *outputs)
 {
 	char name[WFP_TASK_NAME_MAX];
 
 	snprintf(name, sizeof(name), "%s.%s", it->name, step_words[step]);
 	sb_str(b, "{\"task\":");
 	sb_json(b, name);
+	sb_after(b, it, after);
 	sb_str(b, ",\"apply\":");
 	sb_str(b, it->act[step]);
 	if (undo >= 0 && it->act[undo]) {
@@ -1383,24 +1400,32 @@ static int is_destroy(const struct wfp_rsv_item *it)
 	return it->act[WFP_RSV_DESTROY] != NULL;
 }
 
-/* Appends the fulfilment linear of item it. */
+/*
+ * Appends the fulfilment of item it: a graph in which configure waits
+ * for reserve and acquire for reserve and configure. Each step's direct
+ * deps are then all of its item's earlier steps, in step order (the
+ * parser keeps deps in document order), so a step and its revert see
+ * their item's outputs above any other item's, configure's over
+ * reserve's on a clash (a linear would give acquire configure's only,
+ * and any other item's newer outputs would hide reserve's).
+ */
 static void sb_fulfil_item(struct sb *b, const char *id,
 			   const struct wfp_rsv_item *it)
 {
 	int d = is_destroy(it);
 
-	sb_str(b, "{\"linear\":[");
+	sb_str(b, "{\"graph\":[");
 	sb_task(b, id, it, WFP_RSV_RESERVE,
-		d ? WFP_RSV_DESTROY : WFP_RSV_UNRESERVE, NULL);
+		d ? WFP_RSV_DESTROY : WFP_RSV_UNRESERVE, 0, NULL);
 	sb_str(b, ",");
-	sb_task(b, id, it, WFP_RSV_CONFIGURE, d ? -1 : WFP_RSV_UNCONFIGURE,
+	sb_task(b, id, it, WFP_RSV_CONFIGURE, d ? -1 : WFP_RSV_UNCONFIGURE, 1,
 		NULL);
 	sb_str(b, ",");
-	sb_task(b, id, it, WFP_RSV_ACQUIRE, d ? -1 : WFP_RSV_POWEROFF, NULL);
+	sb_task(b, id, it, WFP_RSV_ACQUIRE, d ? -1 : WFP_RSV_POWEROFF, 2, NULL);
 	sb_str(b, "]}");
 }
 
-/* Appends the unordered of sub (-1: the top): its items' linears, then
+/* Appends the unordered of sub (-1: the top): its items' graphs, then
  * its subs' unordereds. */
 static void sb_fulfil_level(struct sb *b, const struct wfp_rsv *r,
 			    const char *id, int sub)
@@ -1573,19 +1598,19 @@ static void sb_teardown_item(struct sb *b, const char *id,
 {
 	sb_str(b, "{\"linear\":[");
 	if (is_destroy(it)) {
-		sb_task(b, id, it, WFP_RSV_DESTROY, -1, outputs);
+		sb_task(b, id, it, WFP_RSV_DESTROY, -1, 0, outputs);
 		sb_str(b, "]}");
 		return;
 	}
 	if (phase >= WFP_RSV_ACQUIRED) {
-		sb_task(b, id, it, WFP_RSV_POWEROFF, -1, outputs);
+		sb_task(b, id, it, WFP_RSV_POWEROFF, -1, 0, outputs);
 		sb_str(b, ",");
 	}
 	if (phase >= WFP_RSV_CONFIGURED) {
-		sb_task(b, id, it, WFP_RSV_UNCONFIGURE, -1, outputs);
+		sb_task(b, id, it, WFP_RSV_UNCONFIGURE, -1, 0, outputs);
 		sb_str(b, ",");
 	}
-	sb_task(b, id, it, WFP_RSV_UNRESERVE, -1, outputs);
+	sb_task(b, id, it, WFP_RSV_UNRESERVE, -1, 0, outputs);
 	sb_str(b, "]}");
 }
 
@@ -1741,25 +1766,48 @@ static void feed_applied(struct wfp_rsv_item_state *s, int step,
 	}
 }
 
+/* 1 when an apply-failed entry with error says its step never ran. */
+static int never_ran(const char *error)
+{
+	return error && strcmp(error, WFP_WF_NOT_RUN_ERROR) == 0;
+}
+
+/* Item s's step runs (now) again: a failure an earlier job left for it
+ * is not the last word any more. */
+static void feed_running(struct wfp_rsv_item_state *s, int step)
+{
+	s->running = step;
+	if (s->failed == step)
+		s->failed = -1;
+}
+
+/* An apply of step ended apply-failed (final: for good; error: why). */
+static void feed_apply_failed(struct wfp_rsv_item_state *s, int step, int final,
+			      const char *error)
+{
+	s->running = -1;
+	if (final && !never_ran(error))
+		s->failed = step;
+}
+
 /* One entry of the fulfilment job's log for item it (state s). */
 static void feed_fulfil(const struct wfp_rsv_item *it,
 			struct wfp_rsv_item_state *s, int step,
-			const char *state, int final, const char *outputs)
+			const char *state, int final, const char *outputs,
+			const char *error)
 {
 	int undo = undo_of(it, step);
 
 	if (step > WFP_RSV_ACQUIRE)
 		return;
 	if (strcmp(state, "running") == 0) {
-		s->running = step;
+		feed_running(s, step);
 	} else if (strcmp(state, "applied") == 0) {
 		feed_applied(s, step, outputs);
 	} else if (strcmp(state, "apply-failed") == 0) {
-		s->running = -1;
-		if (final)
-			s->failed = step;
+		feed_apply_failed(s, step, final, error);
 	} else if (strcmp(state, "reverting") == 0) {
-		s->running = undo;
+		feed_running(s, undo);
 	} else if (strcmp(state, "reverted") == 0) {
 		/* acquire reverted -> configured ... reserve -> none */
 		if (s->phase > step)
@@ -1770,7 +1818,8 @@ static void feed_fulfil(const struct wfp_rsv_item *it,
 		    -1; /* failed stays: it is why the item is undone */
 	} else if (strcmp(state, "revert-failed") == 0) {
 		s->running = -1;
-		s->failed = undo;
+		if (final) /* else tried again */
+			s->failed = undo;
 	} else if (strcmp(state, "skipped") == 0) {
 		s->running = -1;
 	}
@@ -1778,7 +1827,7 @@ static void feed_fulfil(const struct wfp_rsv_item *it,
 
 /* One entry of a teardown job's log (state s). */
 static void feed_teardown(struct wfp_rsv_item_state *s, int step,
-			  const char *state, int final)
+			  const char *state, int final, const char *error)
 {
 	static const int after[WFP_RSV_STEPS] = {
 	    [WFP_RSV_DESTROY] = WFP_RSV_NONE,
@@ -1790,7 +1839,7 @@ static void feed_teardown(struct wfp_rsv_item_state *s, int step,
 	if (step < WFP_RSV_DESTROY)
 		return;
 	if (strcmp(state, "running") == 0) {
-		s->running = step;
+		feed_running(s, step);
 	} else if (strcmp(state, "applied") == 0) {
 		if (s->phase > after[step])
 			s->phase = after[step];
@@ -1799,23 +1848,22 @@ static void feed_teardown(struct wfp_rsv_item_state *s, int step,
 		if (s->failed == step) /* a retried teardown did it */
 			s->failed = -1;
 	} else if (strcmp(state, "apply-failed") == 0) {
-		s->running = -1;
-		if (final)
-			s->failed = step;
+		feed_apply_failed(s, step, final, error);
 	}
 }
 
 void wfp_rsv_progress_feed(const struct wfp_rsv *r,
 			   struct wfp_rsv_item_state *st, int teardown,
 			   const char *task, const char *state, int final,
-			   const char *outputs)
+			   const char *outputs, const char *error)
 {
 	int step, i = task_item(r, task, &step);
 
 	if (i < 0 || state == NULL)
 		return;
 	if (teardown)
-		feed_teardown(&st[i], step, state, final);
+		feed_teardown(&st[i], step, state, final, error);
 	else
-		feed_fulfil(&r->items[i], &st[i], step, state, final, outputs);
+		feed_fulfil(&r->items[i], &st[i], step, state, final, outputs,
+			    error);
 }

@@ -12,8 +12,15 @@
 
 #include "wfp/rsv.h" /* the reservation limits (LIMIT.RSV_*) */
 
-_Static_assert(WFP_SCRIPT_ARGS_MAX >= 3 + 4 + 6 * WFP_RSV_ITEMS_MAX,
-	       "a full rsv_reconcile call must fit WFP_SCRIPT_ARGS_MAX");
+/* rsv_reconcile: FCALL name numkeys, key, tag id nfields, then the
+ * pairs of one call (a reservation's 4 per item go over several). */
+_Static_assert(WFP_SCRIPT_ARGS_MAX >= 3 + 4 + 2 * WFP_RSV_RECONCILE_PAIRS_MAX,
+	       "an rsv_reconcile call of WFP_RSV_RECONCILE_PAIRS_MAX pairs "
+	       "must fit WFP_SCRIPT_ARGS_MAX");
+/* rsv_create: FCALL name numkeys, key, 10 arguments, a pool/amount pair
+ * per pool (at most one pool per item) and the item names. */
+_Static_assert(WFP_SCRIPT_ARGS_MAX >= 3 + 11 + 3 * WFP_RSV_ITEMS_MAX,
+	       "a full rsv_create call must fit WFP_SCRIPT_ARGS_MAX");
 _Static_assert(WFP_SCRIPT_ARGS_MAX >= 3 + 8 + 8 * WFP_LOG_BATCH_MAX,
 	       "a full log_append call must fit WFP_SCRIPT_ARGS_MAX");
 

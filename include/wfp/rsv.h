@@ -163,7 +163,11 @@ int wfp_rsv_plan_parse(const char *text, size_t len, struct wfp_rsv **out,
 /*
  * The payload of the fulfilment job ID.fulfil of resolved reservation r
  * with id: {"inputs": {"rsv_id", "rsv_name"}, "workflow": ...}, checked
- * with the workflow parser and against WFP_PAYLOAD_MAX. Returns malloc'd
+ * with the workflow parser and against WFP_PAYLOAD_MAX. Each item is a
+ * graph [reserve, configure after reserve, acquire after reserve and
+ * configure]: every step's direct deps are all of its item's earlier
+ * steps, so it and its revert see their outputs above other items'
+ * (configure's over reserve's). Returns malloc'd
  * text (the caller frees it), or NULL with err.
  */
 char *wfp_rsv_fulfil_payload(const struct wfp_rsv *r, const char *id, char *err,
@@ -179,11 +183,11 @@ struct wfp_rsv_item_state {
 	int running;	 /* step running now (`running`; for `reverting`
 			    the undo step), or -1 */
 	int failed;	 /* step that failed for good: an apply
-			    (`apply-failed` final) or the undo step of a
-			    `revert-failed`; -1 none. Kept through the
-			    reverts that follow; cleared only when that same
-			    step later applies (a retried fulfilment or
-			    teardown) */
+			    (`apply-failed` final, not a step that never
+			    ran) or the undo step of a `revert-failed`
+			    final; -1 none. Kept through the reverts that
+			    follow; cleared when that same step later runs
+			    or applies (a retried fulfilment or teardown) */
 	char *outputs;	 /* merged outputs of its applied fulfilment steps
 			    (JSON object text, later win) or NULL */
 };
@@ -194,14 +198,18 @@ struct wfp_rsv_item_state *wfp_rsv_progress_new(const struct wfp_rsv *r);
 
 /*
  * Feeds one task log entry (task "ITEM.STEP", state word, final, outputs
- * JSON object text or NULL) of the fulfilment job (teardown 0) or of a
- * teardown job (teardown 1) into st, in log order. Entries of tasks that
- * are no item's step of that kind of job are ignored.
+ * JSON object text or NULL, error text or NULL) of the fulfilment job
+ * (teardown 0) or of a teardown job (teardown 1) into st, in log order.
+ * Entries of tasks that are no item's step of that kind of job are
+ * ignored. An `apply-failed` whose error is WFP_WF_NOT_RUN_ERROR (the
+ * step never ran) ends its running without a failure; a `running` or
+ * `reverting` entry of the step held as failed clears it (an earlier job
+ * failed it, this one runs it again).
  */
 void wfp_rsv_progress_feed(const struct wfp_rsv *r,
 			   struct wfp_rsv_item_state *st, int teardown,
 			   const char *task, const char *state, int final,
-			   const char *outputs);
+			   const char *outputs, const char *error);
 
 /* Frees st (NULL is fine). */
 void wfp_rsv_progress_free(const struct wfp_rsv *r,

@@ -105,12 +105,20 @@ const struct wfp_script *wfp_script(enum wfp_script_id id);
 #define WFP_LOG_ATTEMPT_MAX 1000000
 #define WFP_LOG_TASK_MAX    63
 
-/* Words in one script call: FCALL name numkeys, then a full
- * rsv_reconcile (1 key, 3 arguments, 3 field/value pairs for each of
- * WFP_RSV_ITEMS_MAX (256) items), the largest call (a full log_append is
- * 3 + 8 + 8 * WFP_LOG_BATCH_MAX). A struct wfp_script_call is 16 bytes a
- * word (~24 KiB); scripts.c checks the sum against rsv.h. */
+/* Words in one script call: FCALL name numkeys, then the keys and
+ * arguments. The largest calls: an rsv_reconcile of
+ * WFP_RSV_RECONCILE_PAIRS_MAX pairs (3 + 4 + 400), a full rsv_create
+ * (3 + 11 + 2 per pool + 1 per item: at most 3 + 11 + 3 * 256) and a
+ * full log_append (3 + 8 + 8 * WFP_LOG_BATCH_MAX); scripts.c checks each.
+ * A struct wfp_script_call is 16 bytes a word (~24 KiB). */
 #define WFP_SCRIPT_ARGS_MAX (3 + 4 + 6 * 256)
+
+/* Field/value pairs in one rsv_reconcile call. The script takes up to 4
+ * per item (item:, undo:, failed:, out:), 1,024 for WFP_RSV_ITEMS_MAX
+ * items, more than one call holds: a caller with more sends them over
+ * several calls of at most this many (wfp-reservation does, and splits
+ * by bytes too), each call moving the reservation as its jobs say. */
+#define WFP_RSV_RECONCILE_PAIRS_MAX 200
 
 /* Retention of a fulfilment job the reservation scripts cancel at once
  * when the caller gives none (config.c's default WFP_RETENTION_MS). */

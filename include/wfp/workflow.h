@@ -45,6 +45,12 @@
 #define WFP_DATA_NAME_MAX     64	 /* 1..63 of A-Za-z0-9_ */
 #define WFP_PLUGIN_NAME_MAX   64	 /* 1..63 of a-z0-9_- */
 
+/* The error of the `apply-failed` entry of a task whose action never ran:
+ * wfp-executor logged it `running`, then a cancel came before it started
+ * (readers of the log, such as reservation progress, tell it from a
+ * failure by this text). */
+#define WFP_WF_NOT_RUN_ERROR "cancelled before its action ran"
+
 enum wfp_action_kind {
 	WFP_ACTION_NONE,   /* no action (a task without revert) */
 	WFP_ACTION_EXEC,   /* argv run with execve */

@@ -755,10 +755,11 @@ static void env_add_outputs(json_t *env, const char *outputs)
 	json_decref(o);
 }
 
-/* Task's inputs, filled from the highest precedence down: (revert) its
- * own outputs, its own inputs, the outputs of its direct deps (the last
- * dep first), then env (payload.inputs and outputs applied so far); or
- * NULL when memory runs out. */
+/* Task's inputs, filled from the highest precedence down: its own
+ * inputs (what its workflow says of it beats anything a program
+ * printed), (revert) its own outputs, the outputs of its direct deps
+ * (the last dep first), then env (payload.inputs and outputs applied so
+ * far); or NULL when memory runs out. */
 static json_t *inputs_env(const struct wfp_engine *e, int task, int revert)
 {
 	const struct wfp_wf_task *wt = &e->wf->tasks[task];
@@ -767,13 +768,13 @@ static json_t *inputs_env(const struct wfp_engine *e, int task, int revert)
 
 	if (env == NULL)
 		return NULL;
-	if (revert)
-		env_add_outputs(env, e->t[task].outputs);
 	for (int i = 0; i < wt->ninputs; i++) {
 		v = json_string(wt->inputs[i].value);
 		env_add(env, wt->inputs[i].name, v);
 		json_decref(v);
 	}
+	if (revert)
+		env_add_outputs(env, e->t[task].outputs);
 	for (int i = wt->ndeps - 1; i >= 0; i--)
 		env_add_outputs(env, e->t[wt->deps[i]].outputs);
 	json_object_foreach(e->env, k, v)

@@ -149,8 +149,8 @@ const char *wfp_engine_outputs(const struct wfp_engine *e, int task);
 /*
  * Fills *out with the inputs of task, lowest to highest precedence:
  * payload.inputs, the outputs of every task applied so far (later ones
- * win), the outputs of the task's direct deps (in deps order), the
- * task's own inputs, then for a revert the task's own outputs. A string
+ * win), the outputs of the task's direct deps (in deps order), for a
+ * revert the task's own outputs, then the task's own inputs. A string
  * value as it is, other values as compact JSON. Returns 0, or -1 when memory
  * runs out. Free with wfp_engine_inputs_release.
  */

@@ -393,7 +393,7 @@ static void task_refuse(struct xtask *t)
 {
 	struct wfp_taskrun_result res = {0};
 
-	res.error = "cancelled before its action ran";
+	res.error = WFP_WF_NOT_RUN_ERROR;
 	res.out_tail = res.err_tail = "";
 	on_task_done(&res, t);
 }

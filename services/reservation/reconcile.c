@@ -11,8 +11,9 @@
 #include "wfp/log.h"
 #include "wfp/util.h"
 
-_Static_assert(4 + 2 * RSVD_FIELDS_PER_CALL <= WFP_SCRIPT_ARGS_MAX,
-	       "an rsv_reconcile.lua call must fit WFP_SCRIPT_ARGS_MAX");
+_Static_assert(RSVD_FIELDS_PER_CALL <= WFP_RSV_RECONCILE_PAIRS_MAX,
+	       "an rsv_reconcile.lua call must fit WFP_SCRIPT_ARGS_MAX "
+	       "(scripts.c checks WFP_RSV_RECONCILE_PAIRS_MAX)");
 _Static_assert(RSVD_OUT_MAX == WFP_LOG_OUTPUTS_MAX,
 	       "out:NAME is bounded like a log entry's outputs");
 
@@ -240,7 +241,7 @@ static void read_job_state(struct rsvd_read *rr)
 /* Feeds one task-log entry (a field/value array) to the phases. */
 static void read_feed(struct rsvd_read *rr, const redisReply *fv)
 {
-	const char *task = NULL, *state = NULL, *outputs = NULL;
+	const char *task = NULL, *state = NULL, *outputs = NULL, *error = NULL;
 	int final = 0;
 	int teardown = !(rr->job[0] && rr->cur == 0);
 
@@ -256,12 +257,14 @@ static void read_feed(struct rsvd_read *rr, const redisReply *fv)
 			state = v;
 		else if (strcmp(k, "outputs") == 0)
 			outputs = v;
+		else if (strcmp(k, "error") == 0)
+			error = v;
 		else if (strcmp(k, "final") == 0)
 			final = strcmp(v, "1") == 0;
 	}
 	if (task && state)
 		wfp_rsv_progress_feed(rr->plan, rr->prog, teardown, task, state,
-				      final, outputs);
+				      final, outputs, error);
 }
 
 /* A page of job cur's log answered. */

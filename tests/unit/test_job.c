@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "wfp/job.h"
+#include "wfp/rsv.h"
 #include "wfp/scripts.h"
 #include "wfp/sha1.h"
 
@@ -149,6 +150,32 @@ static void test_library(void **state)
 	assert_int_equal(wfp_script_error_no_function("BADARG x"), 0);
 }
 
+/* Words of an rsv_reconcile call with npairs pairs: key, tag, id,
+ * nfields, then the pairs. Returns what wfp_script_call_init says. */
+static int reconcile_call(struct wfp_script_call *call, int npairs)
+{
+	static const char *argv[4 + 2 * 4 * WFP_RSV_ITEMS_MAX];
+	int argc = 4 + 2 * npairs;
+
+	for (int i = 0; i < argc; i++)
+		argv[i] = "x";
+	return wfp_script_call_init(call, WFP_LUA_RSV_RECONCILE, 1, argc, argv,
+				    NULL);
+}
+
+/* A reservation's rsv_reconcile fields (4 per item, out:NAME too) do not
+ * fit one call at WFP_RSV_ITEMS_MAX items: they go over calls of at most
+ * WFP_RSV_RECONCILE_PAIRS_MAX pairs, which fit. */
+static void test_reconcile_call_split(void **state)
+{
+	static struct wfp_script_call call;
+
+	(void)state;
+	assert_int_equal(reconcile_call(&call, WFP_RSV_RECONCILE_PAIRS_MAX), 0);
+	assert_int_equal(call.argc, 3 + 4 + 2 * WFP_RSV_RECONCILE_PAIRS_MAX);
+	assert_int_equal(reconcile_call(&call, 4 * WFP_RSV_ITEMS_MAX), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +184,7 @@ int main(void)
 	    cmocka_unit_test(test_lua_table),
 	    cmocka_unit_test(test_sha1_and_scripts),
 	    cmocka_unit_test(test_library),
+	    cmocka_unit_test(test_reconcile_call_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

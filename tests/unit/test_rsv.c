@@ -795,8 +795,8 @@ static int before(const struct wfp_workflow *wf, int a, int b)
 }
 
 /* The fulfilment workflow read back: per item reserve -> configure ->
- * acquire, items independent (subs too), reverts per class kind, class
- * timeout and retry, the inputs of every task. */
+ * acquire (acquire waiting for both), items independent (subs too), reverts per
+ * class kind, class timeout and retry, the inputs of every task. */
 static void test_fulfil_payload(void **state)
 {
 	static const char *const items[] = {"vm", "ip", "dbvm", "dbip"};
@@ -816,14 +816,19 @@ static void test_fulfil_payload(void **state)
 	assert_string_equal(wf->inputs[1].name, "rsv_name");
 	assert_string_equal(wf->inputs[1].value, "web-1");
 	for (int i = 0; i < 4; i++) {
-		char res[64], conf[64], acq[64];
+		char res[64], conf[64], acq[64], both[160];
 
 		snprintf(res, sizeof(res), "%s.reserve", items[i]);
 		snprintf(conf, sizeof(conf), "%s.configure", items[i]);
 		snprintf(acq, sizeof(acq), "%s.acquire", items[i]);
+		snprintf(both, sizeof(both), "%s,%s", res, conf);
 		assert_string_equal(deps(wf, res), "");
 		assert_string_equal(deps(wf, conf), res);
-		assert_string_equal(deps(wf, acq), conf);
+		/* all of the item's earlier steps, in step order: the
+		 * engine merges deps' outputs in deps order, so acquire
+		 * and its revert see reserve's and configure's outputs
+		 * (configure's winning) above any other item's */
+		assert_string_equal(deps(wf, acq), both);
 		/* nothing else waits for an item's tasks */
 		assert_int_equal(wf->tasks[idx(wf, acq)].nnext, 0);
 		for (int j = 0; j < 4; j++) {
@@ -1046,9 +1051,10 @@ static void test_teardown_outputs(void **state)
 	(void)state;
 	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0,
 			      "{\"host\":\"h1\",\"size\":\"tiny\","
-			      "\"rsv_item\":\"no\",\"a-b\":1}");
+			      "\"rsv_item\":\"no\",\"a-b\":1}",
+			      NULL);
 	wfp_rsv_progress_feed(r, st, 0, "vm.configure", "applied", 0,
-			      "{\"host\":\"h2\",\"port\":22}");
+			      "{\"host\":\"h2\",\"port\":22}", NULL);
 	assert_string_equal(st[0].outputs, "{\"size\":\"tiny\",\"rsv_item\":"
 					   "\"no\",\"a-b\":1,\"host\":\"h2\","
 					   "\"port\":22}");
@@ -1086,13 +1092,14 @@ static void test_teardown_outputs_too_big(void **state)
 	memset(big, 'x', 40000);
 	big[40000] = '\0';
 	snprintf(out, 2 * 40000 + 64, "{\"a\":\"%s\",\"b\":\"%s\"}", big, big);
-	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL);
-	wfp_rsv_progress_feed(r, st, 0, "vm.configure", "applied", 0, out);
-	wfp_rsv_progress_feed(r, st, 0, "vm.acquire", "applied", 0, NULL);
+	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL, NULL);
+	wfp_rsv_progress_feed(r, st, 0, "vm.configure", "applied", 0, out,
+			      NULL);
+	wfp_rsv_progress_feed(r, st, 0, "vm.acquire", "applied", 0, NULL, NULL);
 	snprintf(out, 2 * 40000 + 64, "{\"c\":\"%s\"}", big);
-	wfp_rsv_progress_feed(r, st, 0, "ip.reserve", "applied", 0, out);
+	wfp_rsv_progress_feed(r, st, 0, "ip.reserve", "applied", 0, out, NULL);
 	wfp_rsv_progress_feed(r, st, 0, "dbvm.reserve", "applied", 0,
-			      "{\"d\":\"small\"}");
+			      "{\"d\":\"small\"}", NULL);
 	p = wfp_rsv_teardown_payload(r, "r1", st, err, sizeof(err));
 	if (p == NULL)
 		fail_msg("refused: %s", err);
@@ -1116,14 +1123,14 @@ static void test_teardown_outputs_too_big(void **state)
 static void ff(const struct wfp_rsv *r, struct wfp_rsv_item_state *st,
 	       const char *task, const char *state)
 {
-	wfp_rsv_progress_feed(r, st, 0, task, state, 0, NULL);
+	wfp_rsv_progress_feed(r, st, 0, task, state, 0, NULL, NULL);
 }
 
 /* Feeds "task state" of a teardown job. */
 static void ft(const struct wfp_rsv *r, struct wfp_rsv_item_state *st,
 	       const char *task, const char *state)
 {
-	wfp_rsv_progress_feed(r, st, 1, task, state, 0, NULL);
+	wfp_rsv_progress_feed(r, st, 1, task, state, 0, NULL, NULL);
 }
 
 /* Asserts item i's phase, reached, undone, running and failed. */
@@ -1151,7 +1158,7 @@ static void test_progress_forward(void **state)
 		st_is(st, i, WFP_RSV_NONE, WFP_RSV_NONE, 0, -1, -1);
 	ff(r, st, "vm.reserve", "running");
 	st_is(st, 0, WFP_RSV_NONE, WFP_RSV_NONE, 0, WFP_RSV_RESERVE, -1);
-	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL);
+	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL, NULL);
 	st_is(st, 0, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, -1, -1);
 	ff(r, st, "vm.configure", "running");
 	ff(r, st, "vm.configure", "apply-failed"); /* tried again */
@@ -1181,7 +1188,7 @@ static void test_progress_forward(void **state)
 	      BIT(WFP_RSV_POWEROFF), -1, -1);
 	ft(r, st, "vm.unconfigure", "running");
 	wfp_rsv_progress_feed(r, st, 1, "vm.unconfigure", "apply-failed", 1,
-			      NULL);
+			      NULL, NULL);
 	st_is(st, 0, WFP_RSV_CONFIGURED, WFP_RSV_ACQUIRED,
 	      BIT(WFP_RSV_POWEROFF), -1, WFP_RSV_UNCONFIGURE);
 	ft(r, st, "ip.destroy", "applied");
@@ -1209,14 +1216,14 @@ static void test_progress_undo(void **state)
 	struct wfp_rsv_item_state *st = wfp_rsv_progress_new(r);
 
 	(void)state;
-	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL);
+	wfp_rsv_progress_feed(r, st, 0, "vm.reserve", "applied", 0, NULL, NULL);
 	ff(r, st, "vm.configure", "applied");
 	ff(r, st, "vm.acquire", "applied");
 	ff(r, st, "ip.reserve", "applied");
 	ff(r, st, "ip.configure", "applied");
 	ff(r, st, "dbvm.reserve", "applied");
 	ff(r, st, "dbip.reserve", "running");
-	wfp_rsv_progress_feed(r, st, 0, "dbip.reserve", "apply-failed", 1,
+	wfp_rsv_progress_feed(r, st, 0, "dbip.reserve", "apply-failed", 1, NULL,
 			      NULL);
 	st_is(st, 3, WFP_RSV_NONE, WFP_RSV_NONE, 0, -1, WFP_RSV_RESERVE);
 
@@ -1249,7 +1256,8 @@ static void test_progress_undo(void **state)
 	      -1);
 
 	ff(r, st, "dbvm.reserve", "reverting");
-	ff(r, st, "dbvm.reserve", "revert-failed");
+	wfp_rsv_progress_feed(r, st, 0, "dbvm.reserve", "revert-failed", 1,
+			      NULL, "exit 1");
 	st_is(st, 2, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, -1,
 	      WFP_RSV_UNRESERVE);
 	/* the teardown after a failed revert takes it down */
@@ -1271,7 +1279,7 @@ static void test_progress_failed_kept(void **state)
 	(void)state;
 	ff(r, st, "vm.reserve", "applied");
 	ff(r, st, "vm.configure", "running");
-	wfp_rsv_progress_feed(r, st, 0, "vm.configure", "apply-failed", 1,
+	wfp_rsv_progress_feed(r, st, 0, "vm.configure", "apply-failed", 1, NULL,
 			      NULL);
 	st_is(st, 0, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, -1,
 	      WFP_RSV_CONFIGURE);
@@ -1291,16 +1299,103 @@ static void test_progress_failed_kept(void **state)
 	      BIT(WFP_RSV_UNRESERVE), -1, -1);
 	ff(r, st, "vm.acquire", "applied");
 	/* a teardown that fails at poweroff; a retried one clears it */
-	wfp_rsv_progress_feed(r, st, 1, "vm.poweroff", "apply-failed", 1, NULL);
+	wfp_rsv_progress_feed(r, st, 1, "vm.poweroff", "apply-failed", 1, NULL,
+			      NULL);
 	st_is(st, 0, WFP_RSV_ACQUIRED, WFP_RSV_ACQUIRED, BIT(WFP_RSV_UNRESERVE),
 	      -1, WFP_RSV_POWEROFF);
 	ft(r, st, "vm.poweroff", "applied");
 	st_is(st, 0, WFP_RSV_CONFIGURED, WFP_RSV_ACQUIRED,
 	      BIT(WFP_RSV_UNRESERVE) | BIT(WFP_RSV_POWEROFF), -1, -1);
 	/* a destroy item whose reserve failed and was never applied */
-	wfp_rsv_progress_feed(r, st, 0, "ip.reserve", "apply-failed", 1, NULL);
+	wfp_rsv_progress_feed(r, st, 0, "ip.reserve", "apply-failed", 1, NULL,
+			      NULL);
 	ff(r, st, "ip.configure", "skipped");
 	st_is(st, 1, WFP_RSV_NONE, WFP_RSV_NONE, 0, -1, WFP_RSV_RESERVE);
+	wfp_rsv_progress_free(r, st);
+	wfp_rsv_free(r);
+}
+
+/* A step whose `running` entry was logged but whose action never ran (a
+ * cancel came first: apply-failed, final, WFP_WF_NOT_RUN_ERROR) did not
+ * fail: an expired or released pending reservation does not show it as
+ * failed, in the fulfilment or in a teardown; a real failure does. */
+static void test_progress_never_ran(void **state)
+{
+	struct wfp_rsv *r = web_resolved();
+	struct wfp_rsv_item_state *st = wfp_rsv_progress_new(r);
+
+	(void)state;
+	ff(r, st, "ip.reserve", "applied");
+	ff(r, st, "ip.configure", "applied");
+	ff(r, st, "ip.acquire", "running");
+	wfp_rsv_progress_feed(r, st, 0, "ip.acquire", "apply-failed", 1, NULL,
+			      WFP_WF_NOT_RUN_ERROR);
+	st_is(st, 1, WFP_RSV_CONFIGURED, WFP_RSV_CONFIGURED, 0, -1, -1);
+	ff(r, st, "ip.configure", "skipped");
+	ff(r, st, "ip.reserve", "reverting");
+	ff(r, st, "ip.reserve", "reverted");
+	st_is(st, 1, WFP_RSV_NONE, WFP_RSV_CONFIGURED, BIT(WFP_RSV_DESTROY), -1,
+	      -1);
+	/* the same entry with another error is a failure */
+	ff(r, st, "dbip.reserve", "running");
+	wfp_rsv_progress_feed(r, st, 0, "dbip.reserve", "apply-failed", 1, NULL,
+			      "exit 3");
+	st_is(st, 3, WFP_RSV_NONE, WFP_RSV_NONE, 0, -1, WFP_RSV_RESERVE);
+	/* in a teardown */
+	ff(r, st, "vm.reserve", "applied");
+	ft(r, st, "vm.unreserve", "running");
+	wfp_rsv_progress_feed(r, st, 1, "vm.unreserve", "apply-failed", 1, NULL,
+			      WFP_WF_NOT_RUN_ERROR);
+	st_is(st, 0, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, -1, -1);
+	wfp_rsv_progress_free(r, st);
+	wfp_rsv_free(r);
+}
+
+/* A step that runs again clears the failure an earlier job left for it
+ * (a retried teardown is `running: unconfigure`, not failed too); a
+ * revert that failed but is tried again is no failure for good. */
+static void test_progress_rerun_clears_failed(void **state)
+{
+	struct wfp_rsv *r = web_resolved();
+	struct wfp_rsv_item_state *st = wfp_rsv_progress_new(r);
+
+	(void)state;
+	ff(r, st, "vm.reserve", "applied");
+	ff(r, st, "vm.configure", "applied");
+	ff(r, st, "vm.acquire", "applied");
+	/* teardown 1: unconfigure fails for good */
+	ft(r, st, "vm.poweroff", "applied");
+	ft(r, st, "vm.unconfigure", "running");
+	wfp_rsv_progress_feed(r, st, 1, "vm.unconfigure", "apply-failed", 1,
+			      NULL, "exit 1");
+	st_is(st, 0, WFP_RSV_CONFIGURED, WFP_RSV_ACQUIRED,
+	      BIT(WFP_RSV_POWEROFF), -1, WFP_RSV_UNCONFIGURE);
+	/* teardown 2 runs it again: running, not failed */
+	ft(r, st, "vm.unconfigure", "running");
+	st_is(st, 0, WFP_RSV_CONFIGURED, WFP_RSV_ACQUIRED,
+	      BIT(WFP_RSV_POWEROFF), WFP_RSV_UNCONFIGURE, -1);
+	/* ... and fails again: failed again */
+	wfp_rsv_progress_feed(r, st, 1, "vm.unconfigure", "apply-failed", 1,
+			      NULL, "exit 1");
+	st_is(st, 0, WFP_RSV_CONFIGURED, WFP_RSV_ACQUIRED,
+	      BIT(WFP_RSV_POWEROFF), -1, WFP_RSV_UNCONFIGURE);
+	/* another step running keeps it */
+	ft(r, st, "vm.poweroff", "running");
+	assert_int_equal(st[0].failed, WFP_RSV_UNCONFIGURE);
+
+	/* a revert that fails once, then reverts: no failure left */
+	ff(r, st, "dbvm.reserve", "applied");
+	ff(r, st, "dbvm.configure", "running");
+	wfp_rsv_progress_feed(r, st, 0, "dbvm.configure", "apply-failed", 1,
+			      NULL, "exit 2");
+	ff(r, st, "dbvm.reserve", "reverting");
+	ff(r, st, "dbvm.reserve", "revert-failed"); /* final 0 */
+	st_is(st, 2, WFP_RSV_RESERVED, WFP_RSV_RESERVED, 0, -1,
+	      WFP_RSV_CONFIGURE);
+	ff(r, st, "dbvm.reserve", "reverting");
+	ff(r, st, "dbvm.reserve", "reverted");
+	st_is(st, 2, WFP_RSV_NONE, WFP_RSV_RESERVED, BIT(WFP_RSV_UNRESERVE), -1,
+	      WFP_RSV_CONFIGURE);
 	wfp_rsv_progress_free(r, st);
 	wfp_rsv_free(r);
 }
@@ -1466,6 +1561,8 @@ int main(void)
 	    cmocka_unit_test(test_progress_forward),
 	    cmocka_unit_test(test_progress_undo),
 	    cmocka_unit_test(test_progress_failed_kept),
+	    cmocka_unit_test(test_progress_never_ran),
+	    cmocka_unit_test(test_progress_rerun_clears_failed),
 	    cmocka_unit_test(test_plan_round_trip),
 	    cmocka_unit_test(test_plan_refusals),
 	};
