@@ -390,13 +390,14 @@ static void print_change(struct follow *f, int i)
 	char text[RSV_ITEM_TEXT], at[32];
 
 	if (f->c->json) {
-		json_t *o = rsv_item_json(f->plan, f->st, i);
+		/* {type, id, item, sub, ...}: the order the README gives */
+		json_t *o = json_pack("{s:s, s:s, s:s}", "type", "item", "id",
+				      f->id, "item", f->plan->items[i].name);
+		json_t *it = rsv_item_json(f->plan, f->st, i);
 
-		json_object_set_new(o, "item",
-				    json_string(f->plan->items[i].name));
-		json_object_del(o, "name");
-		json_object_set_new(o, "type", json_string("item"));
-		json_object_set_new(o, "id", json_string(f->id));
+		json_object_del(it, "name");
+		json_object_update(o, it);
+		json_decref(it);
 		cli_print_json(o);
 		return;
 	}
