@@ -12,13 +12,13 @@
 #include "wfp/rsv.h"
 #include "wfp/util.h"
 
-#define RSV_WAIT_DEFAULT_MS 3600000LL /* create/release --timeout */
-#define RSV_LIST_MAX	    10000     /* list --limit */
-#define RSV_LIST_DEFAULT    100
-#define RSV_TEXT_WIDTH	    200 /* characters of a value in a text form */
-#define RSV_STATE_MAX	    16
+#define RSV_WAIT_DEFAULT_MS  3600000LL /* create/release --timeout */
+#define RSV_LIST_MAX	     10000     /* list --limit */
+#define RSV_LIST_DEFAULT     100
+#define RSV_TEXT_WIDTH	     200 /* characters of a value in a text form */
+#define RSV_STATE_MAX	     16
 #define RSV_LIST_ERROR_WIDTH 80 /* characters of an error in `rsv list` */
-#define RSV_COL_MAX	    32 /* SUB, POOL, CLASS columns of `rsv show` */
+#define RSV_COL_MAX	     32 /* SUB, POOL, CLASS columns of `rsv show` */
 
 const char *const cli_rsv_states[] = {"pending",  "active",  "failed",
 				      "released", "expired", NULL};
@@ -463,8 +463,8 @@ static void show_items(json_t *items)
 }
 
 /* The text form of `rsv show`: fields (expires_at only while pending,
- * the time by which it must be fulfilled, and once expired), pools, then one row per
- * item. */
+ * the time by which it must be fulfilled, and once expired), pools, then one
+ * row per item. */
 static void show_print(json_t *o)
 {
 	json_t *items = json_object_get(o, "items"), *p;

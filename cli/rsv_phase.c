@@ -350,11 +350,11 @@ struct follow {
 	int64_t at;	  /* `at` of the newest */
 	char state[16];	  /* the reservation's state now */
 	char error[RSV_FOLLOW_ERROR_MAX]; /* and its error */
-	int returned;		   /* its capacity came back (returned_at) */
-	int release_job;	   /* a teardown is in flight (release_job) */
-	char rjob[RSV_JOB_ID_MAX]; /* its id */
-	int asked;		   /* release_requested */
-	long long releases;	   /* teardowns posted so far */
+	int returned;		    /* its capacity came back (returned_at) */
+	int release_job;	    /* a teardown is in flight (release_job) */
+	char rjob[RSV_JOB_ID_MAX];  /* its id */
+	int asked;		    /* release_requested */
+	long long releases;	    /* teardowns posted so far */
 	char (*note)[RSV_NOTE_MAX]; /* per item: its last retried attempt */
 };
 
@@ -413,7 +413,8 @@ static int task_item(const struct wfp_rsv *plan, const char *task)
 
 	for (int i = 0; dot && i < plan->nitems; i++) {
 		if (strlen(plan->items[i].name) == (size_t)(dot - task) &&
-		    strncmp(plan->items[i].name, task, (size_t)(dot - task)) == 0)
+		    strncmp(plan->items[i].name, task, (size_t)(dot - task)) ==
+			0)
 			return i;
 	}
 	return -1;
@@ -465,18 +466,17 @@ static void print_retry(struct follow *f, int i, const redisReply *entry,
 	if (f->tty)
 		return;
 	if (f->c->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "type", "retry",
-				      "id", f->id, "item",
-				      f->plan->items[i].name, "task",
-				      task->str);
+		json_t *o = json_pack(
+		    "{s:s, s:s, s:s, s:s}", "type", "retry", "id", f->id,
+		    "item", f->plan->items[i].name, "task", task->str);
 
 		if (att && wfp_parse_i64(att->str, &attempt) != 0)
 			attempt = 0;
 		json_object_set_new(o, "attempt", json_integer(attempt));
-		json_object_set_new(
-		    o, "error",
-		    cli_json_lossy(err ? err->str : "", err ? err->len : 0,
-				   "error", f->id, NULL));
+		json_object_set_new(o, "error",
+				    cli_json_lossy(err ? err->str : "",
+						   err ? err->len : 0, "error",
+						   f->id, NULL));
 		cli_print_json(o);
 		return;
 	}

@@ -65,12 +65,13 @@ static const struct usage_line usage_lines[] = {
     {"pool", "  wfp pool list [--limit N]              every pool: NAME "
 	     "CAPACITY USED FREE\n"
 	     "                                         RESERVATIONS"},
-    {"rsv", "  wfp rsv create FILE.json [--id ID] [--wait] [--timeout MS]\n"
-	    "                                         checks the file, creates "
-	    "it, prints its id;\n"
-	    "                                         --wait: each item's phase "
-	    "until active (exit 0),\n"
-	    "                                         failed or expired (1)"},
+    {"rsv",
+     "  wfp rsv create FILE.json [--id ID] [--wait] [--timeout MS]\n"
+     "                                         checks the file, creates "
+     "it, prints its id;\n"
+     "                                         --wait: each item's phase "
+     "until active (exit 0),\n"
+     "                                         failed or expired (1)"},
     {"rsv", "  wfp rsv show ID                        fields, pools and each "
 	    "item's phase, running,\n"
 	    "                                         failed and undo steps"},
@@ -134,7 +135,7 @@ int cli_usage(const char *noun, int status)
 			fprintf(out, "%s\n", usage_lines[i].text);
 	}
 	fputs(noun[0] == '\0' || strcmp(noun, "job") == 0 ? usage_tail
-							 : usage_tail_short,
+							  : usage_tail_short,
 	      out);
 	return status;
 }

@@ -183,6 +183,8 @@ ok "create of an existing id: EXISTS" grep -q "^wfp: EXISTS " "$TMP/err"
 "$WFP" rsv release web-json --wait --timeout 30000 --json >"$TMP/out" 2>"$TMP/err" || true
 eq "release --wait --json: the end" "$(tail -1 "$TMP/out" | jq -c '[.type, .id, .state]')" '["rsv","web-json","released"]'
 ok "release --wait --json: item lines" jqe '[inputs] | map(select(.type == "item")) | length > 0' -n <"$TMP/out"
+eq "release --wait --json: item members in the README's order" "$(grep '"type":"item"' "$TMP/out" | head -1 | jq -c 'keys_unsorted')" \
+  '["type","id","item","sub","pool","amount","class","phase","reached","undo","running","failed","outputs"]'
 
 # --- Bad files: exit 2 with the parser's message, nothing sent.
 printf '{"name": "x", "colour": "red", "items": [{"name": "a", "pool": "ips", "amount": 1, "class": "ip"}]}' >"$TMP/unknown.json"
