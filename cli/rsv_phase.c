@@ -18,7 +18,7 @@
 #define RSV_JOB_ID_MAX	  WFP_ID_MAX
 #define RSV_RELEASES_READ 1000 /* teardown logs read for phases at most */
 #define RSV_NOTE_WIDTH	  120  /* characters of a retry's error shown */
-#define RSV_NOTE_MAX	  (4 * RSV_NOTE_WIDTH + 96) /* bytes of a retry note */
+#define RSV_NOTE_MAX	  (4 * RSV_NOTE_WIDTH + 160) /* bytes of a retry note */
 /* Bytes of the reservation's error kept while following: more than the
  * longest the service writes ("teardown failed: STATE: " and a job's
  * reason of up to WFP_REASON_MAX bytes), so it is never cut. */
@@ -431,7 +431,7 @@ static int retry_note(const struct follow *f, const redisReply *entry,
 	const redisReply *fin = cli_flat_get(entry, "final");
 	const redisReply *att = cli_flat_get(entry, "attempt");
 	const redisReply *err = cli_flat_get(entry, "error");
-	char cut[4 * RSV_NOTE_WIDTH + 8];
+	char cut[4 * RSV_NOTE_WIDTH + 8], step[4 * 16 + 8];
 	int i;
 
 	if (task == NULL || state == NULL ||
@@ -444,9 +444,10 @@ static int retry_note(const struct follow *f, const redisReply *entry,
 		return -1;
 	cli_text_cut(err && err->str[0] ? err->str : "failed", RSV_NOTE_WIDTH,
 		     cut, sizeof(cut));
-	snprintf(out, n, "%s attempt %s failed: %s; retrying",
-		 task->str + strlen(f->plan->items[i].name) + 1,
-		 att ? att->str : "?", cut);
+	cli_text_cut(task->str + strlen(f->plan->items[i].name) + 1, 16, step,
+		     sizeof(step));
+	snprintf(out, n, "%s attempt %lld failed: %s; retrying", step,
+		 att ? strtoll(att->str, NULL, 10) : 0LL, cut);
 	return i;
 }
 
@@ -466,10 +467,12 @@ static void print_retry(struct follow *f, int i, const redisReply *entry,
 	if (f->tty)
 		return;
 	if (f->c->json) {
-		json_t *o = json_pack(
-		    "{s:s, s:s, s:s, s:s}", "type", "retry", "id", f->id,
-		    "item", f->plan->items[i].name, "task", task->str);
+		json_t *o = json_pack("{s:s, s:s, s:s}", "type", "retry", "id",
+				      f->id, "item", f->plan->items[i].name);
 
+		json_object_set_new(
+		    o, "task",
+		    cli_json_lossy(task->str, task->len, "task", f->id, NULL));
 		if (att && wfp_parse_i64(att->str, &attempt) != 0)
 			attempt = 0;
 		json_object_set_new(o, "attempt", json_integer(attempt));
