@@ -257,4 +257,8 @@ int cli_rsv_request(struct cli *c, const char *op, const msgpack_sbuffer *body,
  * reservations}]; NULL after printing why (pool_cmd.c). */
 json_t *cli_pools_json(struct wfp_client *cl, long long limit);
 
+/* The widest of key's string values of the objects in list, in bytes,
+ * at least min and at most max: a text column's width. */
+int cli_column_width(json_t *list, const char *key, int min, int max);
+
 #endif

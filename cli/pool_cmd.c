@@ -15,7 +15,6 @@
 #define POOL_LIST_DEFAULT  1000
 #define POOL_HOLDERS_MAX   10000 /* pool show --limit */
 #define POOL_HOLDERS_SHOWN 100	 /* pool show: holders by default */
-#define POOL_NAME_WIDTH	   24	 /* NAME column of the text forms */
 
 /* ------------------------------------------------------------------ */
 /* Shared parts                                                        */
@@ -261,15 +260,20 @@ static int64_t holder_amount(struct wfp_client *cl, const char *id,
 }
 
 /* The first limit holders of pool name (its poolrsv zset, oldest first)
- * as [{id, amount, since}]; NULL with the client's error. */
+ * as [{id, amount, since, since_ms_ago}] (ago: by Redis's clock); NULL
+ * with the client's error. */
 static json_t *pool_holders(struct wfp_client *cl, const char *name,
 			    long long limit)
 {
 	struct wfp_key z = wfp_key_poolrsv(wfp_client_tag(cl), name);
-	redisReply *r = wfp_client_commandf(cl, "ZRANGE %s 0 %lld WITHSCORES",
-					    z.s, limit - 1);
+	redisReply *r;
+	int64_t now;
 	json_t *a;
 
+	if (cli_redis_now_ms(cl, &now) != 0)
+		return NULL;
+	r = wfp_client_commandf(cl, "ZRANGE %s 0 %lld WITHSCORES", z.s,
+				limit - 1);
 	if (r == NULL)
 		return NULL;
 	a = json_array();
@@ -291,37 +295,63 @@ static json_t *pool_holders(struct wfp_client *cl, const char *name,
 						: json_null());
 		json_object_set_new(h, "since",
 				    json_integer(reply_int(r->element[i + 1])));
+		json_object_set_new(
+		    h, "since_ms_ago",
+		    json_integer(now - reply_int(r->element[i + 1])));
 		json_array_append_new(a, h);
 	}
 	freeReplyObject(r);
 	return a;
 }
 
-/* The text form of `pool show`: fields, then one line per holder. */
+/* The width of a number column: its header's, or the widest of key's
+ * values in list. */
+static int number_width(json_t *list, const char *key, const char *head)
+{
+	int w = (int)strlen(head);
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(list, i, o)
+	{
+		char num[24];
+		int n = snprintf(
+		    num, sizeof(num), "%lld",
+		    (long long)json_integer_value(json_object_get(o, key)));
+
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
+/* The text form of `pool show`: fields, then one line per holder (SINCE
+ * as time ago, like `wfp executor list`'s LAST BEAT). */
 static void show_print(json_t *o)
 {
 	static const char *const keys[] = {
 	    "name",	    "capacity",	  "used",	"free",
 	    "reservations", "created_at", "updated_at", NULL};
 	json_t *holders = json_object_get(o, "holders"), *h;
+	int hw = cli_column_width(holders, "id", 6, WFP_RSV_ID_MAX - 1);
+	int aw = number_width(holders, "amount", "AMOUNT");
 	size_t i;
 
 	for (const char *const *k = keys; *k; k++)
 		cli_print_field("", *k, json_object_get(o, *k));
 	if (json_array_size(holders) > 0)
-		printf("%-20s %-16s %s\n", "HOLDER", "AMOUNT", "SINCE");
+		printf("%-*s %*s %s\n", hw, "HOLDER", aw, "AMOUNT", "SINCE");
 	json_array_foreach(holders, i, h)
 	{
 		json_t *amount = json_object_get(h, "amount");
-		char num[24] = "-", id[4 * WFP_RSV_ID_MAX + 8];
+		json_t *ago = json_object_get(h, "since_ms_ago");
+		char num[24] = "-", id[4 * WFP_RSV_ID_MAX + 8], since[40];
 
 		if (json_is_integer(amount))
 			snprintf(num, sizeof(num), "%lld",
 				 (long long)json_integer_value(amount));
-		cli_text_cut(cli_jstr(h, "id"), WFP_RSV_ID_MAX, id, sizeof(id));
-		printf(
-		    "%-20s %-16s %lld\n", id, num,
-		    (long long)json_integer_value(json_object_get(h, "since")));
+		cli_text_cut(cli_jstr(h, "id"), hw, id, sizeof(id));
+		cli_fmt_elapsed(json_integer_value(ago), since, sizeof(since));
+		printf("%-*s %*s %s ago\n", hw, id, aw, num, since + 1);
 	}
 }
 
@@ -344,8 +374,10 @@ static int pool_show(struct cli *c)
 		return EXIT_FAIL;
 	o = pool_read(cl, c->pos[2], &gone);
 	if (o == NULL && gone)
-		return cli_error(EXIT_FAIL, "NOPOOL pool '%s' does not exist",
-				 c->pos[2]);
+		return cli_error(EXIT_FAIL,
+				 "NOPOOL pool '%s' does not exist; create it "
+				 "with `wfp pool set %s --capacity N`",
+				 c->pos[2], c->pos[2]);
 	if (o == NULL)
 		return cli_failed(cl);
 	holders = pool_holders(cl, c->pos[2], limit);
@@ -361,28 +393,34 @@ static int pool_show(struct cli *c)
 /* list                                                                */
 /* ------------------------------------------------------------------ */
 
-/* The text form of `pool list`: one row per pool. */
+/* The text form of `pool list`: one row per pool, NAME as wide as the
+ * widest, the numbers right-aligned. */
 static void list_print(json_t *list)
 {
+	static const char *const keys[] = {"capacity", "used", "free",
+					   "reservations"};
+	static const char *const heads[] = {"CAPACITY", "USED", "FREE",
+					    "RESERVATIONS"};
+	int nw = cli_column_width(list, "name", 4, WFP_POOL_NAME_MAX - 1);
+	int w[4];
 	json_t *o;
 	size_t i;
 
-	printf("%-*s %16s %16s %16s %s\n", POOL_NAME_WIDTH, "NAME", "CAPACITY",
-	       "USED", "FREE", "RESERVATIONS");
+	for (int k = 0; k < 4; k++)
+		w[k] = number_width(list, keys[k], heads[k]);
+	printf("%-*s %*s %*s %*s %*s\n", nw, "NAME", w[0], heads[0], w[1],
+	       heads[1], w[2], heads[2], w[3], heads[3]);
 	json_array_foreach(list, i, o)
 	{
 		char name[4 * WFP_POOL_NAME_MAX + 8];
 
-		cli_text_cut(cli_jstr(o, "name"), WFP_POOL_NAME_MAX, name,
-			     sizeof(name));
-		printf(
-		    "%-*s %16lld %16lld %16lld %lld\n", POOL_NAME_WIDTH, name,
-		    (long long)json_integer_value(
-			json_object_get(o, "capacity")),
-		    (long long)json_integer_value(json_object_get(o, "used")),
-		    (long long)json_integer_value(json_object_get(o, "free")),
-		    (long long)json_integer_value(
-			json_object_get(o, "reservations")));
+		cli_text_cut(cli_jstr(o, "name"), nw, name, sizeof(name));
+		printf("%-*s", nw, name);
+		for (int k = 0; k < 4; k++)
+			printf(" %*lld", w[k],
+			       (long long)json_integer_value(
+				   json_object_get(o, keys[k])));
+		printf("\n");
 	}
 }
 

@@ -12,11 +12,13 @@
 #include "wfp/rsv.h"
 #include "wfp/util.h"
 
-#define RSV_WAIT_DEFAULT_MS 3600000LL /* create/release --timeout */
-#define RSV_LIST_MAX	    10000     /* list --limit */
-#define RSV_LIST_DEFAULT    100
-#define RSV_TEXT_WIDTH	    200 /* characters of a value in a text form */
-#define RSV_STATE_MAX	    16
+#define RSV_WAIT_DEFAULT_MS  3600000LL /* create/release --timeout */
+#define RSV_LIST_MAX	     10000     /* list --limit */
+#define RSV_LIST_DEFAULT     100
+#define RSV_TEXT_WIDTH	     200 /* characters of a value in a text form */
+#define RSV_STATE_MAX	     16
+#define RSV_LIST_ERROR_WIDTH 80 /* characters of an error in `rsv list` */
+#define RSV_COL_MAX	     32 /* SUB, POOL, CLASS columns of `rsv show` */
 
 const char *const cli_rsv_states[] = {"pending",  "active",  "failed",
 				      "released", "expired", NULL};
@@ -410,17 +412,73 @@ static void text_field(const char *k, json_t *v)
 	printf("%-15s %s\n", k, cut);
 }
 
-/* The text form of `rsv show`: fields, pools, then one row per item. */
+/* The widest amount of items as decimal text (at least 6, "AMOUNT"). */
+static int amount_width(json_t *items)
+{
+	json_t *it;
+	size_t i;
+	int w = 6;
+
+	json_array_foreach(items, i, it)
+	{
+		char num[24];
+		int n = snprintf(num, sizeof(num), "%lld",
+				 (long long)json_integer_value(
+				     json_object_get(it, "amount")));
+
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
+/* The items table of `rsv show`: columns as wide as their widest value
+ * (SUB, POOL, CLASS cut at RSV_COL_MAX), AMOUNT right-aligned. */
+static void show_items(json_t *items)
+{
+	int w = cli_column_width(items, "name", 4, WFP_RSV_ITEM_NAME_MAX - 1);
+	int sw = cli_column_width(items, "sub", 3, RSV_COL_MAX);
+	int pw = cli_column_width(items, "pool", 4, RSV_COL_MAX);
+	int cw = cli_column_width(items, "class", 5, RSV_COL_MAX);
+	int aw = amount_width(items);
+	json_t *it;
+	size_t i;
+
+	printf("%-*s %-*s %-*s %*s %-*s %s\n", w, "ITEM", sw, "SUB", pw, "POOL",
+	       aw, "AMOUNT", cw, "CLASS", "STATE");
+	json_array_foreach(items, i, it)
+	{
+		char sub[4 * RSV_COL_MAX + 8], pool[4 * RSV_COL_MAX + 8];
+		char cls[4 * RSV_COL_MAX + 8];
+		const char *sv = cli_jstr(it, "sub");
+
+		cli_text_cut(sv[0] ? sv : "-", sw, sub, sizeof(sub));
+		cli_text_cut(cli_jstr(it, "pool"), pw, pool, sizeof(pool));
+		cli_text_cut(cli_jstr(it, "class"), cw, cls, sizeof(cls));
+		printf("%-*s %-*s %-*s %*lld %-*s %s\n", w,
+		       cli_jstr(it, "name"), sw, sub, pw, pool, aw,
+		       (long long)json_integer_value(
+			   json_object_get(it, "amount")),
+		       cw, cls, cli_jstr(it, "text"));
+	}
+}
+
+/* The text form of `rsv show`: fields (expires_at only while pending,
+ * the time by which it must be fulfilled, and once expired), pools, then one
+ * row per item. */
 static void show_print(json_t *o)
 {
-	json_t *items = json_object_get(o, "items"), *it, *p;
+	json_t *items = json_object_get(o, "items"), *p;
+	int pending = strcmp(cli_jstr(o, "state"), "pending") == 0 ||
+		      strcmp(cli_jstr(o, "state"), "expired") == 0;
 	size_t i;
-	int w = 4;
 
 	for (size_t f = 0; f < sizeof(show_fields) / sizeof(show_fields[0]);
-	     f++)
+	     f++) {
+		if (!pending && strcmp(show_fields[f].name, "expires_at") == 0)
+			continue;
 		text_field(show_fields[f].name,
 			   json_object_get(o, show_fields[f].name));
+	}
 	text_field("phases from", json_object_get(o, "phases_from"));
 	json_array_foreach(json_object_get(o, "pools"), i, p)
 	{
@@ -428,24 +486,7 @@ static void show_print(json_t *o)
 		       (long long)json_integer_value(
 			   json_object_get(p, "amount")));
 	}
-	json_array_foreach(items, i, it)
-	{
-		int n = (int)strlen(cli_jstr(it, "name"));
-
-		w = n > w ? n : w;
-	}
-	printf("%-*s %-12s %-16s %12s %-16s %s\n", w, "ITEM", "SUB", "POOL",
-	       "AMOUNT", "CLASS", "STATE");
-	json_array_foreach(items, i, it)
-	{
-		printf("%-*s %-12s %-16s %12lld %-16s %s\n", w,
-		       cli_jstr(it, "name"),
-		       cli_jstr(it, "sub")[0] ? cli_jstr(it, "sub") : "-",
-		       cli_jstr(it, "pool"),
-		       (long long)json_integer_value(
-			   json_object_get(it, "amount")),
-		       cli_jstr(it, "class"), cli_jstr(it, "text"));
-	}
+	show_items(items);
 }
 
 /* The show object of reservation id from its hash (flat). NULL after
@@ -590,25 +631,46 @@ static int list_state(struct wfp_client *cl, const char *state, long long limit,
 	return rc;
 }
 
-/* The text form of `rsv list`. */
-static void list_print(json_t *list)
+/* The widest of key's string values in list (at least min, at most max
+ * characters). */
+int cli_column_width(json_t *list, const char *key, int min, int max)
 {
 	json_t *o;
 	size_t i;
+	int w = min;
 
-	printf("%-20s %-9s %-24s %s\n", "ID", "STATE", "NAME", "ERROR");
 	json_array_foreach(list, i, o)
 	{
-		char id[4 * 48 + 8], name[4 * 64 + 8], err[4 * 80 + 8];
+		int n = (int)strlen(cli_jstr(o, key));
 
-		cli_text_cut(cli_jstr(o, "id"), 48, id, sizeof(id));
-		cli_text_cut(cli_jstr(o, "name"), 64, name, sizeof(name));
-		cli_text_cut(cli_jstr(o, "error"), 80, err, sizeof(err));
+		w = n > w ? n : w;
+	}
+	return w < max ? w : max;
+}
+
+/* The text form of `rsv list`: ID and NAME as wide as the widest. */
+static void list_print(json_t *list)
+{
+	int iw = cli_column_width(list, "id", 2, WFP_RSV_ID_MAX - 1);
+	int nw = cli_column_width(list, "name", 4, WFP_RSV_NAME_MAX - 1);
+	json_t *o;
+	size_t i;
+
+	printf("%-*s %-8s %-*s %s\n", iw, "ID", "STATE", nw, "NAME", "ERROR");
+	json_array_foreach(list, i, o)
+	{
+		char id[4 * WFP_RSV_ID_MAX + 8], name[4 * WFP_RSV_NAME_MAX + 8];
+		char err[4 * RSV_LIST_ERROR_WIDTH + 8];
+
+		cli_text_cut(cli_jstr(o, "id"), iw, id, sizeof(id));
+		cli_text_cut(cli_jstr(o, "name"), nw, name, sizeof(name));
+		cli_text_cut(cli_jstr(o, "error"), RSV_LIST_ERROR_WIDTH, err,
+			     sizeof(err));
 		if (err[0])
-			printf("%-20s %-9s %-24s %s\n", id,
-			       cli_jstr(o, "state"), name, err);
+			printf("%-*s %-8s %-*s %s\n", iw, id,
+			       cli_jstr(o, "state"), nw, name, err);
 		else
-			printf("%-20s %-9s %s\n", id, cli_jstr(o, "state"),
+			printf("%-*s %-8s %s\n", iw, id, cli_jstr(o, "state"),
 			       name);
 	}
 }

@@ -17,6 +17,8 @@
 #define RSV_ERROR_WIDTH	  200  /* characters of an error in a message */
 #define RSV_JOB_ID_MAX	  WFP_ID_MAX
 #define RSV_RELEASES_READ 1000 /* teardown logs read for phases at most */
+#define RSV_NOTE_WIDTH	  120  /* characters of a retry's error shown */
+#define RSV_NOTE_MAX	  (4 * RSV_NOTE_WIDTH + 160) /* bytes of a retry note */
 /* Bytes of the reservation's error kept while following: more than the
  * longest the service writes ("teardown failed: STATE: " and a job's
  * reason of up to WFP_REASON_MAX bytes), so it is never cut. */
@@ -54,7 +56,7 @@ struct feed {
 	const struct wfp_rsv *plan;
 	struct wfp_rsv_item_state *st;
 	int teardown;
-	void (*after)(void *arg, int64_t at_ms);
+	void (*after)(void *arg, const redisReply *entry);
 	void *arg;
 };
 
@@ -99,7 +101,7 @@ static int feed_page(const redisReply *page, void *arg)
 			   fin && strcmp(fin->str, "1") == 0,
 			   out ? out->str : NULL, why ? why->str : NULL);
 		if (f->after)
-			f->after(f->arg, entry_at(e->element[1]));
+			f->after(f->arg, e->element[1]);
 	}
 	return 0;
 }
@@ -349,11 +351,12 @@ struct follow {
 	int64_t at;	  /* `at` of the newest */
 	char state[16];	  /* the reservation's state now */
 	char error[RSV_FOLLOW_ERROR_MAX]; /* and its error */
-	int returned;		   /* its capacity came back (returned_at) */
-	int release_job;	   /* a teardown is in flight (release_job) */
-	char rjob[RSV_JOB_ID_MAX]; /* its id */
-	int asked;		   /* release_requested */
-	long long releases;	   /* teardowns posted so far */
+	int returned;		    /* its capacity came back (returned_at) */
+	int release_job;	    /* a teardown is in flight (release_job) */
+	char rjob[RSV_JOB_ID_MAX];  /* its id */
+	int asked;		    /* release_requested */
+	long long releases;	    /* teardowns posted so far */
+	char (*note)[RSV_NOTE_MAX]; /* per item: its last retried attempt */
 };
 
 /* Copies item i's state into what it showed; 1 when that changed. */
@@ -388,19 +391,101 @@ static void print_change(struct follow *f, int i)
 	char text[RSV_ITEM_TEXT], at[32];
 
 	if (f->c->json) {
-		json_t *o = rsv_item_json(f->plan, f->st, i);
+		/* {type, id, item, sub, ...}: the order the README gives */
+		json_t *o = json_pack("{s:s, s:s, s:s}", "type", "item", "id",
+				      f->id, "item", f->plan->items[i].name);
+		json_t *it = rsv_item_json(f->plan, f->st, i);
 
-		json_object_set_new(o, "item",
-				    json_string(f->plan->items[i].name));
-		json_object_del(o, "name");
-		json_object_set_new(o, "type", json_string("item"));
-		json_object_set_new(o, "id", json_string(f->id));
+		json_object_del(it, "name");
+		json_object_update(o, it);
+		json_decref(it);
 		cli_print_json(o);
 		return;
 	}
 	rsv_item_text(&f->st[i], text, sizeof(text));
 	entry_elapsed(f, at, sizeof(at));
 	printf("%s %-*s %s\n", at, f->name_w, f->plan->items[i].name, text);
+}
+
+/* The item a log entry's task ("ITEM.STEP") belongs to, or -1. */
+static int task_item(const struct wfp_rsv *plan, const char *task)
+{
+	const char *dot = strrchr(task, '.');
+
+	for (int i = 0; dot && i < plan->nitems; i++) {
+		if (strlen(plan->items[i].name) == (size_t)(dot - task) &&
+		    strncmp(plan->items[i].name, task, (size_t)(dot - task)) ==
+			0)
+			return i;
+	}
+	return -1;
+}
+
+/* A failed attempt that is retried (an apply-failed or revert-failed
+ * entry that is not final): "STEP attempt N failed: ERR; retrying" into
+ * out. Returns the item's index, or -1 when entry is not one. */
+static int retry_note(const struct follow *f, const redisReply *entry,
+		      char *out, size_t n)
+{
+	const redisReply *task = cli_flat_get(entry, "task");
+	const redisReply *state = cli_flat_get(entry, "state");
+	const redisReply *fin = cli_flat_get(entry, "final");
+	const redisReply *att = cli_flat_get(entry, "attempt");
+	const redisReply *err = cli_flat_get(entry, "error");
+	char cut[4 * RSV_NOTE_WIDTH + 8], step[4 * 16 + 8];
+	int i;
+
+	if (task == NULL || state == NULL ||
+	    (fin && strcmp(fin->str, "1") == 0) ||
+	    (strcmp(state->str, "apply-failed") != 0 &&
+	     strcmp(state->str, "revert-failed") != 0))
+		return -1;
+	i = task_item(f->plan, task->str);
+	if (i < 0)
+		return -1;
+	cli_text_cut(err && err->str[0] ? err->str : "failed", RSV_NOTE_WIDTH,
+		     cut, sizeof(cut));
+	cli_text_cut(task->str + strlen(f->plan->items[i].name) + 1, 16, step,
+		     sizeof(step));
+	snprintf(out, n, "%s attempt %lld failed: %s; retrying", step,
+		 att ? strtoll(att->str, NULL, 10) : 0LL, cut);
+	return i;
+}
+
+/* Shows a retried attempt of item i (note): a line, a JSON object
+ * {type: "retry", id, item, task, attempt, error}, or kept for the
+ * redraw. */
+static void print_retry(struct follow *f, int i, const redisReply *entry,
+			const char *note)
+{
+	const redisReply *task = cli_flat_get(entry, "task");
+	const redisReply *att = cli_flat_get(entry, "attempt");
+	const redisReply *err = cli_flat_get(entry, "error");
+	int64_t attempt = 0;
+	char at[32];
+
+	wfp_strlcpy(f->note[i], note, sizeof(f->note[i]));
+	if (f->tty)
+		return;
+	if (f->c->json) {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "type", "retry", "id",
+				      f->id, "item", f->plan->items[i].name);
+
+		json_object_set_new(
+		    o, "task",
+		    cli_json_lossy(task->str, task->len, "task", f->id, NULL));
+		if (att && wfp_parse_i64(att->str, &attempt) != 0)
+			attempt = 0;
+		json_object_set_new(o, "attempt", json_integer(attempt));
+		json_object_set_new(o, "error",
+				    cli_json_lossy(err ? err->str : "",
+						   err ? err->len : 0, "error",
+						   f->id, NULL));
+		cli_print_json(o);
+		return;
+	}
+	entry_elapsed(f, at, sizeof(at));
+	printf("%s %-*s %s\n", at, f->name_w, f->plan->items[i].name, note);
 }
 
 /* Redraws the block: "ID STATE +AT", then one line per item. */
@@ -414,25 +499,36 @@ static void redraw(struct follow *f)
 	printf("\r\033[K%s %s %s\n", f->id, f->state, at);
 	for (int i = 0; i < f->plan->nitems; i++) {
 		rsv_item_text(&f->st[i], text, sizeof(text));
-		printf("\r\033[K  %-*s %s\n", f->name_w, f->plan->items[i].name,
-		       text);
+		printf("\r\033[K  %-*s %s%s%s\n", f->name_w,
+		       f->plan->items[i].name, text, f->note[i][0] ? "; " : "",
+		       f->note[i]);
 	}
 	f->drawn = f->plan->nitems + 1;
 }
 
 /* After each log entry: prints the items that changed (lines, JSON), or
  * marks the block for a redraw. */
-static void follow_after(void *arg, int64_t at_ms)
+static void follow_after(void *arg, const redisReply *entry)
 {
 	struct follow *f = arg;
+	char note[RSV_NOTE_MAX];
+	int r = retry_note(f, entry, note, sizeof(note));
 
-	f->at = at_ms;
+	f->at = entry_at(entry);
 	if (f->first_at < 0)
-		f->first_at = at_ms;
+		f->first_at = f->at;
 	for (int i = 0; i < f->plan->nitems; i++) {
-		if (shown_update(f, i) && !f->tty)
-			print_change(f, i);
+		int phase = f->shown[i].phase;
+
+		if (!shown_update(f, i))
+			continue;
+		if (phase != f->shown[i].phase)
+			f->note[i][0] = '\0'; /* the retried step got past */
+		if (!f->tty && i != r)
+			print_change(f, i); /* a retry: its note says it */
 	}
+	if (r >= 0)
+		print_retry(f, r, entry, note);
 }
 
 /* Reads the followed log's new entries, showing the changes. Returns
@@ -486,6 +582,15 @@ static int follow_state(struct follow *f)
 	return rc;
 }
 
+/* 1 when the reservation's teardown ended other than completed: no
+ * teardown in flight and the error the service writes then. */
+static int teardown_failed(const struct follow *f)
+{
+	return !f->release_job &&
+	       (strncmp(f->error, "teardown failed: ", 17) == 0 ||
+		strncmp(f->error, "release failed: ", 16) == 0);
+}
+
 /* 1 when the reservation settled for f->until, with *ok 1 when as
  * wanted; else 0. */
 static int follow_settled(const struct follow *f, int *ok)
@@ -497,6 +602,10 @@ static int follow_settled(const struct follow *f, int *ok)
 	*ok = 0;
 	if (f->until == RSV_UNTIL_ACTIVE) {
 		*ok = strcmp(s, "active") == 0;
+		/* An expired one settles once its capacity is back (its job
+		 * undone or torn down), or its teardown failed. */
+		if (strcmp(s, "expired") == 0)
+			return f->returned || teardown_failed(f);
 		return strcmp(s, "pending") != 0;
 	}
 	if (released || strcmp(s, "failed") == 0) {
@@ -520,6 +629,15 @@ static int follow_settled(const struct follow *f, int *ok)
  * service posted: from now on the teardown is followed. */
 static void follow_switch(struct follow *f)
 {
+	if (f->until == RSV_UNTIL_ACTIVE && !f->teardown && f->release_job &&
+	    strcmp(f->state, "expired") == 0) {
+		/* A fulfilment that completed after the TTL: the teardown
+		 * wfp-reservation posted gives the capacity back. */
+		f->teardown = 1;
+		f->lk = wfp_key_log(wfp_client_tag(f->cl), f->rjob);
+		f->log_last[0] = '\0';
+		return;
+	}
 	if (f->until != RSV_UNTIL_CANCELLED ||
 	    strcmp(f->state, "active") != 0 || !f->release_job || !f->asked)
 		return;
@@ -547,6 +665,8 @@ static int follow_end(struct follow *f, int ok)
 		cli_print_json(o);
 	} else
 		printf("%s %s\n", f->id, f->state);
+	/* stdout first: piped, the lines keep their order */
+	fflush(stdout); /* errors are reported at exit (cli_output_done) */
 	if (ok)
 		return EXIT_OK;
 	cli_text_cut(f->error, RSV_ERROR_WIDTH, cut, sizeof(cut));
@@ -556,8 +676,34 @@ static int follow_end(struct follow *f, int ok)
 				 "reservation %s became active before the "
 				 "release took effect; release it again",
 				 f->id);
+	if (teardown_failed(f))
+		return cli_error(EXIT_FAIL,
+				 "reservation %s is %s: %s; run `wfp rsv "
+				 "release %s` again",
+				 f->id, f->state, cut, f->id);
+	if (strcmp(f->state, "expired") == 0)
+		return cli_error(EXIT_FAIL,
+				 "reservation %s expired: %s; its capacity "
+				 "is back",
+				 f->id, cut[0] ? cut : "TTL over");
+	if (strcmp(f->state, "failed") == 0)
+		return cli_error(EXIT_FAIL, "reservation %s failed%s%s", f->id,
+				 cut[0] ? ": " : "", cut);
 	return cli_error(EXIT_FAIL, "reservation %s is %s%s%s", f->id, f->state,
 			 cut[0] ? ": " : "", cut);
+}
+
+/* The time ran out: one line naming what is left. Returns 3. */
+static int follow_timeout(const struct follow *f, long long timeout_ms)
+{
+	if (strcmp(f->state, "expired") == 0 && !f->returned)
+		return cli_error(EXIT_NOTHING,
+				 "reservation %s expired; its job is being "
+				 "undone, capacity comes back when it ends "
+				 "(not yet after %lld ms)",
+				 f->id, timeout_ms);
+	return cli_error(EXIT_NOTHING, "reservation %s still %s after %lld ms",
+			 f->id, f->state, timeout_ms);
 }
 
 /* Waits up to wait_ms for a new event or log entry (any: the state is
@@ -612,10 +758,7 @@ static int follow_loop(struct follow *f, long long timeout_ms)
 		if (follow_settled(f, &ok))
 			return follow_end(f, ok);
 		if (left <= 0)
-			return cli_error(EXIT_NOTHING,
-					 "reservation %s still %s after %lld "
-					 "ms",
-					 f->id, f->state, timeout_ms);
+			return follow_timeout(f, timeout_ms);
 		if (follow_wait(f, left < poll ? left : poll) != 0)
 			return EXIT_FAIL;
 	}
@@ -654,7 +797,8 @@ static int follow_init(struct follow *f, const char *job,
 		return -1;
 	f->st = wfp_rsv_progress_new(f->plan);
 	f->shown = calloc((size_t)f->plan->nitems + 1, sizeof(*f->shown));
-	if (f->st == NULL || f->shown == NULL)
+	f->note = calloc((size_t)f->plan->nitems + 1, sizeof(*f->note));
+	if (f->st == NULL || f->shown == NULL || f->note == NULL)
 		return cli_error(EXIT_FAIL, "out of memory"), -1;
 	f->teardown = f->until == RSV_UNTIL_RELEASED;
 	f->ev = wfp_key_events(tag);
@@ -690,5 +834,6 @@ int rsv_follow(struct cli *c, struct wfp_client *cl, const char *id,
 		wfp_rsv_progress_free(f.plan, f.st);
 	wfp_rsv_free(f.plan);
 	free(f.shown);
+	free(f.note);
 	return rc;
 }

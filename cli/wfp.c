@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "wfp/log.h"
+#include "wfp/rsv.h"
 #include "wfp/util.h"
 
 /* One line of the usage: the noun it belongs to and the text. */
@@ -54,26 +55,35 @@ static const struct usage_line usage_lines[] = {
     {"lock", "  wfp lock show NAME                     holder, fence, time "
 	     "left, waiters (never the token)"},
     {"lock", "  wfp lock list                          every held lock"},
-    {"pool",
-     "  wfp pool set NAME --capacity N         create a pool or set its "
-     "capacity (never below what is used: INUSE)"},
+    {"pool", "  wfp pool set NAME --capacity N         create a pool or set "
+	     "its capacity\n"
+	     "                                         (never below what is "
+	     "used: INUSE)"},
     {"pool", "  wfp pool show NAME [--limit N]         capacity, used, free, "
-	     "reservations and the first N holders"},
+	     "reservations and the\n"
+	     "                                         first N holders"},
     {"pool", "  wfp pool list [--limit N]              every pool: NAME "
-	     "CAPACITY USED FREE RESERVATIONS"},
-    {"rsv", "  wfp rsv create FILE.json [--id ID] [--wait] [--timeout MS]   "
-	    "checks the file, creates it,\n"
-	    "                                         prints its id; --wait: "
-	    "each item's phase until active (exit 0),\n"
-	    "                                         failed or expired (1)"},
+	     "CAPACITY USED FREE\n"
+	     "                                         RESERVATIONS"},
+    {"rsv",
+     "  wfp rsv create FILE.json [--id ID] [--wait] [--timeout MS]\n"
+     "                                         checks the file, creates "
+     "it, prints its id;\n"
+     "                                         --wait: each item's phase "
+     "until active (exit 0),\n"
+     "                                         failed or expired (1)"},
     {"rsv", "  wfp rsv show ID                        fields, pools and each "
-	    "item's phase, running, failed and undo steps"},
+	    "item's phase, running,\n"
+	    "                                         failed and undo steps"},
     {"rsv", "  wfp rsv list [--state S] [--limit N]   reservations of one "
-	    "state or all (S: pending active failed\n"
-	    "                                         released expired)"},
-    {"rsv", "  wfp rsv release ID [--wait] [--timeout MS]   tear it down "
-	    "(a pending one: cancel); --wait: until\n"
-	    "                                         released (exit 0)"},
+	    "state or all\n"
+	    "                                         (S: pending active "
+	    "failed released expired)"},
+    {"rsv", "  wfp rsv release ID [--wait] [--timeout MS]\n"
+	    "                                         tear it down (a pending "
+	    "one: cancel);\n"
+	    "                                         --wait: until released "
+	    "(exit 0)"},
     {"executor", "  wfp executor list                      executors with a "
 		 "beat in the last 10 s: jobs, running tasks, last beat"},
     {"status", "  wfp status                             jobs per state, "
@@ -87,6 +97,13 @@ static const char usage_tail[] =
     "--visibility-ms\n"
     "  --retention-ms --timeout-ms. Exit: 0 ok, 1 failed, 2 bad usage or\n"
     "  input, 3 nothing happened in time.\n";
+
+/* The tail of nouns that have no use for --visibility-ms and
+ * --retention-ms (settings of the board's jobs). */
+static const char usage_tail_short[] =
+    "Settings (also WFP_* variables): --redis URL --prefix P --timeout-ms.\n"
+    "Exit: 0 ok, 1 failed, 2 bad usage or input, 3 nothing happened in "
+    "time.\n";
 
 /* Returns 1 when noun has lines in the usage. */
 static int usage_has(const char *noun)
@@ -117,7 +134,9 @@ int cli_usage(const char *noun, int status)
 		if (noun[0] == '\0' || strcmp(usage_lines[i].noun, noun) == 0)
 			fprintf(out, "%s\n", usage_lines[i].text);
 	}
-	fputs(usage_tail, out);
+	fputs(noun[0] == '\0' || strcmp(noun, "job") == 0 ? usage_tail
+							  : usage_tail_short,
+	      out);
 	return status;
 }
 
@@ -306,10 +325,35 @@ int cli_status_of(const char *why)
 	return EXIT_FAIL;
 }
 
+/* The name in "NOPOOL pool 'NAME' does not exist" into out (n bytes):
+ * 1, or 0 when why is not that. */
+static int nopool_name(const char *why, char *out, size_t n)
+{
+	static const char head[] = "NOPOOL pool '";
+	const char *end;
+
+	if (strncmp(why, head, sizeof(head) - 1) != 0)
+		return 0;
+	why += sizeof(head) - 1;
+	end = strchr(why, '\'');
+	if (end == NULL || (size_t)(end - why) >= n ||
+	    strcmp(end, "' does not exist") != 0)
+		return 0;
+	memcpy(out, why, (size_t)(end - why));
+	out[end - why] = '\0';
+	return 1;
+}
+
 int cli_failed(struct wfp_client *cl)
 {
 	const char *why = wfp_client_error(cl);
+	char pool[WFP_POOL_NAME_MAX];
 
+	if (nopool_name(why, pool, sizeof(pool)))
+		return cli_error(cli_status_of(why),
+				 "%s; create it with `wfp pool set %s "
+				 "--capacity N`",
+				 why, pool);
 	return cli_error(cli_status_of(why), "%s", why);
 }
 

@@ -32,7 +32,7 @@ if seen then return { seen.state, seen.job, seen.action } end
 local h = K.rsv(id)
 local f = redis.call('HMGET', h, 'state', 'job', 'release_job', 'releases',
   'returned_at', 'name', 'max_attempts', 'release_requested')
-if not f[1] then fail('NORSV reservation ' .. id .. ' does not exist') end
+if not f[1] then fail('NORSV reservation ' .. quoted(id) .. ' does not exist') end
 local state, job = f[1], f[2]
 local returned = f[5] and f[5] ~= ''
 

@@ -36,6 +36,7 @@ code_of "rsv show of no reservation" 1 "$WFP" rsv show nosuch
 ok "says NORSV" grep -q "^wfp: NORSV reservation 'nosuch' does not exist" "$TMP/err"
 code_of "pool show of no pool" 1 "$WFP" pool show nosuch
 ok "says NOPOOL" grep -q "^wfp: NOPOOL " "$TMP/err"
+ok "NOPOOL says how to fix it" grep -qx "wfp: NOPOOL pool 'nosuch' does not exist; create it with \`wfp pool set nosuch --capacity N\`" "$TMP/err"
 held=$("$WFP" lock acquire nr --owner a --ttl 5000 --json)
 # --timeout-ms bounds each Redis command too: 1000 ms leaves a loaded
 # machine time to answer the direct attempt before the request.
@@ -215,6 +216,13 @@ for noun in job lock executor pool rsv; do
   ok "wfp $noun alone prints its usage on stderr" grep -q "^  wfp $noun " "$TMP/err"
   ok "wfp $noun alone: nothing on stdout" test ! -s "$TMP/out"
 done
+# pool and rsv take no board settings; their help lines fit 96 columns.
+for noun in pool rsv; do
+  "$WFP" $noun --help >"$TMP/out"
+  ok "wfp $noun --help: no --visibility-ms/--retention-ms" bash -c "! grep -Eq -- '--(visibility|retention)-ms' '$TMP/out'"
+  eq "wfp $noun --help: lines of at most 96 characters" "$(awk 'length > 96' "$TMP/out")" ""
+done
+ok "wfp job --help keeps --visibility-ms" grep -q -- "--visibility-ms" <<<"$("$WFP" job --help)"
 code_of "lock unknown verb" 2 "$WFP" lock explode
 eq "unknown verb named, no trailing space" "$(cat "$TMP/err")" \
   "wfp: unknown verb 'lock explode' (try: wfp lock --help)"

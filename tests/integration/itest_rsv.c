@@ -1463,7 +1463,7 @@ static void test_badarg(void **state)
 		"NORSV reservation r9 does not exist");
 	nosuch[3] = "";
 	refused(WFP_LUA_RSV_RELEASE, 4, nosuch,
-		"NORSV reservation r9 does not exist");
+		"NORSV reservation 'r9' does not exist");
 }
 
 /* lib.lua's K table builds the same reservation keys as common/keys.c. */

@@ -29,6 +29,21 @@ cat >"$classes/box.json" <<EOF
  "acquire": {"plugin": "fail", "args": {"reason": "no power"}},
  "poweroff": $noop, "unconfigure": $noop, "unreserve": $noop}
 EOF
+# "flaky" fails its first configure and is retried; "sticky" cannot be
+# destroyed; "lateundo" outlives a 1 s TTL and takes 2 s to undo.
+cat >"$classes/flaky.json" <<EOF
+{"reserve": $noop, "configure": {"plugin": "fail", "args": {"reason": "flaky"}},
+ "acquire": $noop, "destroy": $noop, "retry": {"attempts": 2, "backoff_ms": 50}}
+EOF
+cat >"$classes/sticky.json" <<EOF
+{"reserve": $noop, "configure": $noop, "acquire": $noop,
+ "destroy": {"plugin": "fail", "args": {"reason": "stuck"}}}
+EOF
+cat >"$classes/lateundo.json" <<EOF
+{"reserve": $noop, "configure": $noop,
+ "acquire": {"plugin": "sleep", "args": {"ms": 2500}},
+ "destroy": {"plugin": "sleep", "args": {"ms": 2000}}}
+EOF
 
 start_board
 start_executor x1
@@ -141,7 +156,7 @@ eq "failing create --wait: exit 1" "$code" 1
 eq "failing create --wait: the id" "$(head -1 "$TMP/out")" broken-1
 eq "failing create --wait: last line" "$(tail -1 "$TMP/out")" "broken-1 failed"
 ok "failing create --wait: one line" one_line "$TMP/err"
-ok "failing create --wait: names the failure" grep -q "^wfp: reservation broken-1 is failed: .*no power" "$TMP/err"
+ok "failing create --wait: names the failure" grep -q "^wfp: reservation broken-1 failed: .*no power" "$TMP/err"
 ok "failing create --wait: box failed at acquire" grep -Eq '^\+[0-9.]+s +box +configured; failed: acquire' "$TMP/out"
 j=$("$WFP" rsv show broken-1 --json)
 eq "failed: state" "$(jq -r .state <<<"$j")" failed
@@ -168,6 +183,8 @@ ok "create of an existing id: EXISTS" grep -q "^wfp: EXISTS " "$TMP/err"
 "$WFP" rsv release web-json --wait --timeout 30000 --json >"$TMP/out" 2>"$TMP/err" || true
 eq "release --wait --json: the end" "$(tail -1 "$TMP/out" | jq -c '[.type, .id, .state]')" '["rsv","web-json","released"]'
 ok "release --wait --json: item lines" jqe '[inputs] | map(select(.type == "item")) | length > 0' -n <"$TMP/out"
+eq "release --wait --json: item members in the README's order" "$(grep '"type":"item"' "$TMP/out" | head -1 | jq -c 'keys_unsorted')" \
+  '["type","id","item","sub","pool","amount","class","phase","reached","undo","running","failed","outputs"]'
 
 # --- Bad files: exit 2 with the parser's message, nothing sent.
 printf '{"name": "x", "colour": "red", "items": [{"name": "a", "pool": "ips", "amount": 1, "class": "ip"}]}' >"$TMP/unknown.json"
@@ -200,7 +217,75 @@ for verb in show release; do
   eq "rsv $verb of no reservation: 1" "$code" 1
   ok "rsv $verb of no reservation: one line" one_line "$TMP/err"
   ok "rsv $verb of no reservation: NORSV" grep -q "^wfp: NORSV " "$TMP/err"
+  ok "rsv $verb of no reservation: one wording" grep -qx "wfp: NORSV reservation 'nosuch' does not exist" "$TMP/err"
 done
+
+# --- --wait piped: stdout's last line comes before the error line.
+code=0; "$WFP" rsv create "$TMP/bad.json" --wait --timeout 30000 --id broken-2 >"$TMP/both" 2>&1 || code=$?
+eq "failing create --wait piped: exit 1" "$code" 1
+eq "failing create --wait piped: state, then why" "$(tail -2 "$TMP/both" | cut -c1-33)" \
+  "$(printf 'broken-2 failed\nwfp: reservation broken-2 failed:')"
+
+# --- NOPOOL of a create says how to make the pool.
+echo '{"name": "np", "items": [{"name": "a", "pool": "nopool", "amount": 1, "class": "ip"}]}' >"$TMP/np.json"
+code=0; "$WFP" rsv create "$TMP/np.json" >/dev/null 2>"$TMP/err" || code=$?
+eq "create on no pool: 1" "$code" 1
+ok "create on no pool: how to fix" grep -qx "wfp: NOPOOL pool 'nopool' does not exist; create it with \`wfp pool set nopool --capacity N\`" "$TMP/err"
+
+# --- A retried attempt shows in --wait.
+"$WFP" pool set flakes --capacity 1 >/dev/null
+echo '{"name": "fl", "items": [{"name": "fx", "pool": "flakes", "amount": 1, "class": "flaky"}]}' >"$TMP/flaky.json"
+code=0; "$WFP" rsv create "$TMP/flaky.json" --id flaky-1 --wait --timeout 30000 >"$TMP/out" 2>"$TMP/err" || code=$?
+eq "flaky create --wait: exit 1" "$code" 1
+ok "flaky create --wait: the retry shown" grep -Eq '^\+[0-9.]+s +fx +configure attempt 1 failed: flaky; retrying$' "$TMP/out"
+code=0; "$WFP" rsv create "$TMP/flaky.json" --id flaky-2 --wait --json --timeout 30000 >"$TMP/out" 2>"$TMP/err" || code=$?
+ok "flaky create --wait --json: a retry object" jqe '[inputs] | map(select(.type == "retry")) | .[0] | .item == "fx" and .task == "fx.configure" and .attempt == 1 and .error == "flaky"' -n <"$TMP/out"
+
+# --- A failed release says what to do.
+"$WFP" pool set sticks --capacity 1 >/dev/null
+echo '{"name": "st", "items": [{"name": "sx", "pool": "sticks", "amount": 1, "class": "sticky"}]}' >"$TMP/sticky.json"
+"$WFP" rsv create "$TMP/sticky.json" --id sticky-1 --wait --timeout 30000 >/dev/null
+code=0; "$WFP" rsv release sticky-1 --wait --timeout 30000 >"$TMP/out" 2>"$TMP/err" || code=$?
+eq "failed release: exit 1" "$code" 1
+ok "failed release: run it again" grep -Eq '^wfp: reservation sticky-1 is active: release failed: .*stuck.*; run `wfp rsv release sticky-1` again$' "$TMP/err"
+
+# --- create --wait of one that expires waits until its capacity is back.
+"$WFP" pool set late --capacity 1 >/dev/null
+echo '{"name": "lt", "ttl_ms": 1000, "items": [{"name": "lx", "pool": "late", "amount": 1, "class": "lateundo"}]}' >"$TMP/late.json"
+code=0; "$WFP" rsv create "$TMP/late.json" --id late-1 --wait --timeout 30000 >"$TMP/out" 2>"$TMP/err" || code=$?
+used=$(rcli HGET "$tag:pool:late" used)
+eq "expired create --wait: exit 1" "$code" 1
+eq "expired create --wait: capacity back when it ends" "$used" 0
+ok "expired create --wait: returned_at set" test -n "$(rcli HGET "$tag:rsv:late-1" returned_at)"
+ok "expired create --wait: says so" grep -Eq '^wfp: reservation late-1 expired: .*; its capacity is back$' "$TMP/err"
+eq "expired create --wait: last line" "$(tail -1 "$TMP/out")" "late-1 expired"
+
+# --- Tables sized from the data: a 40-character id, long names.
+"$WFP" pool set a-rather-long-pool-name.example --capacity 1000000 >/dev/null
+id40=this-is-a-rather-long-reservation-id-40c
+cat >"$TMP/long.json" <<EOF
+{"name": "web-long", "items": [{"name": "ip", "pool": "ips", "amount": 1, "class": "ip"}],
+ "reservations": [{"name": "a-long-sub-reservation-name",
+   "items": [{"name": "dns", "pool": "a-rather-long-pool-name.example", "amount": 12345, "class": "ip"}]}]}
+EOF
+"$WFP" rsv create "$TMP/long.json" --id "$id40" --wait --timeout 30000 >/dev/null
+"$WFP" rsv list >"$TMP/list.txt"
+eq "list: STATE column aligned with a 40-character id" \
+  "$(awk 'NR == 1 { c = index($0, "STATE") } NR > 1 { print (substr($0, c, 1) != " " && substr($0, c - 1, 1) == " ") ? "ok" : "bad: " $0 }' "$TMP/list.txt" | sort -u)" ok
+"$WFP" rsv show "$id40" >"$TMP/show.txt"
+eq "show: STATE column aligned with long sub and pool names" \
+  "$(awk '/^ITEM / { c = index($0, "STATE"); next } c { print substr($0, c, 8) == "acquired" ? "ok" : "bad: " $0 }' "$TMP/show.txt" | sort -u)" ok
+ok "show: the long pool name whole" grep -q " a-rather-long-pool-name.example  *12345 " "$TMP/show.txt"
+ok "show of an active one: no expires_at" bash -c "! grep -q '^expires_at' '$TMP/show.txt'"
+"$WFP" pool list >"$TMP/list.txt"
+eq "pool list: every line as long (numbers right-aligned)" "$(awk '{ print length }' "$TMP/list.txt" | sort -u | wc -l)" 1
+ok "pool list: no wide gap after a name" grep -Eq '^ips +4 ' "$TMP/list.txt"
+ok "pool list: the long name, then its capacity" grep -q "^a-rather-long-pool-name.example  *1000000 " "$TMP/list.txt"
+"$WFP" pool show ips >"$TMP/show.txt"
+ok "pool show: holder, amount, since as time ago" grep -Eq "^$id40 +1 [0-9][0-9hm.]*s ago$" "$TMP/show.txt"
+eq "pool show: AMOUNT right-aligned" \
+  "$(awk '/^HOLDER / { e = index($0, "AMOUNT") + 5; next } e { print (substr($0, e, 1) ~ /[0-9]/ && substr($0, e + 1, 1) == " ") ? "ok" : "bad: " $0 }' "$TMP/show.txt" | sort -u)" ok
+"$WFP" rsv release "$id40" --wait --timeout 30000 >/dev/null
 
 # --- On a terminal --wait redraws the items in place (a slow acquire,
 # so that it draws more than once).

@@ -119,7 +119,7 @@ refused "an unknown key" "unknown key 'colour'" r8 "$(rsv_file p "[$(item x cpus
 eq "nothing taken by refusals" "$(pool_field cpus used)" 0
 rc=0; "$REQ" release id=nosuch 2>"$TMP/err.txt" || rc=$?
 eq "releasing an unknown reservation is refused" "$rc" 1
-ok "it says NORSV" grep -q "^NORSV reservation nosuch does not exist" "$TMP/err.txt"
+ok "it says NORSV" grep -q "^NORSV reservation 'nosuch' does not exist" "$TMP/err.txt"
 
 # Bad bodies are dead-lettered with a reason.
 req="$tag:svc:reservation:requests"
