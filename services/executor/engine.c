@@ -718,13 +718,17 @@ static int inputs_fill(json_t *env, struct wfp_engine_inputs *out)
 }
 
 /* 1 when task's inputs differ from env: a dep has outputs, it has inputs
- * of its own, or it is a revert with outputs of its own. */
+ * of its own, or it is a revert with outputs of its own or of a task
+ * that depends on it. */
 static int inputs_own(const struct wfp_engine *e, int task, int revert)
 {
 	const struct wfp_wf_task *wt = &e->wf->tasks[task];
 
 	if (wt->ninputs > 0 || (revert && e->t[task].outputs))
 		return 1;
+	for (int i = 0; revert && i < wt->nnext; i++)
+		if (e->t[wt->next[i]].outputs)
+			return 1;
 	for (int i = 0; i < wt->ndeps; i++)
 		if (e->t[wt->deps[i]].outputs)
 			return 1;
@@ -757,7 +761,9 @@ static void env_add_outputs(json_t *env, const char *outputs)
 
 /* Task's inputs, filled from the highest precedence down: its own
  * inputs (what its workflow says of it beats anything a program
- * printed), (revert) its own outputs, the outputs of its direct deps
+ * printed), (revert) its own outputs, then (revert) the outputs of the
+ * tasks that depend on it directly (the last first), the outputs of its
+ * direct deps
  * (the last dep first), then env (payload.inputs and outputs applied so
  * far); or NULL when memory runs out. */
 static json_t *inputs_env(const struct wfp_engine *e, int task, int revert)
@@ -773,8 +779,13 @@ static json_t *inputs_env(const struct wfp_engine *e, int task, int revert)
 		env_add(env, wt->inputs[i].name, v);
 		json_decref(v);
 	}
-	if (revert)
+	if (revert) {
 		env_add_outputs(env, e->t[task].outputs);
+		/* what was built on it (a reservation item's later steps,
+		 * whose own reverts may be none: its destroy needs them) */
+		for (int i = wt->nnext - 1; i >= 0; i--)
+			env_add_outputs(env, e->t[wt->next[i]].outputs);
+	}
 	for (int i = wt->ndeps - 1; i >= 0; i--)
 		env_add_outputs(env, e->t[wt->deps[i]].outputs);
 	json_object_foreach(e->env, k, v)

@@ -7,7 +7,9 @@
 # in); configure's outputs win over reserve's on a clash; and a revert
 # takes the task's own inputs above its own recorded outputs, so a
 # reserve printing {"rsv_item": "other"} never makes its revert act on
-# item "other". The teardown of a released reservation sees the same.
+# item "other". The teardown of a released reservation sees the same. A
+# destroy class's destroy (the revert of reserve, run in a rollback)
+# sees what its own item's acquire printed, not the item applied last.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rsv_lib.bash"
 
@@ -24,6 +26,13 @@ jq -n --argjson r "$(sh_act 'sleep "$WFP_IN_rdelay"; printf '\''{"res_id": "%s-r
   --argjson x "$(sh_act "$seen.unreserve\"")" \
   '{reserve: $r, configure: $c, acquire: $a, poweroff: $p,
     unconfigure: $u, unreserve: $x}' >"$CLASSES/tag.json"
+# dtag: reserve waits rdelay; acquire prints vm ITEM-vm, or fails when
+# fail is 1; destroy writes "vm rsv_item" to $WFP_IN_dir/ITEM.destroy.
+jq -n --argjson r "$(sh_act 'sleep "$WFP_IN_rdelay"')" \
+  --argjson c "$(sh_act 'true')" \
+  --argjson a "$(sh_act '[ "$WFP_IN_fail" = 1 ] && exit 3; printf '\''{"vm": "%s-vm"}\n'\'' "$WFP_IN_rsv_item"')" \
+  --argjson x "$(sh_act 'echo "$WFP_IN_vm $WFP_IN_rsv_item" >"$WFP_IN_dir/$WFP_IN_rsv_item.destroy"')" \
+  '{reserve: $r, configure: $c, acquire: $a, destroy: $x}' >"$CLASSES/dtag.json"
 start_board
 at_exit stop_reservation
 start_reservation WFP_CLASSES_DIR="$CLASSES"
@@ -80,4 +89,20 @@ for it in t1 t2; do
   done
 done
 eq "r: nothing acted on item 'other'" "$(ls "$d" | grep -c '^other\.' || true)" 0
+
+# 3. destroy classes in a rollback: d1 acquires first, d2 later (its vm
+# the newest output of any item), d3 fails; d1's destroy needs d1-vm.
+d="$OUT/d"
+mkdir -p "$d"
+f=$(rsv_file dd "[$(item d1 cpus 1 dtag "$(args "$d" 0 0)"),
+  $(item d2 cpus 1 dtag "$(args "$d" 0.5 0)"),
+  $(item d3 cpus 1 dtag "$(args "$d" 1.2 0 1)")]")
+create dd "$f" >/dev/null
+ok "dd failed" wait_rsv dd failed 30
+eq "d2 acquired after d1" \
+  "$(log_states dd.fulfil | tr ' ' '\n' | grep -E '^d[12].acquire:applied' | tr '\n' ' ')" \
+  "d1.acquire:applied d2.acquire:applied "
+for it in d1 d2; do
+  eq "dd: $it.destroy got its own acquire's vm" "$(seen_by "$d" "$it" destroy)" "$it-vm $it"
+done
 finish

@@ -581,6 +581,38 @@ static void test_inputs_precedence(void **state)
 	wf_free(wf);
 }
 
+/* A revert sees what was built on it: the outputs of the tasks that
+ * depend on it directly, above later applies of other tasks (a
+ * reservation item's destroy, the revert of its reserve, needs what its
+ * acquire printed, not another item's); its own outputs stay above. */
+static void test_revert_sees_dependants(void **state)
+{
+	struct wfp_workflow *wf = wf_new(3, "");
+	struct wfp_engine *e;
+	struct wfp_engine_inputs in;
+
+	(void)state;
+	edge(wf, 0, 1);
+	e = wfp_engine_new(wf);
+	wfp_engine_begin(e);
+	assert_int_equal(step(e, 0).task, 0);
+	assert_int_equal(step(e, 0).task, 2);
+	end(e, 0, 1, "{\"x\":\"a\"}", NULL);
+	assert_int_equal(step(e, 0).task, 1);
+	end(e, 1, 1, "{\"k\":\"b\",\"x\":\"b\"}", NULL);
+	end(e, 2, 1, "{\"k\":\"other\"}", NULL); /* applied last */
+	assert_int_equal(wfp_engine_inputs(e, 0, 1, &in), 0);
+	assert_string_equal(input(&in, "k"), "b");
+	assert_string_equal(input(&in, "x"), "a");
+	wfp_engine_inputs_release(&in);
+	/* an apply of a still sees the plain flow (no dependants) */
+	assert_int_equal(wfp_engine_inputs(e, 0, 0, &in), 0);
+	assert_string_equal(input(&in, "k"), "other");
+	wfp_engine_inputs_release(&in);
+	wfp_engine_free(e);
+	wf_free(wf);
+}
+
 /* At the cap of names a task gets, the highest precedence is kept: a
  * task's own inputs are there even when payload.inputs fill the cap. */
 static void test_inputs_cap_keeps_own(void **state)
@@ -645,6 +677,7 @@ int main(void)
 	    cmocka_unit_test(test_replay_rollback_unfinished_fails),
 	    cmocka_unit_test(test_inputs_flow),
 	    cmocka_unit_test(test_inputs_precedence),
+	    cmocka_unit_test(test_revert_sees_dependants),
 	    cmocka_unit_test(test_inputs_cap_keeps_own),
 	    cmocka_unit_test(test_text_clean_and_cut),
 	};
