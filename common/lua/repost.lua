@@ -22,9 +22,11 @@ if not f[1] then fail('NOJOB job ' .. id .. ' does not exist') end
 -- A reservation's job (ID.fulfil, ID.release.N of a reservation that
 -- exists) is wfp-reservation's: run again by hand, its effects would be
 -- tracked by no reservation.
-local rid = string.match(id, '^(.+)%.fulfil$')
-  or string.match(id, '^(.+)%.release%.%d+$')
-if rid and redis.call('EXISTS', K.rsv(rid)) == 1 then
+local rid, n = string.match(id, '^(.+)%.release%.(%d+)$')
+if not rid then rid = string.match(id, '^(.+)%.fulfil$') end
+local r = rid and redis.call('HMGET', K.rsv(rid), 'job', 'releases')
+if r and (r[1] == id or (n and r[2] and tonumber(n) >= 1
+    and tonumber(n) <= (tonumber(r[2]) or 0))) then
   fail('STATE job ' .. id .. ' belongs to reservation ' .. rid
     .. ': use wfp rsv release or wfp rsv create, not a repost')
 end

@@ -25,4 +25,12 @@ eq "cpus used 3" "$(pool_field cpus used)" 3
 read -r cid tok _ < <("$WFP" job claim --owner me) || fail "claim q9"
 "$WFP" job complete q9.fulfil "$tok" >/dev/null || fail "complete q9.fulfil"
 ok "a look-alike job reposts" "$WFP" job repost q9.fulfil
+read -r cid tok _ < <("$WFP" job claim --owner me) || fail "claim q9 again"
+eq "q9.fulfil claimed again" "$cid" q9.fulfil
+"$WFP" job complete q9.fulfil "$tok" >/dev/null || fail "complete q9.fulfil again"
+# One named like a teardown of p1 that p1 never posted (p1 has none).
+"$WFP" job post "$(job_file lookalike2 "\"id\": \"p1.release.7\"")" >/dev/null || fail "post p1.release.7"
+read -r cid tok _ < <("$WFP" job claim --owner me) || fail "claim p1.release.7"
+"$WFP" job complete p1.release.7 "$tok" >/dev/null || fail "complete p1.release.7"
+ok "a job p1 never posted reposts" "$WFP" job repost p1.release.7
 finish
