@@ -390,6 +390,35 @@ int rsvd_reconciling(const struct rsvd *rd)
 	return n;
 }
 
+/* Keeps id for the next free slot; when the queue is full, the sweep
+ * comes back to it. */
+static void queue_add(struct rsvd *rd, const char *id)
+{
+	if (rd->queue_len == RSVD_QUEUE_MAX)
+		return;
+	wfp_strlcpy(
+	    rd->queue[(rd->queue_head + rd->queue_len) % RSVD_QUEUE_MAX], id,
+	    WFP_RSV_ID_MAX);
+	rd->queue_len++;
+}
+
+/* Starts the reconciles waiting in the queue while slots are free. */
+static void queue_run(struct rsvd *rd)
+{
+	char id[WFP_RSV_ID_MAX];
+	int busy;
+
+	while (rd->queue_len > 0 && !rd->closing && !rd->d->stopping) {
+		if (slot_find(rd, rd->queue[rd->queue_head], &busy) == NULL &&
+		    !busy)
+			return; /* no free slot yet */
+		wfp_strlcpy(id, rd->queue[rd->queue_head], sizeof(id));
+		rd->queue_head = (rd->queue_head + 1) % RSVD_QUEUE_MAX;
+		rd->queue_len--;
+		rsvd_reconcile(rd, id);
+	}
+}
+
 void rsvd_reconcile(struct rsvd *rd, const char *id)
 {
 	int busy;
@@ -398,8 +427,10 @@ void rsvd_reconcile(struct rsvd *rd, const char *id)
 	if (rd->closing || rd->d->stopping)
 		return;
 	s = slot_find(rd, id, &busy);
-	if (s == NULL)
-		return; /* the sweep comes back to it */
+	if (s == NULL) {
+		queue_add(rd, id); /* run when a slot frees */
+		return;
+	}
 	if (busy) {
 		s->again = 1;
 		return;
@@ -432,6 +463,7 @@ static void recon_end(struct recon *rc)
 		return;
 	}
 	s->busy = 0, s->again = 0;
+	queue_run(rd);
 }
 
 /* The fulfilment ended after the TTL (rsv_reconcile.lua left it to the

@@ -29,6 +29,9 @@
 
 /* Reconciles one replica runs at once; more wait for the sweep. */
 #define RSVD_RECONCILE_MAX 64
+/* Reservations waiting for a reconcile slot (job ends that came while
+ * every slot was busy); past this, the sweep comes back to them. */
+#define RSVD_QUEUE_MAX 4096
 
 /* Entries of a task log read per XRANGE. */
 #define RSVD_LOG_PAGE 256
@@ -73,6 +76,8 @@ struct rsvd {
 	int64_t sweep_rank;  /* where the next sweep pass starts */
 	int sweeping;	     /* a sweep ZRANGE in flight */
 	struct rsvd_slot slots[RSVD_RECONCILE_MAX];
+	char queue[RSVD_QUEUE_MAX][WFP_RSV_ID_MAX]; /* a ring of ids */
+	int queue_head, queue_len;
 	/* Expiry of pending reservations. */
 	struct wfp_lease_watch *expiry;
 	int64_t pass_warned_ms; /* monotonic: last "expiry pass refused" */
