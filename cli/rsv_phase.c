@@ -600,12 +600,17 @@ static int follow_settled(const struct follow *f, int *ok)
 		       (strcmp(s, "expired") == 0 && f->returned);
 
 	*ok = 0;
+	/* A teardown that ended other than completed (the one asked for,
+	 * or the one wfp-reservation posted for a fulfilment that completed
+	 * after its TTL or its cancel): nothing more comes in any mode. */
+	if (teardown_failed(f))
+		return 1;
 	if (f->until == RSV_UNTIL_ACTIVE) {
 		*ok = strcmp(s, "active") == 0;
 		/* An expired one settles once its capacity is back (its job
-		 * undone or torn down), or its teardown failed. */
+		 * undone or torn down). */
 		if (strcmp(s, "expired") == 0)
-			return f->returned || teardown_failed(f);
+			return f->returned;
 		return strcmp(s, "pending") != 0;
 	}
 	if (released || strcmp(s, "failed") == 0) {
@@ -625,26 +630,36 @@ static int follow_settled(const struct follow *f, int *ok)
 	return !(f->asked && f->releases == 0);
 }
 
-/* A cancelled reservation that became active and whose teardown the
- * service posted: from now on the teardown is followed. */
-static void follow_switch(struct follow *f)
+/* Follows the log of the teardown in release_job from now on. */
+static void follow_teardown(struct follow *f)
 {
-	if (f->until == RSV_UNTIL_ACTIVE && !f->teardown && f->release_job &&
-	    strcmp(f->state, "expired") == 0) {
-		/* A fulfilment that completed after the TTL: the teardown
-		 * wfp-reservation posted gives the capacity back. */
-		f->teardown = 1;
-		f->lk = wfp_key_log(wfp_client_tag(f->cl), f->rjob);
-		f->log_last[0] = '\0';
-		return;
-	}
-	if (f->until != RSV_UNTIL_CANCELLED ||
-	    strcmp(f->state, "active") != 0 || !f->release_job || !f->asked)
-		return;
-	f->until = RSV_UNTIL_RELEASED;
 	f->teardown = 1;
 	f->lk = wfp_key_log(wfp_client_tag(f->cl), f->rjob);
 	f->log_last[0] = '\0';
+}
+
+/* 1 when the service posted a teardown that f does not follow yet: for
+ * a fulfilment that completed after the TTL (expired), or, for a cancel,
+ * after the release was asked (active, or already released). */
+static int follow_switch(struct follow *f)
+{
+	int expired = strcmp(f->state, "expired") == 0;
+
+	if (f->teardown || !f->release_job)
+		return 0;
+	if (f->until == RSV_UNTIL_ACTIVE && expired) {
+		/* the teardown gives the capacity back */
+		follow_teardown(f);
+		return 1;
+	}
+	if (f->until != RSV_UNTIL_CANCELLED || !f->asked)
+		return 0;
+	if (strcmp(f->state, "active") == 0)
+		f->until = RSV_UNTIL_RELEASED; /* settles when torn down */
+	else if (!expired && strcmp(f->state, "released") != 0)
+		return 0;
+	follow_teardown(f);
+	return 1;
 }
 
 /* The end: "ID STATE" (or {type: "rsv", id, state, error}); when not
