@@ -769,7 +769,10 @@ static int follow_loop(struct follow *f, long long timeout_ms)
 			return EXIT_FAIL;
 		if (follow_drain(f) != 0)
 			return EXIT_FAIL;
-		follow_switch(f);
+		/* the new log's entries so far before settling: a teardown
+		 * that already ended still shows its items */
+		if (follow_switch(f) && follow_drain(f) != 0)
+			return EXIT_FAIL;
 		if (follow_settled(f, &ok))
 			return follow_end(f, ok);
 		if (left <= 0)

@@ -68,5 +68,6 @@ ok "c1: settled, not at the timeout ($took s)" test "$took" -lt 7
 code=0; wait "$c2" || code=$?
 cat "$TMP/c2.out" "$TMP/c2.err" >&2
 eq "c2 create --wait: exit 1" "$code" 1
+ok "c2: the teardown's item line shown" grep -Eq '^\+[0-9.]+s +a +none; undone: destroy$' "$TMP/c2.out"
 eq "c2: last line" "$(tail -1 "$TMP/c2.out")" "c2 expired"
 finish
