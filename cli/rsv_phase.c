@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "wfp/keys.h"
@@ -19,6 +20,9 @@
 #define RSV_RELEASES_READ 1000 /* teardown logs read for phases at most */
 #define RSV_NOTE_WIDTH	  120  /* characters of a retry's error shown */
 #define RSV_NOTE_MAX	  (4 * RSV_NOTE_WIDTH + 160) /* bytes of a retry note */
+/* Bytes of a redrawn line (its text, cut to the terminal's width). */
+#define RSV_LINE_MAX	 (RSV_ITEM_TEXT + RSV_NOTE_MAX + 4 * WFP_NAME_MAX)
+#define RSV_TTY_MIN_COLS 20 /* narrower terminals: lines, not redrawn */
 /* Bytes of the reservation's error kept while following: more than the
  * longest the service writes ("teardown failed: STATE: " and a job's
  * reason of up to WFP_REASON_MAX bytes), so it is never cut. */
@@ -488,20 +492,48 @@ static void print_retry(struct follow *f, int i, const redisReply *entry,
 	printf("%s %-*s %s\n", at, f->name_w, f->plan->items[i].name, note);
 }
 
+/* The columns of the terminal on stdout, or 0 when not known. */
+static int term_cols(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0)
+		return 0;
+	return ws.ws_col;
+}
+
+/* Prints one redrawn line: line cut to cols - 1 characters (UTF-8 kept
+ * whole), so that it never wraps and the cursor moves up by lines. */
+static void redraw_line(const char *line, int cols)
+{
+	char cut[RSV_LINE_MAX + 8];
+	int w = cols > 0 ? cols - 1 : RSV_LINE_MAX;
+
+	if (w < RSV_TTY_MIN_COLS - 1)
+		w = RSV_TTY_MIN_COLS - 1;
+	if (w > RSV_LINE_MAX)
+		w = RSV_LINE_MAX; /* longer than any line */
+	cli_text_cut(line, w, cut, sizeof(cut));
+	printf("\r\033[K%s\n", cut);
+}
+
 /* Redraws the block: "ID STATE +AT", then one line per item. */
 static void redraw(struct follow *f)
 {
-	char text[RSV_ITEM_TEXT], at[32];
+	char text[RSV_ITEM_TEXT], at[32], line[RSV_LINE_MAX];
+	int cols = term_cols();
 
 	if (f->drawn > 0)
 		printf("\033[%dA", f->drawn);
 	follow_at(f, at, sizeof(at));
-	printf("\r\033[K%s %s %s\n", f->id, f->state, at);
+	snprintf(line, sizeof(line), "%s %s %s", f->id, f->state, at);
+	redraw_line(line, cols);
 	for (int i = 0; i < f->plan->nitems; i++) {
 		rsv_item_text(&f->st[i], text, sizeof(text));
-		printf("\r\033[K  %-*s %s%s%s\n", f->name_w,
-		       f->plan->items[i].name, text, f->note[i][0] ? "; " : "",
-		       f->note[i]);
+		snprintf(line, sizeof(line), "  %-*s %s%s%s", f->name_w,
+			 f->plan->items[i].name, text,
+			 f->note[i][0] ? "; " : "", f->note[i]);
+		redraw_line(line, cols);
 	}
 	f->drawn = f->plan->nitems + 1;
 }
@@ -824,7 +856,8 @@ static int follow_init(struct follow *f, const char *job,
 	f->rk = wfp_key_rsv(tag, f->id);
 	wfp_strlcpy(f->ev_last, events_from, sizeof(f->ev_last));
 	f->tty = !f->c->json && isatty(STDOUT_FILENO) &&
-		 f->plan->nitems < RSV_REDRAW_MAX;
+		 f->plan->nitems < RSV_REDRAW_MAX &&
+		 (term_cols() == 0 || term_cols() >= RSV_TTY_MIN_COLS);
 	f->start_us = wfp_mono_us();
 	f->first_at = f->at = -1;
 	for (int i = 0; i < f->plan->nitems; i++) {

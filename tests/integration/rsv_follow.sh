@@ -29,6 +29,17 @@ start_reservation WFP_CLASSES_DIR="$CLASSES"
 at_exit stop_reservation
 "$WFP" pool set p --capacity 10 >/dev/null
 
+# --- On a terminal: lines cut to its width; the retry's note gone once
+# the step failed for good.
+long=an-item-name-much-wider-than-the-terminal-is
+f=$(rsv_file q "[$(item "$long" p 1 quick)]")
+script -qec "stty cols 30 rows 40; '$WFP' rsv create '$f' --id t1 --wait --timeout 30000" "$TMP/tty1.out" >/dev/null
+ok "tty: ends active" grep -q "^t1 active" "$TMP/tty1.out"
+# shown: the redrawn lines (between "\r\033[K" and the line's end)
+shown() { sed 's/\x1b\[[0-9]*A//g' "$1" | tr '\r' '\n' | sed -n 's/^\x1b\[K//p'; }
+eq "tty: no redrawn line wider than 29" "$(shown "$TMP/tty1.out" | awk 'length > 29' | head -3)" ""
+shown "$TMP/tty1.out" >"$TMP/tty1.lines"
+ok "tty: the item's line cut" grep -qx '  an-item-name-much-wider-...' "$TMP/tty1.lines"
 # --- c2: create --wait whose fulfilment completes after the TTL and
 # whose teardown ended before the follow saw it posted; c1: a release of
 # a pending one whose late teardown failed.
