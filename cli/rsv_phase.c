@@ -361,6 +361,7 @@ struct follow {
 	int asked;		    /* release_requested */
 	long long releases;	    /* teardowns posted so far */
 	char (*note)[RSV_NOTE_MAX]; /* per item: its last retried attempt */
+	int *note_run; /* per item: the step the retry runs (see note_over) */
 };
 
 /* Copies item i's state into what it showed; 1 when that changed. */
@@ -468,7 +469,15 @@ static void print_retry(struct follow *f, int i, const redisReply *entry,
 	int64_t attempt = 0;
 	char at[32];
 
+	const char *dot = task ? strrchr(task->str, '.') : NULL;
+	const redisReply *state = cli_flat_get(entry, "state");
+
 	wfp_strlcpy(f->note[i], note, sizeof(f->note[i]));
+	/* an apply is tried again as the same step; a revert's step is
+	 * known when it runs */
+	f->note_run[i] = dot && state && strcmp(state->str, "apply-failed") == 0
+			     ? wfp_rsv_step_parse(dot + 1)
+			     : -2;
 	if (f->tty)
 		return;
 	if (f->c->json) {
@@ -538,6 +547,35 @@ static void redraw(struct follow *f)
 	f->drawn = f->plan->nitems + 1;
 }
 
+/* The item whose final entry entry is (its task's last attempt), or
+ * -1. */
+static int final_item(const struct follow *f, const redisReply *entry)
+{
+	const redisReply *task = cli_flat_get(entry, "task");
+	const redisReply *fin = cli_flat_get(entry, "final");
+
+	if (task == NULL || fin == NULL || strcmp(fin->str, "1") != 0)
+		return -1;
+	return task_item(f->plan, task->str);
+}
+
+/* 1 when item i's change from was ends the retry its note tells of: its
+ * phase, failed step or undone steps changed, or a step other than the
+ * retried one runs (note_run: that step, -2 until it is known). */
+static int note_over(struct follow *f, int i, const struct shown *was)
+{
+	const struct shown *now = &f->shown[i];
+
+	if (was->phase != now->phase || was->failed != now->failed ||
+	    was->undone != now->undone)
+		return 1;
+	if (now->running < 0 || now->running == was->running)
+		return 0;
+	if (f->note_run[i] == -2)
+		f->note_run[i] = now->running; /* the next attempt */
+	return now->running != f->note_run[i];
+}
+
 /* After each log entry: prints the items that changed (lines, JSON), or
  * marks the block for a redraw. */
 static void follow_after(void *arg, const redisReply *entry)
@@ -549,13 +587,17 @@ static void follow_after(void *arg, const redisReply *entry)
 	f->at = entry_at(entry);
 	if (f->first_at < 0)
 		f->first_at = f->at;
-	for (int i = 0; i < f->plan->nitems; i++) {
-		int phase = f->shown[i].phase;
+	int fin = final_item(f, entry);
 
+	for (int i = 0; i < f->plan->nitems; i++) {
+		struct shown was = f->shown[i];
+
+		if (i == fin)
+			f->note[i][0] = '\0'; /* its last attempt: no retry */
 		if (!shown_update(f, i))
 			continue;
-		if (phase != f->shown[i].phase)
-			f->note[i][0] = '\0'; /* the retried step got past */
+		if (note_over(f, i, &was))
+			f->note[i][0] = '\0'; /* the retried step is over */
 		if (!f->tty && i != r)
 			print_change(f, i); /* a retry: its note says it */
 	}
@@ -848,7 +890,9 @@ static int follow_init(struct follow *f, const char *job,
 	f->st = wfp_rsv_progress_new(f->plan);
 	f->shown = calloc((size_t)f->plan->nitems + 1, sizeof(*f->shown));
 	f->note = calloc((size_t)f->plan->nitems + 1, sizeof(*f->note));
-	if (f->st == NULL || f->shown == NULL || f->note == NULL)
+	f->note_run = calloc((size_t)f->plan->nitems + 1, sizeof(int));
+	if (f->st == NULL || f->shown == NULL || f->note == NULL ||
+	    f->note_run == NULL)
 		return cli_error(EXIT_FAIL, "out of memory"), -1;
 	f->teardown = f->until == RSV_UNTIL_RELEASED;
 	f->ev = wfp_key_events(tag);
@@ -886,5 +930,6 @@ int rsv_follow(struct cli *c, struct wfp_client *cl, const char *id,
 	wfp_rsv_free(f.plan);
 	free(f.shown);
 	free(f.note);
+	free(f.note_run);
 	return rc;
 }

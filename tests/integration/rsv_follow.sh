@@ -40,6 +40,13 @@ shown() { sed 's/\x1b\[[0-9]*A//g' "$1" | tr '\r' '\n' | sed -n 's/^\x1b\[K//p';
 eq "tty: no redrawn line wider than 29" "$(shown "$TMP/tty1.out" | awk 'length > 29' | head -3)" ""
 shown "$TMP/tty1.out" >"$TMP/tty1.lines"
 ok "tty: the item's line cut" grep -qx '  an-item-name-much-wider-...' "$TMP/tty1.lines"
+f=$(rsv_file fl "[$(item fx p 1 flaky)]")
+script -qec "stty cols 200 rows 40; '$WFP' rsv create '$f' --id t2 --wait --timeout 30000" "$TMP/tty2.out" >/dev/null || true
+ok "tty: the retry shown" bash -c "tr '\r' '\n' <'$TMP/tty2.out' | grep -q 'configure attempt 1 failed: flaky; retrying'"
+ok "tty: the failed step drawn" bash -c "tr '\r' '\n' <'$TMP/tty2.out' | grep -q 'failed: configure'"
+eq "tty: no retry note once it failed for good" \
+  "$(tr '\r' '\n' <"$TMP/tty2.out" | grep 'failed: configure' | grep retrying | head -2)" ""
+
 # --- c2: create --wait whose fulfilment completes after the TTL and
 # whose teardown ended before the follow saw it posted; c1: a release of
 # a pending one whose late teardown failed.
