@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "wfp/keys.h"
@@ -19,6 +20,9 @@
 #define RSV_RELEASES_READ 1000 /* teardown logs read for phases at most */
 #define RSV_NOTE_WIDTH	  120  /* characters of a retry's error shown */
 #define RSV_NOTE_MAX	  (4 * RSV_NOTE_WIDTH + 160) /* bytes of a retry note */
+/* Bytes of a redrawn line (its text, cut to the terminal's width). */
+#define RSV_LINE_MAX	 (RSV_ITEM_TEXT + RSV_NOTE_MAX + 4 * WFP_NAME_MAX)
+#define RSV_TTY_MIN_COLS 20 /* narrower terminals: lines, not redrawn */
 /* Bytes of the reservation's error kept while following: more than the
  * longest the service writes ("teardown failed: STATE: " and a job's
  * reason of up to WFP_REASON_MAX bytes), so it is never cut. */
@@ -357,6 +361,7 @@ struct follow {
 	int asked;		    /* release_requested */
 	long long releases;	    /* teardowns posted so far */
 	char (*note)[RSV_NOTE_MAX]; /* per item: its last retried attempt */
+	int *note_run; /* per item: the step the retry runs (see note_over) */
 };
 
 /* Copies item i's state into what it showed; 1 when that changed. */
@@ -464,7 +469,15 @@ static void print_retry(struct follow *f, int i, const redisReply *entry,
 	int64_t attempt = 0;
 	char at[32];
 
+	const char *dot = task ? strrchr(task->str, '.') : NULL;
+	const redisReply *state = cli_flat_get(entry, "state");
+
 	wfp_strlcpy(f->note[i], note, sizeof(f->note[i]));
+	/* an apply is tried again as the same step; a revert's step is
+	 * known when it runs */
+	f->note_run[i] = dot && state && strcmp(state->str, "apply-failed") == 0
+			     ? wfp_rsv_step_parse(dot + 1)
+			     : -2;
 	if (f->tty)
 		return;
 	if (f->c->json) {
@@ -488,22 +501,79 @@ static void print_retry(struct follow *f, int i, const redisReply *entry,
 	printf("%s %-*s %s\n", at, f->name_w, f->plan->items[i].name, note);
 }
 
+/* The columns of the terminal on stdout, or 0 when not known. */
+static int term_cols(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0)
+		return 0;
+	return ws.ws_col;
+}
+
+/* Prints one redrawn line: line cut to cols - 1 characters (UTF-8 kept
+ * whole), so that it never wraps and the cursor moves up by lines. */
+static void redraw_line(const char *line, int cols)
+{
+	char cut[RSV_LINE_MAX + 8];
+	int w = cols > 0 ? cols - 1 : RSV_LINE_MAX;
+
+	if (w < RSV_TTY_MIN_COLS - 1)
+		w = RSV_TTY_MIN_COLS - 1;
+	if (w > RSV_LINE_MAX)
+		w = RSV_LINE_MAX; /* longer than any line */
+	cli_text_cut(line, w, cut, sizeof(cut));
+	printf("\r\033[K%s\n", cut);
+}
+
 /* Redraws the block: "ID STATE +AT", then one line per item. */
 static void redraw(struct follow *f)
 {
-	char text[RSV_ITEM_TEXT], at[32];
+	char text[RSV_ITEM_TEXT], at[32], line[RSV_LINE_MAX];
+	int cols = term_cols();
 
 	if (f->drawn > 0)
 		printf("\033[%dA", f->drawn);
 	follow_at(f, at, sizeof(at));
-	printf("\r\033[K%s %s %s\n", f->id, f->state, at);
+	snprintf(line, sizeof(line), "%s %s %s", f->id, f->state, at);
+	redraw_line(line, cols);
 	for (int i = 0; i < f->plan->nitems; i++) {
 		rsv_item_text(&f->st[i], text, sizeof(text));
-		printf("\r\033[K  %-*s %s%s%s\n", f->name_w,
-		       f->plan->items[i].name, text, f->note[i][0] ? "; " : "",
-		       f->note[i]);
+		snprintf(line, sizeof(line), "  %-*s %s%s%s", f->name_w,
+			 f->plan->items[i].name, text,
+			 f->note[i][0] ? "; " : "", f->note[i]);
+		redraw_line(line, cols);
 	}
 	f->drawn = f->plan->nitems + 1;
+}
+
+/* The item whose final entry entry is (its task's last attempt), or
+ * -1. */
+static int final_item(const struct follow *f, const redisReply *entry)
+{
+	const redisReply *task = cli_flat_get(entry, "task");
+	const redisReply *fin = cli_flat_get(entry, "final");
+
+	if (task == NULL || fin == NULL || strcmp(fin->str, "1") != 0)
+		return -1;
+	return task_item(f->plan, task->str);
+}
+
+/* 1 when item i's change from was ends the retry its note tells of: its
+ * phase, failed step or undone steps changed, or a step other than the
+ * retried one runs (note_run: that step, -2 until it is known). */
+static int note_over(struct follow *f, int i, const struct shown *was)
+{
+	const struct shown *now = &f->shown[i];
+
+	if (was->phase != now->phase || was->failed != now->failed ||
+	    was->undone != now->undone)
+		return 1;
+	if (now->running < 0 || now->running == was->running)
+		return 0;
+	if (f->note_run[i] == -2)
+		f->note_run[i] = now->running; /* the next attempt */
+	return now->running != f->note_run[i];
 }
 
 /* After each log entry: prints the items that changed (lines, JSON), or
@@ -517,13 +587,17 @@ static void follow_after(void *arg, const redisReply *entry)
 	f->at = entry_at(entry);
 	if (f->first_at < 0)
 		f->first_at = f->at;
-	for (int i = 0; i < f->plan->nitems; i++) {
-		int phase = f->shown[i].phase;
+	int fin = final_item(f, entry);
 
+	for (int i = 0; i < f->plan->nitems; i++) {
+		struct shown was = f->shown[i];
+
+		if (i == fin)
+			f->note[i][0] = '\0'; /* its last attempt: no retry */
 		if (!shown_update(f, i))
 			continue;
-		if (phase != f->shown[i].phase)
-			f->note[i][0] = '\0'; /* the retried step got past */
+		if (note_over(f, i, &was))
+			f->note[i][0] = '\0'; /* the retried step is over */
 		if (!f->tty && i != r)
 			print_change(f, i); /* a retry: its note says it */
 	}
@@ -600,12 +674,17 @@ static int follow_settled(const struct follow *f, int *ok)
 		       (strcmp(s, "expired") == 0 && f->returned);
 
 	*ok = 0;
+	/* A teardown that ended other than completed (the one asked for,
+	 * or the one wfp-reservation posted for a fulfilment that completed
+	 * after its TTL or its cancel): nothing more comes in any mode. */
+	if (teardown_failed(f))
+		return 1;
 	if (f->until == RSV_UNTIL_ACTIVE) {
 		*ok = strcmp(s, "active") == 0;
 		/* An expired one settles once its capacity is back (its job
-		 * undone or torn down), or its teardown failed. */
+		 * undone or torn down). */
 		if (strcmp(s, "expired") == 0)
-			return f->returned || teardown_failed(f);
+			return f->returned;
 		return strcmp(s, "pending") != 0;
 	}
 	if (released || strcmp(s, "failed") == 0) {
@@ -625,26 +704,36 @@ static int follow_settled(const struct follow *f, int *ok)
 	return !(f->asked && f->releases == 0);
 }
 
-/* A cancelled reservation that became active and whose teardown the
- * service posted: from now on the teardown is followed. */
-static void follow_switch(struct follow *f)
+/* Follows the log of the teardown in release_job from now on. */
+static void follow_teardown(struct follow *f)
 {
-	if (f->until == RSV_UNTIL_ACTIVE && !f->teardown && f->release_job &&
-	    strcmp(f->state, "expired") == 0) {
-		/* A fulfilment that completed after the TTL: the teardown
-		 * wfp-reservation posted gives the capacity back. */
-		f->teardown = 1;
-		f->lk = wfp_key_log(wfp_client_tag(f->cl), f->rjob);
-		f->log_last[0] = '\0';
-		return;
-	}
-	if (f->until != RSV_UNTIL_CANCELLED ||
-	    strcmp(f->state, "active") != 0 || !f->release_job || !f->asked)
-		return;
-	f->until = RSV_UNTIL_RELEASED;
 	f->teardown = 1;
 	f->lk = wfp_key_log(wfp_client_tag(f->cl), f->rjob);
 	f->log_last[0] = '\0';
+}
+
+/* 1 when the service posted a teardown that f does not follow yet: for
+ * a fulfilment that completed after the TTL (expired), or, for a cancel,
+ * after the release was asked (active, or already released). */
+static int follow_switch(struct follow *f)
+{
+	int expired = strcmp(f->state, "expired") == 0;
+
+	if (f->teardown || !f->release_job)
+		return 0;
+	if (f->until == RSV_UNTIL_ACTIVE && expired) {
+		/* the teardown gives the capacity back */
+		follow_teardown(f);
+		return 1;
+	}
+	if (f->until != RSV_UNTIL_CANCELLED || !f->asked)
+		return 0;
+	if (strcmp(f->state, "active") == 0)
+		f->until = RSV_UNTIL_RELEASED; /* settles when torn down */
+	else if (!expired && strcmp(f->state, "released") != 0)
+		return 0;
+	follow_teardown(f);
+	return 1;
 }
 
 /* The end: "ID STATE" (or {type: "rsv", id, state, error}); when not
@@ -754,7 +843,10 @@ static int follow_loop(struct follow *f, long long timeout_ms)
 			return EXIT_FAIL;
 		if (follow_drain(f) != 0)
 			return EXIT_FAIL;
-		follow_switch(f);
+		/* the new log's entries so far before settling: a teardown
+		 * that already ended still shows its items */
+		if (follow_switch(f) && follow_drain(f) != 0)
+			return EXIT_FAIL;
 		if (follow_settled(f, &ok))
 			return follow_end(f, ok);
 		if (left <= 0)
@@ -798,7 +890,9 @@ static int follow_init(struct follow *f, const char *job,
 	f->st = wfp_rsv_progress_new(f->plan);
 	f->shown = calloc((size_t)f->plan->nitems + 1, sizeof(*f->shown));
 	f->note = calloc((size_t)f->plan->nitems + 1, sizeof(*f->note));
-	if (f->st == NULL || f->shown == NULL || f->note == NULL)
+	f->note_run = calloc((size_t)f->plan->nitems + 1, sizeof(int));
+	if (f->st == NULL || f->shown == NULL || f->note == NULL ||
+	    f->note_run == NULL)
 		return cli_error(EXIT_FAIL, "out of memory"), -1;
 	f->teardown = f->until == RSV_UNTIL_RELEASED;
 	f->ev = wfp_key_events(tag);
@@ -806,7 +900,8 @@ static int follow_init(struct follow *f, const char *job,
 	f->rk = wfp_key_rsv(tag, f->id);
 	wfp_strlcpy(f->ev_last, events_from, sizeof(f->ev_last));
 	f->tty = !f->c->json && isatty(STDOUT_FILENO) &&
-		 f->plan->nitems < RSV_REDRAW_MAX;
+		 f->plan->nitems < RSV_REDRAW_MAX &&
+		 (term_cols() == 0 || term_cols() >= RSV_TTY_MIN_COLS);
 	f->start_us = wfp_mono_us();
 	f->first_at = f->at = -1;
 	for (int i = 0; i < f->plan->nitems; i++) {
@@ -835,5 +930,6 @@ int rsv_follow(struct cli *c, struct wfp_client *cl, const char *id,
 	wfp_rsv_free(f.plan);
 	free(f.shown);
 	free(f.note);
+	free(f.note_run);
 	return rc;
 }
