@@ -1,0 +1,84 @@
+# Least privilege (docker/users.acl): on a Redis of its own loaded with
+# that ACL file, each service runs as its own user and the CLI as the
+# operator: a workflow job completes, a lock is taken and released, a
+# pool is set, a reservation goes active and is released. Then each
+# service user is refused FLUSHALL, CONFIG SET and a key outside its
+# families (NOPERM), and the default user is off.
+# The file is written for the default prefix, so this test uses "wfp" on
+# its private server.
+export WFP_PREFIX=wfp
+. "$(dirname "$0")/lib.sh"
+
+acl="$TMP/users.acl"
+cp "$here/../../docker/users.acl" "$acl"
+own_redis --aclfile "$acl"
+port=$REDIS_PORT
+# url USER: the URL of USER with its demo password from the file.
+url() {
+  local pass
+  pass=$(awk -v u="$1" '$1 == "user" && $2 == u {
+    for (i = 3; i <= NF; i++) if ($i ~ /^>/) print substr($i, 2) }' "$acl")
+  echo "redis://$1:$pass@127.0.0.1:$port"
+}
+export WFP_REDIS_URL
+WFP_REDIS_URL=$(url wfp-operator)
+
+# as USER CMD...: redis-cli as USER; prints the reply (errors included).
+as() { local u=$1; shift; redis-cli -u "$(url "$u")" --no-auth-warning "$@" 2>&1; }
+
+eq "default user is off" "$(redis-cli -p "$port" GET x 2>&1 | cut -d' ' -f1)" "NOAUTH"
+
+# --- The services, each as its own user.
+start_board WFP_REDIS_URL="$(url wfp-jobboard)"
+start_lock WFP_REDIS_URL="$(url wfp-lock)"
+at_exit stop_lock
+classes="$TMP/classes"
+mkdir -p "$classes"
+echo '{"reserve": {"plugin": "noop"}, "configure": {"plugin": "noop"},
+       "acquire": {"plugin": "noop"}, "destroy": {"plugin": "noop"}}' >"$classes/ip.json"
+start_reservation WFP_REDIS_URL="$(url wfp-reservation)" WFP_CLASSES_DIR="$classes"
+at_exit stop_reservation
+start_executor x1 WFP_REDIS_URL="$(url wfp-executor)"
+
+# --- The operator's paths.
+out="$TMP/out"
+id=$(wf_post acljob "{\"linear\": [$(task a 'echo applied >>"$WFP_IN_out"')]}" "{\"out\": \"$out\"}")
+ok "workflow job completes" wait_state "$id" completed
+eq "its task ran" "$(cat "$out")" "applied"
+read -r lname ltoken lfence <<<"$("$WFP" lock acquire acl-lock --ttl 5000)"
+eq "lock taken" "$lname" "acl-lock"
+ok "lock has a fence ($lfence)" test "$lfence" -ge 1
+ok "lock released" "$WFP" lock release acl-lock "$ltoken"
+eq "lock gone" "$(rcli EXISTS "$tag:lock:acl-lock")" "0"
+ok "pool set" "$WFP" pool set ips --capacity 2
+eq "pool capacity" "$(rcli HGET "$tag:pool:ips" capacity)" "2"
+echo "{\"name\": \"web\", \"items\": [{\"name\": \"ip1\", \"pool\": \"ips\", \"amount\": 1, \"class\": \"ip\", \"args\": {}}]}" >"$TMP/web.json"
+ok "reservation goes active" "$WFP" rsv create "$TMP/web.json" --id acl-rsv --wait --timeout 30000
+eq "reservation state" "$(rcli HGET "$tag:rsv:acl-rsv" state)" "active"
+eq "pool used" "$(rcli HGET "$tag:pool:ips" used)" "1"
+ok "reservation released" "$WFP" rsv release acl-rsv --wait --timeout 30000
+eq "capacity back" "$(rcli HGET "$tag:pool:ips" used)" "0"
+for log in "$TMP"/board.log "$TMP"/lock.log "$TMP"/reservation.log "$TMP"/exec-x1.log; do
+  ok "no NOPERM in $(basename "$log")" bash -c "! grep -i noperm '$log'"
+done
+
+# --- Refusals: NOPERM for admin commands and keys of other families.
+# refused USER CMD...: USER's CMD answers NOPERM.
+refused() { as "$@" | grep -q "^NOPERM"; }
+for u in wfp-jobboard wfp-lock wfp-reservation wfp-executor wfp-operator; do
+  ok "$u: FLUSHALL refused" refused "$u" FLUSHALL
+  ok "$u: CONFIG SET refused" refused "$u" CONFIG SET maxmemory-policy allkeys-lru
+  ok "$u: a key of another prefix refused" refused "$u" GET "{other}:job:1"
+done
+ok "lock user: a job hash refused" refused wfp-lock HGETALL "$tag:job:$id"
+ok "lock user: a pool refused" refused wfp-lock HGETALL "$tag:pool:ips"
+ok "jobboard user: a lock refused" refused wfp-jobboard GET "$tag:lock:acl-lock"
+ok "jobboard user: a reservation refused" refused wfp-jobboard HGETALL "$tag:rsv:acl-rsv"
+ok "executor user: a pool refused" refused wfp-executor SET "$tag:pool:x" 1
+ok "executor user: a reservation refused" refused wfp-executor HGETALL "$tag:rsv:acl-rsv"
+ok "reservation user: a lock refused" refused wfp-reservation GET "$tag:lock:acl-lock"
+ok "reservation user: the lock requests refused" refused wfp-reservation XLEN "$tag:svc:lock:requests"
+ok "executor user: KEYS refused" refused wfp-executor KEYS '*'
+eq "policy unchanged" "$(as wfp-operator CONFIG GET maxmemory-policy | tail -1)" "noeviction"
+eq "operator reads a job" "$(as wfp-operator HGET "$tag:job:$id" state)" "completed"
+finish
