@@ -5,12 +5,17 @@
 # service user is refused FLUSHALL, CONFIG SET and a key outside its
 # families (NOPERM), and the default user is off.
 # The file is written for the default prefix, so this test uses "wfp" on
-# its private server.
-export WFP_PREFIX=wfp
+# its private server (set after lib.sh, whose start flushes the prefix
+# ctest gave it on the shared Redis).
 . "$(dirname "$0")/lib.sh"
+export WFP_PREFIX=wfp
+tag="{$WFP_PREFIX}"
 
 acl="$TMP/users.acl"
 cp "$here/../../docker/users.acl" "$acl"
+# An admin of this test only, to read the ACL log.
+admin_pass="admin-$RANDOM$RANDOM"
+echo "user acl-test-admin on >$admin_pass ~* &* +@all" >>"$acl"
 own_redis --aclfile "$acl"
 port=$REDIS_PORT
 # url USER: the URL of USER with its demo password from the file.
@@ -23,6 +28,8 @@ url() {
 export WFP_REDIS_URL
 WFP_REDIS_URL=$(url wfp-operator)
 
+# admin CMD...: redis-cli as the test's admin.
+admin() { redis-cli -u "redis://acl-test-admin:$admin_pass@127.0.0.1:$port" --no-auth-warning "$@"; }
 # as USER CMD...: redis-cli as USER; prints the reply (errors included).
 as() { local u=$1; shift; redis-cli -u "$(url "$u")" --no-auth-warning "$@" 2>&1; }
 
@@ -58,6 +65,9 @@ eq "reservation state" "$(rcli HGET "$tag:rsv:acl-rsv" state)" "active"
 eq "pool used" "$(rcli HGET "$tag:pool:ips" used)" "1"
 ok "reservation released" "$WFP" rsv release acl-rsv --wait --timeout 30000
 eq "capacity back" "$(rcli HGET "$tag:pool:ips" used)" "0"
+# Redis logs every refusal: none so far (a service that swallowed a
+# NOPERM, e.g. a script fallback, would show here).
+eq "no refusal in the ACL log" "$(admin ACL LOG 100 | grep -A1 -x username | grep -v -x -e username -e -- | sort -u | tr '\n' ' ')" ""
 for log in "$TMP"/board.log "$TMP"/lock.log "$TMP"/reservation.log "$TMP"/exec-x1.log; do
   ok "no NOPERM in $(basename "$log")" bash -c "! grep -i noperm '$log'"
 done
@@ -79,6 +89,8 @@ ok "executor user: a reservation refused" refused wfp-executor HGETALL "$tag:rsv
 ok "reservation user: a lock refused" refused wfp-reservation GET "$tag:lock:acl-lock"
 ok "reservation user: the lock requests refused" refused wfp-reservation XLEN "$tag:svc:lock:requests"
 ok "executor user: KEYS refused" refused wfp-executor KEYS '*'
+eq "the ACL log names the refused users" "$(admin ACL LOG 100 | grep -A1 -x username | grep -v -x -e username -e -- | sort -u | tr '\n' ' ')" \
+  "wfp-executor wfp-jobboard wfp-lock wfp-operator wfp-reservation "
 eq "policy unchanged" "$(as wfp-operator CONFIG GET maxmemory-policy | tail -1)" "noeviction"
 eq "operator reads a job" "$(as wfp-operator HGET "$tag:job:$id" state)" "completed"
 finish
