@@ -64,6 +64,12 @@ ok "reservation goes active" "$WFP" rsv create "$TMP/web.json" --id acl-rsv --wa
 eq "reservation state" "$(rcli HGET "$tag:rsv:acl-rsv" state)" "active"
 eq "pool used" "$(rcli HGET "$tag:pool:ips" used)" "1"
 ok "reservation released" "$WFP" rsv release acl-rsv --wait --timeout 30000
+# repost.lua reads the reservation hash (as the jobboard user) to refuse
+# a reservation's job: it needs read access to {wfp}:rsv:*.
+rjob=$(rcli HGET "$tag:rsv:acl-rsv" job)
+ok "the reservation names its job ($rjob)" test -n "$rjob"
+code=0; "$WFP" job repost "$rjob" >/dev/null 2>"$TMP/repost.err" || code=$?
+ok "repost of a reservation's job refused by the board, not by Redis" grep -q "belongs to reservation" "$TMP/repost.err"
 eq "capacity back" "$(rcli HGET "$tag:pool:ips" used)" "0"
 # Redis logs every refusal: none so far (a service that swallowed a
 # NOPERM, e.g. a script fallback, would show here).
@@ -83,7 +89,8 @@ done
 ok "lock user: a job hash refused" refused wfp-lock HGETALL "$tag:job:$id"
 ok "lock user: a pool refused" refused wfp-lock HGETALL "$tag:pool:ips"
 ok "jobboard user: a lock refused" refused wfp-jobboard GET "$tag:lock:acl-lock"
-ok "jobboard user: a reservation refused" refused wfp-jobboard HGETALL "$tag:rsv:acl-rsv"
+ok "jobboard user: writing a reservation refused" refused wfp-jobboard HSET "$tag:rsv:acl-rsv" state x
+ok "jobboard user: a pool refused" refused wfp-jobboard HGETALL "$tag:pool:ips"
 ok "executor user: a pool refused" refused wfp-executor SET "$tag:pool:x" 1
 ok "executor user: a reservation refused" refused wfp-executor HGETALL "$tag:rsv:acl-rsv"
 ok "reservation user: a lock refused" refused wfp-reservation GET "$tag:lock:acl-lock"
