@@ -49,13 +49,24 @@ start_executor x1 WFP_REDIS_URL="$(url wfp-executor)"
 
 # --- The operator's paths.
 out="$TMP/out"
-id=$(wf_post acljob "{\"linear\": [$(task a 'echo applied >>"$WFP_IN_out"')]}" "{\"out\": \"$out\"}")
+id=$(wf_post acljob "{\"linear\": [$(task a 'echo applied >>"$WFP_IN_out"' "" '{"locks": ["acl-task"]}')]}" "{\"out\": \"$out\"}")
 ok "workflow job completes" wait_state "$id" completed
 eq "its task ran" "$(cat "$out")" "applied"
+ok "under its lock (the executor ran the lock scripts)" test "$(rcli GET "$tag:lockfence:acl-task")" -ge 1
 read -r lname ltoken lfence <<<"$("$WFP" lock acquire acl-lock --ttl 5000)"
 eq "lock taken" "$lname" "acl-lock"
 ok "lock has a fence ($lfence)" test "$lfence" -ge 1
+# A second acquire waits (a waiter of wfp-lock, granted by its reply)
+# until the first is released.
+"$WFP" lock acquire acl-lock --owner b --wait 10000 >"$TMP/wait.out" 2>&1 &
+waiter=$!
+one_waiter() { [ "$(rcli ZCARD "$tag:locks:waiters")" = 1 ]; }
+ok "the second acquire waits" wfp_wait_for one_waiter
 ok "lock released" "$WFP" lock release acl-lock "$ltoken"
+ok "the waiter is granted" wait "$waiter"
+read -r _ wtoken wfence <"$TMP/wait.out"
+ok "with a later fence ($wfence)" test "$wfence" -gt "$lfence"
+ok "waiter releases" "$WFP" lock release acl-lock "$wtoken"
 eq "lock gone" "$(rcli EXISTS "$tag:lock:acl-lock")" "0"
 ok "pool set" "$WFP" pool set ips --capacity 2
 eq "pool capacity" "$(rcli HGET "$tag:pool:ips" capacity)" "2"
