@@ -67,13 +67,13 @@ ok "the waiter is granted" wait "$waiter"
 read -r _ wtoken wfence <"$TMP/wait.out"
 ok "with a later fence ($wfence)" test "$wfence" -gt "$lfence"
 ok "waiter releases" "$WFP" lock release acl-lock "$wtoken"
+eq "lock gone" "$(rcli EXISTS "$tag:lock:acl-lock")" "0"
 # A wait that ends unserved is answered by wfp-lock (lock_tick pushes the
 # reply as the lock user); a lease that ends hands the lock to a waiter.
 read -r _ ltoken _ <<<"$("$WFP" lock acquire acl-lock --ttl 600)"
 "$WFP" lock acquire acl-lock --owner c --wait 200 >"$TMP/late.out" 2>&1 || true
 ok "an unserved wait is answered: $(cat "$TMP/late.out")" grep -q "TIMEOUT lock acl-lock still held" "$TMP/late.out"
 ok "granted when the lease ends" "$WFP" lock acquire acl-lock --owner d --wait 5000
-eq "lock gone" "$(rcli EXISTS "$tag:lock:acl-lock")" "0"
 ok "pool set" "$WFP" pool set ips --capacity 2
 eq "pool capacity" "$(rcli HGET "$tag:pool:ips" capacity)" "2"
 echo "{\"name\": \"web\", \"items\": [{\"name\": \"ip1\", \"pool\": \"ips\", \"amount\": 1, \"class\": \"ip\", \"args\": {}}]}" >"$TMP/web.json"
