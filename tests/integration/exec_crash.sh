@@ -31,7 +31,12 @@ ok "completed on k2" wait_state "$id" completed 10
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 ok "completed within the lease plus 3 s ($ms ms)" [ "$ms" -le 4000 ]
 late=$(( $(rcli HGET "$tag:job:$id" claimed_at) - lease_end ))
-ok "k2 claimed it within 50 ms of k1's lease end ($late ms)" [ "$late" -le 50 ]
+# The reaper acts within a few ms of the lease end and k2's blocking read
+# wakes at once (typically 5-30 ms on an idle machine); the bound leaves
+# room for a loaded CI machine (61 ms seen under a parallel ctest), while
+# a claimer that only looked again at the end of its blocking read (1 s
+# and more) would still fail it.
+ok "k2 claimed it within 250 ms of k1's lease end ($late ms)" [ "$late" -le 250 ]
 eq "finished by k2" "$(owner "$id")" k2
 for i in 1 2 3 4 6 7 8 9 10; do eq "t$i applied once" "$(apps t$i)" 1; done
 eq "t5 run twice" "$(apps t5)" 2
