@@ -143,6 +143,34 @@ stop_reservation() {
   RSV_PID=""
 }
 
+# rsv_field ID FIELD: a field of reservation ID's hash (the reservation
+# tests' helpers, rsv_lib.bash and provision.bash, share these three).
+rsv_field() { rcli HGET "$tag:rsv:$1" "$2"; }
+
+# wait_rsv ID STATE [SECONDS]: waits until the reservation is in STATE
+# (15 s).
+wait_rsv() {
+  local i n=$(( ${3:-15} * 20 ))
+  for ((i = 0; i < n; i++)); do
+    [ "$(rsv_field "$1" state)" = "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "reservation $1 is $(rsv_field "$1" state) ($(rsv_field "$1" error)), not $2" >&2
+  return 1
+}
+
+# wait_returned ID [SECONDS]: waits until the reservation's capacity is
+# back (15 s).
+wait_returned() {
+  local i n=$(( ${2:-15} * 20 ))
+  for ((i = 0; i < n; i++)); do
+    [ -n "$(rsv_field "$1" returned_at)" ] && return 0
+    sleep 0.05
+  done
+  echo "reservation $1 ($(rsv_field "$1" state)) has not given its capacity back" >&2
+  return 1
+}
+
 # stop_daemon PID: SIGTERM, then wait. Under WFP_WRAP=valgrind
 # (--error-exitcode=9), a daemon that leaked or misused memory fails the
 # test; so does a sanitizer report in a sanitizer build (scripts/test sets

@@ -44,31 +44,6 @@ rsv_file() {
 # set_arg ITEM KEY VALUE: a jq filter setting one item's arg.
 set_arg() { echo "(.items[] | select(.name == \"$1\") | .args.$2) = \"$3\""; }
 
-# rsv_field ID FIELD: a field of the reservation's hash.
-rsv_field() { rcli HGET "$tag:rsv:$1" "$2"; }
-
-# wait_rsv ID STATE [SECONDS]: waits until the reservation is in STATE (10 s).
-wait_rsv() {
-  local i n=$(( ${3:-10} * 20 ))
-  for ((i = 0; i < n; i++)); do
-    [ "$(rsv_field "$1" state)" = "$2" ] && return 0
-    sleep 0.05
-  done
-  echo "reservation $1 is $(rsv_field "$1" state) ($(rsv_field "$1" error)), not $2" >&2
-  return 1
-}
-
-# wait_returned ID [SECONDS]: waits until the reservation's capacity is back.
-wait_returned() {
-  local i n=$(( ${2:-10} * 20 ))
-  for ((i = 0; i < n; i++)); do
-    [ -n "$(rsv_field "$1" returned_at)" ] && return 0
-    sleep 0.05
-  done
-  echo "reservation $1 ($(rsv_field "$1" state)) has not given its capacity back" >&2
-  return 1
-}
-
 # used POOL: the pool's used capacity.
 used() { rcli HGET "$tag:pool:$1" used; }
 

@@ -47,31 +47,8 @@ item() {
 # create ID FILE: sends create; prints the reply lines.
 create() { "$REQ" create "id=$1" "file@=$2"; }
 
-rsv_field() { rcli HGET "$tag:rsv:$1" "$2"; }
 rsv_state() { rsv_field "$1" state; }
 pool_field() { rcli HGET "$tag:pool:$1" "$2"; }
-
-# wait_rsv ID STATE [SECONDS]: waits until the reservation is in STATE.
-wait_rsv() {
-  local i n=$(( ${3:-15} * 20 ))
-  for ((i = 0; i < n; i++)); do
-    [ "$(rsv_state "$1")" = "$2" ] && return 0
-    sleep 0.05
-  done
-  echo "reservation $1 is $(rsv_state "$1") ($(rsv_field "$1" error)), not $2" >&2
-  return 1
-}
-
-# wait_returned ID [SECONDS]: waits until the reservation's capacity is back.
-wait_returned() {
-  local i n=$(( ${2:-15} * 20 ))
-  for ((i = 0; i < n; i++)); do
-    [ -n "$(rsv_field "$1" returned_at)" ] && return 0
-    sleep 0.05
-  done
-  echo "reservation $1 ($(rsv_state "$1")): capacity not back" >&2
-  return 1
-}
 
 # files ITEM: the ITEM.* files left in $OUT, sorted, on one line.
 files() { (cd "$OUT" && ls "$1".* 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//') || true; }
