@@ -61,6 +61,24 @@ mkdir "$(claim k10 volume acquire)"
 ok "an old done mark: ok" fc k10 volume acquire
 eq "an old done mark: again" "$(tail -n 1 "$cloud/.fake-cloud/calls" | cut -d' ' -f5)" again
 
+# --- A claim of a run on another host (another container sharing the
+# cloud folder): its process cannot be asked, so the claim holds while it
+# is younger than 10 s, then is taken over. A claim of this host with
+# this host's name is asked as before (a dead pid is taken over at once).
+ln -s "pid-1@another-host" "$(claim k11 volume configure)"
+fc k11 volume configure WFP_IN_rsv_item=net >/dev/null 2>&1 &
+other=$!
+sleep 1
+ok "a fresh claim of another host is waited for" kill -0 "$other"
+touch -h -d '-20 seconds' "$(claim k11 volume configure)"
+rc=0; wait "$other" || rc=$?
+# (net has no reserve: the run that took over is refused by the state
+# check, after taking the claim; what counts is that it got that far)
+eq "a stale claim of another host is taken over" "$rc" 4
+ln -s "pid-$dead@$(uname -n)" "$(claim k12 volume reserve)"
+ok "a dead run of this host (pid@host) is taken over" fc k12 volume reserve WFP_IN_rsv_item=net
+ok "its resource" test -e "$cloud/volume-r1-net"
+
 # --- Two runs of destroy at once with one key: one does it, the other
 # waits for it and reports it done (both succeed, the step ran once).
 fc k4 volume destroy WFP_IN_pause_ms=800 >"$TMP/a" &
