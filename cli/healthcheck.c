@@ -176,8 +176,8 @@ int main(int argc, char **argv)
 	fd = hc_connect(host, port, deadline);
 	if (fd < 0)
 		return hc_fail(addr, "cannot connect");
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n",
-		 path, host);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path,
+		 host);
 	memset(reply, 0, sizeof(reply));
 	rc = hc_exchange(fd, req, reply, deadline);
 	close(fd);

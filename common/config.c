@@ -376,11 +376,36 @@ int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out, char *err,
 		out->db = (int)v;
 	}
 	return 0;
-bad:
+bad : {
+	char shown[WFP_URL_MAX + 8];
+
+	wfp_redis_url_redact(url, shown, sizeof(shown));
 	snprintf(err, errlen,
 		 "'%s' is not a redis://[[user]:password@]host[:port][/db] URL",
-		 url);
+		 shown);
 	return -1;
+}
+}
+
+void wfp_redis_url_redact(const char *url, char *out, size_t outlen)
+{
+	const char *rest = strncmp(url, "redis://", 8) == 0 ? url + 8 : NULL;
+	const char *at = rest ? strrchr(rest, '@') : NULL;
+	const char *colon;
+
+	if (outlen == 0)
+		return;
+	if (at == NULL) {
+		snprintf(out, outlen, "%s", url);
+		return;
+	}
+	/* The same split as url_userinfo: user up to the first ':'. */
+	colon = memchr(rest, ':', (size_t)(at - rest));
+	if (colon == NULL)
+		snprintf(out, outlen, "redis://***%s", at);
+	else
+		snprintf(out, outlen, "redis://%.*s:***%s", (int)(colon - rest),
+			 rest, at);
 }
 
 void wfp_config_tag(const struct wfp_config *cfg, char *out, size_t n)

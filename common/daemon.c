@@ -167,8 +167,10 @@ int wfp_daemon_init_flags(struct wfp_daemon *d, const char *name,
 
 int wfp_daemon_run(struct wfp_daemon *d)
 {
-	wfp_info("started (redis %s, prefix '%s')", d->cfg.redis_url,
-		 d->cfg.prefix);
+	char url[WFP_URL_MAX + 8];
+
+	wfp_redis_url_redact(d->cfg.redis_url, url, sizeof(url));
+	wfp_info("started (redis %s, prefix '%s')", url, d->cfg.prefix);
 	event_base_dispatch(d->base);
 	wfp_info("stopped");
 	return 0;

@@ -4,7 +4,9 @@
 # installs podman, runc, debootstrap and docker-compose, configures podman
 # for runc + cgroupfs, builds a debian:bookworm-slim base image with
 # debootstrap from the machine's own Debian mirror (read from its apt
-# sources, one-line or deb822), and starts a podman API socket. Prints
+# sources, one-line or deb822), and starts a podman API socket and a
+# loop that runs the containers' health checks (podman leaves that to
+# systemd, which these machines do not run). Prints
 # the DOCKER_HOST to export (use: eval "$(docker/podman-setup.sh)"); every
 # other message goes to stderr, and every failure says why. Run as root.
 set -euo pipefail
@@ -50,9 +52,27 @@ if ! podman image exists "$image"; then
   rm -rf "$rootfs" "$log"
 fi
 mkdir -p "$sock_dir" || die "cannot create $sock_dir"
-if [ ! -S "$sock_dir/podman.sock" ]; then
+# alive PIDFILE: the process the file names runs.
+alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+if ! alive "$sock_dir/service.pid"; then
+  rm -f "$sock_dir/podman.sock"
   podman system service --time=0 "unix://$sock_dir/podman.sock" >"$sock_dir/service.log" 2>&1 &
+  echo $! >"$sock_dir/service.pid"
   wfp_wait_for test -S "$sock_dir/podman.sock" ||
     die "the podman API socket did not appear at $sock_dir/podman.sock (log: $sock_dir/service.log)"
 fi
+# Podman runs health checks from systemd timers; without systemd nothing
+# runs them and a container stays "starting" for ever (docker-compose's
+# `depends_on: condition: service_healthy` then waits for ever). This
+# loop stands in for the timers: every WFP_PODMAN_HEALTH_S seconds (3) it
+# runs the health check of every running container.
+if ! alive "$sock_dir/health.pid"; then
+  every=${WFP_PODMAN_HEALTH_S:-3}
+  nohup sh -c 'while :; do
+      for c in $(podman ps -q); do podman healthcheck run "$c" >/dev/null 2>&1; done
+      sleep "$1"
+    done' health-ticker "$every" >/dev/null 2>&1 &
+  echo $! >"$sock_dir/health.pid"
+fi
+say "podman API: $sock_dir/podman.sock (pid $(cat "$sock_dir/service.pid")), health checks every ${WFP_PODMAN_HEALTH_S:-3} s (pid $(cat "$sock_dir/health.pid")); stop both with: kill \$(cat $sock_dir/service.pid $sock_dir/health.pid)"
 echo "export DOCKER_HOST=unix://$sock_dir/podman.sock"

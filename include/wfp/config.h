@@ -92,6 +92,11 @@ int wfp_config_flag_help(const char *name, const char **env,
 int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out, char *err,
 			size_t errlen);
 
+/* Writes url into out (outlen bytes) with its password replaced by
+ * "***" (redis://user:***@host...), for logs and error messages. A URL
+ * with no password is copied as it is; out is always NUL-terminated. */
+void wfp_redis_url_redact(const char *url, char *out, size_t outlen);
+
 /* Writes "{prefix}" (the hash tag all keys share) into out. */
 void wfp_config_tag(const struct wfp_config *cfg, char *out, size_t n);
 

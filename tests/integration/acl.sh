@@ -113,8 +113,15 @@ ok "executor user: a reservation refused" refused wfp-executor HGETALL "$tag:rsv
 ok "reservation user: a lock refused" refused wfp-reservation GET "$tag:lock:acl-lock"
 ok "reservation user: the lock requests refused" refused wfp-reservation XLEN "$tag:svc:lock:requests"
 ok "executor user: KEYS refused" refused wfp-executor KEYS '*'
+# The services logged their URLs without the passwords.
+ok "the services logged their Redis URL" grep -q "redis://wfp-jobboard:\*\*\*@" "$TMP/board.log"
+ok "no password in any log" bash -c '! grep -l -e "-change-me" "$1"/*.log' _ "$TMP"
+# wfp-health (Redis's container health check) may PING, nothing else.
+eq "health user: PING" "$(as wfp-health PING)" "PONG"
+ok "health user: GET refused" refused wfp-health GET "$tag:job:$id"
+ok "health user: INFO refused" refused wfp-health INFO
 eq "the ACL log names the refused users" "$(admin ACL LOG 100 | grep -A1 -x username | grep -v -x -e username -e -- | sort -u | tr '\n' ' ')" \
-  "wfp-executor wfp-jobboard wfp-lock wfp-operator wfp-reservation "
+  "wfp-executor wfp-health wfp-jobboard wfp-lock wfp-operator wfp-reservation "
 eq "policy unchanged" "$(as wfp-operator CONFIG GET maxmemory-policy | tail -1)" "noeviction"
 eq "operator reads a job" "$(as wfp-operator HGET "$tag:job:$id" state)" "completed"
 finish

@@ -112,6 +112,32 @@ static void test_redis_urls(void **state)
 	    wfp_redis_url_parse("redis://h:12x", &a, err, sizeof(err)), -1);
 }
 
+/* Passwords never reach a log or an error message. */
+static void test_redis_url_redact(void **state)
+{
+	char out[WFP_URL_MAX + 8], why[WFP_URL_MAX + 128];
+	struct wfp_redis_addr a;
+
+	(void)state;
+	wfp_redis_url_redact("redis://u:secret@h:1/2", out, sizeof(out));
+	assert_string_equal(out, "redis://u:***@h:1/2");
+	wfp_redis_url_redact("redis://secret@h", out, sizeof(out));
+	assert_string_equal(out, "redis://***@h");
+	wfp_redis_url_redact("redis://:p:w@x@h", out, sizeof(out));
+	assert_string_equal(out, "redis://:***@h");
+	wfp_redis_url_redact("redis://h:6379", out, sizeof(out));
+	assert_string_equal(out, "redis://h:6379");
+	wfp_redis_url_redact("http://u:secret@h", out, sizeof(out));
+	assert_string_equal(out, "http://u:secret@h");
+	wfp_redis_url_redact("redis://u:secret@h", out, 12);
+	assert_string_equal(out, "redis://u:*");
+	assert_int_equal(wfp_redis_url_parse("redis://u:secret@h:99999", &a,
+					     why, sizeof(why)),
+			 -1);
+	assert_null(strstr(why, "secret"));
+	assert_non_null(strstr(why, "redis://u:***@h:99999"));
+}
+
 /* WFP_INFLIGHT_MAX: default 1024, 1..65536, bad values name it. */
 static void test_inflight_max(void **state)
 {
@@ -245,6 +271,7 @@ int main(void)
 	    cmocka_unit_test(test_flags_override_env),
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_redis_urls),
+	    cmocka_unit_test(test_redis_url_redact),
 	    cmocka_unit_test(test_inflight_max),
 	    cmocka_unit_test(test_executor_settings),
 	    cmocka_unit_test(test_executor_flags),
