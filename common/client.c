@@ -57,12 +57,36 @@ static void client_set_timeout(struct wfp_client *c, int64_t ms)
 	redisSetTimeout(c->rc, tv);
 }
 
+/* Without a password in the URL: a PING, so that a server that wants one
+ * is told apart from other failures (it would refuse the first script
+ * call with "unauthenticated multibulk length"). Returns 0, or -1 with
+ * c->err naming the fix. */
+static int client_need_auth(struct wfp_client *c)
+{
+	const struct wfp_redis_addr *a = &c->cfg.redis;
+	redisReply *r = redisCommand(c->rc, "PING");
+	int noauth = r != NULL && r->type == REDIS_REPLY_ERROR &&
+		     strncmp(r->str, "NOAUTH", 6) == 0;
+
+	if (r)
+		freeReplyObject(r);
+	if (!noauth)
+		return 0;
+	client_fail(c,
+		    "redis at %s:%d wants a user and password: give them in "
+		    "WFP_REDIS_URL (redis://USER:PASSWORD@%s:%d)",
+		    a->host, a->port, a->host, a->port);
+	return -1;
+}
+
 /* Sends AUTH and SELECT when the URL asks for them. */
 static int client_handshake(struct wfp_client *c)
 {
 	const struct wfp_redis_addr *a = &c->cfg.redis;
 	redisReply *r = NULL;
 
+	if (a->password[0] == '\0' && client_need_auth(c) != 0)
+		return -1;
 	if (a->password[0] != '\0') {
 		r = a->user[0] ? redisCommand(c->rc, "AUTH %s %s", a->user,
 					      a->password)
