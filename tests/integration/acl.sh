@@ -34,13 +34,6 @@ admin() { redis-cli -u "redis://acl-test-admin:$admin_pass@127.0.0.1:$port" --no
 as() { local u=$1; shift; redis-cli -u "$(url "$u")" --no-auth-warning "$@" 2>&1; }
 
 eq "default user is off" "$(redis-cli -p "$port" GET x 2>&1 | cut -d' ' -f1)" "NOAUTH"
-# The CLI without a user says what to give (not Redis's "unauthenticated
-# multibulk length"), exit status 1; with a wrong password, Redis's word.
-rc=0; out=$(WFP_REDIS_URL="redis://127.0.0.1:$port" "$WFP" rsv list 2>&1) || rc=$?
-eq "CLI without a user: exit status" "$rc" 1
-ok "CLI without a user: says what to give: $out" grep -q "wants a user and password: give them in WFP_REDIS_URL" <<<"$out"
-rc=0; out=$(WFP_REDIS_URL="redis://wfp-operator:wrong@127.0.0.1:$port" "$WFP" job list 2>&1) || rc=$?
-ok "CLI with a wrong password: $out" grep -q "WRONGPASS" <<<"$out"
 
 # --- The services, each as its own user.
 start_board WFP_REDIS_URL="$(url wfp-jobboard)"
@@ -101,6 +94,14 @@ eq "no refusal in the ACL log" "$(admin ACL LOG 100 | grep -A1 -x username | gre
 for log in "$TMP"/board.log "$TMP"/lock.log "$TMP"/reservation.log "$TMP"/exec-x1.log; do
   ok "no NOPERM in $(basename "$log")" bash -c "! grep -i noperm '$log'"
 done
+
+# The CLI without a user says what to give (not Redis's "unauthenticated
+# multibulk length"), exit status 1; with a wrong password, Redis's word.
+rc=0; out=$(WFP_REDIS_URL="redis://127.0.0.1:$port" "$WFP" rsv list 2>&1) || rc=$?
+eq "CLI without a user: exit status" "$rc" 1
+ok "CLI without a user: says what to give: $out" grep -q "wants a user and password: give them in WFP_REDIS_URL" <<<"$out"
+rc=0; out=$(WFP_REDIS_URL="redis://wfp-operator:wrong@127.0.0.1:$port" "$WFP" job list 2>&1) || rc=$?
+ok "CLI with a wrong password: $out" grep -q "WRONGPASS" <<<"$out"
 
 # --- Refusals: NOPERM for admin commands and keys of other families.
 # refused USER CMD...: USER's CMD answers NOPERM.
