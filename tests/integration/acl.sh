@@ -3,7 +3,11 @@
 # operator: a workflow job completes, a lock is taken and released, a
 # pool is set, a reservation goes active and is released. Then each
 # service user is refused FLUSHALL, CONFIG SET and a key outside its
-# families (NOPERM), and the default user is off.
+# families (NOPERM), and the default user wants a password. Last, Redis
+# restarts from its append-only file and every key comes back (the
+# default user must have every right for that: Redis 7.0 replays the
+# MULTI/EXEC of a script's effects as the default user, checking its
+# rights, and silently drops what it may not do).
 # The file is written for the default prefix, so this test uses "wfp" on
 # its private server (set after lib.sh, whose start flushes the prefix
 # ctest gave it on the shared Redis).
@@ -16,7 +20,7 @@ cp "$here/../../docker/users.acl" "$acl"
 # An admin of this test only, to read the ACL log.
 admin_pass="admin-$RANDOM$RANDOM"
 echo "user acl-test-admin on >$admin_pass ~* &* +@all" >>"$acl"
-own_redis --aclfile "$acl"
+own_redis --aclfile "$acl" --appendonly yes --appendfsync always --enable-debug-command local
 port=$REDIS_PORT
 # url USER: the URL of USER with its demo password from the file.
 url() {
@@ -33,7 +37,7 @@ admin() { redis-cli -u "redis://acl-test-admin:$admin_pass@127.0.0.1:$port" --no
 # as USER CMD...: redis-cli as USER; prints the reply (errors included).
 as() { local u=$1; shift; redis-cli -u "$(url "$u")" --no-auth-warning "$@" 2>&1; }
 
-eq "default user is off" "$(redis-cli -p "$port" GET x 2>&1 | cut -d' ' -f1)" "NOAUTH"
+eq "default user wants a password" "$(redis-cli -p "$port" GET x 2>&1 | cut -d' ' -f1)" "NOAUTH"
 
 # --- The services, each as its own user.
 start_board WFP_REDIS_URL="$(url wfp-jobboard)"
@@ -132,4 +136,24 @@ eq "the ACL log names the refused users" "$(admin ACL LOG 100 | grep -A1 -x user
   "wfp-executor wfp-health wfp-jobboard wfp-lock wfp-operator wfp-reservation "
 eq "policy unchanged" "$(as wfp-operator CONFIG GET maxmemory-policy | tail -1)" "noeviction"
 eq "operator reads a job" "$(as wfp-operator HGET "$tag:job:$id" state)" "completed"
+
+# --- A restart from the append-only file loses nothing. Everything above
+# (workflow, locks, pool, reservation) was written by the services' and
+# the CLI's script calls, which the AOF holds as MULTI/EXEC blocks.
+stop_executors
+stop_reservation
+stop_lock
+stop_board
+keys_before=$(admin DBSIZE)
+digest_before=$(admin DEBUG DIGEST)
+ok "there is something to lose ($keys_before keys)" test "$keys_before" -ge 10
+admin SHUTDOWN >/dev/null 2>&1 || true
+wait "$REDIS_PID" 2>/dev/null || true
+REDIS_PID=""
+wfp_redis_start "$TMP/redis" --aclfile "$acl" --appendonly yes --appendfsync always --enable-debug-command local
+eq "keys after the restart" "$(admin DBSIZE)" "$keys_before"
+eq "the same data after the restart (DEBUG DIGEST)" "$(admin DEBUG DIGEST)" "$digest_before"
+ok "no refused command in the AOF replay" bash -c '! grep -q "AOF-loading-client" "$1"' _ "$TMP/redis/redis.log"
+eq "the reservation is still there, released" "$(as wfp-operator HGET "$tag:rsv:acl-rsv" state)" "released"
+eq "the workflow job is still there, completed" "$(as wfp-operator HGET "$tag:job:$id" state)" "completed"
 finish

@@ -1,0 +1,453 @@
+#!/usr/bin/env bash
+# docker/prove.sh: the compose deployment proven end to end, as CI runs it
+# after the tests (.ci/run). It builds the images (docker-compose.yml),
+# checks the runtime image holds no compiler and that the builds
+# downloaded from Debian's archive only, brings the deployment up with 3
+# executors (every service as its own Redis ACL user), posts a batch of
+# reservations whose steps take about a second each, kills one executor
+# container with SIGKILL in the middle of a job, checks every reservation
+# ends active and the killed executor's jobs were resumed by others with
+# no task applied twice, scales executors to 1 and back to 3 under load,
+# restarts the Redis container (append-only file on) under load and
+# checks nothing was lost, checks the ACL users are refused what is not
+# theirs, and tears everything down. It prints each check with its
+# figure, "FAIL: <why>" at the first that fails (then the containers'
+# state and the last log lines), and exits non-zero.
+#
+# Needs the docker client with a Docker Engine, or, as root on a Debian
+# machine without one, sets up podman itself (docker/podman-setup.sh) and
+# stops what it started at the end. Drives the deployment from the host
+# with build/wfp (built here when missing; scripts/deps installs the
+# build packages). Environment: WFP_PROVE_BATCH (reservations per batch,
+# default 24), WFP_PROVE_PAUSE_MS (each step's pause, default 1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+. scripts/lib.sh
+
+project=wfpprove
+batch=${WFP_PROVE_BATCH:-24}
+pause_ms=${WFP_PROVE_PAUSE_MS:-1000}
+work=$(mktemp -d /tmp/wfp-prove.XXXXXX)
+started_podman=0
+t_start=$(date +%s)
+
+# --- Output ---------------------------------------------------------------
+
+say() { echo "== $*"; }
+pass() { printf 'ok   %s\n' "$*"; }
+now_ms() { date +%s%3N; }
+secs() { awk -v ms="$1" 'BEGIN { printf "%.1f s", ms / 1000 }'; }
+
+# fail WHY: prints the reason, the containers and their last log lines.
+fail() {
+  echo "FAIL: $*" >&2
+  if [ "${up:-0}" = 1 ]; then
+    echo "--- containers" >&2
+    docker ps -a --filter "label=com.docker.compose.project=$project" \
+      --format '{{.Names}} {{.Status}}' >&2 || true
+    health >&2 || true
+    echo "--- last log lines" >&2
+    dc logs --tail 15 --no-color >&2 2>&1 || true
+  fi
+  exit 1
+}
+
+# --- Setup and teardown -----------------------------------------------------
+
+# The compose command: docker-compose (1.29) or the docker compose plugin.
+compose=(docker-compose)
+command -v docker-compose >/dev/null 2>&1 || compose=(docker compose)
+dc() { "${compose[@]}" -p "$project" -f "$root/docker-compose.yml" "$@"; }
+
+cleanup() {
+  local rc=$?
+  if [ "${up:-0}" = 1 ]; then
+    dc down -v --remove-orphans >/dev/null 2>&1 || echo "prove: 'down' failed; containers of project $project may be left" >&2
+  fi
+  if [ "$started_podman" = 1 ]; then
+    kill $(cat "$WFP_PODMAN_DIR/service.pid" "$WFP_PODMAN_DIR/health.pid" 2>/dev/null) 2>/dev/null || true
+  fi
+  rm -rf "$work"
+  exit $rc
+}
+trap cleanup EXIT
+# A command that fails outside a check stops the run with its line.
+set -E
+trap 'fail "unexpected failure at line $LINENO: $BASH_COMMAND"' ERR
+
+# A Docker Engine, or podman set up here (root, Debian).
+engine() {
+  if [ -n "${DOCKER_HOST:-}" ] || docker info >/dev/null 2>&1; then
+    return 0
+  fi
+  [ "$(id -u)" = 0 ] ||
+    fail "no Docker Engine answers and podman can only be set up as root (run as root, or set DOCKER_HOST)"
+  export WFP_PODMAN_DIR=${WFP_PODMAN_DIR:-/tmp/wfp-podman-prove}
+  local setup
+  setup=$(docker/podman-setup.sh) || fail "docker/podman-setup.sh failed (see above)"
+  eval "$setup"
+  started_podman=1
+}
+
+# The host's wfp CLI, as the operator.
+cli_build() {
+  if [ ! -x build/wfp ]; then
+    say "building the wfp CLI on the host (build/)"
+    { cmake -S . -B build -DWFP_BUILD_TESTS=OFF -DWFP_BUILD_BENCH=OFF &&
+      cmake --build build -j "$(nproc)" --target wfp; } >"$work/cli-build.log" 2>&1 ||
+      { tail -20 "$work/cli-build.log" >&2; fail "building build/wfp failed (scripts/deps installs the build packages)"; }
+  fi
+}
+W() { "$root/build/wfp" "$@"; }
+
+# --- Images -----------------------------------------------------------------
+
+build_images() {
+  say "building the images (docker/Dockerfile, docker/redis.Dockerfile)"
+  local t0 n hosts allowed bad
+  t0=$(now_ms)
+  dc build >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; fail "the image build failed"; }
+  pass "images built in $(secs $(($(now_ms) - t0)))"
+  # Every FROM is the Debian base (or a stage of the same file).
+  bad=$(grep -hiE '^FROM ' docker/Dockerfile docker/redis.Dockerfile |
+    awk '{ print $2 }' | grep -vx -e 'debian:bookworm-slim' || true)
+  [ -z "$bad" ] || fail "a Dockerfile starts from another image: $bad"
+  # Every download of the builds came from the base image's apt sources.
+  allowed=$(docker run --rm --entrypoint /bin/sh debian:bookworm-slim -c \
+    'cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null' |
+    grep -oE '(https?)://[^/ ]+' | sort -u)
+  [ -n "$allowed" ] || fail "the base image names no apt source"
+  hosts=$(grep -oE 'Get:[0-9]+ https?://[^/ ]+' "$work/build.log" | awk '{ print $2 }' | sort -u || true)
+  n=$(grep -cE 'Get:[0-9]+ https?://' "$work/build.log" || true)
+  bad=$(comm -23 <(printf '%s\n' "$hosts" | sed '/^$/d') <(printf '%s\n' "$allowed"))
+  [ -z "$bad" ] || fail "the build downloaded from outside Debian's archive: $bad"
+  pass "builds downloaded only from Debian's archive: $n packages from $(echo $allowed) (0 when every layer was cached)"
+}
+
+no_compiler() {
+  local found user
+  found=$(docker run --rm --entrypoint /bin/sh wfp/wfp:local -c '
+    for c in cc gcc g++ c++ c99 clang tcc cpp ld as make cmake; do command -v "$c"; done
+    ls /usr/bin /usr/local/bin | grep -E "^(gcc|g\+\+|cpp|clang|ld|as)(-[0-9.]+)?$"
+    dpkg-query -W -f "\${Package} \${Status}\n" 2>/dev/null |
+      awk "\$1 ~ /^(gcc|gcc-[0-9]+|g\+\+|cpp|cpp-[0-9]+|clang|binutils|build-essential|libc6-dev)$/ && \$NF == \"installed\" { print \$1 }"
+    true')
+  [ -z "$found" ] || fail "the runtime image holds a compiler or toolchain: $(echo $found)"
+  user=$(docker run --rm --entrypoint /usr/bin/id wfp/wfp:local -u)
+  [ "$user" != 0 ] || fail "the runtime image runs as root"
+  pass "runtime image wfp/wfp:local: no compiler, linker or -dev toolchain; runs as uid $user; $(docker image inspect wfp/wfp:local --format '{{.Size}}' | awk '{ printf "%d MB", $1 / 1000000 }')"
+}
+
+# --- The deployment -----------------------------------------------------------
+
+# containers SERVICE: ids (full) of SERVICE's running containers.
+containers() {
+  docker ps -q --no-trunc --filter "label=com.docker.compose.project=$project" \
+    --filter "label=com.docker.compose.service=$1"
+}
+# health: "NAME STATUS" of each running container of the project
+# (STATUS: healthy, unhealthy, starting, or none without a check).
+health() {
+  local ids
+  ids=$(docker ps -q --filter "label=com.docker.compose.project=$project")
+  [ -n "$ids" ] || return 0
+  # shellcheck disable=SC2086
+  docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' $ids
+}
+# all_healthy N: at least N containers report healthy, none anything else
+# but "none".
+all_healthy() {
+  local st
+  st=$(health) || return 1
+  [ "$(grep -c ' healthy$' <<<"$st")" -ge "$1" ] && ! grep -qE ' (unhealthy|starting)$' <<<"$st"
+}
+wait_healthy() { # wait_healthy N SECONDS
+  local i
+  for i in $(seq 1 $(($2 * 5))); do all_healthy "$1" && return 0; sleep 0.2; done
+  return 1
+}
+
+bring_up() {
+  say "starting Redis and the services (3 executors)"
+  local t0
+  export WFP_REDIS_HOST_PORT
+  WFP_REDIS_HOST_PORT=$(wfp_free_port)
+  # A shorter lease than the default 15 s: a killed executor's jobs come
+  # back sooner. The rest is docker-compose.yml as shipped.
+  export WFP_VISIBILITY_MS=5000
+  export WFP_REDIS_URL="redis://wfp-operator:demo-operator-change-me@127.0.0.1:$WFP_REDIS_HOST_PORT"
+  export WFP_PREFIX=wfp
+  t0=$(now_ms)
+  up=1
+  dc up -d --scale executor=3 >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "'up' failed"; }
+  # redis + jobboard + lock + reservation + 3 executors
+  wait_healthy 7 120 || fail "the services were not all healthy within 120 s"
+  pass "up: 7 containers healthy (redis, jobboard, lock, reservation, 3 executors) in $(secs $(($(now_ms) - t0)))"
+  local live
+  live=$(W status --json | jq -c '[.services.jobboard.live, .services.lock.live, .services.reservation.live, .executors]') ||
+    fail "wfp status from the host failed"
+  [ "$live" = "[1,1,1,3]" ] || fail "wfp status counts [jobboard, lock, reservation, executors] $live, want [1,1,1,3]"
+  pass "wfp status from the host (as wfp-operator): 1 jobboard, 1 lock, 1 reservation, 3 executors live"
+}
+
+# --- Reservations -------------------------------------------------------------
+
+write_files() {
+  cat >"$work/proof.json" <<EOF
+{"name": "proof", "ttl_ms": 3600000,
+ "items": [
+  {"name": "ip", "pool": "ips", "amount": 1, "class": "ip",
+   "args": {"cloud": "/tmp/wfp-fake-cloud", "pause_ms": $pause_ms}},
+  {"name": "vm", "pool": "vcpus", "amount": 2, "class": "vm",
+   "args": {"cloud": "/tmp/wfp-fake-cloud", "pause_ms": $pause_ms}}]}
+EOF
+}
+
+# post_batch NAME N: creates N reservations NAME-1..N from the host, 8 at
+# a time; every create must be accepted.
+post_batch() {
+  local name=$1 n=$2 i
+  for i in $(seq 1 "$n"); do
+    W rsv create "$work/proof.json" --id "$name-$i" >"$work/create-$name-$i.out" 2>&1 &
+    [ $((i % 8)) = 0 ] && wait
+  done
+  wait
+  for i in $(seq 1 "$n"); do
+    grep -q "^$name-$i" "$work/create-$name-$i.out" ||
+      fail "creating $name-$i was refused: $(cat "$work/create-$name-$i.out")"
+  done
+}
+
+# states NAME: "STATE COUNT ..." of the reservations NAME-*.
+states() {
+  W rsv list --json | jq -r --arg p "$1-" \
+    '[.[] | select(.id | startswith($p)) | .state] | group_by(.) | map("\(.[0]) \(length)") | join(" ")'
+}
+# wait_active NAME N SECONDS: every NAME-* reservation ended (active,
+# failed or expired), within SECONDS; fails unless all N are active.
+wait_active() {
+  local name=$1 n=$2 s=$3 st i
+  for i in $(seq 1 $((s * 4))); do
+    st=$(states "$name")
+    [ "$st" = "active $n" ] && return 0
+    grep -qE 'pending' <<<"$st" || [ -z "$st" ] || fail "$name: reservations ended other than active: $st"
+    sleep 0.25
+  done
+  fail "$name: not all $n active within $s s: $st"
+}
+
+# job_log JOB: the job's task log as JSON.
+job_log() { W job log "$1" --json; }
+
+# applied_twice JOB: tasks of JOB's log applied more than once.
+applied_twice() {
+  job_log "$1" | jq -r '[.[] | select(.state == "applied") | .task] | group_by(.) | map(select(length > 1) | .[0]) | join(" ")'
+}
+
+# calls_twice: steps fake-cloud did twice for one task key (its calls log
+# in the shared cloud folder: "KEY STEP CLASS ITEM RESULT").
+calls_twice() {
+  dc exec -T cli cat /tmp/wfp-fake-cloud/.fake-cloud/calls 2>/dev/null |
+    awk '$5 == "done" { n[$1 " " $2]++ } END { for (k in n) if (n[k] > 1) print k }'
+}
+calls_done() {
+  dc exec -T cli cat /tmp/wfp-fake-cloud/.fake-cloud/calls 2>/dev/null | awk '$5 == "done"' | wc -l
+}
+
+setup_pools() {
+  W pool set ips --capacity 1000 >/dev/null || fail "pool set ips failed"
+  W pool set vcpus --capacity 2000 >/dev/null || fail "pool set vcpus failed"
+  pass "pools set from the host: ips 1000, vcpus 2000"
+  # The same from inside the deployment, with the image's own example.
+  dc exec -T cli sh examples/provision/setup-pools >/dev/null ||
+    fail "examples/provision/setup-pools in the cli container failed"
+  dc exec -T cli wfp rsv create examples/provision/small-server.json --id example-1 --wait --timeout 60000 >"$work/example.out" 2>&1 ||
+    { cat "$work/example.out" >&2; fail "'docker compose exec cli wfp rsv create examples/provision/small-server.json --wait' failed"; }
+  W pool set ips --capacity 1000 >/dev/null && W pool set volumes --capacity 1000 >/dev/null &&
+    W pool set vcpus --capacity 2000 >/dev/null || fail "pool set failed"
+  pass "the example small server reserved with docker compose exec cli wfp rsv create ... --wait: active"
+}
+
+# --- Kill an executor mid-job ---------------------------------------------------
+
+# running_owner NAME: "JOB OWNER" of a NAME-* fulfilment job that has
+# applied at least one task and not all (mid-job), if any.
+running_owner() {
+  local j
+  for j in $(W job list --state claimed --limit 1000 --json | jq -r --arg p "$1-" \
+    '.[] | select(.id | startswith($p)) | .id + "," + .owner'); do
+    local id=${j%,*} owner=${j#*,} n
+    n=$(job_log "$id" | jq '[.[] | select(.state == "applied")] | length')
+    if [ "$n" -ge 1 ] && [ "$n" -lt 6 ]; then
+      echo "$id $owner"
+      return 0
+    fi
+  done
+  return 1
+}
+
+kill_executor() {
+  say "batch a: $batch reservations (ip + vm, 6 steps of $pause_ms ms each), one executor killed mid-job"
+  local t0 pick job owner host id held i t_kill
+  t0=$(now_ms)
+  post_batch a "$batch"
+  pass "batch a: $batch reservations created from the host in $(secs $(($(now_ms) - t0)))"
+  pick=""
+  for i in $(seq 1 100); do
+    pick=$(running_owner a) && break
+    sleep 0.1
+  done
+  [ -n "$pick" ] || fail "no fulfilment job was seen mid-job"
+  read -r job owner <<<"$pick"
+  host=${owner%-*}
+  id=$(containers executor | grep "^$host" | head -1)
+  [ -n "$id" ] || fail "no executor container matches owner $owner"
+  held=$(W job list --state claimed --limit 1000 --json | jq -r --arg o "$owner" '[.[] | select(.owner == $o) | .id] | join(" ")')
+  t_kill=$(now_ms)
+  docker kill --signal KILL "$id" >/dev/null || fail "docker kill -s KILL $id failed"
+  pass "killed executor $owner (container ${id:0:12}) with SIGKILL while it held $(wc -w <<<"$held") jobs, $job mid-job ($(job_log "$job" | jq '[.[] | select(.state == "applied")] | length')/6 applied)"
+  wait_active a "$batch" 120
+  pass "batch a: all $batch active, $(secs $(($(now_ms) - t_kill))) after the kill (lease 5 s)"
+  local j others twice resumed=0
+  for j in $held; do
+    [ "$(W job show "$j" --json | jq -r .state)" = completed ] || fail "$j (held by the killed executor) is not completed"
+    others=$(job_log "$j" | jq -r --arg o "$owner" '[.[] | select(.owner != $o) | .owner] | unique | join(" ")')
+    [ -n "$others" ] || fail "$j: no other executor wrote its log after the kill"
+    twice=$(applied_twice "$j")
+    [ -z "$twice" ] || fail "$j: tasks applied twice in its log: $twice"
+    resumed=$((resumed + 1))
+  done
+  pass "the killed executor's $resumed jobs were resumed by other executors and completed; no task applied twice in their logs"
+  twice=$(calls_twice)
+  [ -z "$twice" ] || fail "fake-cloud did a step twice for one task key: $twice"
+  pass "fake-cloud: $(calls_done) steps done, none twice for one task key"
+  local restarted
+  restarted=$(docker inspect "$id" --format '{{.State.Status}}' 2>/dev/null || echo gone)
+  pass "the killed container is now: $restarted (restart: on-failure)"
+}
+
+# --- Scale down and up under load -------------------------------------------------
+
+scale() {
+  say "batch b: $batch reservations while executors scale 3 -> 1 -> 3"
+  local t0 t1 n j handed=0
+  post_batch b "$batch"
+  sleep 1
+  t0=$(now_ms)
+  dc up -d --no-recreate --scale executor=1 >"$work/scale1.log" 2>&1 || { cat "$work/scale1.log" >&2; fail "scale to 1 failed"; }
+  n=$(containers executor | wc -l)
+  [ "$n" = 1 ] || fail "$n executors running after scaling to 1"
+  pass "scaled to 1 executor in $(secs $(($(now_ms) - t0))) (SIGTERM, grace 30 s): $(states b)"
+  sleep 2
+  t1=$(now_ms)
+  dc up -d --no-recreate --scale executor=3 >"$work/scale3.log" 2>&1 || { cat "$work/scale3.log" >&2; fail "scale to 3 failed"; }
+  wait_healthy 7 120 || fail "not all healthy after scaling back to 3"
+  pass "scaled back to 3 executors, healthy in $(secs $(($(now_ms) - t1)))"
+  wait_active b "$batch" 180
+  for j in $(seq 1 "$batch"); do
+    [ -z "$(applied_twice "b-$j.fulfil")" ] || fail "b-$j.fulfil: a task applied twice"
+    [ "$(job_log "b-$j.fulfil" | jq '[.[].owner] | unique | length')" -gt 1 ] && handed=$((handed + 1))
+  done
+  pass "batch b: all $batch active, $(secs $(($(now_ms) - t0))) after the scale-down; $handed jobs moved between executors, no task applied twice"
+  [ -z "$(calls_twice)" ] || fail "fake-cloud did a step twice for one task key: $(calls_twice)"
+}
+
+# --- Redis restart ------------------------------------------------------------------
+
+# snapshot: every reservation's id and state, every pool, every job's id
+# and state (sorted JSON).
+snapshot() {
+  W rsv list --json | jq -c 'map({id, state}) | sort_by(.id)'
+  W pool list --json | jq -c 'sort_by(.name)'
+  W job list --limit 10000 --json | jq -c 'map({id, state}) | sort_by(.id)'
+}
+
+redis_restart() {
+  say "batch c: $((batch / 2)) reservations while the Redis container restarts"
+  local before after t0 n
+  snapshot >"$work/before.json" || fail "snapshot before the restart failed"
+  post_batch c $((batch / 2))
+  n=$(jq -s '.[0] | length' "$work/before.json")
+  t0=$(now_ms)
+  dc restart redis >"$work/restart.log" 2>&1 || { cat "$work/restart.log" >&2; fail "restart redis failed"; }
+  wait_healthy 7 120 || fail "not all healthy after the Redis restart"
+  pass "Redis restarted (SIGTERM, AOF reloaded); all healthy again in $(secs $(($(now_ms) - t0)))"
+  wait_active c $((batch / 2)) 180
+  pass "batch c: all $((batch / 2)) active after the restart"
+  # Everything that had settled before is still there, unchanged.
+  snapshot >"$work/after.json" || fail "snapshot after the restart failed"
+  jq -n --slurpfile b "$work/before.json" --slurpfile a "$work/after.json" '
+    ($b[0] - $a[0]) + ($b[2] - $a[2])' >"$work/lost.json"
+  [ "$(jq length "$work/lost.json")" = 0 ] || fail "lost or changed by the restart: $(head -c 500 "$work/lost.json")"
+  pass "nothing lost: the $n reservations and $(jq -s '.[2] | length' "$work/before.json") jobs from before the restart are there with the same states"
+}
+
+# --- Final state ------------------------------------------------------------------
+
+final_checks() {
+  say "final state"
+  local want got st
+  # used of each pool = the sum over its active reservations' items.
+  want=$(W rsv list --state active --json | jq -r '.[].id' | while read -r r; do
+    W rsv show "$r" --json | jq -c '.items[] | {pool, amount}'
+  done | jq -s -c 'group_by(.pool) | map({(.[0].pool): (map(.amount) | add)}) | add')
+  got=$(W pool list --json | jq -c 'map(select(.used > 0) | {(.name): .used}) | add')
+  [ "$(jq -S -c . <<<"$want")" = "$(jq -S -c . <<<"$got")" ] || fail "pool used $got, but the active reservations hold $want"
+  pass "each pool's used equals the sum over its active reservations: $got"
+  st=$(W status --json)
+  [ "$(jq '[.services[] | .pending + .queued] | add' <<<"$st")" = 0 ] || fail "requests left pending: $(jq -c .services <<<"$st")"
+  pass "no request left pending on any service stream"
+  got=$(W job list --limit 10000 --json | jq -r '[.[] | select(.state != "completed") | .id + " " + .state] | join(", ")')
+  [ -z "$got" ] || fail "jobs not completed: $got"
+  pass "every job completed ($(W job list --limit 10000 --json | jq length) jobs)"
+  local files active
+  files=$(dc exec -T cli sh -c 'ls /tmp/wfp-fake-cloud | wc -l' | tr -d '\r ')
+  active=$(W rsv list --state active --json | jq '[.[] | select(.id | test("^[abc]-"))] | length')
+  [ "$files" = $((active * 2 + 3)) ] || fail "$files resources in the fake cloud, want $((active * 2 + 3)) (2 per proof reservation + the example's 3)"
+  pass "the fake cloud holds exactly the active reservations' resources ($files files)"
+}
+
+acl_checks() {
+  say "least privilege in the deployment"
+  local r
+  r=$(dc exec -T redis redis-cli --no-auth-warning --user wfp-executor --pass demo-executor-change-me FLUSHALL | tr -d '\r')
+  grep -q '^NOPERM' <<<"$r" || fail "wfp-executor was not refused FLUSHALL: $r"
+  r=$(dc exec -T redis redis-cli --no-auth-warning --user wfp-executor --pass demo-executor-change-me HGETALL '{wfp}:pool:ips' | tr -d '\r')
+  grep -q '^NOPERM' <<<"$r" || fail "wfp-executor was not refused a pool key: $r"
+  r=$(dc exec -T redis redis-cli --no-auth-warning --user wfp-lock --pass demo-lock-change-me HGETALL '{wfp}:job:a-1.fulfil' | tr -d '\r')
+  grep -q '^NOPERM' <<<"$r" || fail "wfp-lock was not refused a job key: $r"
+  r=$(dc exec -T redis redis-cli GET x | tr -d '\r')
+  grep -q '^NOAUTH' <<<"$r" || fail "the default user was not refused: $r"
+  pass "wfp-executor refused FLUSHALL and {wfp}:pool:ips, wfp-lock refused a job, the default user refused (NOAUTH)"
+  if dc logs --no-color 2>&1 | grep -q -e 'NOPERM' -e '-change-me'; then
+    fail "a service log holds a NOPERM or a password: $(dc logs --no-color 2>&1 | grep -m3 -e NOPERM -e '-change-me')"
+  fi
+  pass "no NOPERM and no password in any service's log"
+}
+
+# --- Main ---------------------------------------------------------------------------
+
+for c in docker jq; do
+  command -v "$c" >/dev/null || fail "'$c' is not installed (docker: the client; jq: scripts/deps)"
+done
+engine
+"${compose[@]}" version >/dev/null 2>&1 || fail "${compose[*]} does not work here"
+cli_build
+write_files
+dc down -v --remove-orphans >/dev/null 2>&1 || true
+build_images
+no_compiler
+bring_up
+setup_pools
+kill_executor
+scale
+redis_restart
+final_checks
+acl_checks
+say "teardown"
+t0=$(now_ms)
+dc down -v --remove-orphans >/dev/null 2>&1 || fail "'down -v' failed"
+up=0
+pass "down -v: every container, network and volume of project $project removed in $(secs $(($(now_ms) - t0)))"
+echo "prove: every check passed in $(($(date +%s) - t_start)) s"
