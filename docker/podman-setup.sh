@@ -29,10 +29,15 @@ else
   say "no apt source serves '$suite' (read /etc/apt/sources.list, sources.list.d/*.list and *.sources); using $mirror"
 fi
 
-say "installing podman runc debootstrap docker-compose (apt-get update and install)..."
-apt-get update -qq >&2 || die "apt-get update failed (see above)"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap docker-compose >/dev/null ||
-  die "apt-get install podman runc debootstrap docker-compose failed (see above)"
+if command -v podman >/dev/null && command -v runc >/dev/null &&
+  command -v debootstrap >/dev/null && command -v docker-compose >/dev/null; then
+  say "podman, runc, debootstrap and docker-compose are installed"
+else
+  say "installing podman runc debootstrap docker-compose (apt-get update and install)..."
+  apt-get update -qq >&2 || die "apt-get update failed (see above)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap docker-compose >/dev/null ||
+    die "apt-get install podman runc debootstrap docker-compose failed (see above)"
+fi
 mkdir -p /etc/containers || die "cannot create /etc/containers"
 cat >/etc/containers/containers.conf <<'CONF' || die "cannot write /etc/containers/containers.conf"
 [containers]

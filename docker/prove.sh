@@ -324,7 +324,7 @@ kill_executor() {
   pass "fake-cloud: $(calls_done) steps done, none twice for one task key"
   local restarted
   restarted=$(docker inspect "$id" --format '{{.State.Status}}' 2>/dev/null || echo gone)
-  pass "the killed container is now: $restarted (restart: on-failure)"
+  pass "the killed container is now: $restarted (a docker kill counts as a manual stop: no restart policy brings it back; scaling does)"
 }
 
 # --- Scale down and up under load -------------------------------------------------
