@@ -3,7 +3,8 @@
 # after the tests (.ci/run). It builds the images (docker-compose.yml),
 # checks the runtime image holds no compiler and that the builds
 # downloaded from Debian's archive only, brings the deployment up with 3
-# executors (every service as its own Redis ACL user), posts a batch of
+# executors and 2 replicas of each other service (every service as its
+# own Redis ACL user), posts a batch of
 # reservations whose steps take about a second each, kills one executor
 # container with SIGKILL in the middle of a job, checks every reservation
 # ends active and the killed executor's jobs were resumed by others with
@@ -26,6 +27,8 @@ root=$PWD
 . scripts/lib.sh
 
 project=wfpprove
+# Two replicas of each request service (they share its request stream).
+replicas=(--scale jobboard=2 --scale lock=2 --scale reservation=2)
 batch=${WFP_PROVE_BATCH:-24}
 pause_ms=${WFP_PROVE_PAUSE_MS:-1000}
 work=$(mktemp -d /tmp/wfp-prove.XXXXXX)
@@ -169,7 +172,7 @@ wait_healthy() { # wait_healthy N SECONDS
 }
 
 bring_up() {
-  say "starting Redis and the services (3 executors)"
+  say "starting Redis and the services (3 executors, 2 replicas of each other service)"
   local t0
   export WFP_REDIS_HOST_PORT
   WFP_REDIS_HOST_PORT=$(wfp_free_port)
@@ -180,15 +183,15 @@ bring_up() {
   export WFP_PREFIX=wfp
   t0=$(now_ms)
   up=1
-  dc up -d --scale executor=3 >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "'up' failed"; }
-  # redis + jobboard + lock + reservation + 3 executors
-  wait_healthy 7 120 || fail "the services were not all healthy within 120 s"
-  pass "up: 7 containers healthy (redis, jobboard, lock, reservation, 3 executors) in $(secs $(($(now_ms) - t0)))"
+  dc up -d "${replicas[@]}" --scale executor=3 >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "'up' failed"; }
+  # redis + 2 jobboard + 2 lock + 2 reservation + 3 executors
+  wait_healthy 10 120 || fail "the services were not all healthy within 120 s"
+  pass "up: 10 containers healthy (redis, 2 jobboard, 2 lock, 2 reservation, 3 executors) in $(secs $(($(now_ms) - t0)))"
   local live
   live=$(W status --json | jq -c '[.services.jobboard.live, .services.lock.live, .services.reservation.live, .executors]') ||
     fail "wfp status from the host failed"
-  [ "$live" = "[1,1,1,3]" ] || fail "wfp status counts [jobboard, lock, reservation, executors] $live, want [1,1,1,3]"
-  pass "wfp status from the host (as wfp-operator): 1 jobboard, 1 lock, 1 reservation, 3 executors live"
+  [ "$live" = "[2,2,2,3]" ] || fail "wfp status counts [jobboard, lock, reservation, executors] $live, want [2,2,2,3]"
+  pass "wfp status from the host (as wfp-operator): 2 jobboard, 2 lock, 2 reservation replicas and 3 executors live"
 }
 
 # --- Reservations -------------------------------------------------------------
@@ -335,14 +338,14 @@ scale() {
   post_batch b "$batch"
   sleep 1
   t0=$(now_ms)
-  dc up -d --no-recreate --scale executor=1 >"$work/scale1.log" 2>&1 || { cat "$work/scale1.log" >&2; fail "scale to 1 failed"; }
+  dc up -d --no-recreate "${replicas[@]}" --scale executor=1 >"$work/scale1.log" 2>&1 || { cat "$work/scale1.log" >&2; fail "scale to 1 failed"; }
   n=$(containers executor | wc -l)
   [ "$n" = 1 ] || fail "$n executors running after scaling to 1"
   pass "scaled to 1 executor in $(secs $(($(now_ms) - t0))) (SIGTERM, grace 30 s): $(states b)"
   sleep 2
   t1=$(now_ms)
-  dc up -d --no-recreate --scale executor=3 >"$work/scale3.log" 2>&1 || { cat "$work/scale3.log" >&2; fail "scale to 3 failed"; }
-  wait_healthy 7 120 || fail "not all healthy after scaling back to 3"
+  dc up -d --no-recreate "${replicas[@]}" --scale executor=3 >"$work/scale3.log" 2>&1 || { cat "$work/scale3.log" >&2; fail "scale to 3 failed"; }
+  wait_healthy 10 120 || fail "not all healthy after scaling back to 3"
   pass "scaled back to 3 executors, healthy in $(secs $(($(now_ms) - t1)))"
   wait_active b "$batch" 180
   for j in $(seq 1 "$batch"); do
@@ -371,7 +374,7 @@ redis_restart() {
   n=$(jq -s '.[0] | length' "$work/before.json")
   t0=$(now_ms)
   dc restart redis >"$work/restart.log" 2>&1 || { cat "$work/restart.log" >&2; fail "restart redis failed"; }
-  wait_healthy 7 120 || fail "not all healthy after the Redis restart"
+  wait_healthy 10 120 || fail "not all healthy after the Redis restart"
   pass "Redis restarted (SIGTERM, AOF reloaded); all healthy again in $(secs $(($(now_ms) - t0)))"
   wait_active c $((batch / 2)) 180
   pass "batch c: all $((batch / 2)) active after the restart"
