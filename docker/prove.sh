@@ -116,6 +116,10 @@ build_images() {
   bad=$(grep -hiE '^FROM ' docker/Dockerfile docker/redis.Dockerfile |
     awk '{ print $2 }' | grep -vx -e 'debian:bookworm-slim' || true)
   [ -z "$bad" ] || fail "a Dockerfile starts from another image: $bad"
+  # No download other than apt's: no ADD of an address, no fetching tool.
+  bad=$(grep -nE '^ADD +[a-z]+://|curl|wget|git +clone|pip +install|npm +install' \
+    docker/Dockerfile docker/redis.Dockerfile || true)
+  [ -z "$bad" ] || fail "a Dockerfile downloads outside apt: $bad"
   # Every download of the builds came from the base image's apt sources.
   allowed=$(docker run --rm --entrypoint /bin/sh debian:bookworm-slim -c \
     'cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null' |
