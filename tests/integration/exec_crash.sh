@@ -62,6 +62,8 @@ ok "completed on s2" wait_state "$id" completed 10
 eq "finished by s2" "$(owner "$id")" s2
 for i in 1 2 3 4 5 6 7 8 9 10; do eq "t$i applied once" "$(apps t$i)" 1; done
 ok "released, not expired" bash -c "redis-cli -u '$WFP_REDIS_URL' XRANGE '$tag:job:$id:deliveries' - + | grep -q released"
+# After SIGTERM s1 starts nothing: t4 and later were begun by s2 only.
+eq "no task begun by s1 after t3" "$("$WFP" job log "$id" --json | jq -r '[.[] | select(.state == "running" and .owner == "s1") | .task] | join(" ")')" "t1 t2 t3"
 
 # SIGTERM while t2 runs 5 s, grace 300 ms: t2 is killed, the job released
 # at once (not after its lease) and t2 runs again on s4, same key.
