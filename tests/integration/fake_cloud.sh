@@ -78,6 +78,26 @@ eq "a stale claim of another host is taken over" "$rc" 4
 ln -s "pid-$dead@$(uname -n)" "$(claim k12 volume reserve)"
 ok "a dead run of this host (pid@host) is taken over" fc k12 volume reserve WFP_IN_rsv_item=net
 ok "its resource" test -e "$cloud/volume-r1-net"
+# A claim names its run's start time as well: a pid used again (a
+# restarted container counts pids from 1 again; a run may even get the
+# pid of the dead holder) is not taken for the run that claimed.
+fc k13 volume reserve WFP_IN_rsv_item=pids >/dev/null
+ok "a claim names pid, start time and host: $(readlink "$(claim k13 volume reserve)")" \
+  grep -qE "^pid-[0-9]+\.[0-9]+@$(uname -n)\$" <<<"$(readlink "$(claim k13 volume reserve)")"
+sleep 30 & other=$!
+started=$(awk '{ print $22 }' "/proc/$other/stat")
+ln -s "pid-$other.$((started - 1))@$(uname -n)" "$(claim k14 volume reserve)"
+ok "a claim whose pid is now another process is taken over" \
+  timeout 5 env -i PATH="$PATH" WFP_TASK_KEY=k14 WFP_IN_cloud="$cloud" \
+  WFP_IN_rsv_id=r1 WFP_IN_rsv_item=pids2 "$FC" volume reserve
+ln -s "pid-$other.$started@$(uname -n)" "$(claim k15 volume reserve)"
+fc k15 volume reserve WFP_IN_rsv_item=pids3 >/dev/null 2>&1 &
+waiter=$!
+sleep 1
+ok "a claim of a live run (its pid and start time) is waited for" kill -0 "$waiter"
+kill "$other"
+wait "$other" 2>/dev/null || true
+ok "and taken over once the run is gone" wait "$waiter"
 
 # --- Two runs of destroy at once with one key: one does it, the other
 # waits for it and reports it done (both succeed, the step ran once).
