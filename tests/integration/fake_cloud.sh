@@ -99,6 +99,23 @@ kill "$other"
 wait "$other" 2>/dev/null || true
 ok "and taken over once the run is gone" wait "$waiter"
 
+# --- Several runs at once find the claim of a dead run: one takes it
+# over, the others wait for it; the step is done once. (Each removed the
+# claim and claimed anew: one could remove the claim another had just
+# made, and both did the step, in about 1 trial of 15.)
+twice=0
+for t in $(seq 1 30); do
+  ln -s "pid-$dead" "$(claim race$t volume destroy)"
+  for i in 1 2 3 4 5 6; do
+    fc "race$t" volume destroy WFP_IN_rsv_item="race$t" >/dev/null 2>&1 &
+  done
+  wait
+  n=$(grep -c "^race$t destroy volume race$t done\$" "$cloud/.fake-cloud/calls" || true)
+  [ "$n" = 1 ] || twice=$((twice + 1))
+done
+eq "a dead run's claim taken over by 6 runs at once: trials not done exactly once" "$twice" 0
+ok "no takeover folder left" bash -c '! ls -d "$1"/.fake-cloud/done/*.over-* 2>/dev/null' _ "$cloud"
+
 # --- Two runs of destroy at once with one key: one does it, the other
 # waits for it and reports it done (both succeed, the step ran once).
 fc k4 volume destroy WFP_IN_pause_ms=800 >"$TMP/a" &
