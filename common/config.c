@@ -1,6 +1,7 @@
 /* config.c - settings from the environment and flags (see wfp/config.h). */
 #include "wfp/config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,14 @@ int wfp_config_set(struct wfp_config *cfg, const char *name, const char *value,
 		char why[WFP_URL_MAX + 64];
 
 		if (wfp_redis_url_parse(value, &cfg->redis, why, sizeof(why))) {
-			snprintf(err, errlen, "%s: %s", source, why);
+			/* "--redis=URL": the flag's name only (the URL,
+			 * redacted, is in why). */
+			const char *eq = strchr(source, '=');
+			int n = eq && strncmp(source, "--", 2) == 0
+				    ? (int)(eq - source)
+				    : (int)strlen(source);
+
+			snprintf(err, errlen, "%.*s: %s", n, source, why);
 			return -1;
 		}
 		wfp_strlcpy(field, value, WFP_URL_MAX);
@@ -387,10 +395,30 @@ bad : {
 }
 }
 
+/* The length of url's scheme and "://" (0 when it has none: a scheme is
+ * a letter, then letters, digits, '+', '-' or '.'). */
+static size_t url_scheme_len(const char *url)
+{
+	const char *sep = strstr(url, "://");
+	const char *p;
+
+	if (sep == NULL || sep == url)
+		return 0;
+	for (p = url; p < sep; p++)
+		if (!(isalpha((unsigned char)*p) ||
+		      (p > url && (isdigit((unsigned char)*p) || *p == '+' ||
+				   *p == '-' || *p == '.'))))
+			return 0;
+	return (size_t)(sep - url) + 3;
+}
+
 void wfp_redis_url_redact(const char *url, char *out, size_t outlen)
 {
-	const char *rest = strncmp(url, "redis://", 8) == 0 ? url + 8 : NULL;
-	const char *at = rest ? strrchr(rest, '@') : NULL;
+	/* Any scheme (a mistyped "rediss://" or "REDIS://" is shown in an
+	 * error message too), or none ("user:password@host"). */
+	size_t skip = url_scheme_len(url);
+	const char *rest = url + skip;
+	const char *at = strrchr(rest, '@');
 	const char *colon;
 
 	if (outlen == 0)
@@ -402,10 +430,10 @@ void wfp_redis_url_redact(const char *url, char *out, size_t outlen)
 	/* The same split as url_userinfo: user up to the first ':'. */
 	colon = memchr(rest, ':', (size_t)(at - rest));
 	if (colon == NULL)
-		snprintf(out, outlen, "redis://***%s", at);
+		snprintf(out, outlen, "%.*s***%s", (int)skip, url, at);
 	else
-		snprintf(out, outlen, "redis://%.*s:***%s", (int)(colon - rest),
-			 rest, at);
+		snprintf(out, outlen, "%.*s:***%s", (int)(colon - url), url,
+			 at);
 }
 
 void wfp_config_tag(const struct wfp_config *cfg, char *out, size_t n)

@@ -57,9 +57,16 @@ if ! podman image exists "$image"; then
   rm -rf "$rootfs" "$log"
 fi
 mkdir -p "$sock_dir" || die "cannot create $sock_dir"
-# alive PIDFILE: the process the file names runs.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-if ! alive "$sock_dir/service.pid"; then
+# alive PIDFILE WHAT: the process the file names runs and is WHAT (its
+# command line holds WHAT): a pid file left by a run before a reboot may
+# name another process now (and docker/prove.sh kills what the files name).
+alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  case $pid in '' | *[!0-9]*) return 1 ;; esac
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+if ! alive "$sock_dir/service.pid" "podman system service"; then
   rm -f "$sock_dir/podman.sock"
   podman system service --time=0 "unix://$sock_dir/podman.sock" >"$sock_dir/service.log" 2>&1 &
   echo $! >"$sock_dir/service.pid"
@@ -71,10 +78,11 @@ fi
 # `depends_on: condition: service_healthy` then waits for ever). This
 # loop stands in for the timers: every WFP_PODMAN_HEALTH_S seconds (3) it
 # runs the health check of every running container.
-if ! alive "$sock_dir/health.pid"; then
+# (a check that hangs is ended after 30 s, so it cannot stop the others)
+if ! alive "$sock_dir/health.pid" "health-ticker"; then
   every=${WFP_PODMAN_HEALTH_S:-3}
   nohup sh -c 'while :; do
-      for c in $(podman ps -q); do podman healthcheck run "$c" >/dev/null 2>&1; done
+      for c in $(podman ps -q); do timeout 30 podman healthcheck run "$c" >/dev/null 2>&1; done
       sleep "$1"
     done' health-ticker "$every" >/dev/null 2>&1 &
   echo $! >"$sock_dir/health.pid"

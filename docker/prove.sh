@@ -32,7 +32,7 @@ replicas=(--scale jobboard=2 --scale lock=2 --scale reservation=2)
 batch=${WFP_PROVE_BATCH:-24}
 pause_ms=${WFP_PROVE_PAUSE_MS:-1000}
 work=$(mktemp -d /tmp/wfp-prove.XXXXXX)
-started_podman=0
+podman_ours="" # pids of the podman processes this run started
 t_start=$(date +%s)
 
 # --- Output ---------------------------------------------------------------
@@ -68,8 +68,11 @@ cleanup() {
   if [ "${up:-0}" = 1 ]; then
     dc down -v --remove-orphans >/dev/null 2>&1 || echo "prove: 'down' failed; containers of project $project may be left" >&2
   fi
-  if [ "$started_podman" = 1 ]; then
-    kill $(cat "$WFP_PODMAN_DIR/service.pid" "$WFP_PODMAN_DIR/health.pid" 2>/dev/null) 2>/dev/null || true
+  if [ -n "$podman_ours" ]; then
+    local p
+    for p in $(podman_pids); do
+      case " $podman_ours " in *" $p "*) kill "$p" 2>/dev/null || true ;; esac
+    done
   fi
   rm -rf "$work"
   exit $rc
@@ -79,7 +82,23 @@ trap cleanup EXIT
 set -E
 trap 'fail "unexpected failure at line $LINENO: $BASH_COMMAND"' ERR
 
-# A Docker Engine, or podman set up here (root, Debian).
+# podman_pids: the podman API service and the health-check loop named by
+# the pid files of WFP_PODMAN_DIR, each only while its pid is still that
+# program (a stale file may name another process now).
+podman_pids() {
+  local f what pid
+  for f in service:"podman system service" health:health-ticker; do
+    what=${f#*:}
+    pid=$(cat "$WFP_PODMAN_DIR/${f%%:*}.pid" 2>/dev/null) || continue
+    case $pid in '' | *[!0-9]*) continue ;; esac
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$what" && echo "$pid"
+  done
+  return 0
+}
+
+# A Docker Engine, or podman set up here (root, Debian). Stops at the end
+# only what it started: a podman service already running for
+# WFP_PODMAN_DIR (say another user's) is used and left running.
 engine() {
   if [ -n "${DOCKER_HOST:-}" ] || docker info >/dev/null 2>&1; then
     return 0
@@ -87,10 +106,13 @@ engine() {
   [ "$(id -u)" = 0 ] ||
     fail "no Docker Engine answers and podman can only be set up as root (run as root, or set DOCKER_HOST)"
   export WFP_PODMAN_DIR=${WFP_PODMAN_DIR:-/tmp/wfp-podman-prove}
-  local setup
+  local setup before p
+  before=" $(podman_pids | tr '\n' ' ') "
   setup=$(docker/podman-setup.sh) || fail "docker/podman-setup.sh failed (see above)"
   eval "$setup"
-  started_podman=1
+  for p in $(podman_pids); do
+    case $before in *" $p "*) ;; *) podman_ours="$podman_ours $p" ;; esac
+  done
 }
 
 # The host's wfp CLI, as the operator.

@@ -93,8 +93,10 @@ int wfp_redis_url_parse(const char *url, struct wfp_redis_addr *out, char *err,
 			size_t errlen);
 
 /* Writes url into out (outlen bytes) with its password replaced by
- * "***" (redis://user:***@host...), for logs and error messages. A URL
- * with no password is copied as it is; out is always NUL-terminated. */
+ * "***" (redis://user:***@host...), for logs and error messages: the
+ * userinfo of any scheme (a mistyped "rediss://"), or of none
+ * ("user:password@host"). A URL with no '@' is copied as it is; out is
+ * always NUL-terminated. */
 void wfp_redis_url_redact(const char *url, char *out, size_t outlen);
 
 /* Writes "{prefix}" (the hash tag all keys share) into out. */

@@ -78,6 +78,43 @@ eq "a stale claim of another host is taken over" "$rc" 4
 ln -s "pid-$dead@$(uname -n)" "$(claim k12 volume reserve)"
 ok "a dead run of this host (pid@host) is taken over" fc k12 volume reserve WFP_IN_rsv_item=net
 ok "its resource" test -e "$cloud/volume-r1-net"
+# A claim names its run's start time as well: a pid used again (a
+# restarted container counts pids from 1 again; a run may even get the
+# pid of the dead holder) is not taken for the run that claimed.
+fc k13 volume reserve WFP_IN_rsv_item=pids >/dev/null
+ok "a claim names pid, start time and host: $(readlink "$(claim k13 volume reserve)")" \
+  grep -qE "^pid-[0-9]+\.[0-9]+@$(uname -n)\$" <<<"$(readlink "$(claim k13 volume reserve)")"
+sleep 30 & other=$!
+started=$(awk '{ print $22 }' "/proc/$other/stat")
+ln -s "pid-$other.$((started - 1))@$(uname -n)" "$(claim k14 volume reserve)"
+ok "a claim whose pid is now another process is taken over" \
+  timeout 5 env -i PATH="$PATH" WFP_TASK_KEY=k14 WFP_IN_cloud="$cloud" \
+  WFP_IN_rsv_id=r1 WFP_IN_rsv_item=pids2 "$FC" volume reserve
+ln -s "pid-$other.$started@$(uname -n)" "$(claim k15 volume reserve)"
+fc k15 volume reserve WFP_IN_rsv_item=pids3 >/dev/null 2>&1 &
+waiter=$!
+sleep 1
+ok "a claim of a live run (its pid and start time) is waited for" kill -0 "$waiter"
+kill "$other"
+wait "$other" 2>/dev/null || true
+ok "and taken over once the run is gone" wait "$waiter"
+
+# --- Several runs at once find the claim of a dead run: one takes it
+# over, the others wait for it; the step is done once. (Each removed the
+# claim and claimed anew: one could remove the claim another had just
+# made, and both did the step, in about 1 trial of 15.)
+twice=0
+for t in $(seq 1 30); do
+  ln -s "pid-$dead" "$(claim race$t volume destroy)"
+  for i in 1 2 3 4 5 6; do
+    fc "race$t" volume destroy WFP_IN_rsv_item="race$t" >/dev/null 2>&1 &
+  done
+  wait
+  n=$(grep -c "^race$t destroy volume race$t done\$" "$cloud/.fake-cloud/calls" || true)
+  [ "$n" = 1 ] || twice=$((twice + 1))
+done
+eq "a dead run's claim taken over by 6 runs at once: trials not done exactly once" "$twice" 0
+ok "no takeover folder left" bash -c '! ls -d "$1"/.fake-cloud/done/*.over-* 2>/dev/null' _ "$cloud"
 
 # --- Two runs of destroy at once with one key: one does it, the other
 # waits for it and reports it done (both succeed, the step ran once).

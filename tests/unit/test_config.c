@@ -127,8 +127,20 @@ static void test_redis_url_redact(void **state)
 	assert_string_equal(out, "redis://:***@h");
 	wfp_redis_url_redact("redis://h:6379", out, sizeof(out));
 	assert_string_equal(out, "redis://h:6379");
+	/* Mistyped schemes and no scheme: the password is hidden too. */
 	wfp_redis_url_redact("http://u:secret@h", out, sizeof(out));
-	assert_string_equal(out, "http://u:secret@h");
+	assert_string_equal(out, "http://u:***@h");
+	wfp_redis_url_redact("rediss://u:secret@h:1", out, sizeof(out));
+	assert_string_equal(out, "rediss://u:***@h:1");
+	wfp_redis_url_redact("REDIS://secret@h", out, sizeof(out));
+	assert_string_equal(out, "REDIS://***@h");
+	wfp_redis_url_redact("u:secret@h:6379", out, sizeof(out));
+	assert_string_equal(out, "u:***@h:6379");
+	wfp_redis_url_redact("redis:/u:secret@h", out, sizeof(out));
+	assert_string_equal(out, "redis:***@h");
+	/* "://" inside a password is no scheme. */
+	wfp_redis_url_redact("u:se://cret@h", out, sizeof(out));
+	assert_string_equal(out, "u:***@h");
 	wfp_redis_url_redact("redis://u:secret@h", out, 12);
 	assert_string_equal(out, "redis://u:*");
 	assert_int_equal(wfp_redis_url_parse("redis://u:secret@h:99999", &a,
@@ -136,6 +148,31 @@ static void test_redis_url_redact(void **state)
 			 -1);
 	assert_null(strstr(why, "secret"));
 	assert_non_null(strstr(why, "redis://u:***@h:99999"));
+	assert_int_equal(
+	    wfp_redis_url_parse("rediss://u:secret@h", &a, why, sizeof(why)),
+	    -1);
+	assert_null(strstr(why, "secret"));
+}
+
+/* A bad --redis=URL flag: the error names the flag, not the password. */
+static void test_redis_flag_redacted(void **state)
+{
+	struct wfp_config cfg;
+	char msg[512];
+	char *argv[] = {"wfp", "--redis=redis://u:secret@h:99999", "x"};
+	char *argv2[] = {"wfp", "--redis", "rediss://u:secret@h", "x"};
+	int pos = 1;
+
+	(void)state;
+	wfp_config_defaults(&cfg);
+	assert_int_equal(
+	    wfp_config_from_args(&cfg, 3, argv, &pos, msg, sizeof(msg)), -1);
+	assert_null(strstr(msg, "secret"));
+	assert_non_null(strstr(msg, "--redis: "));
+	pos = 1;
+	assert_int_equal(
+	    wfp_config_from_args(&cfg, 4, argv2, &pos, msg, sizeof(msg)), -1);
+	assert_null(strstr(msg, "secret"));
 }
 
 /* WFP_INFLIGHT_MAX: default 1024, 1..65536, bad values name it. */
@@ -272,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_redis_urls),
 	    cmocka_unit_test(test_redis_url_redact),
+	    cmocka_unit_test(test_redis_flag_redacted),
 	    cmocka_unit_test(test_inflight_max),
 	    cmocka_unit_test(test_executor_settings),
 	    cmocka_unit_test(test_executor_flags),
