@@ -24,6 +24,13 @@
 #define HC_PATH_MAX   256  /* the request path */
 #define HC_REPLY_MAX  64   /* bytes read: enough for the status line */
 
+#define HC_USAGE                                                               \
+	"usage: wfp-healthcheck [HOST:PORT] [PATH]\n"                          \
+	"  GET PATH (default /healthz) of HOST:PORT (default "                 \
+	"WFP_METRICS_ADDR);\n"                                                 \
+	"  exit 0 on 200, 1 on any other answer or none within 3 s, 2 on "     \
+	"bad use\n"
+
 /* Prints the reason and returns 1 (the "unhealthy" exit status). */
 static int hc_fail(const char *addr, const char *why)
 {
@@ -159,9 +166,13 @@ int main(int argc, char **argv)
 	long long deadline = hc_now_ms() + HC_TIMEOUT_MS;
 	int fd, rc;
 
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("%s", HC_USAGE);
+		return 0;
+	}
 	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: wfp-healthcheck [HOST:PORT] [PATH] "
-				"(default: WFP_METRICS_ADDR /healthz)\n");
+		fprintf(stderr, "%s", HC_USAGE);
 		return 2;
 	}
 	if (addr == NULL || addr[0] == '\0')
@@ -184,7 +195,9 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return hc_fail(addr, "no answer within 3 s");
 	if (strncmp(reply, "HTTP/1.", 7) != 0 || strlen(reply) < 12 ||
-	    strncmp(reply + 8, " 200", 4) != 0) {
+	    strncmp(reply + 8, " 200", 4) != 0 ||
+	    (reply[12] != '\0' && reply[12] != ' ' && reply[12] != '\r' &&
+	     reply[12] != '\n')) {
 		reply[strcspn(reply, "\r\n")] = '\0';
 		return hc_fail(addr, reply[0] ? reply : "empty answer");
 	}

@@ -27,6 +27,8 @@ root=$PWD
 . scripts/lib.sh
 
 project=wfpprove
+# Images of their own tag: the proof never re-tags an operator's images.
+export WFP_IMAGE_TAG=prove
 # Two replicas of each request service (they share its request stream).
 replicas=(--scale jobboard=2 --scale lock=2 --scale reservation=2)
 batch=${WFP_PROVE_BATCH:-24}
@@ -80,7 +82,8 @@ cleanup() {
 trap cleanup EXIT
 # A command that fails outside a check stops the run with its line.
 set -E
-trap 'fail "unexpected failure at line $LINENO: $BASH_COMMAND"' ERR
+# (Not inside a command substitution: its failure is the caller's check.)
+trap '[ "$BASHPID" != "$$" ] || fail "unexpected failure at line $LINENO: $BASH_COMMAND"' ERR
 
 # podman_pids: the podman API service and the health-check loop named by
 # the pid files of WFP_PODMAN_DIR, each only while its pid is still that
@@ -156,16 +159,16 @@ build_images() {
 
 no_compiler() {
   local found user
-  found=$(docker run --rm --entrypoint /bin/sh wfp/wfp:local -c '
+  found=$(docker run --rm --entrypoint /bin/sh "wfp/wfp:$WFP_IMAGE_TAG" -c '
     for c in cc gcc g++ c++ c99 clang tcc cpp ld as make cmake; do command -v "$c"; done
     ls /usr/bin /usr/local/bin | grep -E "^(gcc|g\+\+|cpp|clang|ld|as)(-[0-9.]+)?$"
     dpkg-query -W -f "\${Package} \${Status}\n" 2>/dev/null |
       awk "\$1 ~ /^(gcc|gcc-[0-9]+|g\+\+|cpp|cpp-[0-9]+|clang|binutils|build-essential|libc6-dev)$/ && \$NF == \"installed\" { print \$1 }"
     true')
   [ -z "$found" ] || fail "the runtime image holds a compiler or toolchain: $(echo $found)"
-  user=$(docker run --rm --entrypoint /usr/bin/id wfp/wfp:local -u)
+  user=$(docker run --rm --entrypoint /usr/bin/id "wfp/wfp:$WFP_IMAGE_TAG" -u)
   [ "$user" != 0 ] || fail "the runtime image runs as root"
-  pass "runtime image wfp/wfp:local: no compiler, linker or -dev toolchain; runs as uid $user; $(docker image inspect wfp/wfp:local --format '{{.Size}}' | awk '{ printf "%d MB", $1 / 1000000 }')"
+  pass "runtime image wfp/wfp:$WFP_IMAGE_TAG: no compiler, linker or -dev toolchain; runs as uid $user; $(docker image inspect "wfp/wfp:$WFP_IMAGE_TAG" --format '{{.Size}}' | awk '{ printf "%d MB", $1 / 1000000 }')"
 }
 
 # --- The deployment -----------------------------------------------------------
@@ -430,11 +433,15 @@ final_checks() {
   got=$(W job list --limit 10000 --json | jq -r '[.[] | select(.state != "completed") | .id + " " + .state] | join(", ")')
   [ -z "$got" ] || fail "jobs not completed: $got"
   pass "every job completed ($(W job list --limit 10000 --json | jq length) jobs)"
-  local files active
-  files=$(dc exec -T cli sh -c 'ls /tmp/wfp-fake-cloud | wc -l' | tr -d '\r ')
+  local files active list
+  # Resource files only: CLASS-RSV-ITEM (a run killed while rewriting
+  # one leaves a CLASS-RSV-ITEM.tmp.PID beside it, which is no resource).
+  list=$(dc exec -T cli ls /tmp/wfp-fake-cloud | tr -d '\r')
+  files=$(grep -cE '^(ip|volume|vm)-[A-Za-z0-9_-]+$' <<<"$list" || true)
   active=$(W rsv list --state active --json | jq '[.[] | select(.id | test("^[abc]-"))] | length')
-  [ "$files" = $((active * 2 + 3)) ] || fail "$files resources in the fake cloud, want $((active * 2 + 3)) (2 per proof reservation + the example's 3)"
-  pass "the fake cloud holds exactly the active reservations' resources ($files files)"
+  [ "$files" = $((active * 2 + 3)) ] ||
+    fail "$files resources in the fake cloud, want $((active * 2 + 3)) (2 per proof reservation + the example's 3); the folder: $(echo $list)"
+  pass "the fake cloud holds exactly the active reservations' resources ($files files; $(grep -c '\.tmp\.' <<<"$list" || true) leftovers of killed runs)"
 }
 
 acl_checks() {

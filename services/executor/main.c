@@ -1,4 +1,6 @@
 /* main.c - wfp-executor: reads the configuration and hands over. */
+#include <sys/prctl.h>
+
 #include "executor-internal.h"
 #include "wfp/daemon.h"
 
@@ -28,5 +30,10 @@ int main(int argc, char **argv)
 	static const struct wfp_daemon_ops ops = {start, exit_code, release,
 						  flags};
 
+	/* Tasks run as the executor's user: not dumpable, its environment
+	 * (the Redis password in WFP_REDIS_URL) and memory are not theirs to
+	 * read through /proc. A program it runs is dumpable again after
+	 * execve. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	return wfp_daemon_main("wfp-executor", argc, argv, &ops);
 }

@@ -17,7 +17,9 @@ ok "a 404 is unhealthy, and says so: $out" grep -q "404" <<<"$out"
 eq "bad use: no address" "$(WFP_METRICS_ADDR='' status_of "$hc")" 2
 eq "bad use: not HOST:PORT" "$(status_of "$hc" "$mport")" 2
 eq "bad use: path" "$(status_of "$hc" "127.0.0.1:$mport" 'a b')" 2
-eq "bad use: an option" "$(status_of "$hc" --help)" 2
+eq "--help: exit 0" "$(status_of "$hc" --help)" 0
+ok "--help: the usage on stdout" grep -q "^usage: wfp-healthcheck" <<<"$("$hc" --help 2>/dev/null)"
+eq "bad use: an unknown option" "$(status_of "$hc" -x)" 2
 
 # The daemon's Redis goes away: /healthz answers 503 and the check fails.
 wfp_redis_stop
