@@ -225,23 +225,31 @@ bring_up() {
 
 # --- Reservations -------------------------------------------------------------
 
+# proof.json: an ip and a vm, each step pausing pause_ms; slow.json: the
+# same with steps three times as long (the scaling batch: executors are
+# stopped while its jobs still have steps to do).
 write_files() {
-  cat >"$work/proof.json" <<EOF
+  local f p
+  for f in proof slow; do
+    p=$pause_ms
+    [ "$f" = slow ] && p=$((pause_ms * 3))
+    cat >"$work/$f.json" <<EOF
 {"name": "proof", "ttl_ms": 3600000,
  "items": [
   {"name": "ip", "pool": "ips", "amount": 1, "class": "ip",
-   "args": {"cloud": "/tmp/wfp-fake-cloud", "pause_ms": $pause_ms}},
+   "args": {"cloud": "/tmp/wfp-fake-cloud", "pause_ms": $p}},
   {"name": "vm", "pool": "vcpus", "amount": 2, "class": "vm",
-   "args": {"cloud": "/tmp/wfp-fake-cloud", "pause_ms": $pause_ms}}]}
+   "args": {"cloud": "/tmp/wfp-fake-cloud", "pause_ms": $p}}]}
 EOF
+  done
 }
 
-# post_batch NAME N: creates N reservations NAME-1..N from the host, 8 at
-# a time; every create must be accepted.
+# post_batch NAME N [FILE]: creates N reservations NAME-1..N from the
+# host (FILE: proof, or slow), 8 at a time; every create must be accepted.
 post_batch() {
-  local name=$1 n=$2 i
+  local name=$1 n=$2 file=${3:-proof} i
   for i in $(seq 1 "$n"); do
-    W rsv create "$work/proof.json" --id "$name-$i" >"$work/create-$name-$i.out" 2>&1 &
+    W rsv create "$work/$file.json" --id "$name-$i" >"$work/create-$name-$i.out" 2>&1 &
     [ $((i % 8)) = 0 ] && wait
   done
   wait
@@ -362,10 +370,17 @@ kill_executor() {
 # --- Scale down and up under load -------------------------------------------------
 
 scale() {
-  say "batch b: $batch reservations while executors scale 3 -> 1 -> 3"
-  local t0 t1 n j handed=0
-  post_batch b "$batch"
-  sleep 1
+  say "batch b: $batch reservations (steps of $((pause_ms * 3)) ms) while executors scale 3 -> 1 -> 3"
+  local t0 t1 n j i owners=0 handed=0
+  post_batch b "$batch" slow
+  # Under load: jobs of the batch held by at least two executors.
+  for i in $(seq 1 100); do
+    owners=$(W job list --state claimed --limit 1000 --json |
+      jq '[.[] | select(.id | startswith("b-")) | .owner] | unique | length')
+    [ "$owners" -ge 2 ] && break
+    sleep 0.2
+  done
+  [ "$owners" -ge 2 ] || fail "batch b's jobs were never held by two executors at once (held by $owners)"
   t0=$(now_ms)
   dc up -d --no-recreate "${replicas[@]}" --scale executor=1 >"$work/scale1.log" 2>&1 || { cat "$work/scale1.log" >&2; fail "scale to 1 failed"; }
   n=$(containers executor | wc -l)
@@ -381,7 +396,8 @@ scale() {
     [ -z "$(applied_twice "b-$j.fulfil")" ] || fail "b-$j.fulfil: a task applied twice"
     [ "$(job_log "b-$j.fulfil" | jq '[.[].owner] | unique | length')" -gt 1 ] && handed=$((handed + 1))
   done
-  pass "batch b: all $batch active, $(secs $(($(now_ms) - t0))) after the scale-down; $handed jobs moved between executors, no task applied twice"
+  [ "$handed" -ge 1 ] || fail "no job of batch b moved between executors: the scale-down was not under load"
+  pass "batch b: all $batch active, $(secs $(($(now_ms) - t0))) after the scale-down; $handed jobs handed back by the stopped executors and resumed by others, no task applied twice"
   [ -z "$(calls_twice)" ] || fail "fake-cloud did a step twice for one task key: $(calls_twice)"
 }
 
