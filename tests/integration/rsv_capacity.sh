@@ -9,7 +9,9 @@
 start_all
 ok "pool cap made" "$WFP" pool set cap --capacity 10
 samples="$TMP/samples"
-rcli -r -1 -i 0.005 HGET "$tag:pool:cap" used >"$samples" 2>/dev/null &
+# (redis-cli itself, not the rcli function: $! of a function run with & is
+# a subshell, and killing it left redis-cli sampling for ever)
+redis-cli -u "$WFP_REDIS_URL" -r -1 -i 0.005 HGET "$tag:pool:cap" used >"$samples" 2>/dev/null &
 sampler=$!
 at_exit kill_quiet "$sampler"
 
