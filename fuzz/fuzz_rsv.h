@@ -64,13 +64,23 @@ static inline void fuzz_rsv_round_trip(const struct wfp_rsv *r)
 	free(plan);
 }
 
+/* The teardown payload of r from the item phases in st. */
+static inline void fuzz_rsv_teardown(const struct wfp_rsv *r,
+				     const struct wfp_rsv_item_state *st)
+{
+	char err[FUZZ_ERR_MAX] = "";
+
+	fuzz_rsv_payload(
+	    wfp_rsv_teardown_payload(r, "rsv-1", st, err, sizeof(err)), err);
+}
+
 /* Feeds a job log into the item phases of resolved r: every step of
  * every item runs and applies, the last item's acquire fails, then the
  * teardown payload from those phases is made. */
 static inline void fuzz_rsv_progress(const struct wfp_rsv *r)
 {
 	struct wfp_rsv_item_state *st = wfp_rsv_progress_new(r);
-	char task[WFP_RSV_ITEM_NAME_MAX + 16], err[FUZZ_ERR_MAX] = "";
+	char task[WFP_RSV_ITEM_NAME_MAX + 16];
 
 	if (st == NULL)
 		return;
@@ -88,22 +98,26 @@ static inline void fuzz_rsv_progress(const struct wfp_rsv *r)
 			    last ? "no capacity" : NULL);
 		}
 	}
-	fuzz_rsv_payload(
-	    wfp_rsv_teardown_payload(r, "rsv-1", st, err, sizeof(err)), err);
+	fuzz_rsv_teardown(r, st);
 	wfp_rsv_progress_free(r, st);
 }
 
-/* Everything made from resolved reservation r. */
-static inline void fuzz_rsv_made(const struct wfp_rsv *r)
+/* Everything made from resolved reservation r but the phases: the plan
+ * round trip, the fulfilment payload, the teardown of it all. */
+static inline void fuzz_rsv_payloads(const struct wfp_rsv *r)
 {
 	char err[FUZZ_ERR_MAX] = "";
 
 	fuzz_rsv_round_trip(r);
 	fuzz_rsv_payload(wfp_rsv_fulfil_payload(r, "rsv-1", err, sizeof(err)),
 			 err);
-	err[0] = '\0';
-	fuzz_rsv_payload(
-	    wfp_rsv_teardown_payload(r, "rsv-1", NULL, err, sizeof(err)), err);
+	fuzz_rsv_teardown(r, NULL);
+}
+
+/* Everything made from resolved reservation r. */
+static inline void fuzz_rsv_made(const struct wfp_rsv *r)
+{
+	fuzz_rsv_payloads(r);
 	fuzz_rsv_progress(r);
 }
 

@@ -233,9 +233,26 @@ static char *slurp(const char *rel, size_t *len)
 	return s;
 }
 
+/* A job log of the small-server example (fuzz_rsv_plan.c's LOG): steps
+ * applied with outputs, a failure, a step that never ran, reverts and a
+ * teardown entry. */
+static const char small_log[] =
+    "ip.reserve\trunning\t0\t0\n"
+    "ip.reserve\tapplied\t0\t0\t{\"ip\":\"10.0.0.7\",\"zone\":\"a\"}\n"
+    "ip.configure\tapplied\t0\t0\t{\"ip\":\"10.0.0.8\",\"n\":[1,2]}\n"
+    "disk.reserve\tapplied\t0\t0\t{\"vol\":\"v-1\"}\n"
+    "vm.reserve\trunning\t0\t0\n"
+    "vm.reserve\tapply-failed\t1\t0\t\tboom\n"
+    "vm.configure\tapply-failed\t1\t0\t\tcancelled before its action ran\n"
+    "disk.reserve\treverting\t0\t0\n"
+    "disk.reserve\treverted\t0\t0\n"
+    "ip.destroy\trunning\t0\t1\n"
+    "ip.destroy\tapplied\t0\t1\n";
+
 /* The plan of reservation text (resolved with the example classes)
- * into fuzz/corpus/rsv_plan/name. */
-static void plan_seed(const char *text, const char *name)
+ * into fuzz/corpus/rsv_plan/name; with log (not NULL), a second seed
+ * name.log: the plan, a NUL byte and the log. */
+static void plan_seed(const char *text, const char *name, const char *log)
 {
 	char err[512], dir[4096];
 	struct wfp_rsv *r = NULL;
@@ -251,6 +268,17 @@ static void plan_seed(const char *text, const char *name)
 	if (plan == NULL)
 		exit(1);
 	put("rsv_plan", name, plan, strlen(plan));
+	if (log != NULL) {
+		char logname[256];
+		size_t n = strlen(plan), m = strlen(log);
+
+		plan = realloc(plan, n + 1 + m);
+		if (plan == NULL)
+			exit(1);
+		memcpy(plan + n + 1, log, m);
+		snprintf(logname, sizeof(logname), "%s.log", name);
+		put("rsv_plan", logname, plan, n + 1 + m);
+	}
 	free(plan);
 	wfp_rsv_free(r);
 }
@@ -279,11 +307,13 @@ int main(int argc, char **argv)
 	lock_seeds();
 	file = slurp("examples/provision/small-server.json", &len);
 	reservation_seeds(file);
-	plan_seed(file, "small-server.json");
+	plan_seed(file, "small-server.json", small_log);
 	free(file);
 	file = slurp("examples/provision/small-server-fails.json", &len);
-	plan_seed(file, "small-server-fails.json");
+	plan_seed(file, "small-server-fails.json", NULL);
 	free(file);
-	plan_seed(nested, "nested-subs.json");
+	plan_seed(nested, "nested-subs.json",
+		  "disk.reserve\tapplied\t0\t0\t{\"a\":{\"b\":null}}\n"
+		  "dbvm.unreserve\trevert-failed\t1\t1\t\tstuck\n");
 	return 0;
 }
