@@ -100,6 +100,7 @@ static void codec_seeds(void)
 	msgpack_pack_map(pk, 1), wfp_pack_kv(pk, "b", "c");
 	str(b, "id", "job-1");
 	end(b, "codec", "types.mp");
+	RAW("codec", "empty.mp", "");
 	RAW("codec", "empty-map.mp", "\x80");
 	RAW("codec", "dup-key.mp", "\x82\xa1\x61\x01\xa1\x61\x02");
 	RAW("codec", "dup-key-str8.mp", "\x82\xa1\x61\x01\xd9\x01\x61\x02");
