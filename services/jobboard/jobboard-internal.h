@@ -42,4 +42,20 @@ struct jobboard_post {
 int jobboard_parse_post(const msgpack_object *body, struct jobboard_post *p,
 			char *err, size_t errlen);
 
+/*
+ * Checks a transfer (with_to 1: {id, to}) or repost (with_to 0: {id}) body
+ * (pure). Copies the job id into id (WFP_ID_MAX bytes) and the owner into
+ * to (WFP_NAME_MAX bytes, "" back to the board). Returns 0 or -1 with err.
+ */
+int jobboard_parse_job_op(const msgpack_object *body, int with_to, char *id,
+			  char *to, char *err, size_t errlen);
+
+/*
+ * Checks a cancel body {id, reason} (pure). Copies the job id into id
+ * (WFP_ID_MAX bytes) and the reason into reason (WFP_CANCEL_REASON_MAX
+ * bytes, "" none). Returns 0 or -1 with err.
+ */
+int jobboard_parse_cancel(const msgpack_object *body, char *id, char *reason,
+			  char *err, size_t errlen);
+
 #endif

@@ -184,9 +184,9 @@ static int serve_post(struct wfp_request *rq, const msgpack_object *body,
 	return 0;
 }
 
-/* Reads {id[, to]} of a transfer or repost body. */
-static int parse_job_op(const msgpack_object *body, int with_to, char *id,
-			char *to, char *err, size_t errlen)
+/* Reads {id[, to]} of a transfer or repost body (pure). */
+int jobboard_parse_job_op(const msgpack_object *body, int with_to, char *id,
+			  char *to, char *err, size_t errlen)
 {
 	static const char *const tfields[] = {"id", "to", NULL};
 	static const char *const rfields[] = {"id", NULL};
@@ -210,7 +210,7 @@ static int serve_transfer(struct wfp_request *rq, const msgpack_object *body,
 	char id[WFP_ID_MAX], to[WFP_NAME_MAX], base[33], vis[24], dl[24];
 	struct wfp_key job;
 
-	if (parse_job_op(body, 1, id, to, err, errlen) != 0)
+	if (jobboard_parse_job_op(body, 1, id, to, err, errlen) != 0)
 		return -1;
 	job = wfp_key_job(tag, id);
 	wfp_random_hex(base, 16);
@@ -230,7 +230,7 @@ static int serve_repost(struct wfp_request *rq, const msgpack_object *body,
 	char id[WFP_ID_MAX], to[WFP_NAME_MAX], dl[24];
 	struct wfp_key job;
 
-	if (parse_job_op(body, 0, id, to, err, errlen) != 0)
+	if (jobboard_parse_job_op(body, 0, id, to, err, errlen) != 0)
 		return -1;
 	job = wfp_key_job(tag, id);
 	const char *argv[5] = {job.s, tag, id, rq->entry,
@@ -239,9 +239,9 @@ static int serve_repost(struct wfp_request *rq, const msgpack_object *body,
 	return 0;
 }
 
-/* Reads {id[, reason]} of a cancel body. */
-static int parse_cancel(const msgpack_object *body, char *id, char *reason,
-			char *err, size_t errlen)
+/* Reads {id[, reason]} of a cancel body (pure). */
+int jobboard_parse_cancel(const msgpack_object *body, char *id, char *reason,
+			  char *err, size_t errlen)
 {
 	static const char *const fields[] = {"id", "reason", NULL};
 
@@ -265,7 +265,7 @@ static int serve_cancel(struct wfp_request *rq, const msgpack_object *body,
 	char id[WFP_ID_MAX], reason[WFP_CANCEL_REASON_MAX], dl[24], ret[24];
 	struct wfp_key job;
 
-	if (parse_cancel(body, id, reason, err, errlen) != 0)
+	if (jobboard_parse_cancel(body, id, reason, err, errlen) != 0)
 		return -1;
 	job = wfp_key_job(tag, id);
 	snprintf(ret, sizeof(ret), "%lld",

@@ -39,4 +39,16 @@ struct lockd_acquire {
 int lockd_parse_acquire(const msgpack_object *body, struct lockd_acquire *a,
 			char *err, size_t errlen);
 
+/* A decoded renew or release request (pure: no I/O). */
+struct lockd_holder {
+	char name[WFP_LOCK_NAME_MAX];
+	char token[WFP_LOCK_TOKEN_MAX];
+	int64_t ttl_ms; /* renew: the new lease; release: 0 */
+};
+
+/* Checks a renew (renew 1: {name, token, ttl_ms}) or release (renew 0:
+ * {name, token}) body. Returns 0 or -1 with err. */
+int lockd_parse_holder(const msgpack_object *body, int renew,
+		       struct lockd_holder *h, char *err, size_t errlen);
+
 #endif

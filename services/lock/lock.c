@@ -140,33 +140,46 @@ static int serve_acquire(struct wfp_request *rq, const msgpack_object *body,
 	return 0;
 }
 
+/* Reads a renew or release body (pure: see lock-internal.h). */
+int lockd_parse_holder(const msgpack_object *body, int renew,
+		       struct lockd_holder *h, char *err, size_t errlen)
+{
+	static const char *const rfields[] = {"name", "token", "ttl_ms", NULL};
+	static const char *const lfields[] = {"name", "token", NULL};
+
+	memset(h, 0, sizeof(*h));
+	if (wfp_codec_only_keys(body, renew ? rfields : lfields, err, errlen) ||
+	    wfp_codec_str(body, "name", 1, h->name, sizeof(h->name), err,
+			  errlen) ||
+	    wfp_codec_str(body, "token", 1, h->token, sizeof(h->token), err,
+			  errlen) ||
+	    wfp_codec_int(body, "ttl_ms", renew, WFP_LOCK_TTL_MIN_MS,
+			  WFP_LOCK_TTL_MAX_MS, &h->ttl_ms, err, errlen) ||
+	    wfp_lock_check_name(h->name, err, errlen) ||
+	    wfp_lock_check_token(h->token, err, errlen))
+		return -1;
+	return 0;
+}
+
 /* ops "renew" {name, token, ttl_ms} and "release" {name, token}. */
 static int serve_holder_op(struct wfp_request *rq, const msgpack_object *body,
 			   int renew, char *err, size_t errlen)
 {
-	static const char *const rfields[] = {"name", "token", "ttl_ms", NULL};
-	static const char *const lfields[] = {"name", "token", NULL};
 	const char *tag = wfp_service_tag(rq->svc);
-	char name[WFP_LOCK_NAME_MAX], token[WFP_LOCK_TOKEN_MAX], ttl[24];
-	int64_t ttl_ms = 0;
+	struct lockd_holder h;
+	char ttl[24];
 	struct wfp_key k;
 
-	if (wfp_codec_only_keys(body, renew ? rfields : lfields, err, errlen) ||
-	    wfp_codec_str(body, "name", 1, name, sizeof(name), err, errlen) ||
-	    wfp_codec_str(body, "token", 1, token, sizeof(token), err,
-			  errlen) ||
-	    wfp_codec_int(body, "ttl_ms", renew, WFP_LOCK_TTL_MIN_MS,
-			  WFP_LOCK_TTL_MAX_MS, &ttl_ms, err, errlen) ||
-	    wfp_lock_check_name(name, err, errlen) ||
-	    wfp_lock_check_token(token, err, errlen))
+	if (lockd_parse_holder(body, renew, &h, err, errlen) != 0)
 		return -1;
-	k = wfp_key_lock(tag, name);
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
+	k = wfp_key_lock(tag, h.name);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)h.ttl_ms);
 	if (renew) {
-		const char *argv[6] = {k.s, tag, name, token, ttl, rq->reply.s};
+		const char *argv[6] = {k.s,	tag, h.name,
+				       h.token, ttl, rq->reply.s};
 		request_run(rq, WFP_LUA_LOCK_RENEW, 6, argv);
 	} else {
-		const char *argv[5] = {k.s, tag, name, token, rq->reply.s};
+		const char *argv[5] = {k.s, tag, h.name, h.token, rq->reply.s};
 		request_run(rq, WFP_LUA_LOCK_RELEASE, 5, argv);
 	}
 	return 0;

@@ -13,6 +13,8 @@
 #ifndef WFP_RESERVATION_INTERNAL_H
 #define WFP_RESERVATION_INTERNAL_H
 
+#include <msgpack.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wfp/daemon.h"
@@ -99,6 +101,33 @@ struct rsvd *rsvd_new(struct wfp_daemon *d);
 int rsvd_exit_code(const struct rsvd *rd);
 
 void rsvd_free(struct rsvd *rd);
+
+/* ---- request bodies (pure: no I/O; reservation.c) ---- */
+
+/* A decoded create body {id, file}. */
+struct rsvd_create {
+	char id[WFP_RSV_ID_MAX];
+	char *file; /* malloc'd copy of the reservation file (NUL ends it);
+		       the caller frees it after a 0 return */
+	size_t len; /* bytes of file, at most WFP_RSV_FILE_MAX */
+};
+
+/* Checks a create body: the id, and the file as a string of at most
+ * WFP_RSV_FILE_MAX bytes (its parse is wfp_rsv_parse's). Returns 0, or
+ * -1 with err (file NULL). */
+int rsvd_parse_create(const msgpack_object *body, struct rsvd_create *c,
+		      char *err, size_t errlen);
+
+/* Checks a release body {id}; copies the id into id (WFP_RSV_ID_MAX
+ * bytes). Returns 0 or -1 with err. */
+int rsvd_parse_release(const msgpack_object *body, char *id, char *err,
+		       size_t errlen);
+
+/* Checks a pool_set body {name, capacity}; copies the name into name
+ * (WFP_POOL_NAME_MAX bytes), the capacity into *capacity. Returns 0 or
+ * -1 with err. */
+int rsvd_parse_pool_set(const msgpack_object *body, char *name,
+			int64_t *capacity, char *err, size_t errlen);
 
 /* ---- reconcile.c ---- */
 

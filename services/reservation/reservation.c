@@ -268,30 +268,38 @@ static int create_send(struct wfp_request *rq, const char *id,
 	return argc < 0 ? -1 : 0;
 }
 
+/* Reads a create body {id, file} (pure: see reservation-internal.h). */
+int rsvd_parse_create(const msgpack_object *body, struct rsvd_create *c,
+		      char *err, size_t errlen)
+{
+	static const char *const fields[] = {"id", "file", NULL};
+
+	memset(c, 0, sizeof(*c));
+	if (wfp_codec_only_keys(body, fields, err, errlen) ||
+	    wfp_codec_str(body, "id", 1, c->id, sizeof(c->id), err, errlen) ||
+	    wfp_rsv_check_id(c->id, err, errlen))
+		return -1;
+	c->file = create_file(body, &c->len, err, errlen);
+	return c->file ? 0 : -1;
+}
+
 /* op "create" {id, file}: a reservation file is parsed, its classes
  * resolved from WFP_CLASSES_DIR, then rsv_create.lua takes the capacity
  * and posts the fulfilment job. */
 static int serve_create(struct wfp_request *rq, const msgpack_object *body,
 			char *err, size_t errlen)
 {
-	static const char *const fields[] = {"id", "file", NULL};
-	char id[WFP_RSV_ID_MAX], why[512];
+	struct rsvd_create c;
 	struct wfp_rsv *r = NULL;
-	size_t len = 0;
-	char *text;
+	char why[512];
 
-	if (wfp_codec_only_keys(body, fields, err, errlen) ||
-	    wfp_codec_str(body, "id", 1, id, sizeof(id), err, errlen) ||
-	    wfp_rsv_check_id(id, err, errlen))
+	if (rsvd_parse_create(body, &c, err, errlen) != 0)
 		return -1;
-	text = create_file(body, &len, err, errlen);
-	if (text == NULL)
-		return -1;
-	if (wfp_rsv_parse(text, len, &r, why, sizeof(why)) != 0 ||
-	    create_send(rq, id, r, why, sizeof(why)) != 0)
+	if (wfp_rsv_parse(c.file, c.len, &r, why, sizeof(why)) != 0 ||
+	    create_send(rq, c.id, r, why, sizeof(why)) != 0)
 		rq_refuse(rq, why);
 	wfp_rsv_free(r);
-	free(text);
+	free(c.file);
 	return 0;
 }
 
@@ -380,19 +388,30 @@ static void on_release_read(struct rsvd_read *rr, int ok)
 	rsvd_read_free(rr);
 }
 
+/* Reads a release body {id} (pure: see reservation-internal.h). */
+int rsvd_parse_release(const msgpack_object *body, char *id, char *err,
+		       size_t errlen)
+{
+	static const char *const fields[] = {"id", NULL};
+
+	id[0] = '\0';
+	if (wfp_codec_only_keys(body, fields, err, errlen) ||
+	    wfp_codec_str(body, "id", 1, id, WFP_RSV_ID_MAX, err, errlen) ||
+	    wfp_rsv_check_id(id, err, errlen))
+		return -1;
+	return 0;
+}
+
 /* op "release" {id}: a teardown from the item phases in the jobs' logs
  * (active, or expired with its fulfilment completed), a cancel of the
  * fulfilment (pending): rsv_release.lua decides. */
 static int serve_release(struct wfp_request *rq, const msgpack_object *body,
 			 char *err, size_t errlen)
 {
-	static const char *const fields[] = {"id", NULL};
 	struct rsvd *rd = wfp_service_arg(rq->svc);
 	char id[WFP_RSV_ID_MAX];
 
-	if (wfp_codec_only_keys(body, fields, err, errlen) ||
-	    wfp_codec_str(body, "id", 1, id, sizeof(id), err, errlen) ||
-	    wfp_rsv_check_id(id, err, errlen))
+	if (rsvd_parse_release(body, id, err, errlen) != 0)
 		return -1;
 	if (rsvd_read_start(rd, id, 1, on_release_read, rq) != 0)
 		wfp_request_lost(rq);
@@ -435,22 +454,35 @@ static void on_pool_set(struct rq_call *c, const redisReply *reply)
 	rq_reply(c->rq, &buf);
 }
 
+/* Reads a pool_set body {name, capacity} (pure: see
+ * reservation-internal.h). */
+int rsvd_parse_pool_set(const msgpack_object *body, char *name,
+			int64_t *capacity, char *err, size_t errlen)
+{
+	static const char *const fields[] = {"name", "capacity", NULL};
+
+	name[0] = '\0';
+	if (wfp_codec_only_keys(body, fields, err, errlen) ||
+	    wfp_codec_str(body, "name", 1, name, WFP_POOL_NAME_MAX, err,
+			  errlen) ||
+	    wfp_pool_check_name(name, err, errlen) ||
+	    wfp_codec_int(body, "capacity", 1, 0, WFP_POOL_CAPACITY_MAX,
+			  capacity, err, errlen))
+		return -1;
+	return 0;
+}
+
 /* op "pool_set" {name, capacity}: creates the pool or sets its capacity
  * (never below what is used). */
 static int serve_pool_set(struct wfp_request *rq, const msgpack_object *body,
 			  char *err, size_t errlen)
 {
-	static const char *const fields[] = {"name", "capacity", NULL};
 	struct rsvd *rd = wfp_service_arg(rq->svc);
 	char name[WFP_POOL_NAME_MAX], cap[24], dl[24];
 	int64_t capacity = 0;
 	struct wfp_key k;
 
-	if (wfp_codec_only_keys(body, fields, err, errlen) ||
-	    wfp_codec_str(body, "name", 1, name, sizeof(name), err, errlen) ||
-	    wfp_pool_check_name(name, err, errlen) ||
-	    wfp_codec_int(body, "capacity", 1, 0, WFP_POOL_CAPACITY_MAX,
-			  &capacity, err, errlen))
+	if (rsvd_parse_pool_set(body, name, &capacity, err, errlen) != 0)
 		return -1;
 	k = rsvd_key_pool(rd, name);
 	snprintf(cap, sizeof(cap), "%lld", (long long)capacity);

@@ -55,6 +55,11 @@ ok "valgrind listed for WFP_TEST_VALGRIND=1" \
   grep -qx valgrind <<<"$(WFP_TEST_VALGRIND=1 "$root/scripts/deps" --list)"
 ok "not otherwise" bash -c "! WFP_TEST_VALGRIND=0 '$root/scripts/deps' --list | grep -qx valgrind"
 eq "deps: a bad argument is an error" "$(status_of "$root/scripts/deps" --bogus)" 1
+# scripts/deps --fuzz adds clang and its libFuzzer runtime (fuzz/run).
+ok "deps --fuzz adds clang-14 and libclang-rt-14-dev" \
+  bash -c "'$root/scripts/deps' --fuzz --list | grep -qx clang-14 &&
+           '$root/scripts/deps' --list --fuzz | grep -qx libclang-rt-14-dev"
+ok "not without --fuzz" bash -c "! '$root/scripts/deps' --list | grep -q clang"
 
 # examples/worker.sh: nothing to claim ends it with 0; Redis unreachable is
 # a failure, not a quiet end.
