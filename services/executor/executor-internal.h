@@ -144,7 +144,9 @@ struct executor {
 	struct wfp_taskrunner *tr;
 	struct xjob *jobs;
 	int njobs;
-	int running; /* tasks handed out over all jobs */
+	int nunfreed; /* jobs unlinked (lost or ended) not freed yet: killed
+			tasks or commands of theirs still outstanding */
+	int running;  /* tasks handed out over all jobs */
 	int claiming, blocking;
 	int64_t claim_sent_ms; /* when the claim in flight was sent */
 	char last_id[64];
@@ -158,6 +160,7 @@ struct executor {
 	struct xorphan *orphans; /* abandoned lock waits (xlock.c) */
 	int closing;		 /* executor_free runs */
 	int stopping;
+	int stopped; /* wfp_daemon_stopped called */
 	struct wfp_metric m_claimed, m_completed, m_reverted, m_failed, m_dead,
 	    m_lost, m_applied, m_reverted_tasks, m_running, m_jobs, m_log_calls,
 	    m_claims, m_log_entries, m_early, m_up, m_connects;
@@ -169,6 +172,10 @@ int executor_exit_code(const struct executor *x);
 void executor_free(struct executor *x);
 void exec_claim_maybe(struct executor *x);
 void exec_job_ended(struct executor *x);
+
+/* Stopping, and nothing left to wait for (no job held, none unlinked
+ * with work outstanding): tells the daemon, once. */
+void exec_maybe_stopped(struct executor *x);
 void exec_slot_freed(struct executor *x); /* a task ended: pump every job */
 int64_t exec_now(void);
 

@@ -157,12 +157,20 @@ void exec_slot_freed(struct executor *x)
 	claim_unless_blocked(x);
 }
 
+void exec_maybe_stopped(struct executor *x)
+{
+	if (!x->stopping || x->stopped || x->njobs > 0 || x->nunfreed > 0)
+		return;
+	x->stopped = 1;
+	wfp_info("every job handed back or finished");
+	wfp_daemon_stopped(x->d);
+}
+
 void exec_job_ended(struct executor *x)
 {
 	exec_registry_soon(x);
-	if (x->stopping && x->njobs == 0) {
-		wfp_info("every job handed back or finished");
-		wfp_daemon_stopped(x->d);
+	if (x->stopping) {
+		exec_maybe_stopped(x);
 		return;
 	}
 	claim_unless_blocked(x);
@@ -356,7 +364,9 @@ static void on_stop(struct wfp_daemon *d, void *arg)
 	/* The daemon's own deadline must come after the grace. */
 	evtimer_add(d->sigquit_timer, &tv);
 	if (x->njobs == 0) {
-		wfp_daemon_stopped(d);
+		/* (a lost job's killed tasks may still have to end: it
+		 * stops when they have) */
+		exec_maybe_stopped(x);
 		return;
 	}
 	wfp_info("handing back %d jobs (running tasks get %lld ms)", x->njobs,

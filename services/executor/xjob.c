@@ -32,6 +32,8 @@ static void logent_free(struct logent *e)
 /* Frees j once it is gone and nothing of it is outstanding. */
 static void job_maybe_free(struct xjob *j)
 {
+	struct executor *x = j->x;
+
 	if (!j->gone || j->pending > 0 || j->live > 0)
 		return;
 	for (int i = 0; i < j->qn; i++)
@@ -52,6 +54,8 @@ static void job_maybe_free(struct xjob *j)
 	wfp_workflow_free(j->wf);
 	free(j->payload);
 	free(j);
+	x->nunfreed--;
+	exec_maybe_stopped(x);
 }
 
 /* Unlinks j from the executor (it holds no slot any more). */
@@ -62,6 +66,7 @@ static void job_unlink(struct xjob *j)
 	if (j->gone)
 		return;
 	j->gone = 1;
+	x->nunfreed++;
 	for (struct xjob **p = &x->jobs; *p; p = &(*p)->next) {
 		if (*p == j) {
 			*p = j->next;
@@ -1155,6 +1160,7 @@ struct xjob *xjob_new(struct executor *x, const redisReply *row)
 	j->lease_end_ms = x->claim_sent_ms + x->d->cfg.visibility_ms;
 	if (j->payload == NULL || job_timers(j) != 0) {
 		j->gone = 1;
+		x->nunfreed++; /* (job_maybe_free counts it off) */
 		job_maybe_free(j);
 		return NULL;
 	}
