@@ -306,7 +306,7 @@ static void test_setting_bounds(void **state)
 		       i + 1 < WFP_EXEC_ALLOW_PATHS_MAX ? "/a:" : "/a",
 		       i + 1 < WFP_EXEC_ALLOW_PATHS_MAX ? 3 : 2);
 	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", v), 0);
-	strcat(v, ":/b");
+	memcpy(v + strlen(v), ":/b", 4);
 	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", v), -1);
 	assert_non_null(strstr(err, "holds over 256 paths"));
 	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", ""), 0);
