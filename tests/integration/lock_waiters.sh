@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 acq=$(rcli SCRIPT LOAD "$("$WFP_BIN/tests/script_text" lock_acquire)")
 L="$tag:lock:"
+at_exit flush_prefix
 out=$(rcli EVALSHA "$acq" 1 "${L}db" "$tag" alice "alice/$(printf '%032x' 0)" 60000 0 '' 0 db | head -1)
 eq "alice holds db" "$out" granted
 # 10,000 waiters on db, each with its own token and reply key.

@@ -6,10 +6,17 @@
 # through the board trims it.
 . "$(dirname "$0")/lib.sh"
 start_board
-# fill KEY N: N filler entries on stream KEY.
+# fill KEY N: N filler entries on stream KEY, 5,000 a script call (so
+# Redis is never held long by one: other tests may share it).
 fill() {
-  rcli EVAL "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'f', 'v') end" 1 "$1" "$2" >/dev/null
+  local left=$2 k
+  while [ "$left" -gt 0 ]; do
+    k=$((left < 5000 ? left : 5000))
+    rcli EVAL "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'f', 'v') end" 1 "$1" "$k" >/dev/null
+    left=$((left - k))
+  done
 }
+at_exit flush_prefix
 len() { rcli XLEN "$1"; }
 # between N LO HI: LO <= N <= HI.
 between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
