@@ -7,13 +7,15 @@
 start_board
 start_executor r1 WFP_VISIBILITY_MS=3000
 out="$TMP/out"
-A='echo apply-$WFP_TASK >>"$WFP_IN_out"; [ "$WFP_TASK" != a ] || sleep 1'
+# a waits for the file go, made once the log is "full".
+A='echo apply-$WFP_TASK >>"$WFP_IN_out"; [ "$WFP_TASK" != a ] || until [ -e "$WFP_IN_go" ]; do sleep 0.05; done'
 R='echo revert-$WFP_TASK >>"$WFP_IN_out"'
 wf="{\"linear\": [$(task a "$A" "$R"), $(task b "$A" "$R"), $(task c "$A" "$R")]}"
-id=$(wf_post full "$wf" "{\"out\": \"$out\"}")
+id=$(wf_post full "$wf" "{\"out\": \"$out\", \"go\": \"$TMP/go\"}")
 ok "a runs" wfp_wait_for grep -q apply-a "$out"
 # The log as if it had grown to its size (64 MiB - 1 byte) while a ran.
 rcli HSET "$tag:job:$id" log_bytes $((64 * 1024 * 1024 - 1)) >/dev/null
+touch "$TMP/go"
 ok "the job ends reverted" wait_state "$id" reverted 10
 err=$(rcli HGET "$tag:job:$id" error)
 ok "reason names the refusal ($err)" bash -c "[[ '$err' == 'task log write refused: LOGFULL task log of job $id holds '*' bytes: no task starts past 100000 entries or 67108864 bytes'* ]]"
@@ -24,7 +26,7 @@ eq "claimed once" "$(rcli HGET "$tag:job:$id" attempts)" 1
 ok "the executor says so" grep -q "job $id: task log full: LOGFULL" "$TMP/exec-r1.log"
 ok "the executor still runs" kill -0 "$EXEC_PID"
 : >"$out"
-id2=$(wf_post next "$wf" "{\"out\": \"$out\"}")
+id2=$(wf_post next "$wf" "{\"out\": \"$out\", \"go\": \"$TMP/go\"}")
 ok "the next job completes" wait_state "$id2" completed 10
 eq "its tasks ran" "$(tr '\n' ' ' <"$out")" "apply-a apply-b apply-c "
 finish
