@@ -234,6 +234,8 @@ static void test_append_bad_arguments(void **state)
 	refused(argc, argv, "BADARG state");
 	argv[9] = "applied", argv[10] = "0";
 	refused(argc, argv, "BADARG attempt");
+	argv[10] = "1000001"; /* past WFP_LOG_ATTEMPT_MAX */
+	refused(argc, argv, "BADARG attempt");
 	argv[10] = "1", argv[11] = "[1]";
 	refused(argc, argv, "BADARG outputs");
 	argv[11] = "{\"a\":1,\"a\":2}";
