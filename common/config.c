@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wfp/client.h" /* WFP_LEASE_*_MS, WFP_RETENTION_MAX_MS */
 #include "wfp/util.h"
 
 enum opt_kind {
@@ -32,13 +33,15 @@ struct opt {
 static const struct opt opts[] = {
     {"redis", "WFP_REDIS_URL", OPT_URL, 0, 0, FIELD(redis_url)},
     {"prefix", "WFP_PREFIX", OPT_PREFIX, 0, 0, FIELD(prefix)},
-    {"visibility-ms", "WFP_VISIBILITY_MS", OPT_INT, 100, 86400000,
-     FIELD(visibility_ms)},
-    {"retention-ms", "WFP_RETENTION_MS", OPT_INT, 100, 31536000000LL,
-     FIELD(retention_ms)},
-    {"timeout-ms", "WFP_TIMEOUT_MS", OPT_INT, 10, 600000, FIELD(timeout_ms)},
-    {"concurrency", "WFP_CONCURRENCY", OPT_INT, 1, 256, FIELD(concurrency)},
-    {"inflight-max", "WFP_INFLIGHT_MAX", OPT_INT, 1, 65536,
+    {"visibility-ms", "WFP_VISIBILITY_MS", OPT_INT, WFP_LEASE_MIN_MS,
+     WFP_LEASE_MAX_MS, FIELD(visibility_ms)},
+    {"retention-ms", "WFP_RETENTION_MS", OPT_INT, WFP_RETENTION_MIN_MS,
+     WFP_RETENTION_MAX_MS, FIELD(retention_ms)},
+    {"timeout-ms", "WFP_TIMEOUT_MS", OPT_INT, WFP_TIMEOUT_MIN_MS,
+     WFP_TIMEOUT_MAX_MS, FIELD(timeout_ms)},
+    {"concurrency", "WFP_CONCURRENCY", OPT_INT, 1, WFP_CONCURRENCY_MAX,
+     FIELD(concurrency)},
+    {"inflight-max", "WFP_INFLIGHT_MAX", OPT_INT, 1, WFP_INFLIGHT_MAX_MAX,
      FIELD(inflight_max)},
     {"log-level", "WFP_LOG_LEVEL", OPT_LEVEL, 0, 0, FIELD(log_level)},
     {"metrics-addr", "WFP_METRICS_ADDR", OPT_ADDR, 0, 0, FIELD(metrics_addr)},
@@ -50,7 +53,7 @@ static const struct opt opts[] = {
      FIELD(exec_allow)},
     {"task-output-max", "WFP_TASK_OUTPUT_MAX", OPT_INT, 0,
      WFP_TASK_OUTPUT_MAX_MAX, FIELD(task_output_max)},
-    {"grace-ms", "WFP_GRACE_MS", OPT_INT, 0, 3600000, FIELD(grace_ms)},
+    {"grace-ms", "WFP_GRACE_MS", OPT_INT, 0, WFP_GRACE_MAX_MS, FIELD(grace_ms)},
     {"executor-name", "WFP_EXECUTOR_NAME", OPT_NAME, 0, WFP_EXECUTOR_NAME_MAX,
      FIELD(executor_name)},
 };

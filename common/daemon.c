@@ -60,6 +60,10 @@ static int daemon_http(struct wfp_daemon *d)
 		0)
 		return wfp_error("cannot listen on WFP_METRICS_ADDR '%s'",
 				 d->cfg.metrics_addr);
+	evhttp_set_max_headers_size(d->http, WFP_HTTP_HEADERS_MAX);
+	evhttp_set_max_body_size(d->http, WFP_HTTP_BODY_MAX);
+	evhttp_set_timeout(d->http, WFP_HTTP_TIMEOUT_S);
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_cb(d->http, "/healthz", on_healthz, d);
 	evhttp_set_cb(d->http, "/metrics", on_metrics, d);
 	wfp_info("serving /healthz and /metrics on %s", d->cfg.metrics_addr);

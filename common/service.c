@@ -26,6 +26,11 @@
 #define DEADLETTER_WORDS                                                       \
 	64 /* words of a dead-letter call: the entry's                         \
 	      first 29 fields are copied */
+/* Bytes of each field value copied to a dead letter: a longer value (a
+ * body past the message limit) keeps its first bytes, so a client that
+ * writes the request stream directly cannot grow the dead-letter stream
+ * by more than this a field. */
+#define DEADLETTER_VALUE_MAX WFP_CODEC_MAX_BYTES
 
 /*
  * Taking over requests of other replicas (takeover.lua). Every
@@ -539,20 +544,30 @@ static int dead_letter_fields(const redisReply *fields, const char **argv,
 	size_t nfields = fields && fields->type == REDIS_REPLY_ARRAY
 			     ? fields->elements / 2
 			     : 0;
-	int argc = 6;
+	int argc = 6, cut = 0;
 
 	for (size_t i = 0; i < nfields && argc + 2 <= room; i++) {
+		const redisReply *v = fields->element[2 * i + 1];
+
 		argv[argc] = fields->element[2 * i]->str;
 		lens[argc++] = fields->element[2 * i]->len;
-		argv[argc] = fields->element[2 * i + 1]->str;
-		lens[argc++] = fields->element[2 * i + 1]->len;
+		argv[argc] = v->str;
+		lens[argc++] = v->len > DEADLETTER_VALUE_MAX
+				   ? DEADLETTER_VALUE_MAX
+				   : v->len;
+		cut |= v->len > DEADLETTER_VALUE_MAX;
 	}
+	char more[64] = "", cuts[64] = "";
+
 	if ((size_t)(argc - 6) / 2 < nfields)
-		snprintf(why, whylen,
-			 "%s (fields past the first %d not copied)", reason,
+		snprintf(more, sizeof(more),
+			 " (fields past the first %d not copied)",
 			 (argc - 6) / 2);
-	else
-		snprintf(why, whylen, "%s", reason);
+	if (cut)
+		snprintf(cuts, sizeof(cuts),
+			 " (values cut to their first %d bytes)",
+			 DEADLETTER_VALUE_MAX);
+	snprintf(why, whylen, "%s%s%s", reason, more, cuts);
 	return argc;
 }
 

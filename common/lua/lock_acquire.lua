@@ -9,7 +9,8 @@
 -- still held). Free locks with no earlier waiter are granted at once. Otherwise, with
 -- a reply key and wait_ms > 0, the request waits in every lock's queue
 -- and is answered on its reply key when granted or when the wait runs
--- out; without, it is refused with BUSY. A waiter's wait ends at
+-- out; without, or when a lock already has LOCK_WAITERS_MAX waiters or
+-- all locks LOCK_WAITERS_ALL_MAX, it is refused with BUSY. A waiter's wait ends at
 -- now + wait_ms or LOCK_REPLY_MARGIN_MS before the request's deadline,
 -- whichever is first, so a client that gave up is never granted a lock.
 -- Refuses malformed arguments (BADARG) before any write.
@@ -85,6 +86,16 @@ if reply == '' or wait <= 0 then
   return refused('BUSY', 'lock ' .. busy .. ' is held by ' .. holder(busy))
 end
 if redis.call('EXISTS', K.waiter(token)) == 1 then return { 'queued' } end
+for _, name in ipairs(names) do
+  if redis.call('ZCARD', K.lockq(name)) >= LOCK_WAITERS_MAX then
+    return refused('BUSY', 'lock ' .. name .. ' has ' .. LOCK_WAITERS_MAX
+      .. ' waiters, the most one lock queues')
+  end
+end
+if redis.call('ZCARD', K.waiters) >= LOCK_WAITERS_ALL_MAX then
+  return refused('BUSY', LOCK_WAITERS_ALL_MAX
+    .. ' lock requests wait, the most wfp-lock queues')
+end
 local until_ms = now + wait
 if deadline > 0 and deadline - LOCK_REPLY_MARGIN_MS < until_ms then
   until_ms = deadline - LOCK_REPLY_MARGIN_MS

@@ -31,6 +31,8 @@ local LOCK_REPLY_MARGIN_MS = 100       -- a waiter ends this long before
                                        -- its request's deadline
 local LOCK_INFO_GRACE_MS = 10000       -- lockinfo outlives the lease by
                                        -- this, so expiry can name the owner
+local LOCK_WAITERS_MAX = 10000         -- requests queued on one lock
+local LOCK_WAITERS_ALL_MAX = 100000    -- requests queued on all locks
 
 -- (quoted(), the safe quoting of bad values, is lib.lua's.)
 

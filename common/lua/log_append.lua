@@ -13,8 +13,14 @@
 -- owner, then the optional fields that are not ''. run, fence, at and
 -- owner come from the job hash and Redis's clock, never from the caller.
 -- Refuses (STALE) a token or fence that is not the job's current owner's:
--- a writer that lost the job writes nothing. Returns {lease_until,
--- cancel reason or ''}.
+-- a writer that lost the job writes nothing. Refuses (LOGFULL) a call
+-- that would take the log past its size: a call with a `running` entry
+-- (a task's apply starting) past LIMIT.LOG_ENTRIES entries or
+-- LIMIT.LOG_BYTES bytes, any call past those plus LIMIT.LOG_ENTRIES_RESERVE
+-- / LIMIT.LOG_BYTES_RESERVE (room for the rollback that follows). The
+-- bytes are the lengths of every field name and value of every entry,
+-- counted in the job hash's log_bytes. Returns {lease_until, cancel
+-- reason or ''}.
 want_args(2, 6, 6 + 8 * LIMIT.LOG_BATCH)
 local id = arg_id(2)
 want_key(1, K.job(id))
@@ -84,12 +90,36 @@ end
 
 local entries = {}
 for k = 0, n - 1 do entries[k + 1] = entry(k) end
-local j, f = check_owner(id, token, fence, 'run', 'cancel', 'lease_until')
+local j, f = check_owner(id, token, fence, 'run', 'cancel', 'lease_until',
+  'log_bytes')
 local run, fence_s, now = f[7] or '1', int_str(j.fence), now_ms()
+local bytes, starts = 0, false
 for _, x in ipairs(entries) do
-  x[5], x[13], x[15], x[17] = run, fence_s, now, j.owner
-  redis.call(unpack(x))
+  x[5], x[13], x[15], x[17] = run, fence_s, int_str(now), j.owner
+  for i = 4, #x do bytes = bytes + #x[i] end
+  if x[9] == 'running' then starts = true end
 end
+
+-- Refuses the call (LOGFULL) when the log would pass max_n entries or
+-- max_b bytes with it.
+local function log_room(max_n, max_b, what)
+  local have_n = redis.call('XLEN', LOG)
+  local have_b = tonumber(f[10]) or 0
+  if have_n + n > max_n or have_b + bytes > max_b then
+    fail('LOGFULL task log of job ' .. id .. ' holds ' .. have_n
+      .. ' entries, ' .. int_str(have_b) .. ' bytes: ' .. what
+      .. ' past ' .. max_n .. ' entries or ' .. int_str(max_b) .. ' bytes')
+  end
+end
+if n > 0 then
+  if starts then
+    log_room(LIMIT.LOG_ENTRIES, LIMIT.LOG_BYTES, 'no task starts')
+  end
+  log_room(LIMIT.LOG_ENTRIES + LIMIT.LOG_ENTRIES_RESERVE,
+    LIMIT.LOG_BYTES + LIMIT.LOG_BYTES_RESERVE, 'nothing is written')
+  redis.call('HINCRBY', K.job(id), 'log_bytes', bytes)
+end
+for _, x in ipairs(entries) do redis.call(unpack(x)) end
 local lease = tonumber(f[9]) or 0
 if vis > 0 then
   lease = now + vis

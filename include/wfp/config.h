@@ -23,6 +23,15 @@
 #define WFP_EXEC_ALLOW_PATHS_MAX 256   /* paths in WFP_EXEC_ALLOW */
 #define WFP_EXECUTOR_NAME_MAX	 65    /* 1..64 of A-Z a-z 0-9 _ . : @ - */
 #define WFP_TASK_OUTPUT_MAX_MAX	 65536 /* WFP_TASK_OUTPUT_MAX at most */
+/* Ranges of the numeric settings (WFP_VISIBILITY_MS takes client.h's
+ * WFP_LEASE_MIN_MS..WFP_LEASE_MAX_MS, WFP_RETENTION_MS goes up to its
+ * WFP_RETENTION_MAX_MS). */
+#define WFP_RETENTION_MIN_MS 100
+#define WFP_TIMEOUT_MIN_MS   10	    /* WFP_TIMEOUT_MS: one Redis command */
+#define WFP_TIMEOUT_MAX_MS   600000 /* ten minutes */
+#define WFP_CONCURRENCY_MAX  256
+#define WFP_INFLIGHT_MAX_MAX 65536   /* WFP_INFLIGHT_MAX at most */
+#define WFP_GRACE_MAX_MS     3600000 /* one hour */
 
 /* A parsed redis://[[user]:password@]host[:port][/db] address. */
 struct wfp_redis_addr {

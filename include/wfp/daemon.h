@@ -16,6 +16,15 @@
 
 #include "wfp/config.h"
 
+/* The /healthz + /metrics endpoint serves GET and HEAD only; a request
+ * whose headers pass WFP_HTTP_HEADERS_MAX bytes or whose body passes
+ * WFP_HTTP_BODY_MAX is refused, and a connection idle for
+ * WFP_HTTP_TIMEOUT_S seconds is closed, so a client cannot make a daemon
+ * hold memory or connections without end. */
+#define WFP_HTTP_HEADERS_MAX 8192
+#define WFP_HTTP_BODY_MAX    1024
+#define WFP_HTTP_TIMEOUT_S   10
+
 struct wfp_daemon;
 
 /* Asked to stop: begin finishing work; call wfp_daemon_stopped() when done. */

@@ -51,6 +51,11 @@
 /* A lock's info hash outlives its lease by this, so the expiry tick can
  * still name the owner that lost it; released or expired, it is removed. */
 #define WFP_LOCK_INFO_GRACE_MS 10000
+/* Waiting requests queued on one lock, and on all locks together; an
+ * acquire that would wait past either is refused BUSY (each waiter is a
+ * hash and a member of every queue it waits in). */
+#define WFP_LOCK_WAITERS_MAX	 10000
+#define WFP_LOCK_WAITERS_ALL_MAX 100000
 
 /* What an acquire was granted. */
 struct wfp_lock_grant {

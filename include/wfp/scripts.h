@@ -105,6 +105,18 @@ const struct wfp_script *wfp_script(enum wfp_script_id id);
 #define WFP_LOG_ATTEMPT_MAX 1000000
 #define WFP_LOG_TASK_MAX    63
 
+/* The size of one job's task log, over all its runs (log_append.lua
+ * refuses with LOGFULL): no task's apply starts (a `running` entry) once
+ * the log would pass WFP_LOG_ENTRIES_MAX entries or WFP_LOG_BYTES_MAX
+ * bytes (every field name and value counted, kept in the job hash's
+ * log_bytes); nothing is written past those plus the reserves, which
+ * leave room for the rollback that follows (a reverting and a reverted
+ * entry for each of WFP_WF_TASKS_MAX tasks, scripts.c checks). */
+#define WFP_LOG_ENTRIES_MAX	100000
+#define WFP_LOG_ENTRIES_RESERVE 25000
+#define WFP_LOG_BYTES_MAX	(64LL * 1024 * 1024)
+#define WFP_LOG_BYTES_RESERVE	(64LL * 1024 * 1024)
+
 /* Words in one script call: FCALL name numkeys, then the keys and
  * arguments. The largest calls: an rsv_reconcile of
  * WFP_RSV_RECONCILE_PAIRS_MAX pairs (3 + 4 + 400), a full rsv_create

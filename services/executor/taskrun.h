@@ -46,6 +46,14 @@ struct event_base;
 /* Limits from config.h: WFP_TASK_OUTPUT_MAX_MAX (bytes of one tail at
  * most), WFP_EXEC_ALLOW_PATHS_MAX (paths in an allow list). */
 
+/* Bytes of an exec task's WFP_IN_<name>=value variables, all together,
+ * that an apply is started with; past it the apply fails with the size
+ * in its error, before anything runs. A revert is not held to it: it
+ * gets its own outputs on top of what its apply had, and the kernel's
+ * bound (argv + environment, ARG_MAX: about 2 MiB) leaves it room, so
+ * the tasks that ran can still be undone. */
+#define WFP_TASK_INPUTS_BYTES_MAX (1024 * 1024)
+
 struct wfp_taskrunner_config {
 	/* WFP_PLUGIN_DIR or "" */
 	const char *plugin_dir;

@@ -154,12 +154,14 @@ static int env_add(char **env, int *n, const char *prefix, const char *name,
 	return 0;
 }
 
-/* Adds WFP_IN_<name> for each input, the later of two with one name.
- * Returns 0, or -1 with the run's error set. */
+/* Adds WFP_IN_<name> for each input, the later of two with one name;
+ * an apply's come to at most WFP_TASK_INPUTS_BYTES_MAX bytes. Returns 0,
+ * or -1 with the run's error set. */
 static int env_inputs(struct wfp_taskrun *run,
 		      const struct wfp_taskrun_spec *spec, char **env, int *n)
 {
 	struct env_input *in = calloc((size_t)spec->ninputs + 1, sizeof(*in));
+	size_t bytes = 0;
 	int i, rc = 0;
 
 	if (in == NULL) {
@@ -187,11 +189,21 @@ static int env_inputs(struct wfp_taskrun *run,
 			continue;
 		rc = env_add(env, n, "WFP_IN_", in[i].name,
 			     spec->input_values[in[i].i]);
+		bytes += rc == 0 ? strlen(env[*n - 1]) + 1 : 0;
 	}
 	free(in);
-	if (rc != 0)
+	if (rc != 0) {
 		run_errorf(run, "out of memory");
-	return rc;
+		return -1;
+	}
+	if (!spec->revert && bytes > WFP_TASK_INPUTS_BYTES_MAX) {
+		run_errorf(run,
+			   "inputs of %zu bytes as environment variables are "
+			   "past %d: keep outputs and inputs small",
+			   bytes, WFP_TASK_INPUTS_BYTES_MAX);
+		return -1;
+	}
+	return 0;
 }
 
 /* Frees an environment made by exec_env. */

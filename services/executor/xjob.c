@@ -623,6 +623,69 @@ static void log_refused(struct xjob *j, struct logent *fl, int fln,
 	job_check_end(j);
 }
 
+/* Puts the fln entries of fl (an unanswered call's) back at the head of
+ * the queue, in order, and frees fl. */
+static void queue_front(struct xjob *j, struct logent *fl, int fln)
+{
+	struct logent *q = malloc((size_t)(fln + j->qn + 1) * sizeof(*q));
+
+	if (q == NULL)
+		abort(); /* as job_send: nothing sane is left to do */
+	if (fln > 0)
+		memcpy(q, fl, (size_t)fln * sizeof(*q));
+	if (j->qn > 0)
+		memcpy(q + fln, j->q, (size_t)j->qn * sizeof(*q));
+	free(j->q);
+	j->q = q, j->qn += fln, j->qcap = j->qn + 1;
+	free(fl);
+}
+
+/* Drops the `running` entries of the n entries of a, keeping the others
+ * in order; the tasks that were to start with them go to un[*nun].
+ * Returns how many entries are kept. */
+static int drop_starts(struct logent *a, int n, struct xtask **un, int *nun)
+{
+	int keep = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(a[i].state, "running") != 0) {
+			a[keep++] = a[i];
+			continue;
+		}
+		if (a[i].start)
+			un[(*nun)++] = a[i].start;
+		logent_free(&a[i]);
+	}
+	return keep;
+}
+
+/* The log is full for starts (LOGFULL: past WFP_LOG_ENTRIES_MAX entries
+ * or WFP_LOG_BYTES_MAX bytes). The `running` entries of the call and of
+ * the queue are dropped (a task waiting for its entry never starts; one
+ * started early ends as usual), the call's other entries (ends of tasks
+ * that ran) go back to the head of the queue, and a rollback starts with
+ * the refusal as its reason: ends and reverts fit in the log's reserve. */
+static void log_full(struct xjob *j, struct logent *fl, int fln,
+		     const char *err)
+{
+	char why[WFP_REASON_MAX];
+	struct xtask **un = malloc((size_t)(fln + j->qn + 1) * sizeof(*un));
+	int nun = 0;
+
+	if (un == NULL)
+		abort(); /* as job_send */
+	wfp_warn("job %s: task log full: %s", j->id, err);
+	snprintf(why, sizeof(why), "task log write refused: %s", err);
+	j->qn = drop_starts(j->q, j->qn, un, &nun);
+	queue_front(j, fl, drop_starts(fl, fln, un, &nun));
+	wfp_engine_abort(j->eng, why);
+	for (int i = 0; i < nun; i++)
+		task_unstarted(un[i]);
+	free(un);
+	xjob_pump(j);
+	job_check_end(j);
+}
+
 /* The log_append answered. */
 static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 {
@@ -646,22 +709,7 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		/* not sent, lost, or Redis cannot write now (the link hands
 		 * such error replies over as NULL: wfp_redis_error_transient):
 		 * the same entries again (the lease timer ends it if never) */
-		struct logent *q =
-		    malloc((size_t)(fln + j->qn + 1) * sizeof(*q));
-
-		if (reply)
-			wfp_warn("job %s: task log write: %s (trying again)",
-				 j->id, reply->str);
-		if (q != NULL) {
-			if (fln > 0)
-				memcpy(q, fl, (size_t)fln * sizeof(*q));
-			if (j->qn > 0)
-				memcpy(q + fln, j->q,
-				       (size_t)j->qn * sizeof(*q));
-			free(j->q);
-			j->q = q, j->qn += fln, j->qcap = j->qn + 1;
-			free(fl);
-		}
+		queue_front(j, fl, fln);
 		evtimer_add(j->retry, &tv);
 		return;
 	}
@@ -672,6 +720,12 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 			logent_free(&fl[i]);
 		free(fl);
 		xjob_lost(j, reply->str);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "LOGFULL", 7) == 0 && j->eng != NULL &&
+	    !wfp_engine_rolling_back(j->eng)) {
+		log_full(j, fl, fln, reply->str);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR || reply->elements != 2) {

@@ -131,6 +131,9 @@ static void test_scripts_refuse_bad_arguments(void **state)
 	const char *post_bad_attempts[8] = {job.s,  tag,  "j2", "n",
 					    "1001", "{}", "",	"1000"};
 	refused(WFP_LUA_POST, 8, post_bad_attempts, "BADARG max_attempts");
+	const char *post_bad_ttl[8] = {job.s, tag,  "j2",  "n",
+				       "3",   "{}", "key", "2592000001"};
+	refused(WFP_LUA_POST, 8, post_bad_ttl, "BADARG idempotency TTL");
 	const char *post_bad_id[8] = {job.s, tag,  "j 2", "n",
 				      "3",   "{}", "",	  "1000"};
 	refused(WFP_LUA_POST, 8, post_bad_id, "BADARG job id");

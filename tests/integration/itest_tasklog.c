@@ -234,6 +234,8 @@ static void test_append_bad_arguments(void **state)
 	refused(argc, argv, "BADARG state");
 	argv[9] = "applied", argv[10] = "0";
 	refused(argc, argv, "BADARG attempt");
+	argv[10] = "1000001"; /* past WFP_LOG_ATTEMPT_MAX */
+	refused(argc, argv, "BADARG attempt");
 	argv[10] = "1", argv[11] = "[1]";
 	refused(argc, argv, "BADARG outputs");
 	argv[11] = "{\"a\":1,\"a\":2}";
@@ -295,6 +297,107 @@ static void test_lease_and_cancel(void **state)
 	wfp_claims_release(&w, 1);
 }
 
+/* Adds n filler entries to job id's log, 5,000 a script call (so Redis
+ * is never held long by one: other tests may share it). */
+static void fill_log(const char *id, long long n)
+{
+	static const char lua[] =
+	    "for i = 1, tonumber(ARGV[1]) do "
+	    "redis.call('XADD', KEYS[1], '*', 'f', 'v') end";
+	struct wfp_key log = wfp_key_log(tag, id);
+
+	for (long long done = 0; done < n; done += 5000) {
+		long long k = n - done < 5000 ? n - done : 5000;
+		redisReply *r =
+		    wfp_client_commandf(c, "EVAL %s 1 %s %lld", lua, log.s, k);
+
+		assert_non_null(r);
+		assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+		freeReplyObject(r);
+	}
+}
+
+/* The bytes of XRANGE entry e: every field name and value. */
+static long long entry_bytes(const redisReply *e)
+{
+	const redisReply *f = e->element[1];
+	long long n = 0;
+
+	for (size_t i = 0; i < f->elements; i++)
+		n += (long long)f->element[i]->len;
+	return n;
+}
+
+/* Sets job id's log_bytes to v. */
+static void set_log_bytes(const char *id, long long v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	cmd("HSET %s log_bytes %s", wfp_key_job(tag, id).s, num);
+}
+
+/* The task log of a job is bounded: log_bytes counts each entry's
+ * bytes; past WFP_LOG_ENTRIES_MAX entries or WFP_LOG_BYTES_MAX bytes a
+ * call with a `running` entry is refused LOGFULL (nothing written) while
+ * ends and reverts still go in; past the reserves nothing goes in. */
+static void test_log_full(void **state)
+{
+	const char *start[8] = {"ip", "running", "1", "", "", "", "", ""};
+	const char *end[8] = {"ip", "applied", "1", "{\"a\":1}",
+			      "",   "",	       "",  ""};
+	const char *argv[20];
+	char fence[24];
+	struct wfp_claim w;
+	redisReply *r;
+	long long bytes = 0;
+	int argc;
+
+	(void)state;
+	claimed("t6", "exec-a", &w);
+	argc = append_args(argv, "t6", &w, fence, "0", start, 1);
+	freeReplyObject(append(argc, argv));
+	argc = append_args(argv, "t6", &w, fence, "0", end, 1);
+	freeReplyObject(append(argc, argv));
+	r = log_entries("t6");
+	assert_int_equal(r->elements, 2);
+	for (size_t i = 0; i < r->elements; i++)
+		bytes += entry_bytes(r->element[i]);
+	freeReplyObject(r);
+	assert_int_equal(itest_job_int(c, "t6", "log_bytes"), bytes);
+
+	/* Bytes: a start past WFP_LOG_BYTES_MAX is refused, an end is not;
+	 * past the reserve an end is refused too. */
+	set_log_bytes("t6", WFP_LOG_BYTES_MAX - 10);
+	argc = append_args(argv, "t6", &w, fence, "0", start, 1);
+	refused(argc, argv, "LOGFULL task log of job t6 holds 2 entries");
+	assert_non_null(strstr(wfp_client_error(c), "no task starts"));
+	argc = append_args(argv, "t6", &w, fence, "0", end, 1);
+	freeReplyObject(append(argc, argv));
+	set_log_bytes("t6", WFP_LOG_BYTES_MAX + WFP_LOG_BYTES_RESERVE - 10);
+	refused(argc, argv, "nothing is written");
+	r = log_entries("t6");
+	assert_int_equal(r->elements, 3);
+	freeReplyObject(r);
+
+	/* Entries: the same at WFP_LOG_ENTRIES_MAX and past the reserve. */
+	set_log_bytes("t6", 0);
+	fill_log("t6", WFP_LOG_ENTRIES_MAX - 3);
+	argc = append_args(argv, "t6", &w, fence, "0", start, 1);
+	refused(argc, argv, "no task starts past 100000 entries");
+	argc = append_args(argv, "t6", &w, fence, "0", end, 1);
+	freeReplyObject(append(argc, argv));
+	fill_log("t6", WFP_LOG_ENTRIES_RESERVE - 1);
+	refused(argc, argv, "nothing is written past 125000 entries");
+	r = wfp_client_commandf(c, "XLEN %s", wfp_key_log(tag, "t6").s);
+	assert_non_null(r);
+	assert_int_equal(r->integer,
+			 WFP_LOG_ENTRIES_MAX + WFP_LOG_ENTRIES_RESERVE);
+	freeReplyObject(r);
+	cmd("DEL %s%s", wfp_key_log(tag, "t6").s, "");
+	wfp_claims_release(&w, 1);
+}
+
 /* finish outcome dead: the job ends dead at once (attempts remain) with
  * the reason as its error, and goes to the dead-letter stream. */
 static void test_finish_dead(void **state)
@@ -331,6 +434,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_append_bad_arguments, setup),
 	    cmocka_unit_test_setup(test_lease_and_cancel, setup),
 	    cmocka_unit_test_setup(test_finish_dead, setup),
+	    cmocka_unit_test_setup(test_log_full, setup),
 	};
 	int rc;
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wfp/client.h"
 #include "wfp/config.h"
 
 static char err[512];
@@ -270,6 +271,84 @@ static void test_executor_settings(void **state)
 	assert_int_equal(env_try(&c, "WFP_EXECUTOR_NAME", big), 0);
 }
 
+/* Fills out with "head", then c up to len bytes, then "tail" (out holds
+ * len + 1 bytes). */
+static char *sized(char *out, size_t len, const char *head, char c,
+		   const char *tail)
+{
+	size_t h = strlen(head), t = strlen(tail);
+
+	memcpy(out, head, h);
+	memset(out + h, c, len - h - t);
+	memcpy(out + len - t, tail, t);
+	out[len] = '\0';
+	return out;
+}
+
+/* Checks a numeric setting's range: lo and hi taken, one past refused. */
+static void range_ok(struct wfp_config *c, const char *var, long long lo,
+		     long long hi)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", lo);
+	assert_int_equal(env_try(c, var, v), 0);
+	snprintf(v, sizeof(v), "%lld", hi);
+	assert_int_equal(env_try(c, var, v), 0);
+	snprintf(v, sizeof(v), "%lld", lo - 1);
+	assert_int_equal(env_try(c, var, v), -1);
+	snprintf(v, sizeof(v), "%lld", hi + 1);
+	assert_int_equal(env_try(c, var, v), -1);
+}
+
+/* Every setting's bound, at it and one past it: the numeric ranges and
+ * the lengths of the text settings. */
+static void test_setting_bounds(void **state)
+{
+	static char v[WFP_EXEC_ALLOW_MAX + 16];
+	struct wfp_config c;
+
+	(void)state;
+	wfp_config_defaults(&c);
+	range_ok(&c, "WFP_VISIBILITY_MS", WFP_LEASE_MIN_MS, WFP_LEASE_MAX_MS);
+	range_ok(&c, "WFP_RETENTION_MS", WFP_RETENTION_MIN_MS,
+		 WFP_RETENTION_MAX_MS);
+	range_ok(&c, "WFP_TIMEOUT_MS", WFP_TIMEOUT_MIN_MS, WFP_TIMEOUT_MAX_MS);
+	range_ok(&c, "WFP_CONCURRENCY", 1, WFP_CONCURRENCY_MAX);
+	range_ok(&c, "WFP_INFLIGHT_MAX", 1, WFP_INFLIGHT_MAX_MAX);
+	range_ok(&c, "WFP_GRACE_MS", 0, WFP_GRACE_MAX_MS);
+	range_ok(&c, "WFP_TASK_OUTPUT_MAX", 0, WFP_TASK_OUTPUT_MAX_MAX);
+	sized(v, WFP_URL_MAX - 1, "redis://", 'h', ":1");
+	assert_int_equal(env_try(&c, "WFP_REDIS_URL", v), 0);
+	sized(v, WFP_URL_MAX, "redis://", 'h', ":1");
+	assert_int_equal(env_try(&c, "WFP_REDIS_URL", v), -1);
+	assert_int_equal(env_try(&c, "WFP_PREFIX", sized(v, 31, "", 'p', "")),
+			 0);
+	assert_int_equal(env_try(&c, "WFP_PREFIX", sized(v, 32, "", 'p', "")),
+			 -1);
+	sized(v, WFP_ADDR_MAX - 1, "", 'h', ":9100");
+	assert_int_equal(env_try(&c, "WFP_METRICS_ADDR", v), 0);
+	sized(v, WFP_ADDR_MAX, "", 'h', ":9100");
+	assert_int_equal(env_try(&c, "WFP_METRICS_ADDR", v), -1);
+	sized(v, WFP_PATH_MAX - 1, "/", 'd', "");
+	assert_int_equal(env_try(&c, "WFP_PLUGIN_DIR", v), 0);
+	assert_int_equal(env_try(&c, "WFP_CLASSES_DIR", v), 0);
+	sized(v, WFP_PATH_MAX, "/", 'd', "");
+	assert_int_equal(env_try(&c, "WFP_PLUGIN_DIR", v), -1);
+	assert_int_equal(env_try(&c, "WFP_CLASSES_DIR", v), -1);
+	/* WFP_EXEC_ALLOW: 256 paths "/a:" taken, 257 refused. */
+	sized(v, 3 * WFP_EXEC_ALLOW_PATHS_MAX - 1, "", 'x', "");
+	for (int i = 0; i < WFP_EXEC_ALLOW_PATHS_MAX; i++)
+		memcpy(v + 3 * i,
+		       i + 1 < WFP_EXEC_ALLOW_PATHS_MAX ? "/a:" : "/a",
+		       i + 1 < WFP_EXEC_ALLOW_PATHS_MAX ? 3 : 2);
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", v), 0);
+	memcpy(v + strlen(v), ":/b", 4);
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", v), -1);
+	assert_non_null(strstr(err, "holds over 256 paths"));
+	assert_int_equal(env_try(&c, "WFP_EXEC_ALLOW", ""), 0);
+}
+
 /* The executor's settings are flags too. */
 static void test_executor_flags(void **state)
 {
@@ -313,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_inflight_max),
 	    cmocka_unit_test(test_executor_settings),
 	    cmocka_unit_test(test_executor_flags),
+	    cmocka_unit_test(test_setting_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

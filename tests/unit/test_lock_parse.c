@@ -151,6 +151,9 @@ static void test_script_limits(void **state)
 				 WFP_LOCK_REPLY_MARGIN_MS);
 		assert_lua_limit(id, "LOCK_INFO_GRACE_MS",
 				 WFP_LOCK_INFO_GRACE_MS);
+		assert_lua_limit(id, "LOCK_WAITERS_MAX", WFP_LOCK_WAITERS_MAX);
+		assert_lua_limit(id, "LOCK_WAITERS_ALL_MAX",
+				 WFP_LOCK_WAITERS_ALL_MAX);
 	}
 	assert_lua_limit(WFP_LUA_FENCE_CHECK, "FENCE_MAX", WFP_LOCK_FENCE_MAX);
 	/* fence_check's owner limit is LIMIT.NAME, rendered from client.h. */
