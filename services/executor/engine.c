@@ -465,12 +465,14 @@ void wfp_engine_begin(struct wfp_engine *e)
 /* Hands out task i's apply. */
 static int start_apply(struct wfp_engine *e, int i, struct wfp_engine_step *out)
 {
+	int rerun = e->rollback || e->t[i].unfinished;
+
 	e->t[i].state = TS_APPLYING;
 	e->t[i].attempt++;
 	e->t[i].unfinished = 0;
 	e->running++;
 	*out = (struct wfp_engine_step){i, WFP_ENGINE_APPLY, e->t[i].attempt,
-					e->rollback};
+					e->rollback, rerun};
 	return 1;
 }
 
@@ -530,13 +532,13 @@ static int next_revert(struct wfp_engine *e, int64_t now_ms,
 	if (e->wf->tasks[i].revert.kind == WFP_ACTION_NONE) {
 		t->state = TS_REVERTED;
 		*out = (struct wfp_engine_step){i, WFP_ENGINE_SKIP,
-						t->revert_attempt, 0};
+						t->revert_attempt, 0, 0};
 		return 1;
 	}
 	t->state = TS_REVERTING;
 	e->running++;
 	*out = (struct wfp_engine_step){i, WFP_ENGINE_REVERT, t->revert_attempt,
-					0};
+					0, 0};
 	return 1;
 }
 

@@ -62,6 +62,9 @@ struct wfp_engine_step {
 	int recover; /* an apply handed out in rollback mode: one the log
 			shows running without an end, run again to learn
 			its outcome (a cancel never refuses it) */
+	int rerun;   /* an apply the log shows running without an end (a
+			recover, or one handed out again in forward mode):
+			its start is logged already */
 };
 
 /* The log entry that a task's end calls for, from wfp_engine_result. */

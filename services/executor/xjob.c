@@ -641,9 +641,11 @@ static void queue_front(struct xjob *j, struct logent *fl, int fln)
 }
 
 /* Drops the `running` entries of the n entries of a, keeping the others
- * in order; the tasks that were to start with them go to un[*nun].
- * Returns how many entries are kept. */
-static int drop_starts(struct logent *a, int n, struct xtask **un, int *nun)
+ * in order; the tasks that were to start with them go to un[*nun], but
+ * those whose start the log holds already (step.rerun: an apply a lost
+ * owner left running) go to go[*ngo]. Returns how many entries are kept. */
+static int drop_starts(struct logent *a, int n, struct xtask **un, int *nun,
+		       struct xtask **go, int *ngo)
 {
 	int keep = 0;
 
@@ -652,7 +654,9 @@ static int drop_starts(struct logent *a, int n, struct xtask **un, int *nun)
 			a[keep++] = a[i];
 			continue;
 		}
-		if (a[i].start)
+		if (a[i].start && a[i].start->step.rerun)
+			go[(*ngo)++] = a[i].start;
+		else if (a[i].start)
 			un[(*nun)++] = a[i].start;
 		logent_free(&a[i]);
 	}
@@ -664,26 +668,49 @@ static int drop_starts(struct logent *a, int n, struct xtask **un, int *nun)
  * the queue are dropped (a task waiting for its entry never starts; one
  * started early ends as usual), the call's other entries (ends of tasks
  * that ran) go back to the head of the queue, and a rollback starts with
- * the refusal as its reason: ends and reverts fit in the log's reserve. */
+ * the refusal as its reason (unless one runs): ends and reverts fit in
+ * the log's reserve. An apply the log already shows running (a lost
+ * owner's: it may have done its work) still runs, as a recover, so that
+ * it is reverted rather than left applied. */
 static void log_full(struct xjob *j, struct logent *fl, int fln,
 		     const char *err)
 {
 	char why[WFP_REASON_MAX];
-	struct xtask **un = malloc((size_t)(fln + j->qn + 1) * sizeof(*un));
-	int nun = 0;
+	size_t n = (size_t)(fln + j->qn + 1);
+	struct xtask **un = malloc(n * sizeof(*un)),
+		     **go = malloc(n * sizeof(*go));
+	int nun = 0, ngo = 0;
 
-	if (un == NULL)
+	if (un == NULL || go == NULL)
 		abort(); /* as job_send */
 	wfp_warn("job %s: task log full: %s", j->id, err);
 	snprintf(why, sizeof(why), "task log write refused: %s", err);
-	j->qn = drop_starts(j->q, j->qn, un, &nun);
-	queue_front(j, fl, drop_starts(fl, fln, un, &nun));
-	wfp_engine_abort(j->eng, why);
+	j->qn = drop_starts(j->q, j->qn, un, &nun, go, &ngo);
+	queue_front(j, fl, drop_starts(fl, fln, un, &nun, go, &ngo));
+	if (!wfp_engine_rolling_back(j->eng))
+		wfp_engine_abort(j->eng, why);
+	for (int i = 0; i < ngo; i++) {
+		if (j->handback) { /* the next owner runs it */
+			xtask_free(go[i]);
+			continue;
+		}
+		go[i]->step.recover = 1; /* a cancel never refuses it */
+		task_begin(go[i]);
+	}
 	for (int i = 0; i < nun; i++)
 		task_unstarted(un[i]);
 	free(un);
+	free(go);
 	xjob_pump(j);
 	job_check_end(j);
+}
+
+/* True when err is log_append's refusal of a call for its `running`
+ * entries (the log is full for starts, not past its reserve). */
+static int logfull_starts(const char *err)
+{
+	return strncmp(err, "LOGFULL", 7) == 0 &&
+	       strstr(err, ": no task starts past ") != NULL;
 }
 
 /* The log_append answered. */
@@ -722,9 +749,10 @@ static void on_append(struct wfp_redis *r, redisReply *reply, void *arg)
 		xjob_lost(j, reply->str);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ERROR &&
-	    strncmp(reply->str, "LOGFULL", 7) == 0 && j->eng != NULL &&
-	    !wfp_engine_rolling_back(j->eng)) {
+	if (reply->type == REDIS_REPLY_ERROR && j->eng != NULL &&
+	    (logfull_starts(reply->str) ||
+	     (strncmp(reply->str, "LOGFULL", 7) == 0 &&
+	      !wfp_engine_rolling_back(j->eng)))) {
 		log_full(j, fl, fln, reply->str);
 		return;
 	}

@@ -343,10 +343,14 @@ static void test_replay_forward(void **state)
 	s = step(e, 0);
 	assert_int_equal(s.task, 2);
 	assert_int_equal(s.attempt, 1);
+	assert_int_equal(s.rerun, 1); /* the log shows it running already */
+	assert_int_equal(s.recover, 0);
 	assert_int_equal(wfp_engine_next(e, 0, &s), 0);
 	assert_string_equal(wfp_engine_outputs(e, 0), "{\"x\":\"1\"}");
 	end(e, 2, 1, NULL, NULL);
-	end(e, step(e, 0).task, 1, NULL, NULL);
+	s = step(e, 0);
+	assert_int_equal(s.rerun, 0); /* d never started */
+	end(e, s.task, 1, NULL, NULL);
 	assert_int_equal(wfp_engine_status(e), WFP_ENGINE_COMPLETED);
 	wfp_engine_free(e);
 	wf_free(wf);
@@ -431,6 +435,8 @@ static void test_replay_rollback_unfinished_apply(void **state)
 	assert_int_equal(s.task, 0);
 	assert_int_equal(s.phase, WFP_ENGINE_APPLY);
 	assert_int_equal(s.attempt, 1);
+	assert_int_equal(s.recover, 1);
+	assert_int_equal(s.rerun, 1);
 	assert_int_equal(wfp_engine_next(e, 0, &s), 0); /* it runs */
 	end(e, 0, 1, "{\"ip\":\"10.0.0.1\"}", NULL);
 	s = step(e, 0);
