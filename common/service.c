@@ -26,11 +26,12 @@
 #define DEADLETTER_WORDS                                                       \
 	64 /* words of a dead-letter call: the entry's                         \
 	      first 29 fields are copied */
-/* Bytes of each field value copied to a dead letter: a longer value (a
- * body past the message limit) keeps its first bytes, so a client that
- * writes the request stream directly cannot grow the dead-letter stream
- * by more than this a field. */
-#define DEADLETTER_VALUE_MAX WFP_CODEC_MAX_BYTES
+/* Bytes of field names and values, all together, copied to a dead
+ * letter: past them a name or value keeps only its first bytes (a body
+ * past the message limit, or a huge field name), so a client that writes
+ * the request stream directly cannot grow the dead-letter stream by more
+ * than this an entry. */
+#define DEADLETTER_COPY_MAX WFP_CODEC_MAX_BYTES
 
 /*
  * Taking over requests of other replicas (takeover.lua). Every
@@ -534,8 +535,20 @@ static void on_dead_lettered(struct wfp_redis *r, redisReply *reply, void *arg)
 	request_free(rq);
 }
 
-/* Copies the entry's fields after the script's first 6 arguments;
- * returns the argument count and says in why when fields were cut. */
+/* The length of a copy of n bytes that fits what is *left of the
+ * dead-letter copy's bytes, taken from it; *cut set when it is shorter. */
+static size_t copy_len(size_t n, size_t *left, int *cut)
+{
+	size_t k = n < *left ? n : *left;
+
+	*left -= k;
+	*cut |= k < n;
+	return k;
+}
+
+/* Copies the entry's fields after the script's first 6 arguments (at
+ * most DEADLETTER_COPY_MAX bytes of names and values); returns the
+ * argument count and says in why when fields were cut. */
 static int dead_letter_fields(const redisReply *fields, const char **argv,
 			      size_t *lens, const char *reason, char *why,
 			      size_t whylen)
@@ -544,20 +557,19 @@ static int dead_letter_fields(const redisReply *fields, const char **argv,
 	size_t nfields = fields && fields->type == REDIS_REPLY_ARRAY
 			     ? fields->elements / 2
 			     : 0;
+	size_t left = DEADLETTER_COPY_MAX;
 	int argc = 6, cut = 0;
 
 	for (size_t i = 0; i < nfields && argc + 2 <= room; i++) {
+		const redisReply *k = fields->element[2 * i];
 		const redisReply *v = fields->element[2 * i + 1];
 
-		argv[argc] = fields->element[2 * i]->str;
-		lens[argc++] = fields->element[2 * i]->len;
+		argv[argc] = k->str;
+		lens[argc++] = copy_len(k->len, &left, &cut);
 		argv[argc] = v->str;
-		lens[argc++] = v->len > DEADLETTER_VALUE_MAX
-				   ? DEADLETTER_VALUE_MAX
-				   : v->len;
-		cut |= v->len > DEADLETTER_VALUE_MAX;
+		lens[argc++] = copy_len(v->len, &left, &cut);
 	}
-	char more[64] = "", cuts[64] = "";
+	char more[64] = "", cuts[80] = "";
 
 	if ((size_t)(argc - 6) / 2 < nfields)
 		snprintf(more, sizeof(more),
@@ -565,8 +577,8 @@ static int dead_letter_fields(const redisReply *fields, const char **argv,
 			 (argc - 6) / 2);
 	if (cut)
 		snprintf(cuts, sizeof(cuts),
-			 " (values cut to their first %d bytes)",
-			 DEADLETTER_VALUE_MAX);
+			 " (names and values cut to %d bytes in all)",
+			 DEADLETTER_COPY_MAX);
 	snprintf(why, whylen, "%s%s%s", reason, more, cuts);
 	return argc;
 }
