@@ -1,6 +1,6 @@
 /*
- * fuzz.h - what the fuzz targets share (fuzz/README in
- * docs-pending/h-fuzz.md).
+ * fuzz.h - what the fuzz targets share (see the README, section
+ * "Fuzzing (fuzz/)").
  *
  * Each fuzz_TARGET.c defines LLVMFuzzerTestOneInput, the entry libFuzzer
  * calls with one input (build-fuzz, -DWFP_FUZZ=ON, clang) and replay.c
