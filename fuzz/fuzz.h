@@ -50,6 +50,25 @@ static inline char *fuzz_text(const uint8_t *data, size_t size)
 	return s;
 }
 
+/* A driver of one service's body parsers (fuzz_jobboard.c, ...). */
+typedef void (*fuzz_body_fn)(const msgpack_object *body);
+
+/* Decodes data as a request body, as the services do, and hands it to
+ * each of the n drivers in fns; an input that does not decode is no
+ * finding (the codec target covers the decoder). */
+static inline void fuzz_each_body(const uint8_t *data, size_t size,
+				  const fuzz_body_fn *fns, size_t n)
+{
+	char err[FUZZ_ERR_MAX] = "";
+	struct wfp_msg m;
+
+	if (wfp_msg_decode(&m, (const char *)data, size, err, sizeof(err)) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fns[i](&m.u.data);
+	wfp_msg_destroy(&m);
+}
+
 /* Checks that a refusal left a message: err is NUL-terminated within
  * FUZZ_ERR_MAX bytes and not empty. */
 static inline void fuzz_refused(const char *err)

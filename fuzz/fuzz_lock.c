@@ -46,13 +46,8 @@ static void holder(const msgpack_object *body)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[FUZZ_ERR_MAX] = "";
-	struct wfp_msg m;
+	static const fuzz_body_fn fns[] = {acquire, holder};
 
-	if (wfp_msg_decode(&m, (const char *)data, size, err, sizeof(err)) != 0)
-		return 0;
-	acquire(&m.u.data);
-	holder(&m.u.data);
-	wfp_msg_destroy(&m);
+	fuzz_each_body(data, size, fns, sizeof(fns) / sizeof(fns[0]));
 	return 0;
 }

@@ -53,13 +53,8 @@ static void release_pool_set(const msgpack_object *body)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[FUZZ_ERR_MAX] = "";
-	struct wfp_msg m;
+	static const fuzz_body_fn fns[] = {create, release_pool_set};
 
-	if (wfp_msg_decode(&m, (const char *)data, size, err, sizeof(err)) != 0)
-		return 0;
-	create(&m.u.data);
-	release_pool_set(&m.u.data);
-	wfp_msg_destroy(&m);
+	fuzz_each_body(data, size, fns, sizeof(fns) / sizeof(fns[0]));
 	return 0;
 }
